@@ -1,0 +1,450 @@
+//! The schema registry: which schemas exist, which resource types use them,
+//! and how an attribute path resolves to an attribute definition.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Result, ScimError};
+use crate::path::AttrPath;
+use crate::schema::{Attribute, Schema};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+const USER_JSON: &str = include_str!("../schemas/user.json");
+const GROUP_JSON: &str = include_str!("../schemas/group.json");
+const ENTERPRISE_USER_JSON: &str = include_str!("../schemas/enterprise_user.json");
+const COMMON_JSON: &str = include_str!("../schemas/common.json");
+
+/// An extension schema attached to a resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaExtension {
+    pub schema: String,
+    pub required: bool,
+}
+
+/// A resource type (RFC 7643 §6): `User` at `/Users` with its core schema
+/// and extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceType {
+    pub name: String,
+    pub endpoint: String,
+    pub description: String,
+    pub schema: String,
+    pub extensions: Vec<SchemaExtension>,
+}
+
+impl ResourceType {
+    /// Whether `urn` is this type's core schema or one of its extensions.
+    pub fn has_schema(&self, urn: &str) -> bool {
+        self.schema.eq_ignore_ascii_case(urn) || self.extension(urn).is_some()
+    }
+
+    /// The extension entry for `urn`, case-insensitively.
+    pub fn extension(&self, urn: &str) -> Option<&SchemaExtension> {
+        self.extensions
+            .iter()
+            .find(|e| e.schema.eq_ignore_ascii_case(urn))
+    }
+}
+
+/// Where a resolved attribute lives and what it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'r> {
+    /// `None` for core and common attributes (top level of the resource),
+    /// `Some(urn)` for attributes inside an extension object.
+    pub extension: Option<&'r str>,
+    pub attr: &'r Attribute,
+    pub sub: Option<&'r Attribute>,
+}
+
+impl<'r> Resolved<'r> {
+    /// The definition the path ends at: the sub-attribute if there is one.
+    pub fn leaf(&self) -> &'r Attribute {
+        self.sub.unwrap_or(self.attr)
+    }
+
+    /// The canonical path (`name.familyName`, or URN-qualified for
+    /// extension attributes).
+    pub fn canonical(&self) -> String {
+        let mut s = String::new();
+        if let Some(urn) = self.extension {
+            s.push_str(urn);
+            s.push(':');
+        }
+        s.push_str(&self.attr.name);
+        if let Some(sub) = self.sub {
+            s.push('.');
+            s.push_str(&sub.name);
+        }
+        s
+    }
+
+    /// The object that holds the attribute: the resource itself, or its
+    /// extension object.
+    pub fn container<'v>(&self, resource: &'v Value) -> Option<&'v Map<String, Value>> {
+        let obj = resource.as_object()?;
+        match self.extension {
+            None => Some(obj),
+            Some(urn) => get_ci(obj, urn)?.as_object(),
+        }
+    }
+
+    /// Like [`Self::container`], creating the extension object if asked.
+    pub fn container_mut<'v>(
+        &self,
+        resource: &'v mut Value,
+        create: bool,
+    ) -> Option<&'v mut Map<String, Value>> {
+        let obj = resource.as_object_mut()?;
+        match self.extension {
+            None => Some(obj),
+            Some(urn) => {
+                let key = key_ci(obj, urn).unwrap_or_else(|| urn.to_string());
+                if create && !obj.contains_key(&key) {
+                    obj.insert(key.clone(), Value::Object(Map::new()));
+                }
+                obj.get_mut(&key)?.as_object_mut()
+            }
+        }
+    }
+
+    /// The attribute's value in a resource (not descending into the
+    /// sub-attribute).
+    pub fn value<'v>(&self, resource: &'v Value) -> Option<&'v Value> {
+        get_ci(self.container(resource)?, &self.attr.name)
+    }
+}
+
+/// All schemas and resource types a tenant's SCIM endpoint knows.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    common: Schema,
+    schemas: Vec<Schema>,
+    resource_types: Vec<ResourceType>,
+}
+
+impl Registry {
+    /// The standard registry: User with the EnterpriseUser extension, and Group.
+    pub fn standard() -> Result<Registry> {
+        let load = |text: &str| {
+            let json: Value = serde_json::from_str(text)
+                .map_err(|e| ScimError::internal(format!("built-in schema: {e}")))?;
+            Schema::from_json(&json)
+        };
+        Ok(Registry {
+            common: load(COMMON_JSON)?,
+            schemas: vec![
+                load(USER_JSON)?,
+                load(GROUP_JSON)?,
+                load(ENTERPRISE_USER_JSON)?,
+            ],
+            resource_types: vec![
+                ResourceType {
+                    name: "User".into(),
+                    endpoint: "/Users".into(),
+                    description: "User Account".into(),
+                    schema: USER_SCHEMA.into(),
+                    extensions: vec![SchemaExtension {
+                        schema: ENTERPRISE_USER_SCHEMA.into(),
+                        required: false,
+                    }],
+                },
+                ResourceType {
+                    name: "Group".into(),
+                    endpoint: "/Groups".into(),
+                    description: "Group".into(),
+                    schema: GROUP_SCHEMA.into(),
+                    extensions: vec![],
+                },
+            ],
+        })
+    }
+
+    /// Adds a custom extension schema, given in its RFC 7643 §7 JSON form, to
+    /// a resource type.
+    pub fn add_extension_json(
+        &mut self,
+        resource_type: &str,
+        schema: &Value,
+        required: bool,
+    ) -> Result<()> {
+        self.add_extension(resource_type, Schema::from_json(schema)?, required)
+    }
+
+    /// Adds a custom extension schema to a resource type.
+    pub fn add_extension(
+        &mut self,
+        resource_type: &str,
+        schema: Schema,
+        required: bool,
+    ) -> Result<()> {
+        schema.check()?;
+        if self.schema(&schema.id).is_some() || schema.id.eq_ignore_ascii_case(&self.common.id) {
+            return Err(ScimError::invalid_value(format!(
+                "schema {} is already registered",
+                schema.id
+            )));
+        }
+        let rt = self
+            .resource_types
+            .iter_mut()
+            .find(|rt| rt.name.eq_ignore_ascii_case(resource_type))
+            .ok_or_else(|| {
+                ScimError::invalid_value(format!("unknown resource type \"{resource_type}\""))
+            })?;
+        rt.extensions.push(SchemaExtension {
+            schema: schema.id.clone(),
+            required,
+        });
+        self.schemas.push(schema);
+        Ok(())
+    }
+
+    /// Every schema served under `/Schemas` (the common attributes are not a
+    /// schema of their own, RFC 7643 §3.1).
+    pub fn schemas(&self) -> &[Schema] {
+        &self.schemas
+    }
+
+    /// The common attributes (`id`, `externalId`, `meta`).
+    pub fn common(&self) -> &Schema {
+        &self.common
+    }
+
+    pub fn schema(&self, id: &str) -> Option<&Schema> {
+        self.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn resource_types(&self) -> &[ResourceType] {
+        &self.resource_types
+    }
+
+    /// A resource type by name (`User`), case-insensitively.
+    pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
+        self.resource_types
+            .iter()
+            .find(|rt| rt.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A resource type by endpoint (`/Users` or `Users`), case-insensitively.
+    pub fn resource_type_by_endpoint(&self, endpoint: &str) -> Option<&ResourceType> {
+        let endpoint = endpoint.trim_start_matches('/');
+        self.resource_types
+            .iter()
+            .find(|rt| rt.endpoint.trim_start_matches('/').eq_ignore_ascii_case(endpoint))
+    }
+
+    /// The core schema of a resource type.
+    pub fn core_schema(&self, rt: &ResourceType) -> Option<&Schema> {
+        self.schema(&rt.schema)
+    }
+
+    /// The extension schemas of a resource type, in declaration order.
+    pub fn extension_schemas<'a>(
+        &'a self,
+        rt: &'a ResourceType,
+    ) -> impl Iterator<Item = (&'a SchemaExtension, &'a Schema)> + 'a {
+        rt.extensions
+            .iter()
+            .filter_map(|e| self.schema(&e.schema).map(|s| (e, s)))
+    }
+
+    /// If `path` names a whole extension schema of `rt`
+    /// (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`, which
+    /// parses as uri `…:2.0` and attr `User`), that schema.
+    pub fn whole_extension(&self, rt: &ResourceType, path: &AttrPath) -> Option<&Schema> {
+        let uri = path.uri.as_deref()?;
+        if path.sub_attr.is_some() {
+            return None;
+        }
+        let full = format!("{uri}:{}", path.attr);
+        rt.extension(&full).and_then(|e| self.schema(&e.schema))
+    }
+
+    /// Resolves a path to its attribute definition. Unqualified names are
+    /// looked up in the common attributes, then the core schema, then (as real
+    /// clients sometimes omit the URN) in the extensions. Unknown names are an
+    /// `invalidPath` error; callers that parse filters re-map it.
+    pub fn resolve<'r>(&'r self, rt: &'r ResourceType, path: &AttrPath) -> Result<Resolved<'r>> {
+        let unknown = || {
+            ScimError::invalid_path(format!(
+                "\"{path}\" is not an attribute of resource type {}",
+                rt.name
+            ))
+        };
+        let (extension, attr) = match path.uri.as_deref() {
+            Some(uri) if uri.eq_ignore_ascii_case(&rt.schema) => {
+                (None, self.core_attribute(rt, &path.attr).ok_or_else(unknown)?)
+            }
+            Some(uri) => {
+                let ext = rt.extension(uri).ok_or_else(unknown)?;
+                let schema = self.schema(&ext.schema).ok_or_else(unknown)?;
+                let attr = schema.attribute(&path.attr).ok_or_else(unknown)?;
+                (Some(schema.id.as_str()), attr)
+            }
+            None => match self.core_attribute(rt, &path.attr) {
+                Some(a) => (None, a),
+                None => self
+                    .extension_schemas(rt)
+                    .find_map(|(_, s)| s.attribute(&path.attr).map(|a| (Some(s.id.as_str()), a)))
+                    .ok_or_else(unknown)?,
+            },
+        };
+        let sub = match path.sub_attr.as_deref() {
+            None => None,
+            Some(name) => Some(attr.sub(name).ok_or_else(unknown)?),
+        };
+        Ok(Resolved {
+            extension,
+            attr,
+            sub,
+        })
+    }
+
+    /// Resolves a sub-attribute name relative to a complex attribute, as in
+    /// value filters (`emails[type eq "work"]`).
+    pub fn resolve_sub<'r>(&self, parent: &Resolved<'r>, name: &str) -> Result<Resolved<'r>> {
+        let sub = parent.attr.sub(name).ok_or_else(|| {
+            ScimError::invalid_path(format!(
+                "\"{name}\" is not a sub-attribute of \"{}\"",
+                parent.attr.name
+            ))
+        })?;
+        Ok(Resolved {
+            extension: parent.extension,
+            attr: parent.attr,
+            sub: Some(sub),
+        })
+    }
+
+    fn core_attribute<'r>(&'r self, rt: &ResourceType, name: &str) -> Option<&'r Attribute> {
+        self.common
+            .attribute(name)
+            .or_else(|| self.core_schema(rt)?.attribute(name))
+    }
+}
+
+/// Looks a key up in a JSON object: exact spelling first, then ignoring
+/// ASCII case (SCIM attribute names are case-insensitive).
+pub fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// The key actually used in `obj` for `key`, ignoring ASCII case.
+pub fn key_ci(obj: &Map<String, Value>, key: &str) -> Option<String> {
+    if obj.contains_key(key) {
+        return Some(key.to_string());
+    }
+    obj.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{AttributeType, Mutability, Returned};
+    use serde_json::json;
+
+    fn reg() -> Registry {
+        Registry::standard().unwrap()
+    }
+
+    #[test]
+    fn standard_schemas_match_rfc7643() {
+        let r = reg();
+        let user = r.schema(USER_SCHEMA).unwrap();
+        let un = user.attribute("userName").unwrap();
+        assert!(un.required && !un.case_exact);
+        assert_eq!(un.uniqueness, crate::schema::Uniqueness::Server);
+        let pw = user.attribute("password").unwrap();
+        assert_eq!((pw.mutability, pw.returned), (Mutability::WriteOnly, Returned::Never));
+        let groups = user.attribute("groups").unwrap();
+        assert_eq!(groups.mutability, Mutability::ReadOnly);
+        assert!(groups.multi_valued);
+        let emails = user.attribute("emails").unwrap();
+        assert_eq!(emails.sub("type").unwrap().canonical_values, ["work", "home", "other"]);
+        assert_eq!(emails.sub("primary").unwrap().kind, AttributeType::Boolean);
+        assert_eq!(
+            user.attribute("x509Certificates").unwrap().sub("value").unwrap().kind,
+            AttributeType::Binary
+        );
+        let members = r.schema(GROUP_SCHEMA).unwrap().attribute("members").unwrap();
+        assert_eq!(members.sub("value").unwrap().mutability, Mutability::Immutable);
+        assert!(members.sub("type").unwrap().canonical_binds(Some(members)));
+        assert!(!emails.sub("type").unwrap().canonical_binds(Some(emails)));
+        let ent = r.schema(ENTERPRISE_USER_SCHEMA).unwrap();
+        assert_eq!(ent.attribute("manager").unwrap().sub("$ref").unwrap().reference_types, ["User"]);
+        let id = r.common().attribute("id").unwrap();
+        assert!(id.case_exact);
+        assert_eq!(id.returned, Returned::Always);
+        // The common attributes are not served as a schema of their own.
+        assert!(r.schemas().iter().all(|s| s.attribute("meta").is_none()));
+    }
+
+    #[test]
+    fn resolves_plain_qualified_extension_and_case_insensitive_paths() {
+        let r = reg();
+        let user = r.resource_type("user").unwrap();
+        let p = |s: &str| AttrPath::parse(s).unwrap();
+        let res = r.resolve(user, &p("NAME.FAMILYNAME")).unwrap();
+        assert_eq!(res.canonical(), "name.familyName");
+        let res = r.resolve(user, &p("urn:ietf:params:scim:schemas:core:2.0:User:userName")).unwrap();
+        assert_eq!(res.canonical(), "userName");
+        let res = r
+            .resolve(user, &p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"))
+            .unwrap();
+        assert_eq!(res.extension, Some(ENTERPRISE_USER_SCHEMA));
+        assert_eq!(res.leaf().name, "value");
+        // Unqualified extension attribute, as some clients send it.
+        let res = r.resolve(user, &p("department")).unwrap();
+        assert_eq!(res.extension, Some(ENTERPRISE_USER_SCHEMA));
+        assert_eq!(r.resolve(user, &p("meta.lastModified")).unwrap().leaf().kind, AttributeType::DateTime);
+        for bad in ["nope", "name.nope", "urn:x:y:userName", "members"] {
+            let e = r.resolve(user, &p(bad)).unwrap_err();
+            assert_eq!(e.scim_type, Some(crate::ScimType::InvalidPath), "{bad}");
+        }
+        let whole = p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
+        assert_eq!(r.whole_extension(user, &whole).unwrap().id, ENTERPRISE_USER_SCHEMA);
+        let group = r.resource_type_by_endpoint("/groups").unwrap();
+        assert!(r.whole_extension(group, &whole).is_none());
+    }
+
+    #[test]
+    fn reads_values_from_core_and_extension_containers() {
+        let r = reg();
+        let user = r.resource_type("User").unwrap();
+        let doc = json!({
+            "userName": "bjensen",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales"}
+        });
+        let dep = r.resolve(user, &AttrPath::new("department", None)).unwrap();
+        assert_eq!(dep.value(&doc), Some(&json!("Sales")));
+        let un = r.resolve(user, &AttrPath::new("USERNAME", None)).unwrap();
+        assert_eq!(un.value(&doc), Some(&json!("bjensen")));
+        let mut doc2 = json!({});
+        dep.container_mut(&mut doc2, true).unwrap().insert("department".into(), json!("HR"));
+        assert_eq!(dep.value(&doc2), Some(&json!("HR")));
+    }
+
+    #[test]
+    fn custom_extension_registers_and_resolves() {
+        let mut r = reg();
+        r.add_extension_json(
+            "User",
+            &json!({"id": "urn:acme:scim:User", "attributes": [{"name": "badge", "type": "integer"}]}),
+            false,
+        )
+        .unwrap();
+        let user = r.resource_type("User").unwrap();
+        let res = r.resolve(user, &AttrPath::parse("urn:acme:scim:User:badge").unwrap()).unwrap();
+        assert_eq!(res.leaf().kind, AttributeType::Integer);
+        let dup = r.add_extension_json("User", &json!({"id": "urn:acme:scim:User", "attributes": []}), false);
+        assert_eq!(dup.unwrap_err().status, 400);
+        assert!(r.add_extension_json("Device", &json!({"id": "urn:a:b", "attributes": []}), false).is_err());
+    }
+}
