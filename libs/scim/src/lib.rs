@@ -13,6 +13,7 @@ pub mod error;
 pub mod filter;
 pub mod path;
 pub mod registry;
+pub mod resource;
 pub mod schema;
 
 pub use error::{Result, ScimError, ScimType};

@@ -120,9 +120,12 @@ mod tests {
     fn parses_plain_sub_and_urn_paths() {
         let p = AttrPath::parse("name.familyName").unwrap();
         assert_eq!(p, AttrPath::new("name", Some("familyName")));
-        let p = AttrPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:name.familyName")
-            .unwrap();
-        assert_eq!(p.uri.as_deref(), Some("urn:ietf:params:scim:schemas:core:2.0:User"));
+        let p =
+            AttrPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:name.familyName").unwrap();
+        assert_eq!(
+            p.uri.as_deref(),
+            Some("urn:ietf:params:scim:schemas:core:2.0:User")
+        );
         assert_eq!(p.attr, "name");
         assert_eq!(p.sub_attr.as_deref(), Some("familyName"));
         let p = AttrPath::parse(
@@ -133,13 +136,28 @@ mod tests {
             p.uri.as_deref(),
             Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
         );
-        assert_eq!(p.to_string(), "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value");
-        assert_eq!(AttrPath::parse("members.$ref").unwrap().sub_attr.as_deref(), Some("$ref"));
+        assert_eq!(
+            p.to_string(),
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
+        );
+        assert_eq!(
+            AttrPath::parse("members.$ref").unwrap().sub_attr.as_deref(),
+            Some("$ref")
+        );
     }
 
     #[test]
     fn rejects_bad_names() {
-        for bad in ["", "1abc", "na me", "name.", ".x", "a.b.c", "urn:", "emails[type]"] {
+        for bad in [
+            "",
+            "1abc",
+            "na me",
+            "name.",
+            ".x",
+            "a.b.c",
+            "urn:",
+            "emails[type]",
+        ] {
             let e = AttrPath::parse(bad).unwrap_err();
             assert_eq!(e.scim_type, Some(crate::ScimType::InvalidPath), "{bad}");
         }
