@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The committed generated code matches the .proto files. Run with
 //! `SCIMBUS_REGENERATE=1` to rewrite it after editing a .proto.
 

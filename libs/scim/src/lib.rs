@@ -9,8 +9,10 @@
 //! runtime, an HTTP framework, a database or a message bus. Every service
 //! shares it, and it is tested on its own.
 
+pub mod diff;
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod registry;
 pub mod resource;

@@ -95,7 +95,7 @@ impl fmt::Display for AttrPath {
 
 /// Whether a string starts like a URN (`urn:`, any case).
 pub fn is_urn(s: &str) -> bool {
-    s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:")
+    s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
 }
 
 /// `ATTRNAME = ALPHA *(nameChar)`, `nameChar = "-" / "_" / DIGIT / ALPHA`,
@@ -144,6 +144,14 @@ mod tests {
             AttrPath::parse("members.$ref").unwrap().sub_attr.as_deref(),
             Some("$ref")
         );
+    }
+
+    #[test]
+    fn urn_check_is_safe_on_multibyte_text() {
+        // Found by fuzzing: slicing at byte 4 inside a multi-byte character.
+        assert!(!is_urn("urnƕetra"));
+        assert!(is_urn("URN:x"));
+        assert!(AttrPath::parse("urnƕetra.s:rams:anager").is_err());
     }
 
     #[test]

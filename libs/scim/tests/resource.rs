@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Resource validation and normalisation against RFC 7643 §8 examples and
 //! what real identity providers send.
 
