@@ -12,11 +12,15 @@
 pub mod error;
 pub mod filter;
 pub mod path;
+pub mod projection;
 pub mod registry;
 pub mod schema;
 
 pub use error::{Result, ScimError, ScimType};
 pub use path::AttrPath;
+pub use projection::Projection;
 pub use registry::{Registry, Resolved, ResourceType};
 pub use schema::{Attribute, AttributeType, Mutability, Returned, Schema, Uniqueness};
 pub mod value;
+pub mod version;
+pub use version::{Precondition, Version};
