@@ -15,6 +15,7 @@ pub mod path;
 pub mod projection;
 pub mod registry;
 pub mod schema;
+pub mod sort;
 
 pub use error::{Result, ScimError, ScimType};
 pub use path::AttrPath;
@@ -23,4 +24,5 @@ pub use registry::{Registry, Resolved, ResourceType};
 pub use schema::{Attribute, AttributeType, Mutability, Returned, Schema, Uniqueness};
 pub mod value;
 pub mod version;
+pub use sort::{SortKey, SortOrder};
 pub use version::{Precondition, Version};
