@@ -9,6 +9,7 @@
 //! runtime, an HTTP framework, a database or a message bus. Every service
 //! shares it, and it is tested on its own.
 
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod path;
@@ -17,6 +18,7 @@ pub mod registry;
 pub mod schema;
 pub mod sort;
 
+pub use discovery::{Capabilities, ListResponse};
 pub use error::{Result, ScimError, ScimType};
 pub use path::AttrPath;
 pub use projection::Projection;
