@@ -80,7 +80,9 @@ impl SortKey {
         };
         let leaf = res.leaf();
         if [res.attr, leaf].iter().any(|a| hidden(a)) {
-            return Err(bad("is never returned and cannot be sorted on"));
+            return Err(bad(
+                "is write-only or never returned, so it cannot be sorted on",
+            ));
         }
         match leaf.kind {
             AttributeType::Complex => Err(bad("is complex; name one of its sub-attributes")),
