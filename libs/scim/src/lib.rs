@@ -10,16 +10,24 @@
 //! shares it, and it is tested on its own.
 
 pub mod diff;
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod patch;
 pub mod path;
+pub mod projection;
 pub mod registry;
 pub mod resource;
 pub mod schema;
+pub mod sort;
+pub mod value;
+pub mod version;
 
+pub use discovery::{Capabilities, ListResponse};
 pub use error::{Result, ScimError, ScimType};
 pub use path::AttrPath;
+pub use projection::Projection;
 pub use registry::{Registry, Resolved, ResourceType};
 pub use schema::{Attribute, AttributeType, Mutability, Returned, Schema, Uniqueness};
-pub mod value;
+pub use sort::{SortKey, SortOrder};
+pub use version::{Precondition, Version};
