@@ -95,7 +95,8 @@ impl fmt::Display for AttrPath {
 
 /// Whether a string starts like a URN (`urn:`, any case).
 pub fn is_urn(s: &str) -> bool {
-    s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:")
+    // `get`, not `[..4]`: byte 4 may fall inside a multi-byte character.
+    s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
 }
 
 /// `ATTRNAME = ALPHA *(nameChar)`, `nameChar = "-" / "_" / DIGIT / ALPHA`,
@@ -135,6 +136,7 @@ mod tests {
         );
         assert_eq!(p.to_string(), "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value");
         assert_eq!(AttrPath::parse("members.$ref").unwrap().sub_attr.as_deref(), Some("$ref"));
+        assert!(!is_urn("!𝔍") && is_urn("URN:x"));
     }
 
     #[test]
