@@ -224,3 +224,42 @@ fn long_flat_chains_are_bounded() {
         "{e}"
     );
 }
+
+#[test]
+fn numbers_follow_json_syntax_and_read_back_exactly() {
+    let num = |s: &str| json_number(s).map(|n| n.to_string());
+    assert_eq!(num("0").as_deref(), Some("0"));
+    assert_eq!(num("-12").as_deref(), Some("-12"));
+    assert_eq!(
+        num("18446744073709551615").as_deref(),
+        Some("18446744073709551615")
+    );
+    let big = json_number("18446744073709551616").unwrap();
+    assert_eq!(
+        (big.as_u64(), big.as_f64()),
+        (None, Some(18446744073709551616.0))
+    );
+    let small = json_number("-9223372036854775809").unwrap();
+    assert_eq!(
+        (small.as_i64(), small.as_f64()),
+        (None, Some(-9223372036854775808.0))
+    );
+    assert_eq!(num("1.5E+3").as_deref(), Some("1500.0"));
+    assert_eq!(num("0.1e-400").as_deref(), Some("0.0"));
+    for bad in [
+        "-", "01", "-01", "1.", ".5", "1e", "1e+", "1.5x", "0x10", "1..2", "--1", "1e999", "-1e999",
+    ] {
+        assert_eq!(json_number(bad), None, "{bad}");
+    }
+    for x in [
+        0.1,
+        1.0 / 3.0,
+        5e-324,
+        f64::MAX,
+        -2.2250738585072014e-308,
+        123456789.123456789,
+    ] {
+        let n = Number::from_f64(x).unwrap();
+        assert_eq!(json_number(&n.to_string()), Some(n), "{x}");
+    }
+}
