@@ -234,7 +234,7 @@ fn user_path() -> impl Strategy<Value = AttrPath> {
             "manager",
         ][..],
     );
-    prop_oneof![20 => known, 1 => unknown].prop_map(|p| AttrPath::parse(p).unwrap())
+    prop_oneof![20 => known, 1 => unknown].prop_filter_map("a path", |p| AttrPath::parse(p).ok())
 }
 
 fn user_filter() -> impl Strategy<Value = Filter> {
