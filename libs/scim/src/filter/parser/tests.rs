@@ -181,6 +181,14 @@ fn errors_name_the_one_based_position_and_what_was_expected() {
         "at position 6: expected a value (a \"string\", a number, true, false or null), found \"(\""
     );
     assert!(parse_value_filter("emails[value pr]").is_err());
+    assert_eq!(
+        err(r#""userName" eq 1"#),
+        "at position 1: expected an attribute path, \"(\" or \"not (\", found the string \"userName\""
+    );
+    assert_eq!(
+        err(r#"a pr "x\ny""#),
+        "at position 6: expected \"and\", \"or\" or the end of the filter, found the string \"x\\ny\""
+    );
 }
 
 #[test]
