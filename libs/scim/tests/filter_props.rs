@@ -6,13 +6,14 @@ use scimbus_scim::filter::{CompValue, CompareOp, Filter, Matcher, matches, parse
 use scimbus_scim::{AttrPath, Registry, ScimType};
 use serde_json::{Number, Value, json};
 
-/// 512 cases by default; more with `PROPTEST_CASES=100000`.
+/// 512 cases by default; more with `SCIMBUS_PROPTEST_CASES=100000`, as for
+/// the other property tests of this crate.
 fn config() -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: default.cases.max(512),
-        ..default
-    }
+    let cases = std::env::var("SCIMBUS_PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(512);
+    ProptestConfig::with_cases(cases)
 }
 
 const OPS: [CompareOp; 9] = [
