@@ -26,8 +26,15 @@ check: ## what CI expects: formatting, lints, tests
 bench: ## criterion benchmarks
 	$(CARGO) bench --workspace --locked
 
-fuzz: ## fuzz the filter parser and the PATCH engine (SCIMBUS_FUZZ_SECS each, default 300)
-	SCIMBUS_FUZZ_SECS=$${SCIMBUS_FUZZ_SECS:-300} $(CARGO) test --release -p scimbus-scim --test fuzz --locked -- --ignored --nocapture --test-threads 1
+FUZZ_SECS ?= 300
+FUZZ_TARGETS := filter_parse patch_apply
+
+fuzz: ## coverage-guided fuzzing of the filter parser and PATCH engine, FUZZ_SECS each (default 300)
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd libs/scim && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t && \
+	  $(CARGO) fuzz run -s none -a $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECS) -max_len=4096 || exit 1; \
+	done
 
 run: ## start the whole system (arrives with the services)
 	@echo "make run: the services (ingress, store, outbound) are not in this tree yet; only the SCIM core library is." >&2; exit 1

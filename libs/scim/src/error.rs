@@ -234,8 +234,18 @@ mod tests {
     fn every_keyword_round_trips() {
         use ScimType::*;
         for t in [
-            InvalidFilter, TooMany, Uniqueness, Mutability, InvalidSyntax, InvalidPath,
-            NoTarget, InvalidValue, InvalidVers, Sensitive, InvalidCursor, ExpiredCursor,
+            InvalidFilter,
+            TooMany,
+            Uniqueness,
+            Mutability,
+            InvalidSyntax,
+            InvalidPath,
+            NoTarget,
+            InvalidValue,
+            InvalidVers,
+            Sensitive,
+            InvalidCursor,
+            ExpiredCursor,
             InvalidCount,
         ] {
             assert_eq!(ScimType::from_keyword(t.as_str()), Some(t));

@@ -9,10 +9,13 @@
 //! runtime, an HTTP framework, a database or a message bus. Every service
 //! shares it, and it is tested on its own.
 
+pub mod diff;
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod registry;
+pub mod resource;
 pub mod schema;
 
 pub use error::{Result, ScimError, ScimType};

@@ -95,7 +95,6 @@ impl fmt::Display for AttrPath {
 
 /// Whether a string starts like a URN (`urn:`, any case).
 pub fn is_urn(s: &str) -> bool {
-    // `get`, not `[..4]`: byte 4 may fall inside a multi-byte character.
     s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
 }
 
@@ -121,9 +120,12 @@ mod tests {
     fn parses_plain_sub_and_urn_paths() {
         let p = AttrPath::parse("name.familyName").unwrap();
         assert_eq!(p, AttrPath::new("name", Some("familyName")));
-        let p = AttrPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:name.familyName")
-            .unwrap();
-        assert_eq!(p.uri.as_deref(), Some("urn:ietf:params:scim:schemas:core:2.0:User"));
+        let p =
+            AttrPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:name.familyName").unwrap();
+        assert_eq!(
+            p.uri.as_deref(),
+            Some("urn:ietf:params:scim:schemas:core:2.0:User")
+        );
         assert_eq!(p.attr, "name");
         assert_eq!(p.sub_attr.as_deref(), Some("familyName"));
         let p = AttrPath::parse(
@@ -134,14 +136,36 @@ mod tests {
             p.uri.as_deref(),
             Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
         );
-        assert_eq!(p.to_string(), "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value");
-        assert_eq!(AttrPath::parse("members.$ref").unwrap().sub_attr.as_deref(), Some("$ref"));
-        assert!(!is_urn("!𝔍") && is_urn("URN:x"));
+        assert_eq!(
+            p.to_string(),
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
+        );
+        assert_eq!(
+            AttrPath::parse("members.$ref").unwrap().sub_attr.as_deref(),
+            Some("$ref")
+        );
+    }
+
+    #[test]
+    fn urn_check_is_safe_on_multibyte_text() {
+        // Found by fuzzing: slicing at byte 4 inside a multi-byte character.
+        assert!(!is_urn("urnƕetra"));
+        assert!(is_urn("URN:x"));
+        assert!(AttrPath::parse("urnƕetra.s:rams:anager").is_err());
     }
 
     #[test]
     fn rejects_bad_names() {
-        for bad in ["", "1abc", "na me", "name.", ".x", "a.b.c", "urn:", "emails[type]"] {
+        for bad in [
+            "",
+            "1abc",
+            "na me",
+            "name.",
+            ".x",
+            "a.b.c",
+            "urn:",
+            "emails[type]",
+        ] {
             let e = AttrPath::parse(bad).unwrap_err();
             assert_eq!(e.scim_type, Some(crate::ScimType::InvalidPath), "{bad}");
         }

@@ -231,9 +231,11 @@ impl Registry {
     /// A resource type by endpoint (`/Users` or `Users`), case-insensitively.
     pub fn resource_type_by_endpoint(&self, endpoint: &str) -> Option<&ResourceType> {
         let endpoint = endpoint.trim_start_matches('/');
-        self.resource_types
-            .iter()
-            .find(|rt| rt.endpoint.trim_start_matches('/').eq_ignore_ascii_case(endpoint))
+        self.resource_types.iter().find(|rt| {
+            rt.endpoint
+                .trim_start_matches('/')
+                .eq_ignore_ascii_case(endpoint)
+        })
     }
 
     /// The core schema of a resource type.
@@ -275,9 +277,10 @@ impl Registry {
             ))
         };
         let (extension, attr) = match path.uri.as_deref() {
-            Some(uri) if uri.eq_ignore_ascii_case(&rt.schema) => {
-                (None, self.core_attribute(rt, &path.attr).ok_or_else(unknown)?)
-            }
+            Some(uri) if uri.eq_ignore_ascii_case(&rt.schema) => (
+                None,
+                self.core_attribute(rt, &path.attr).ok_or_else(unknown)?,
+            ),
             Some(uri) => {
                 let ext = rt.extension(uri).ok_or_else(unknown)?;
                 let schema = self.schema(&ext.schema).ok_or_else(unknown)?;
@@ -362,23 +365,47 @@ mod tests {
         assert!(un.required && !un.case_exact);
         assert_eq!(un.uniqueness, crate::schema::Uniqueness::Server);
         let pw = user.attribute("password").unwrap();
-        assert_eq!((pw.mutability, pw.returned), (Mutability::WriteOnly, Returned::Never));
+        assert_eq!(
+            (pw.mutability, pw.returned),
+            (Mutability::WriteOnly, Returned::Never)
+        );
         let groups = user.attribute("groups").unwrap();
         assert_eq!(groups.mutability, Mutability::ReadOnly);
         assert!(groups.multi_valued);
         let emails = user.attribute("emails").unwrap();
-        assert_eq!(emails.sub("type").unwrap().canonical_values, ["work", "home", "other"]);
+        assert_eq!(
+            emails.sub("type").unwrap().canonical_values,
+            ["work", "home", "other"]
+        );
         assert_eq!(emails.sub("primary").unwrap().kind, AttributeType::Boolean);
         assert_eq!(
-            user.attribute("x509Certificates").unwrap().sub("value").unwrap().kind,
+            user.attribute("x509Certificates")
+                .unwrap()
+                .sub("value")
+                .unwrap()
+                .kind,
             AttributeType::Binary
         );
-        let members = r.schema(GROUP_SCHEMA).unwrap().attribute("members").unwrap();
-        assert_eq!(members.sub("value").unwrap().mutability, Mutability::Immutable);
+        let members = r
+            .schema(GROUP_SCHEMA)
+            .unwrap()
+            .attribute("members")
+            .unwrap();
+        assert_eq!(
+            members.sub("value").unwrap().mutability,
+            Mutability::Immutable
+        );
         assert!(members.sub("type").unwrap().canonical_binds(Some(members)));
         assert!(!emails.sub("type").unwrap().canonical_binds(Some(emails)));
         let ent = r.schema(ENTERPRISE_USER_SCHEMA).unwrap();
-        assert_eq!(ent.attribute("manager").unwrap().sub("$ref").unwrap().reference_types, ["User"]);
+        assert_eq!(
+            ent.attribute("manager")
+                .unwrap()
+                .sub("$ref")
+                .unwrap()
+                .reference_types,
+            ["User"]
+        );
         let id = r.common().attribute("id").unwrap();
         assert!(id.case_exact);
         assert_eq!(id.returned, Returned::Always);
@@ -393,23 +420,40 @@ mod tests {
         let p = |s: &str| AttrPath::parse(s).unwrap();
         let res = r.resolve(user, &p("NAME.FAMILYNAME")).unwrap();
         assert_eq!(res.canonical(), "name.familyName");
-        let res = r.resolve(user, &p("urn:ietf:params:scim:schemas:core:2.0:User:userName")).unwrap();
+        let res = r
+            .resolve(
+                user,
+                &p("urn:ietf:params:scim:schemas:core:2.0:User:userName"),
+            )
+            .unwrap();
         assert_eq!(res.canonical(), "userName");
         let res = r
-            .resolve(user, &p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"))
+            .resolve(
+                user,
+                &p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"),
+            )
             .unwrap();
         assert_eq!(res.extension, Some(ENTERPRISE_USER_SCHEMA));
         assert_eq!(res.leaf().name, "value");
         // Unqualified extension attribute, as some clients send it.
         let res = r.resolve(user, &p("department")).unwrap();
         assert_eq!(res.extension, Some(ENTERPRISE_USER_SCHEMA));
-        assert_eq!(r.resolve(user, &p("meta.lastModified")).unwrap().leaf().kind, AttributeType::DateTime);
+        assert_eq!(
+            r.resolve(user, &p("meta.lastModified"))
+                .unwrap()
+                .leaf()
+                .kind,
+            AttributeType::DateTime
+        );
         for bad in ["nope", "name.nope", "urn:x:y:userName", "members"] {
             let e = r.resolve(user, &p(bad)).unwrap_err();
             assert_eq!(e.scim_type, Some(crate::ScimType::InvalidPath), "{bad}");
         }
         let whole = p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
-        assert_eq!(r.whole_extension(user, &whole).unwrap().id, ENTERPRISE_USER_SCHEMA);
+        assert_eq!(
+            r.whole_extension(user, &whole).unwrap().id,
+            ENTERPRISE_USER_SCHEMA
+        );
         let group = r.resource_type_by_endpoint("/groups").unwrap();
         assert!(r.whole_extension(group, &whole).is_none());
     }
@@ -427,7 +471,9 @@ mod tests {
         let un = r.resolve(user, &AttrPath::new("USERNAME", None)).unwrap();
         assert_eq!(un.value(&doc), Some(&json!("bjensen")));
         let mut doc2 = json!({});
-        dep.container_mut(&mut doc2, true).unwrap().insert("department".into(), json!("HR"));
+        dep.container_mut(&mut doc2, true)
+            .unwrap()
+            .insert("department".into(), json!("HR"));
         assert_eq!(dep.value(&doc2), Some(&json!("HR")));
     }
 
@@ -441,10 +487,19 @@ mod tests {
         )
         .unwrap();
         let user = r.resource_type("User").unwrap();
-        let res = r.resolve(user, &AttrPath::parse("urn:acme:scim:User:badge").unwrap()).unwrap();
+        let res = r
+            .resolve(user, &AttrPath::parse("urn:acme:scim:User:badge").unwrap())
+            .unwrap();
         assert_eq!(res.leaf().kind, AttributeType::Integer);
-        let dup = r.add_extension_json("User", &json!({"id": "urn:acme:scim:User", "attributes": []}), false);
+        let dup = r.add_extension_json(
+            "User",
+            &json!({"id": "urn:acme:scim:User", "attributes": []}),
+            false,
+        );
         assert_eq!(dup.unwrap_err().status, 400);
-        assert!(r.add_extension_json("Device", &json!({"id": "urn:a:b", "attributes": []}), false).is_err());
+        assert!(
+            r.add_extension_json("Device", &json!({"id": "urn:a:b", "attributes": []}), false)
+                .is_err()
+        );
     }
 }

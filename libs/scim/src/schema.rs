@@ -196,7 +196,10 @@ pub fn find<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a Attribute> {
 
 fn check_unique_names(attrs: &[Attribute], at: &str) -> Result<()> {
     for (i, a) in attrs.iter().enumerate() {
-        if attrs[..i].iter().any(|b| b.name.eq_ignore_ascii_case(&a.name)) {
+        if attrs[..i]
+            .iter()
+            .any(|b| b.name.eq_ignore_ascii_case(&a.name))
+        {
             return Err(ScimError::invalid_value(format!(
                 "{at}: attribute \"{}\" is defined twice",
                 a.name
@@ -233,7 +236,13 @@ mod tests {
         assert_eq!(badge.uniqueness, Uniqueness::None);
         assert!(!badge.case_exact && !badge.required && !badge.multi_valued);
         assert!(s.attribute("clearance").unwrap().canonical_binds(None));
-        assert!(s.attribute("sites").unwrap().sub("CODE").unwrap().case_exact);
+        assert!(
+            s.attribute("sites")
+                .unwrap()
+                .sub("CODE")
+                .unwrap()
+                .case_exact
+        );
     }
 
     #[test]

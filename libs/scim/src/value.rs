@@ -88,8 +88,7 @@ mod tests {
     use serde_json::json;
 
     fn attr(kind: AttributeType, case_exact: bool) -> Attribute {
-        serde_json::from_value(json!({"name": "a", "type": kind, "caseExact": case_exact}))
-            .unwrap()
+        serde_json::from_value(json!({"name": "a", "type": kind, "caseExact": case_exact})).unwrap()
     }
 
     #[test]
@@ -98,34 +97,66 @@ mod tests {
         let ce = attr(AttributeType::String, true);
         assert!(equals(&ci, &json!("BJensen"), &json!("bjensen")));
         assert!(!equals(&ce, &json!("BJensen"), &json!("bjensen")));
-        assert_eq!(compare(&ci, &json!("b"), &json!("A")), Some(Ordering::Greater));
-        assert_eq!(compare(&ce, &json!("b"), &json!("A")), Some(Ordering::Greater));
+        assert_eq!(
+            compare(&ci, &json!("b"), &json!("A")),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(&ce, &json!("b"), &json!("A")),
+            Some(Ordering::Greater)
+        );
         assert_eq!(compare(&ce, &json!("B"), &json!("a")), Some(Ordering::Less));
     }
 
     #[test]
     fn datetimes_compare_as_instants() {
         let dt = attr(AttributeType::DateTime, false);
-        assert!(equals(&dt, &json!("2011-05-13T04:42:34Z"), &json!("2011-05-13T06:42:34+02:00")));
+        assert!(equals(
+            &dt,
+            &json!("2011-05-13T04:42:34Z"),
+            &json!("2011-05-13T06:42:34+02:00")
+        ));
         assert_eq!(
-            compare(&dt, &json!("2011-05-13T04:42:34.5Z"), &json!("2011-05-13T04:42:34Z")),
+            compare(
+                &dt,
+                &json!("2011-05-13T04:42:34.5Z"),
+                &json!("2011-05-13T04:42:34Z")
+            ),
             Some(Ordering::Greater)
         );
-        assert_eq!(compare(&dt, &json!("yesterday"), &json!("2011-05-13T04:42:34Z")), None);
+        assert_eq!(
+            compare(&dt, &json!("yesterday"), &json!("2011-05-13T04:42:34Z")),
+            None
+        );
         assert!(parse_datetime("2011-05-13T04:42:34").is_some());
     }
 
     #[test]
     fn numbers_booleans_and_complex() {
         let int = attr(AttributeType::Integer, false);
-        assert_eq!(compare(&int, &json!(10), &json!(9)), Some(Ordering::Greater));
-        assert_eq!(compare(&attr(AttributeType::Decimal, false), &json!(1.5), &json!(2)), Some(Ordering::Less));
+        assert_eq!(
+            compare(&int, &json!(10), &json!(9)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(&attr(AttributeType::Decimal, false), &json!(1.5), &json!(2)),
+            Some(Ordering::Less)
+        );
         let b = attr(AttributeType::Boolean, false);
         assert!(equals(&b, &json!(true), &json!(true)));
         assert_eq!(compare(&b, &json!(true), &json!(false)), None);
         let email: Attribute = serde_json::from_value(json!({"name": "emails", "type": "complex",
-            "subAttributes": [{"name": "value"}, {"name": "type"}]})).unwrap();
-        assert!(equals(&email, &json!({"value": "A@x", "type": "work"}), &json!({"Value": "a@x", "type": "WORK"})));
-        assert!(!equals(&email, &json!({"value": "a@x"}), &json!({"value": "a@x", "type": "work"})));
+            "subAttributes": [{"name": "value"}, {"name": "type"}]}))
+        .unwrap();
+        assert!(equals(
+            &email,
+            &json!({"value": "A@x", "type": "work"}),
+            &json!({"Value": "a@x", "type": "WORK"})
+        ));
+        assert!(!equals(
+            &email,
+            &json!({"value": "a@x"}),
+            &json!({"value": "a@x", "type": "work"})
+        ));
     }
 }

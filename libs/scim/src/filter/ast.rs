@@ -47,7 +47,8 @@ impl CompareOp {
             CompareOp::Lt,
             CompareOp::Le,
         ];
-        ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(s))
+        ALL.into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(s))
     }
 
     /// `gt ge lt le`: the operators that need an ordering.

@@ -1,0 +1,18 @@
+//! scimbus-bus: scimbus on NATS JetStream.
+//!
+//! Connecting (and refusing a server older than 2.10 or without JetStream),
+//! declaring the streams of DESIGN.md §3 under a configurable prefix, and
+//! publishing with the headers every scimbus message carries (`Nats-Msg-Id`
+//! for deduplication, `Scimbus-Tenant`, content type, trace context).
+//!
+//! It knows nothing of SCIM or Postgres; services decide what to publish.
+
+mod connect;
+mod publish;
+mod streams;
+
+pub use connect::{BusError, MIN_SERVER_VERSION, check_server, connect, parse_version};
+pub use publish::{Outgoing, headers_for, publish};
+pub use streams::{StreamSettings, ensure_streams};
+
+pub use async_nats;
