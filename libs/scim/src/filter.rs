@@ -5,6 +5,29 @@
 //! [`matches`], [`matches_element`] and [`Matcher`] check a filter against
 //! the schema registry and evaluate it against resources.
 //!
+//! ```
+//! use scimbus_scim::{Registry, filter};
+//! use serde_json::json;
+//! # fn main() -> scimbus_scim::Result<()> {
+//! let registry = Registry::standard()?;
+//! let users = registry.resource_type("User").ok_or_else(|| scimbus_scim::ScimError::internal("no User"))?;
+//! let f = filter::parse(r#"userType EQ "Employee" and emails[type eq "work" and value co "@example.com"]"#)?;
+//! assert_eq!(
+//!     f.to_string(),
+//!     r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#
+//! );
+//! let m = filter::Matcher::new(&registry, users, &f)?;
+//! let barbara = json!({
+//!     "userType": "employee",
+//!     "emails": [{"value": "bjensen@example.com", "type": "work"}]
+//! });
+//! assert!(m.matches(&barbara));
+//! let e = filter::parse("userName foo \"x\"").unwrap_err();
+//! assert_eq!(e.detail, r#"at position 10: expected a comparison operator or "pr", found "foo""#);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Evaluation semantics
 //!
 //! After RFC 7644 §3.4.2.2, with choices where it is silent:

@@ -41,7 +41,11 @@ impl Tok<'_> {
             Tok::RParen => "\")\"".into(),
             Tok::LBracket => "\"[\"".into(),
             Tok::RBracket => "\"]\"".into(),
-            Tok::Str(s) => format!("the string {}", excerpt(&format!("\"{s}\""))),
+            // Printed as a JSON literal, so control characters stay escaped.
+            Tok::Str(s) => format!(
+                "the string {}",
+                excerpt(&super::CompValue::Str(s.clone()).to_string())
+            ),
             Tok::Word(w) => format!("\"{}\"", excerpt(w)),
             Tok::End => "the end of the filter".into(),
         }

@@ -252,9 +252,9 @@ impl<'a> Parser<'a> {
             Tok::Word(w) if w.eq_ignore_ascii_case("false") => Ok(CompValue::Bool(false)),
             Tok::Word(w) if w.eq_ignore_ascii_case("null") => Ok(CompValue::Null),
             Tok::Word(w) if w.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
-                serde_json::from_str::<Number>(w)
+                json_number(w)
                     .map(CompValue::Number)
-                    .map_err(|_| self.err(&t, format!("\"{w}\" is not a valid JSON number")))
+                    .ok_or_else(|| self.err(&t, format!("\"{w}\" is not a valid JSON number")))
             }
             Tok::Word(_) => Err(self.err(
                 &t,
@@ -273,6 +273,52 @@ impl<'a> Parser<'a> {
             _ => Err(self.expected(&t, what)),
         }
     }
+}
+
+/// Reads a JSON number (RFC 8259 §6): integers that fit stay integers,
+/// everything else becomes the nearest `f64`. Rust's float parser rounds
+/// correctly, so the printed form (shortest round-trip digits) reads back
+/// to the same number, which `serde_json` without `float_roundtrip` does
+/// not promise. Out-of-range values are rejected rather than made infinite.
+fn json_number(w: &str) -> Option<Number> {
+    let digits = w.strip_prefix('-').unwrap_or(w);
+    let int_end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let (int, mut rest) = digits.split_at(int_end);
+    if int.is_empty() || (int.len() > 1 && int.starts_with('0')) {
+        return None;
+    }
+    let integral = rest.is_empty();
+    if let Some(frac) = rest.strip_prefix('.') {
+        let end = frac
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(frac.len());
+        if end == 0 {
+            return None;
+        }
+        rest = &frac[end..];
+    }
+    if let Some(exp) = rest.strip_prefix(['e', 'E']) {
+        let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        if exp.is_empty() || !exp.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        rest = "";
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    if integral {
+        let exact = match w.starts_with('-') {
+            true => w.parse::<i64>().ok().map(Number::from),
+            false => w.parse::<u64>().ok().map(Number::from),
+        };
+        if exact.is_some() {
+            return exact;
+        }
+    }
+    w.parse::<f64>().ok().and_then(Number::from_f64)
 }
 
 #[cfg(test)]

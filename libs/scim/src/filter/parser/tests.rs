@@ -181,6 +181,14 @@ fn errors_name_the_one_based_position_and_what_was_expected() {
         "at position 6: expected a value (a \"string\", a number, true, false or null), found \"(\""
     );
     assert!(parse_value_filter("emails[value pr]").is_err());
+    assert_eq!(
+        err(r#""userName" eq 1"#),
+        "at position 1: expected an attribute path, \"(\" or \"not (\", found the string \"userName\""
+    );
+    assert_eq!(
+        err(r#"a pr "x\ny""#),
+        "at position 6: expected \"and\", \"or\" or the end of the filter, found the string \"x\\ny\""
+    );
 }
 
 #[test]
@@ -223,4 +231,44 @@ fn long_flat_chains_are_bounded() {
         e.ends_with("the filter is too complex: more than 1000 comparisons"),
         "{e}"
     );
+}
+
+#[test]
+fn numbers_follow_json_syntax_and_read_back_exactly() {
+    let num = |s: &str| json_number(s).map(|n| n.to_string());
+    assert_eq!(num("0").as_deref(), Some("0"));
+    assert_eq!(num("-12").as_deref(), Some("-12"));
+    assert_eq!(
+        num("18446744073709551615").as_deref(),
+        Some("18446744073709551615")
+    );
+    let big = json_number("18446744073709551616").unwrap();
+    assert_eq!(
+        (big.as_u64(), big.as_f64()),
+        (None, Some(18446744073709551616.0))
+    );
+    let small = json_number("-9223372036854775809").unwrap();
+    assert_eq!(
+        (small.as_i64(), small.as_f64()),
+        (None, Some(-9223372036854775808.0))
+    );
+    assert_eq!(num("1.5E+3").as_deref(), Some("1500.0"));
+    assert_eq!(num("0.1e-400").as_deref(), Some("0.0"));
+    for bad in [
+        "-", "01", "-01", "1.", ".5", "1e", "1e+", "1.5x", "0x10", "1..2", "--1", "1e999", "-1e999",
+    ] {
+        assert_eq!(json_number(bad), None, "{bad}");
+    }
+    for x in [
+        0.1,
+        1.0 / 3.0,
+        5e-324,
+        f64::MAX,
+        -2.2250738585072014e-308,
+        1e23,
+        0.30000000000000004,
+    ] {
+        let n = Number::from_f64(x).unwrap();
+        assert_eq!(json_number(&n.to_string()), Some(n), "{x}");
+    }
 }
