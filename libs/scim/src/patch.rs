@@ -7,8 +7,10 @@
 //! the attribute paths that changed.
 
 mod apply;
+mod filtered;
 mod path;
 mod request;
+mod unfiltered;
 
 use serde_json::Value;
 
