@@ -2,6 +2,9 @@
 //! §3.4.3): parsed, printed back to the same tree, and evaluated against
 //! four users in the style of RFC 7643 §8.
 
+#[path = "support/rfc7643.rs"]
+mod rfc7643;
+
 use scimbus_scim::Registry;
 use scimbus_scim::filter::{Filter, Matcher, matches, parse};
 use serde_json::{Value, json};
@@ -9,64 +12,9 @@ use serde_json::{Value, json};
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-/// RFC 7643 §8.2, the full user.
+/// RFC 7643 §8.3, the full user with the enterprise extension.
 fn barbara() -> Value {
-    json!({
-        "schemas": [USER, ENTERPRISE],
-        "id": "2819c223-7f76-453a-919d-413861904646",
-        "externalId": "701984",
-        "userName": "bjensen@example.com",
-        "name": {
-            "formatted": "Ms. Barbara J Jensen, III",
-            "familyName": "Jensen",
-            "givenName": "Barbara",
-            "middleName": "Jane",
-            "honorificPrefix": "Ms.",
-            "honorificSuffix": "III"
-        },
-        "displayName": "Babs Jensen",
-        "nickName": "Babs",
-        "profileUrl": "https://login.example.com/bjensen",
-        "emails": [
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ],
-        "phoneNumbers": [
-            {"value": "555-555-5555", "type": "work"},
-            {"value": "555-555-4444", "type": "mobile"}
-        ],
-        "ims": [{"value": "someaimhandle", "type": "aim"}],
-        "userType": "Employee",
-        "title": "Tour Guide",
-        "preferredLanguage": "en-US",
-        "locale": "en-US",
-        "timezone": "America/Los_Angeles",
-        "active": true,
-        "groups": [{
-            "value": "e9e30dba-f08f-4109-8486-d5c6a331660a",
-            "$ref": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a",
-            "display": "Tour Guides"
-        }],
-        ENTERPRISE: {
-            "employeeNumber": "701984",
-            "costCenter": "4130",
-            "organization": "Universal Studios",
-            "division": "Theme Park",
-            "department": "Tour Operations",
-            "manager": {
-                "value": "26118915-6090-4610-87e4-49d8ca9f808d",
-                "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d",
-                "displayName": "John Smith"
-            }
-        },
-        "meta": {
-            "resourceType": "User",
-            "created": "2010-01-23T04:56:22Z",
-            "lastModified": "2011-05-13T04:42:34Z",
-            "version": "W/\"3694e05e9dff591\"",
-            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
-        }
-    })
+    rfc7643::enterprise_user()
 }
 
 /// RFC 7643 §8.1, the minimal user.
