@@ -3,14 +3,27 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help test check fmt clippy bench fuzz run
+.PHONY: help test check fmt clippy bench fuzz run stack stop
+
+STACK := deploy/local/stack.sh
+# Runs the rest of a recipe line with NATS and Postgres up (started under
+# .data/ unless SCIMBUS_NATS_URL / SCIMBUS_DATABASE_URL already answer) and
+# their URLs exported; DATABASE_URL is what #[sqlx::test] reads.
+WITH_STACK = lines=$$($(STACK) up) && set -a && eval "$$lines" && set +a && \
+	export DATABASE_URL="$${DATABASE_URL:-$$SCIMBUS_DATABASE_URL}" &&
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-test: ## run every test
-	$(CARGO) test --workspace --all-targets --locked
+test: ## run every test, against real NATS and Postgres
+	@$(WITH_STACK) $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+stack: ## start (or reuse) the local NATS and Postgres and print their URLs
+	@$(STACK) up
+
+stop: ## stop what make run / make stack started
+	@$(STACK) down
 
 fmt: ## format the code
 	$(CARGO) fmt --all

@@ -1,1 +1,19 @@
-//! x
+//! scimbus-db: scimbus on Postgres, the system of record.
+//!
+//! Migrations (append-only once landed), connection pools, and the queries
+//! the store (writes) and the ingress (reads) share. It knows SCIM through
+//! `scimbus-scim` and nothing of NATS or HTTP.
+
+pub mod changes;
+pub mod commands;
+pub mod members;
+mod pool;
+pub mod render;
+pub mod resources;
+pub mod tenants;
+
+pub use pool::{DbError, connect, connect_read_only};
+
+/// The migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+

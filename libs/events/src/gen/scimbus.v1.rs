@@ -75,7 +75,8 @@ pub struct Command {
     pub operation: i32,
     #[prost(message, optional, tag = "6")]
     pub source: ::core::option::Option<Source>,
-    /// If-Match: apply only if the stored version is this one.
+    /// If-Match as one version. Superseded by if_match (a header may list
+    /// several tags, or be "*"); kept for wire compatibility, not read.
     #[prost(uint64, optional, tag = "7")]
     pub if_match_version: ::core::option::Option<u64>,
     /// When the change takes effect (HR future-dated changes); unset = now.
@@ -86,6 +87,11 @@ pub struct Command {
     pub payload: ::prost::alloc::vec::Vec<u8>,
     #[prost(int64, tag = "10")]
     pub received_at_unix_micros: i64,
+    /// The client's If-Match header as sent (RFC 7232: "*" or a list of
+    /// entity tags); the store applies the write only if it matches the
+    /// stored version. Empty when the client sent none.
+    #[prost(string, tag = "11")]
+    pub if_match: ::prost::alloc::string::String,
 }
 /// Nested message and enum types in `Command`.
 pub mod command {

@@ -1,0 +1,110 @@
+//! The outbox: every committed change, numbered per tenant, written in the
+//! transaction that made it and published to JetStream after commit.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// A change row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ChangeRow {
+    pub tenant: String,
+    pub seq: i64,
+    pub id: Uuid,
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    /// The encoded `scimbus.v1.Change`.
+    pub payload: Vec<u8>,
+    pub committed_at: DateTime<Utc>,
+}
+
+/// Reserves `n` sequence numbers of `tenant` and returns the first. The
+/// tenant's counter row stays locked until the transaction ends, which is
+/// what keeps the sequence contiguous and in commit order: take it last,
+/// just before commit, and for several tenants in name order.
+pub async fn reserve(conn: &mut PgConnection, tenant: &str, n: i64) -> sqlx::Result<i64> {
+    let last: i64 = sqlx::query_scalar(
+        "insert into tenant_sequences (tenant, last_seq) values ($1, $2)
+         on conflict (tenant) do update set last_seq = tenant_sequences.last_seq + excluded.last_seq
+         returning last_seq",
+    )
+    .bind(tenant)
+    .bind(n)
+    .fetch_one(conn)
+    .await?;
+    Ok(last - n + 1)
+}
+
+/// Writes change rows (one statement for the lot).
+pub async fn insert(conn: &mut PgConnection, rows: &[ChangeRow]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tenants = Vec::with_capacity(rows.len());
+    let mut seqs = Vec::with_capacity(rows.len());
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut types = Vec::with_capacity(rows.len());
+    let mut resource_ids = Vec::with_capacity(rows.len());
+    let mut payloads = Vec::with_capacity(rows.len());
+    let mut ats = Vec::with_capacity(rows.len());
+    for r in rows {
+        tenants.push(r.tenant.as_str());
+        seqs.push(r.seq);
+        ids.push(r.id);
+        types.push(r.resource_type.as_str());
+        resource_ids.push(r.resource_id);
+        payloads.push(r.payload.as_slice());
+        ats.push(r.committed_at);
+    }
+    sqlx::query(
+        "insert into changes (tenant, seq, id, resource_type, resource_id, payload, committed_at)
+         select * from unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::uuid[],
+                              $6::bytea[], $7::timestamptz[])",
+    )
+    .bind(tenants)
+    .bind(seqs)
+    .bind(ids)
+    .bind(types)
+    .bind(resource_ids)
+    .bind(payloads)
+    .bind(ats)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Changes not yet marked published, oldest first per tenant, committed
+/// before `before` (so a sweeper leaves the ones their committer is about
+/// to publish alone).
+pub async fn unpublished<'e>(
+    db: impl PgExecutor<'e>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<ChangeRow>> {
+    sqlx::query_as(
+        "select tenant, seq, id, resource_type, resource_id, payload, committed_at from changes
+         where published_at is null and committed_at < $1
+         order by tenant, seq limit $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Marks changes as published (acknowledged by JetStream).
+pub async fn mark_published<'e>(
+    db: impl PgExecutor<'e>,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("update changes set published_at = $2 where id = any($1) and published_at is null")
+        .bind(ids)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}

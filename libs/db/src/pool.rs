@@ -1,0 +1,48 @@
+//! Connection pools.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    #[error("cannot connect to Postgres: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+fn options(url: &str) -> Result<PgConnectOptions, DbError> {
+    let opts: PgConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| DbError::Url(e.to_string()))?;
+    // Statement logging at debug level; slow statements at warn.
+    Ok(opts.log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500)))
+}
+
+/// A read-write pool for the store.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options(url)?)
+        .await
+        .map_err(DbError::Connect)
+}
+
+/// A pool whose sessions are read-only (`default_transaction_read_only`),
+/// for the ingress's reads; it may point at a replica.
+pub async fn connect_read_only(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let opts = options(url)?.options([("default_transaction_read_only", "on")]);
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .map_err(DbError::Connect)
+}

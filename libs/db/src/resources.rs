@@ -1,0 +1,192 @@
+//! Resource rows: the canonical SCIM document (without `id`, `meta`, a
+//! group's `members` and a user's derived `groups`) plus the columns that
+//! filters, sorting and uniqueness need.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// One stored User or Group.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Row {
+    pub id: Uuid,
+    pub resource_type: String,
+    pub version: i64,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+    pub doc: sqlx::types::Json<Value>,
+}
+
+/// The columns derived from a document; kept in step on every write.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Columns {
+    pub user_name: Option<String>,
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    pub active: Option<bool>,
+    /// Lower-cased `emails[].value`, for index-backed `emails.value eq`.
+    pub emails: Vec<String>,
+}
+
+impl Columns {
+    /// Reads the columns from a canonical document (canonical attribute
+    /// names, as `scimbus_scim::resource::normalize` writes them).
+    pub fn of(doc: &Value) -> Columns {
+        let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
+        Columns {
+            user_name: text("userName"),
+            external_id: text("externalId"),
+            display_name: text("displayName"),
+            active: doc.get("active").and_then(Value::as_bool),
+            emails: doc
+                .get("emails")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|e| e.get("value").and_then(Value::as_str))
+                        .map(str::to_lowercase)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+macro_rules! select_row {
+    ($rest:literal) => {
+        concat!(
+            "select id, resource_type, version, created, last_modified, doc from resources ",
+            $rest
+        )
+    };
+}
+
+/// Inserts a new resource. `Ok(false)` when a unique key (lower(userName),
+/// a group's lower(displayName), the id) is taken: the caller answers 409.
+pub async fn insert(conn: &mut PgConnection, tenant: &str, row: &Row) -> sqlx::Result<bool> {
+    let c = Columns::of(&row.doc);
+    let inserted = sqlx::query(
+        "insert into resources (tenant, id, resource_type, user_name, external_id, display_name,
+             active, emails, version, created, last_modified, doc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         on conflict do nothing",
+    )
+    .bind(tenant)
+    .bind(row.id)
+    .bind(&row.resource_type)
+    .bind(c.user_name)
+    .bind(c.external_id)
+    .bind(c.display_name)
+    .bind(c.active)
+    .bind(c.emails)
+    .bind(row.version)
+    .bind(row.created)
+    .bind(row.last_modified)
+    .bind(&row.doc)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Reads a resource and locks it for the rest of the transaction.
+pub async fn lock(
+    conn: &mut PgConnection,
+    tenant: &str,
+    resource_type: &str,
+    id: Uuid,
+) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(select_row!(
+        "where tenant = $1 and resource_type = $2 and id = $3 for update"
+    ))
+    .bind(tenant)
+    .bind(resource_type)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Reads a resource.
+pub async fn get<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    resource_type: &str,
+    id: Uuid,
+) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(select_row!(
+        "where tenant = $1 and resource_type = $2 and id = $3"
+    ))
+    .bind(tenant)
+    .bind(resource_type)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Writes a new version of a resource. A unique-key clash is an error
+/// ([`is_unique_violation`]); run it under a savepoint when that can happen.
+pub async fn update(conn: &mut PgConnection, tenant: &str, row: &Row) -> sqlx::Result<()> {
+    let c = Columns::of(&row.doc);
+    sqlx::query(
+        "update resources set user_name = $3, external_id = $4, display_name = $5, active = $6,
+             emails = $7, version = $8, last_modified = $9, doc = $10
+         where tenant = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(row.id)
+    .bind(c.user_name)
+    .bind(c.external_id)
+    .bind(c.display_name)
+    .bind(c.active)
+    .bind(c.emails)
+    .bind(row.version)
+    .bind(row.last_modified)
+    .bind(&row.doc)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Bumps the version and lastModified of a resource whose document did not
+/// change (a group whose members did).
+pub async fn touch(
+    conn: &mut PgConnection,
+    tenant: &str,
+    id: Uuid,
+    version: i64,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update resources set version = $3, last_modified = $4 where tenant = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(version)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a resource; its memberships go with it.
+pub async fn delete(conn: &mut PgConnection, tenant: &str, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query("delete from group_members where tenant = $1 and member_id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let n = sqlx::query("delete from resources where tenant = $1 and id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// Whether an error is a unique-constraint violation (SQLSTATE 23505).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.code().as_deref() == Some("23505"))
+}

@@ -1,0 +1,152 @@
+//! scimbus-testkit: the real NATS and Postgres that tests run against.
+//!
+//! `make test` starts (or reuses) a NATS server with JetStream and a
+//! Postgres server and exports `SCIMBUS_NATS_URL` and
+//! `SCIMBUS_DATABASE_URL`. Each [`TestEnv`] gets its own database, created
+//! and migrated for it, and its own stream and subject prefix, so tests run
+//! in parallel and twice in a row without seeing each other.
+//!
+//! This crate is for tests only: it panics with a clear message when the
+//! servers are not there, which is the right failure for a test.
+#![allow(clippy::panic, clippy::expect_used)]
+
+use async_nats::jetstream;
+use scimbus_events::Subjects;
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+const HINT: &str = "run the tests with `make test`, which starts NATS and Postgres \
+                    (deploy/local/stack.sh) and exports SCIMBUS_NATS_URL and SCIMBUS_DATABASE_URL";
+
+/// The NATS server of the test run.
+pub fn nats_url() -> String {
+    std::env::var("SCIMBUS_NATS_URL")
+        .unwrap_or_else(|_| panic!("SCIMBUS_NATS_URL is not set: {HINT}"))
+}
+
+/// The Postgres server of the test run (a database tests may create
+/// databases from).
+pub fn admin_database_url() -> String {
+    std::env::var("SCIMBUS_DATABASE_URL")
+        .unwrap_or_else(|_| panic!("SCIMBUS_DATABASE_URL is not set: {HINT}"))
+}
+
+/// A fresh, migrated database and a bus prefix of one test's own.
+#[derive(Debug)]
+pub struct TestEnv {
+    pub nats_url: String,
+    pub database_url: String,
+    pub database: String,
+    /// Stream and subject prefix (`t0123456789`).
+    pub prefix: String,
+    pub subjects: Subjects,
+    pub pool: PgPool,
+}
+
+impl TestEnv {
+    pub async fn new() -> TestEnv {
+        let admin = admin_database_url();
+        // The last 16 hex digits of a UUIDv7 are random.
+        let tag = Uuid::now_v7().simple().to_string();
+        let database = format!("t_{}", &tag[16..]);
+        let prefix = format!("t{}", &tag[22..]);
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {admin}: {e}; {HINT}"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {database}")))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        let database_url = with_database(&admin, &database);
+        let pool = PgPool::connect(&database_url)
+            .await
+            .expect("connect to the test database");
+        scimbus_db::MIGRATOR
+            .run(&pool)
+            .await
+            .expect("migrate the test database");
+        TestEnv {
+            nats_url: nats_url(),
+            database_url,
+            database,
+            subjects: Subjects::new(&prefix).expect("a valid prefix"),
+            prefix,
+            pool,
+        }
+    }
+
+    /// A NATS client and JetStream context, the streams created.
+    pub async fn bus(&self) -> (async_nats::Client, jetstream::Context) {
+        let (client, js) = scimbus_bus::connect(&self.nats_url, "scimbus-test")
+            .await
+            .unwrap_or_else(|e| panic!("{e}; {HINT}"));
+        scimbus_bus::ensure_streams(&js, &self.subjects, &Default::default())
+            .await
+            .expect("create the streams");
+        (client, js)
+    }
+
+    /// Adds tenants.
+    pub async fn tenants(&self, names: &[&str]) {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        scimbus_db::tenants::ensure(&self.pool, &names)
+            .await
+            .expect("insert tenants");
+    }
+
+    /// Drops the database and the streams (left behind when a test fails,
+    /// for a look).
+    pub async fn teardown(self) {
+        self.pool.close().await;
+        if let Ok((_, js)) = scimbus_bus::connect(&self.nats_url, "scimbus-test").await {
+            for s in [
+                self.subjects.command_stream(),
+                self.subjects.change_stream(),
+                self.subjects.dlq_stream(),
+            ] {
+                let _ = js.delete_stream(s).await;
+            }
+        }
+        if let Ok(mut conn) = PgConnection::connect(&admin_database_url()).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {} with (force)",
+                self.database
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// `url` with its database replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match base.rsplit_once('/') {
+        Some((b, _)) if b.contains("://") && b.len() > b.find("://").map_or(0, |i| i + 3) => b,
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_swapped() {
+        assert_eq!(
+            with_database("postgres://u:p@h:1/db", "t"),
+            "postgres://u:p@h:1/t"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/db?sslmode=disable", "t"),
+            "postgres://u@h/t?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! Applying one command inside the batch's transaction: SCIM semantics on
+//! top of the rows of `scimbus-db`.
+//!
+//! A command that is wrong (bad JSON, a schema violation, a taken userName,
+//! a stale If-Match, an unknown id) is *answered*, not failed: its outcome
+//! and SCIM error go back to the client and into the idempotency record.
+//! Only database errors come back as `Err`, and the batch is retried.
+
+mod create;
+mod members;
+mod patch;
+mod replace;
+mod scim;
+
+use chrono::{DateTime, Utc};
+use scimbus_db::render::{self, Relations};
+use scimbus_db::resources::Row;
+use scimbus_db::{members as db_members, resources};
+use scimbus_events::v1::{Change, Command, CommandResult, command, command_result};
+use scimbus_scim::{Registry, ResourceType, ScimError};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub use scim::{outcome_of, pb_error};
+
+/// What a batch needs to know while applying.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub registry: &'a Registry,
+    /// The transaction's time, in microseconds (what Postgres keeps).
+    pub now: DateTime<Utc>,
+}
+
+/// The effect of one command: the answer, and the change to record (its
+/// sequence is assigned when the batch commits).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub result: CommandResult,
+    pub change: Option<Change>,
+}
+
+impl Applied {
+    fn refused(cmd: &Command, e: ScimError) -> Applied {
+        Applied {
+            result: CommandResult {
+                command_id: cmd.id.clone(),
+                outcome: outcome_of(&e) as i32,
+                error: Some(pb_error(&e)),
+                ..Default::default()
+            },
+            change: None,
+        }
+    }
+}
+
+/// The outcome of a step that may refuse the command.
+type Step<T> = Result<Result<T, ScimError>, sqlx::Error>;
+
+/// Applies `cmd`; see the module docs for what is an error.
+pub async fn apply(conn: &mut PgConnection, ctx: Ctx<'_>, cmd: &Command) -> sqlx::Result<Applied> {
+    let refused = |e| Ok(Applied::refused(cmd, e));
+    let Some(rt) = ctx.registry.resource_type(&cmd.resource_type) else {
+        return refused(ScimError::invalid_value(format!(
+            "unknown resource type \"{}\"",
+            cmd.resource_type
+        )));
+    };
+    let Ok(id) = Uuid::parse_str(&cmd.resource_id) else {
+        return refused(ScimError::not_found(format!(
+            "{} {} not found",
+            rt.name, cmd.resource_id
+        )));
+    };
+    let step = match command::Operation::try_from(cmd.operation) {
+        Ok(command::Operation::Create) => create::create(conn, ctx, cmd, rt, id).await?,
+        Ok(command::Operation::Replace) => replace::replace(conn, ctx, cmd, rt, id).await?,
+        Ok(command::Operation::Patch) => patch::patch(conn, ctx, cmd, rt, id).await?,
+        Ok(command::Operation::Delete) => delete(conn, ctx, cmd, rt, id).await?,
+        _ => Err(ScimError::invalid_value(format!(
+            "operation {} is not applied by the store",
+            cmd.operation
+        ))),
+    };
+    match step {
+        Ok(applied) => Ok(applied),
+        Err(e) => refused(e),
+    }
+}
+
+/// Parses the JSON payload of a command.
+fn body(cmd: &Command) -> Result<Value, ScimError> {
+    serde_json::from_slice(&cmd.payload)
+        .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
+}
+
+/// Reads and locks the resource a command targets, checking If-Match.
+async fn locked(conn: &mut PgConnection, cmd: &Command, rt: &ResourceType, id: Uuid) -> Step<Row> {
+    let row = resources::lock(conn, &cmd.tenant, &rt.name, id).await?;
+    let current = row
+        .as_ref()
+        .map(|r| scimbus_scim::Version(u64::try_from(r.version).unwrap_or(0)));
+    let if_match = (!cmd.if_match.is_empty()).then_some(cmd.if_match.as_str());
+    if let Err(e) = scimbus_scim::version::check_if_match(if_match, current) {
+        // A missing resource is a 404 whatever If-Match said.
+        if row.is_some() {
+            return Ok(Err(e));
+        }
+    }
+    Ok(row.ok_or_else(|| ScimError::not_found(format!("{} {id} not found", rt.name))))
+}
+
+async fn delete(
+    conn: &mut PgConnection,
+    ctx: Ctx<'_>,
+    cmd: &Command,
+    rt: &ResourceType,
+    id: Uuid,
+) -> Step<Applied> {
+    let row = match locked(conn, cmd, rt, id).await? {
+        Ok(row) => row,
+        Err(e) => return Ok(Err(e)),
+    };
+    resources::delete(conn, &cmd.tenant, id).await?;
+    let version = row.version + 1;
+    let change = Change {
+        operation: scimbus_events::v1::change::Operation::Deleted as i32,
+        version: u64::try_from(version).unwrap_or(0),
+        ..change_for(ctx, cmd, rt, id)
+    };
+    Ok(Ok(Applied {
+        result: CommandResult {
+            command_id: cmd.id.clone(),
+            outcome: command_result::Outcome::Applied as i32,
+            version: change.version,
+            ..Default::default()
+        },
+        change: Some(change),
+    }))
+}
+
+/// The fields every change of `cmd` shares.
+fn change_for(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, id: Uuid) -> Change {
+    Change {
+        id: Uuid::now_v7().to_string(),
+        tenant: cmd.tenant.clone(),
+        resource_type: rt.name.clone(),
+        resource_id: id.to_string(),
+        command_id: cmd.id.clone(),
+        source: cmd.source.clone(),
+        committed_at_unix_micros: ctx.now.timestamp_micros(),
+        ..Default::default()
+    }
+}
+
+/// A write that stored a new version.
+struct Written<'a> {
+    row: &'a Row,
+    /// What the client gets back.
+    resource: &'a Value,
+    operation: scimbus_events::v1::change::Operation,
+    changed: Vec<String>,
+    delta: members::Delta,
+}
+
+/// The answer and change of a write. The change carries the resource
+/// without a group's members (`members_added` / `members_removed` say what
+/// changed), so a huge group does not make a huge event.
+fn written(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, w: Written<'_>) -> Applied {
+    let Written {
+        row,
+        resource,
+        operation,
+        changed,
+        delta,
+    } = w;
+    let version = u64::try_from(row.version).unwrap_or(0);
+    let bytes = serde_json::to_vec(resource).unwrap_or_default();
+    let change_doc = if rt.name == "Group" {
+        serde_json::to_vec(&render::resource(row, Relations::default())).unwrap_or_default()
+    } else {
+        bytes.clone()
+    };
+    Applied {
+        result: CommandResult {
+            command_id: cmd.id.clone(),
+            outcome: command_result::Outcome::Applied as i32,
+            resource: bytes,
+            version,
+            ..Default::default()
+        },
+        change: Some(Change {
+            operation: operation as i32,
+            version,
+            resource: change_doc,
+            changed_attributes: changed,
+            members_added: delta.added.iter().map(Uuid::to_string).collect(),
+            members_removed: delta.removed.iter().map(Uuid::to_string).collect(),
+            ..change_for(ctx, cmd, rt, row.id)
+        }),
+    }
+}
+
+/// The answer to a write that changed nothing: the resource as stored, no
+/// change, no new version.
+fn unchanged(cmd: &Command, row: &Row, resource: &Value) -> Applied {
+    Applied {
+        result: CommandResult {
+            command_id: cmd.id.clone(),
+            outcome: command_result::Outcome::Applied as i32,
+            resource: serde_json::to_vec(resource).unwrap_or_default(),
+            version: u64::try_from(row.version).unwrap_or(0),
+            ..Default::default()
+        },
+        change: None,
+    }
+}
+
+/// A user's groups, for the resource a write answers with.
+async fn groups_of(
+    conn: &mut PgConnection,
+    tenant: &str,
+    rt: &ResourceType,
+    id: Uuid,
+) -> sqlx::Result<Option<Vec<(Uuid, Option<String>)>>> {
+    if rt.name == "User" {
+        Ok(Some(db_members::groups_of(conn, tenant, id).await?))
+    } else {
+        Ok(None)
+    }
+}

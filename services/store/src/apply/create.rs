@@ -1,0 +1,103 @@
+//! POST: a new User or Group.
+
+use scimbus_db::members as db_members;
+use scimbus_db::render::{self, Relations};
+use scimbus_db::resources::{self, Row};
+use scimbus_events::v1::{Command, change::Operation};
+use scimbus_scim::resource::{Intent, Leniency, normalize};
+use scimbus_scim::{ResourceType, ScimError};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{Applied, Ctx, Step, Written, body, members, written};
+
+pub async fn create(
+    conn: &mut PgConnection,
+    ctx: Ctx<'_>,
+    cmd: &Command,
+    rt: &ResourceType,
+    id: Uuid,
+) -> Step<Applied> {
+    let mut doc = match body(cmd)
+        .and_then(|b| normalize(ctx.registry, rt, &b, Intent::Create, Leniency::default()))
+    {
+        Ok(doc) => doc,
+        Err(e) => return Ok(Err(e)),
+    };
+    let ids = match members::take(&mut doc) {
+        Ok(ids) => ids,
+        Err(e) => return Ok(Err(e)),
+    };
+    let found = match members::resolve(conn, &cmd.tenant, id, &ids).await? {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(e)),
+    };
+    let row = Row {
+        id,
+        resource_type: rt.name.clone(),
+        version: 1,
+        created: ctx.now,
+        last_modified: ctx.now,
+        doc: sqlx::types::Json(doc),
+    };
+    if !resources::insert(conn, &cmd.tenant, &row).await? {
+        return Ok(Err(taken(rt, &row.doc)));
+    }
+    let mut delta = members::Delta::default();
+    if !found.is_empty() {
+        delta.added = db_members::add(conn, &cmd.tenant, id, &found).await?;
+    }
+    // Members in the order the client gave them.
+    let ordered: Vec<_> = ids
+        .iter()
+        .filter_map(|i| found.iter().find(|m| m.0 == *i).cloned())
+        .collect();
+    let is_group = rt.name == "Group";
+    let no_groups = Vec::new();
+    let resource = render::resource(
+        &row,
+        Relations {
+            members: is_group.then_some(ordered.as_slice()),
+            groups: (!is_group).then_some(no_groups.as_slice()),
+        },
+    );
+    let changed = scimbus_scim::diff::changed_paths(
+        ctx.registry,
+        rt,
+        &Value::Object(Default::default()),
+        &row.doc,
+    );
+    let mut changed = changed;
+    if !delta.added.is_empty() {
+        changed.push("members".into());
+    }
+    Ok(Ok(written(
+        ctx,
+        cmd,
+        rt,
+        Written {
+            row: &row,
+            resource: &resource,
+            operation: Operation::Created,
+            changed,
+            delta,
+        },
+    )))
+}
+
+/// The 409 for a unique key that is taken.
+pub fn taken(rt: &ResourceType, doc: &Value) -> ScimError {
+    let (attr, key) = if rt.name == "Group" {
+        ("displayName", "displayName")
+    } else {
+        ("userName", "userName")
+    };
+    match doc.get(key).and_then(Value::as_str) {
+        Some(v) => ScimError::uniqueness(format!(
+            "{attr} \"{v}\" is already taken by another {} of this tenant",
+            rt.name
+        )),
+        None => ScimError::uniqueness(format!("the {} already exists", rt.name)),
+    }
+}

@@ -1,0 +1,160 @@
+//! The store's settings, read from the environment before anything starts;
+//! a bad value stops the store with a message naming the variable.
+
+use std::time::Duration;
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+/// How the store works its partitions.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Command partitions; must equal the ingress's `SCIMBUS_PARTITIONS`.
+    pub partitions: u32,
+    /// The most commands applied in one transaction.
+    pub batch_max: usize,
+    /// Attempts at a command that keeps failing before it is parked.
+    pub max_attempts: u32,
+    /// How often a replica tries to take a partition someone else holds.
+    pub lease_retry: Duration,
+    /// How often unpublished changes are looked for.
+    pub sweep_interval: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            partitions: 8,
+            batch_max: 256,
+            max_attempts: 5,
+            lease_retry: Duration::from_secs(2),
+            sweep_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything the store needs to start.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub nats_url: String,
+    pub database_url: String,
+    /// Prefix of stream and subject names (DESIGN.md §3); empty by default.
+    pub bus_prefix: String,
+    /// Tenants the configuration declares.
+    pub tenants: Vec<String>,
+    pub settings: Settings,
+}
+
+impl StoreConfig {
+    /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
+    /// `SCIMBUS_TENANTS` (comma-separated), `SCIMBUS_PARTITIONS`,
+    /// `SCIMBUS_STORE_BATCH`, `SCIMBUS_STORE_MAX_ATTEMPTS`.
+    pub fn from_env() -> Result<StoreConfig, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// As [`Self::from_env`], from any lookup (tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
+        let d = Settings::default();
+        let settings = Settings {
+            partitions: number(&get, "SCIMBUS_PARTITIONS", d.partitions, 1..=1024)?,
+            batch_max: number(&get, "SCIMBUS_STORE_BATCH", d.batch_max, 1..=10_000)?,
+            max_attempts: number(&get, "SCIMBUS_STORE_MAX_ATTEMPTS", d.max_attempts, 1..=100)?,
+            ..d
+        };
+        let tenants: Vec<String> = get("SCIMBUS_TENANTS")
+            .unwrap_or_else(|| "demo,demo2".into())
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(bad) = tenants.iter().find(|t| !scimbus_events::valid_tenant(t)) {
+            return Err(ConfigError {
+                name: "SCIMBUS_TENANTS",
+                problem: scimbus_events::TenantError(bad.clone()).to_string(),
+            });
+        }
+        let bus_prefix = get("SCIMBUS_BUS_PREFIX").unwrap_or_default();
+        scimbus_events::Subjects::new(&bus_prefix).map_err(|e| ConfigError {
+            name: "SCIMBUS_BUS_PREFIX",
+            problem: e.to_string(),
+        })?;
+        Ok(StoreConfig {
+            nats_url: get("SCIMBUS_NATS_URL").unwrap_or_else(|| "nats://127.0.0.1:4222".into()),
+            database_url: get("SCIMBUS_DATABASE_URL").ok_or(ConfigError {
+                name: "SCIMBUS_DATABASE_URL",
+                problem: "is not set (postgres://user:password@host:port/database)".into(),
+            })?,
+            bus_prefix,
+            tenants,
+            settings,
+        })
+    }
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(ConfigError {
+            name,
+            problem: format!(
+                "\"{raw}\" is not a number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<StoreConfig, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        StoreConfig::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_errors_name_the_setting() {
+        let c = cfg(&[("SCIMBUS_DATABASE_URL", "postgres://x/y")]).unwrap();
+        assert_eq!(c.settings.partitions, 8);
+        assert_eq!(c.tenants, vec!["demo", "demo2"]);
+        let e = cfg(&[]).unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_DATABASE_URL");
+        let e = cfg(&[("SCIMBUS_DATABASE_URL", "p"), ("SCIMBUS_PARTITIONS", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "SCIMBUS_PARTITIONS: \"0\" is not a number from 1 to 1024"
+        );
+        let e = cfg(&[
+            ("SCIMBUS_DATABASE_URL", "p"),
+            ("SCIMBUS_TENANTS", "ok,Bad!"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_TENANTS");
+        let e = cfg(&[("SCIMBUS_DATABASE_URL", "p"), ("SCIMBUS_BUS_PREFIX", "a.b")]).unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_BUS_PREFIX");
+    }
+}

@@ -1,0 +1,129 @@
+//! scimbus-store: the only writer of identity data (DESIGN.md §1).
+//!
+//! Consumes commands from `SCIMBUS_CMD` partition by partition, applies each
+//! batch in one Postgres transaction together with its change rows (the
+//! outbox) and idempotency records, answers the waiting ingress, then
+//! publishes the changes to `SCIMBUS_CHANGES`. It serves no SCIM and reads
+//! nothing but its own rows.
+
+mod apply;
+mod batch;
+mod config;
+mod dead_letter;
+mod outbox;
+mod partition;
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use scimbus_bus::{BusError, StreamSettings};
+use scimbus_db::changes::ChangeRow;
+use scimbus_events::Subjects;
+use scimbus_scim::Registry;
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use apply::{outcome_of, pb_error};
+pub use batch::{Committed, apply_batch};
+pub use config::{ConfigError, Settings, StoreConfig};
+pub use outbox::{OutboxError, sweep};
+
+/// Why the store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error(transparent)]
+    Db(#[from] scimbus_db::DbError),
+    #[error("SCIMBUS_DATABASE_URL: {0}")]
+    Url(sqlx::Error),
+    #[error("Postgres: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("publishing changes left from before: {0}")]
+    Outbox(#[from] OutboxError),
+    #[error("SCIMBUS_BUS_PREFIX: {0}")]
+    Prefix(#[from] scimbus_events::TenantError),
+}
+
+/// What the partition workers share.
+struct Shared {
+    registry: Arc<Registry>,
+    client: async_nats::Client,
+    js: jetstream::Context,
+    subjects: Subjects,
+    pg: PgConnectOptions,
+    outbox: mpsc::Sender<Vec<ChangeRow>>,
+    settings: Settings,
+}
+
+/// A running store.
+#[derive(Debug)]
+pub struct Store {
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Store {
+    /// Connects (refusing a NATS server older than 2.10), migrates, makes
+    /// sure the streams and tenants exist, publishes changes a previous run
+    /// left unpublished, and starts working the partitions.
+    pub async fn start(cfg: StoreConfig, registry: Arc<Registry>) -> Result<Store, StartError> {
+        let (client, js) = scimbus_bus::connect(&cfg.nats_url, "scimbus-store").await?;
+        let subjects = Subjects::new(&cfg.bus_prefix)?;
+        scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
+        let pg: PgConnectOptions = cfg.database_url.parse().map_err(StartError::Url)?;
+        let pool = scimbus_db::connect(&cfg.database_url, 4).await?;
+        scimbus_db::MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(scimbus_db::DbError::from)?;
+        scimbus_db::tenants::ensure(&pool, &cfg.tenants).await?;
+        let left = outbox::sweep(&js, &subjects, &pool, std::time::Duration::ZERO).await?;
+        if left > 0 {
+            tracing::info!(
+                changes = left,
+                "published changes left unpublished by an earlier run"
+            );
+        }
+
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let (tx, rx) = mpsc::channel(1024);
+        tasks.spawn(outbox::run_publisher(
+            rx,
+            js.clone(),
+            subjects.clone(),
+            pool.clone(),
+        ));
+        tasks.spawn(outbox::run_sweeper(
+            js.clone(),
+            subjects.clone(),
+            pool,
+            cfg.settings.sweep_interval,
+            shutdown.clone(),
+        ));
+        let shared = Arc::new(Shared {
+            registry,
+            client,
+            js,
+            subjects,
+            pg,
+            outbox: tx,
+            settings: cfg.settings.clone(),
+        });
+        for p in 0..cfg.settings.partitions {
+            tasks.spawn(partition::run(shared.clone(), p, shutdown.clone()));
+        }
+        tasks.close();
+        Ok(Store { shutdown, tasks })
+    }
+
+    /// Stops taking commands, finishes the batches in hand and publishes
+    /// their changes.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.tasks.wait().await;
+    }
+}

@@ -1,0 +1,337 @@
+//! Command partitions and who applies them.
+//!
+//! Commands of one resource share a partition (DESIGN.md §3). A partition
+//! is applied by exactly one store replica at a time: the one holding the
+//! partition's Postgres advisory lock. The lock is held on the very
+//! connection that runs the partition's transactions, so a replica that
+//! lost its session (and with it the lock) cannot commit anything more —
+//! Postgres fences it. On taking a partition, the owner recreates the
+//! partition's consumer; the command stream is a work queue, so the new
+//! consumer starts at the oldest unacknowledged command and per-resource
+//! order survives any handover.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer};
+use futures_util::{FutureExt, StreamExt};
+use scimbus_bus::BusError;
+use scimbus_db::changes::ChangeRow;
+use scimbus_events::v1::{Command, CommandResult, command_result};
+use scimbus_events::{Message, headers, valid_tenant};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgConnection};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::Shared;
+use crate::apply::pb_error;
+use crate::batch::{apply_batch, now};
+use crate::dead_letter::park;
+
+/// The advisory-lock class of command partitions (the second key is the
+/// partition number).
+const LOCK_CLASS: i32 = 0x5c1b_0001;
+
+/// Why a replica gave up a partition (it will try to take it again).
+#[derive(Debug, thiserror::Error)]
+pub enum PartitionError {
+    #[error("Postgres: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error("JetStream: {0}")]
+    JetStream(String),
+}
+
+/// Keeps trying to own partition `p` and applies its commands while it does.
+pub async fn run(shared: Arc<Shared>, p: u32, shutdown: CancellationToken) {
+    loop {
+        match acquire(&shared.pg, p).await {
+            Ok(Some(conn)) => {
+                tracing::info!(partition = p, "partition taken");
+                match consume(&shared, p, conn, &shutdown).await {
+                    Ok(()) => return,
+                    Err(e) => tracing::warn!(partition = p, error = %e, "partition released"),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(partition = p, error = %e, "cannot reach Postgres"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(shared.settings.lease_retry) => {}
+        }
+    }
+}
+
+/// A connection holding the partition's lock, if no one else holds it.
+async fn acquire(pg: &PgConnectOptions, p: u32) -> sqlx::Result<Option<PgConnection>> {
+    let mut conn = pg.connect().await?;
+    let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
+        .bind(LOCK_CLASS)
+        .bind(i32::try_from(p).unwrap_or(i32::MAX))
+        .fetch_one(&mut conn)
+        .await?;
+    Ok(got.then_some(conn))
+}
+
+/// The partition's consumer, created afresh so that it starts at the
+/// oldest command not yet acknowledged.
+async fn fresh_consumer(shared: &Shared, p: u32) -> Result<consumer::PullConsumer, PartitionError> {
+    let js_err = |e: &dyn std::fmt::Display| PartitionError::JetStream(e.to_string());
+    let stream = shared
+        .js
+        .get_stream(shared.subjects.command_stream())
+        .await
+        .map_err(|e| js_err(&e))?;
+    let name = format!("store-p{p}");
+    // Not found is fine: this is the first owner.
+    let _ = stream.delete_consumer(&name).await;
+    stream
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some(name),
+            filter_subject: shared.subjects.command_partition(p),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(30),
+            deliver_policy: consumer::DeliverPolicy::All,
+            max_ack_pending: i64::try_from(shared.settings.batch_max * 4).unwrap_or(4096),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| js_err(&e))
+}
+
+async fn consume(
+    shared: &Shared,
+    p: u32,
+    mut conn: PgConnection,
+    shutdown: &CancellationToken,
+) -> Result<(), PartitionError> {
+    let consumer = fresh_consumer(shared, p).await?;
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(shared.settings.batch_max)
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await
+        .map_err(|e| PartitionError::JetStream(e.to_string()))?;
+    loop {
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            m = messages.next() => m,
+        };
+        let first = first
+            .ok_or_else(|| PartitionError::JetStream("the consumer's message stream ended".into()))?
+            .map_err(|e| PartitionError::JetStream(e.to_string()))?;
+        let mut batch = vec![first];
+        // Whatever else is already here joins the batch.
+        while batch.len() < shared.settings.batch_max {
+            match messages.next().now_or_never() {
+                Some(Some(Ok(m))) => batch.push(m),
+                Some(Some(Err(e))) => return Err(PartitionError::JetStream(e.to_string())),
+                _ => break,
+            }
+        }
+        process(shared, &mut conn, batch).await?;
+    }
+}
+
+/// Decodes, applies, answers, acknowledges and hands the changes on.
+async fn process(
+    shared: &Shared,
+    conn: &mut PgConnection,
+    msgs: Vec<jetstream::Message>,
+) -> Result<(), PartitionError> {
+    let mut good: Vec<(usize, Uuid, Command)> = Vec::with_capacity(msgs.len());
+    let mut refused: Vec<(usize, CommandResult)> = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        match decode(m) {
+            Ok((id, cmd)) => good.push((i, id, cmd)),
+            Err(reason) => {
+                tracing::warn!(subject = %m.subject, %reason, "command parked");
+                park(&shared.js, &shared.subjects, &m.message, &reason, 1).await?;
+                refused.push((i, failed(String::new(), 400, &reason)));
+            }
+        }
+    }
+    let (results, changes) = apply_all(shared, conn, &good, &msgs).await?;
+    for ((i, _, _), result) in good.iter().zip(results) {
+        reply(shared, &msgs[*i], &result).await;
+    }
+    for (i, result) in &refused {
+        reply(shared, &msgs[*i], result).await;
+    }
+    for m in &msgs {
+        m.ack()
+            .await
+            .map_err(|e| PartitionError::JetStream(format!("ack: {e}")))?;
+    }
+    if !changes.is_empty() && shared.outbox.send(changes).await.is_err() {
+        tracing::warn!("the change publisher has stopped; the sweeper publishes the changes");
+    }
+    Ok(())
+}
+
+/// Applies the batch in one transaction; if that fails, one command at a
+/// time with retries, parking a command that keeps failing.
+async fn apply_all(
+    shared: &Shared,
+    conn: &mut PgConnection,
+    good: &[(usize, Uuid, Command)],
+    msgs: &[jetstream::Message],
+) -> Result<(Vec<CommandResult>, Vec<ChangeRow>), PartitionError> {
+    if good.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let registry = &shared.registry;
+    let all: Vec<(Uuid, &Command)> = good.iter().map(|(_, id, c)| (*id, c)).collect();
+    match apply_batch(conn, registry, now(), &all).await {
+        Ok(c) => return Ok((c.results, c.changes)),
+        Err(e) if lost_connection(&e) => return Err(e.into()),
+        Err(e) => {
+            tracing::debug!(error = %e, size = all.len(), "batch failed; applying one at a time")
+        }
+    }
+    let mut results = Vec::with_capacity(good.len());
+    let mut changes = Vec::new();
+    for (i, id, cmd) in good {
+        let mut attempt = 1;
+        loop {
+            match apply_batch(conn, registry, now(), &[(*id, cmd)]).await {
+                Ok(c) => {
+                    results.extend(c.results);
+                    changes.extend(c.changes);
+                    break;
+                }
+                Err(e) if lost_connection(&e) => return Err(e.into()),
+                Err(e) if attempt >= shared.settings.max_attempts || deterministic(&e) => {
+                    let reason = format!("applying failed {attempt} times: {e}");
+                    tracing::error!(command = %id, %reason, "command parked");
+                    park(
+                        &shared.js,
+                        &shared.subjects,
+                        &msgs[*i].message,
+                        &reason,
+                        attempt,
+                    )
+                    .await?;
+                    results.push(failed(
+                        cmd.id.clone(),
+                        500,
+                        "the write could not be applied and was parked for an operator",
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(command = %id, attempt, error = %e, "applying failed; retrying");
+                    // Keep JetStream from redelivering while we retry.
+                    let _ = msgs[*i].ack_with(AckKind::Progress).await;
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+    Ok((results, changes))
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(5))
+}
+
+/// Errors after which this connection (and the lock on it) cannot be
+/// trusted: give the partition up and take it again.
+fn lost_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Errors that come back every time (invalid data, a broken constraint
+/// such as an undeclared tenant): retrying cannot help.
+fn deterministic(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+}
+
+/// A command message's id and contents, or why it cannot be applied.
+fn decode(m: &jetstream::Message) -> Result<(Uuid, Command), String> {
+    let cmd = Command::decode(m.payload.as_ref())
+        .map_err(|e| format!("not a scimbus.v1.Command: {e}"))?;
+    let id =
+        Uuid::parse_str(&cmd.id).map_err(|_| format!("command id \"{}\" is not a UUID", cmd.id))?;
+    if !valid_tenant(&cmd.tenant) {
+        return Err(format!("\"{}\" is not a tenant name", cmd.tenant));
+    }
+    let header = m
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(headers::TENANT))
+        .map(|v| v.as_str());
+    if header != Some(cmd.tenant.as_str()) {
+        return Err(format!(
+            "the {} header ({}) does not name the command's tenant \"{}\"",
+            headers::TENANT,
+            header.unwrap_or("missing"),
+            cmd.tenant
+        ));
+    }
+    Ok((id, cmd))
+}
+
+fn failed(command_id: String, status: u16, detail: &str) -> CommandResult {
+    let e = if status == 500 {
+        scimbus_scim::ScimError::internal(detail)
+    } else {
+        scimbus_scim::ScimError::invalid_syntax(detail)
+    };
+    CommandResult {
+        command_id,
+        outcome: command_result::Outcome::Invalid as i32,
+        error: Some(pb_error(&e)),
+        ..Default::default()
+    }
+}
+
+/// Answers the ingress waiting for this command, if any.
+async fn reply(shared: &Shared, m: &jetstream::Message, result: &CommandResult) {
+    let Some(to) = m
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(headers::REPLY_TO))
+        .map(|v| v.as_str().to_string())
+    else {
+        return;
+    };
+    if let Err(e) = shared
+        .client
+        .publish(to, result.encode_to_vec().into())
+        .await
+    {
+        tracing::debug!(error = %e, "cannot answer the ingress; it will time out and the client retry");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(200));
+        assert_eq!(backoff(2), Duration::from_millis(400));
+        assert_eq!(backoff(30), Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,232 @@
+//! What each kind of command does to the rows, the answer and the change.
+
+use scimbus_events::v1::{change, command, command_result::Outcome};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_create_is_stored_answered_and_published() {
+    let h = Harness::new(&["acme"]).await;
+    let (id, cmd) = create_user("acme", "bjensen");
+    let r = h.send(&cmd).await;
+    assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+    assert_eq!(r.command_id, cmd.id);
+    assert_eq!(r.version, 1);
+    assert!(!r.replayed);
+    let res = resource(&r);
+    assert_eq!(res["id"], id.to_string());
+    assert_eq!(res["userName"], "bjensen");
+    assert_eq!(res["meta"]["resourceType"], "User");
+    assert_eq!(res["meta"]["version"], "W/\"1\"");
+    assert_eq!(res["meta"]["created"], res["meta"]["lastModified"]);
+
+    let (user_name, emails, version): (String, Vec<String>, i64) = sqlx::query_as(
+        "select user_name, emails, version from resources where tenant = 'acme' and id = $1",
+    )
+    .bind(id)
+    .fetch_one(&h.env.pool)
+    .await
+    .unwrap();
+    assert_eq!((user_name.as_str(), version), ("bjensen", 1));
+    assert_eq!(emails, vec!["bjensen@example.com"]);
+
+    let changes = h.changes(1).await;
+    assert_eq!(changes.len(), 1);
+    let c = &changes[0];
+    assert_eq!(c.sequence, 1);
+    assert_eq!(c.operation, change::Operation::Created as i32);
+    assert_eq!(c.resource_id, id.to_string());
+    assert_eq!(c.command_id, cmd.id);
+    assert_eq!(c.version, 1);
+    assert!(
+        c.changed_attributes.contains(&"userName".to_string()),
+        "{:?}",
+        c.changed_attributes
+    );
+    // The Nats-Msg-Id of the change is the change id.
+    let msgs = h.stream_messages(&h.env.subjects.change_stream()).await;
+    let msg_id = msgs[0]
+        .headers
+        .get("Nats-Msg-Id")
+        .unwrap()
+        .as_str()
+        .to_string();
+    assert_eq!(msg_id, c.id);
+    h.teardown().await;
+}
+
+#[tokio::test]
+async fn a_taken_user_name_is_a_conflict_case_insensitively_and_per_tenant() {
+    let h = Harness::new(&["acme", "other"]).await;
+    assert_eq!(
+        h.send(&create_user("acme", "BJensen").1).await.outcome,
+        Outcome::Applied as i32
+    );
+    let r = h.send(&create_user("acme", "bjensen").1).await;
+    assert_eq!(r.outcome, Outcome::Conflict as i32);
+    let e = r.error.unwrap();
+    assert_eq!((e.status, e.scim_type.as_str()), (409, "uniqueness"));
+    assert!(e.detail.contains("bjensen"), "{}", e.detail);
+    // Another tenant: no clash.
+    assert_eq!(
+        h.send(&create_user("other", "bjensen").1).await.outcome,
+        Outcome::Applied as i32
+    );
+    // A rename onto a taken name is a conflict too, and leaves the row alone.
+    let (id, cmd) = create_user("acme", "second");
+    h.send(&cmd).await;
+    let r = h
+        .send(&patch(
+            "acme",
+            "User",
+            id,
+            json!([{"op": "replace", "path": "userName", "value": "BJENSEN"}]),
+        ))
+        .await;
+    assert_eq!(r.outcome, Outcome::Conflict as i32, "{r:?}");
+    let n: String = sqlx::query_scalar("select user_name from resources where id = $1")
+        .bind(id)
+        .fetch_one(&h.env.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, "second");
+    // Only the three applied writes made changes.
+    assert_eq!(h.count("select count(*) from changes").await, 3);
+    h.teardown().await;
+}
+
+#[tokio::test]
+async fn replace_patch_and_delete_bump_versions_and_honour_if_match() {
+    let h = Harness::new(&["acme"]).await;
+    let (id, cmd) = create_user("acme", "bjensen");
+    h.send(&cmd).await;
+
+    let mut put = command(
+        "acme",
+        command::Operation::Replace,
+        "User",
+        id,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen", "title": "Tour Guide", "active": true}),
+    );
+    put.if_match = "W/\"1\"".into();
+    let r = h.send(&put).await;
+    assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+    assert_eq!(r.version, 2);
+    let res = resource(&r);
+    assert_eq!(res["title"], "Tour Guide");
+    assert!(res.get("name").is_none(), "PUT replaces: name is gone");
+
+    // A stale If-Match: 412, nothing changes.
+    let mut stale = patch(
+        "acme",
+        "User",
+        id,
+        json!([{"op": "replace", "path": "title", "value": "x"}]),
+    );
+    stale.if_match = "W/\"1\"".into();
+    let r = h.send(&stale).await;
+    assert_eq!(r.outcome, Outcome::PreconditionFailed as i32);
+    assert_eq!(r.error.unwrap().status, 412);
+
+    // Deactivation is classified as such.
+    let r = h
+        .send(&patch(
+            "acme",
+            "User",
+            id,
+            json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        ))
+        .await;
+    assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+    assert_eq!(r.version, 3);
+    assert_eq!(resource(&r)["active"], false);
+
+    // A PATCH that changes nothing: no new version, no change.
+    let r = h
+        .send(&patch(
+            "acme",
+            "User",
+            id,
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        ))
+        .await;
+    assert_eq!(r.version, 3);
+
+    let r = h
+        .send(&command(
+            "acme",
+            command::Operation::Delete,
+            "User",
+            id,
+            json!(null),
+        ))
+        .await;
+    assert_eq!(r.outcome, Outcome::Applied as i32);
+    let r = h
+        .send(&command(
+            "acme",
+            command::Operation::Delete,
+            "User",
+            id,
+            json!(null),
+        ))
+        .await;
+    assert_eq!(r.outcome, Outcome::NotFound as i32);
+    assert_eq!(r.error.unwrap().status, 404);
+
+    let changes = h.changes(4).await;
+    let ops: Vec<i32> = changes.iter().map(|c| c.operation).collect();
+    use change::Operation as O;
+    assert_eq!(
+        ops,
+        vec![
+            O::Created as i32,
+            O::Updated as i32,
+            O::Deactivated as i32,
+            O::Deleted as i32
+        ]
+    );
+    let seqs: Vec<u64> = changes.iter().map(|c| c.sequence).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert!(changes[1].changed_attributes.iter().any(|a| a == "name"));
+    h.teardown().await;
+}
+
+#[tokio::test]
+async fn invalid_writes_are_answered_with_scim_errors() {
+    let h = Harness::new(&["acme"]).await;
+    let id = Uuid::now_v7();
+    let mut cmd = command("acme", command::Operation::Create, "User", id, json!({}));
+    cmd.payload = b"{not json".to_vec();
+    let e = h.send(&cmd).await.error.unwrap();
+    assert_eq!((e.status, e.scim_type.as_str()), (400, "invalidSyntax"));
+    let e = h
+        .send(&command(
+            "acme",
+            command::Operation::Create,
+            "User",
+            id,
+            json!({"displayName": "no userName"}),
+        ))
+        .await
+        .error
+        .unwrap();
+    assert_eq!(e.status, 400);
+    assert!(e.detail.contains("userName"), "{}", e.detail);
+    let e = h
+        .send(&patch(
+            "acme",
+            "User",
+            Uuid::now_v7(),
+            json!([{"op": "replace", "path": "title", "value": "x"}]),
+        ))
+        .await
+        .error
+        .unwrap();
+    assert_eq!(e.status, 404);
+    assert_eq!(h.count("select count(*) from resources").await, 0);
+    assert_eq!(h.count("select count(*) from changes").await, 0);
+    h.teardown().await;
+}

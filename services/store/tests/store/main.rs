@@ -1,0 +1,11 @@
+//! The store against a real NATS server and a real Postgres: commands in,
+//! rows and changes out, and the invariants of DESIGN.md §2 that are the
+//! store's to keep.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod apply;
+mod crash;
+mod invariants;
+mod members;

@@ -1,0 +1,242 @@
+//! A store started in-process on a fresh database and bus prefix, and
+//! helpers to send it commands and read what it published.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use scimbus_bus::Outgoing;
+use scimbus_events::v1::{Change, Command, CommandResult, DeadLetter, command, source};
+use scimbus_events::{Message, partition};
+use scimbus_scim::Registry;
+use scimbus_store::{Settings, Store, StoreConfig};
+use scimbus_testkit::TestEnv;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub const PARTITIONS: u32 = 4;
+
+pub struct Harness {
+    pub env: TestEnv,
+    pub client: async_nats::Client,
+    pub js: jetstream::Context,
+    pub store: Option<Store>,
+}
+
+pub fn config(env: &TestEnv, tenants: &[&str]) -> StoreConfig {
+    StoreConfig {
+        nats_url: env.nats_url.clone(),
+        database_url: env.database_url.clone(),
+        bus_prefix: env.prefix.clone(),
+        tenants: tenants.iter().map(|t| t.to_string()).collect(),
+        settings: Settings {
+            partitions: PARTITIONS,
+            lease_retry: Duration::from_millis(200),
+            sweep_interval: Duration::from_millis(500),
+            ..Settings::default()
+        },
+    }
+}
+
+pub async fn start_store(env: &TestEnv, tenants: &[&str]) -> Store {
+    let registry = Arc::new(Registry::standard().unwrap());
+    Store::start(config(env, tenants), registry).await.unwrap()
+}
+
+impl Harness {
+    pub async fn new(tenants: &[&str]) -> Harness {
+        let env = TestEnv::new().await;
+        let (client, js) = env.bus().await;
+        let store = Some(start_store(&env, tenants).await);
+        Harness {
+            env,
+            client,
+            js,
+            store,
+        }
+    }
+
+    pub async fn teardown(mut self) {
+        if let Some(s) = self.store.take() {
+            s.stop().await;
+        }
+        self.env.teardown().await;
+    }
+
+    /// Publishes a command; the store answers on `reply`, if given.
+    pub async fn publish(&self, cmd: &Command, reply: Option<String>) {
+        let p = partition(&cmd.tenant, &cmd.resource_id, PARTITIONS);
+        let out = Outgoing {
+            subject: self.env.subjects.command(&cmd.tenant, p),
+            // A fresh message id: the store, not JetStream, must make a
+            // second delivery of a command harmless.
+            msg_id: Uuid::now_v7().to_string(),
+            tenant: cmd.tenant.clone(),
+            payload: Bytes::from(cmd.encode_to_vec()),
+            traceparent: None,
+            tracestate: None,
+            reply_to: reply,
+        };
+        scimbus_bus::publish(&self.js, &out)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    /// Publishes a command whose `Scimbus-Tenant` header and subject name
+    /// another tenant than the command does.
+    pub async fn publish_with_header_tenant(&self, cmd: &Command, tenant: &str) {
+        let out = Outgoing {
+            subject: self.env.subjects.command(tenant, 0),
+            msg_id: Uuid::now_v7().to_string(),
+            tenant: tenant.into(),
+            payload: Bytes::from(cmd.encode_to_vec()),
+            traceparent: None,
+            tracestate: None,
+            reply_to: None,
+        };
+        scimbus_bus::publish(&self.js, &out)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    /// Publishes raw bytes on a command subject.
+    pub async fn publish_raw(&self, tenant: &str, payload: &'static [u8]) {
+        let out = Outgoing {
+            subject: self.env.subjects.command(tenant, 0),
+            msg_id: Uuid::now_v7().to_string(),
+            tenant: tenant.into(),
+            payload: Bytes::from_static(payload),
+            traceparent: None,
+            tracestate: None,
+            reply_to: None,
+        };
+        scimbus_bus::publish(&self.js, &out)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    /// Sends a command and waits for the store's result.
+    pub async fn send(&self, cmd: &Command) -> CommandResult {
+        let inbox = self.client.new_inbox();
+        let mut sub = self.client.subscribe(inbox.clone()).await.unwrap();
+        self.publish(cmd, Some(inbox)).await;
+        let msg = tokio::time::timeout(Duration::from_secs(20), sub.next())
+            .await
+            .expect("the store answers within 20 s")
+            .unwrap();
+        CommandResult::decode(msg.payload.as_ref()).unwrap()
+    }
+
+    /// Every message of a stream, in order.
+    pub async fn stream_messages(
+        &self,
+        stream: &str,
+    ) -> Vec<async_nats::jetstream::message::StreamMessage> {
+        let mut s = self.js.get_stream(stream).await.unwrap();
+        let info = s.info().await.unwrap();
+        let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+        let mut out = Vec::new();
+        if info.state.messages == 0 {
+            return out;
+        }
+        for seq in first..=last {
+            if let Ok(m) = s.get_raw_message(seq).await {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// The changes published so far, once there are at least `n` (waits up
+    /// to 20 s).
+    pub async fn changes(&self, n: usize) -> Vec<Change> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let msgs = self
+                .stream_messages(&self.env.subjects.change_stream())
+                .await;
+            if msgs.len() >= n || Instant::now() > deadline {
+                return msgs
+                    .iter()
+                    .map(|m| Change::decode(m.payload.as_ref()).unwrap())
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The dead letters so far, once there are at least `n`.
+    pub async fn dead_letters(&self, n: usize) -> Vec<DeadLetter> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let msgs = self.stream_messages(&self.env.subjects.dlq_stream()).await;
+            if msgs.len() >= n || Instant::now() > deadline {
+                return msgs
+                    .iter()
+                    .map(|m| DeadLetter::decode(m.payload.as_ref()).unwrap())
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.env.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A command as the ingress would build it.
+pub fn command(tenant: &str, op: command::Operation, rt: &str, id: Uuid, body: Value) -> Command {
+    Command {
+        id: Uuid::now_v7().to_string(),
+        tenant: tenant.into(),
+        resource_type: rt.into(),
+        resource_id: id.to_string(),
+        operation: op as i32,
+        source: Some(scimbus_events::v1::Source {
+            kind: source::Kind::Scim as i32,
+            client_id: "test".into(),
+        }),
+        payload: serde_json::to_vec(&body).unwrap(),
+        received_at_unix_micros: chrono::Utc::now().timestamp_micros(),
+        ..Default::default()
+    }
+}
+
+pub fn create_user(tenant: &str, user_name: &str) -> (Uuid, Command) {
+    let id = Uuid::now_v7();
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
+        "active": true
+    });
+    (
+        id,
+        command(tenant, command::Operation::Create, "User", id, body),
+    )
+}
+
+pub fn patch(tenant: &str, rt: &str, id: Uuid, ops: Value) -> Command {
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": ops
+    });
+    command(tenant, command::Operation::Patch, rt, id, body)
+}
+
+pub fn resource(r: &CommandResult) -> Value {
+    serde_json::from_slice(&r.resource).unwrap()
+}
