@@ -49,5 +49,5 @@ fuzz: ## coverage-guided fuzzing of the filter parser and PATCH engine, FUZZ_SEC
 	  $(CARGO) fuzz run -s none -a $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECS) -max_len=4096 || exit 1; \
 	done
 
-run: ## start the whole system (arrives with the services)
-	@echo "make run: the services (ingress, store, outbound) are not in this tree yet; only the SCIM core library is." >&2; exit 1
+run: ## start NATS, Postgres, the store and the ingress; prints the SCIM base URL and token
+	@deploy/local/run.sh

@@ -108,3 +108,32 @@ pub async fn mark_published<'e>(
         .await?;
     Ok(())
 }
+
+/// The tenants that have changes.
+pub async fn tenants<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select tenant from tenant_sequences order by tenant")
+        .fetch_all(db)
+        .await
+}
+
+/// A tenant's changes with a sequence above `after`, committed after
+/// `since` (older ones have aged out of the stream anyway), in order.
+pub async fn after<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    after: i64,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<ChangeRow>> {
+    sqlx::query_as(
+        "select tenant, seq, id, resource_type, resource_id, payload, committed_at from changes
+         where tenant = $1 and seq > $2 and committed_at > $3
+         order by seq limit $4",
+    )
+    .bind(tenant)
+    .bind(after)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

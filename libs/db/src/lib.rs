@@ -17,3 +17,5 @@ pub use pool::{DbError, connect, connect_read_only};
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+mod filter_sql;
+pub use filter_sql::{Cursor, Sort, SortValue, push_filter, push_order_by};

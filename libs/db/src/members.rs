@@ -113,3 +113,47 @@ pub async fn groups_of<'e>(
     .fetch_all(db)
     .await
 }
+
+/// The members of several groups, in id order per group.
+pub async fn list_many<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    groups: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, Vec<Member>>> {
+    let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+        "select group_id, member_id, member_type from group_members
+         where tenant = $1 and group_id = any($2) order by group_id, member_id",
+    )
+    .bind(tenant)
+    .bind(groups)
+    .fetch_all(db)
+    .await?;
+    let mut out: std::collections::HashMap<Uuid, Vec<Member>> = std::collections::HashMap::new();
+    for (g, m, t) in rows {
+        out.entry(g).or_default().push((m, t));
+    }
+    Ok(out)
+}
+
+/// The groups of several members, in id order per member.
+pub async fn groups_of_many<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    members: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, Vec<(Uuid, Option<String>)>>> {
+    let rows: Vec<(Uuid, Uuid, Option<String>)> = sqlx::query_as(
+        "select m.member_id, g.id, g.display_name from group_members m
+         join resources g on g.tenant = m.tenant and g.id = m.group_id
+         where m.tenant = $1 and m.member_id = any($2) order by m.member_id, g.id",
+    )
+    .bind(tenant)
+    .bind(members)
+    .fetch_all(db)
+    .await?;
+    let mut out: std::collections::HashMap<Uuid, Vec<(Uuid, Option<String>)>> =
+        std::collections::HashMap::new();
+    for (m, g, name) in rows {
+        out.entry(m).or_default().push((g, name));
+    }
+    Ok(out)
+}

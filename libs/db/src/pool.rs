@@ -9,10 +9,12 @@ use sqlx::{ConnectOptions, PgPool};
 pub enum DbError {
     #[error("invalid database URL: {0}")]
     Url(String),
+    // The cause is in the message, not also a `source`: error chains would
+    // print it twice.
     #[error("cannot connect to Postgres: {0}")]
-    Connect(#[source] sqlx::Error),
+    Connect(sqlx::Error),
     #[error("migrating the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
@@ -25,12 +27,30 @@ fn options(url: &str) -> Result<PgConnectOptions, DbError> {
     Ok(opts.log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500)))
 }
 
+impl From<sqlx::migrate::MigrateError> for DbError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        DbError::Migrate(e)
+    }
+}
+
+/// Opens one connection first: a pool that cannot connect only says
+/// "timed out", a connection says why (refused, no such database, bad
+/// password).
+async fn probe(opts: &PgConnectOptions) -> Result<(), DbError> {
+    use sqlx::Connection;
+    let conn = opts.connect().await.map_err(DbError::Connect)?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
 /// A read-write pool for the store.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let opts = options(url)?;
+    probe(&opts).await?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options(url)?)
+        .connect_with(opts)
         .await
         .map_err(DbError::Connect)
 }
@@ -39,6 +59,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
 /// for the ingress's reads; it may point at a replica.
 pub async fn connect_read_only(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
     let opts = options(url)?.options([("default_transaction_read_only", "on")]);
+    probe(&opts).await?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))

@@ -30,6 +30,15 @@ pub struct Relations<'a> {
     pub groups: Option<&'a [(Uuid, Option<String>)]>,
 }
 
+/// A group's `members` value.
+pub fn members(list: &[Member]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|(id, t)| json!({"value": id.to_string(), "type": t}))
+            .collect(),
+    )
+}
+
 /// Renders a stored resource. Attribute order: `schemas`, `id`, the
 /// document's attributes, `members`/`groups`, `meta`.
 pub fn resource(row: &Row, rel: Relations<'_>) -> Value {
@@ -44,12 +53,8 @@ pub fn resource(row: &Row, rel: Relations<'_>) -> Value {
             out.insert(k.clone(), v.clone());
         }
     }
-    if let Some(members) = rel.members.filter(|m| !m.is_empty()) {
-        let list = members
-            .iter()
-            .map(|(id, t)| json!({"value": id.to_string(), "type": t}))
-            .collect();
-        out.insert("members".into(), Value::Array(list));
+    if let Some(list) = rel.members.filter(|m| !m.is_empty()) {
+        out.insert("members".into(), members(list));
     }
     if let Some(groups) = rel.groups.filter(|g| !g.is_empty()) {
         let list = groups

@@ -10,6 +10,10 @@
 //! servers are not there, which is the right failure for a test.
 #![allow(clippy::panic, clippy::expect_used)]
 
+mod nats;
+
+pub use nats::PrivateNats;
+
 use async_nats::jetstream;
 use scimbus_events::Subjects;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -45,6 +49,11 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn new() -> TestEnv {
+        Self::with_nats(&nats_url()).await
+    }
+
+    /// As [`TestEnv::new`], on another NATS server (a [`PrivateNats`]).
+    pub async fn with_nats(nats: &str) -> TestEnv {
         let admin = admin_database_url();
         // The last 16 hex digits of a UUIDv7 are random.
         let tag = Uuid::now_v7().simple().to_string();
@@ -66,7 +75,7 @@ impl TestEnv {
             .await
             .expect("migrate the test database");
         TestEnv {
-            nats_url: nats_url(),
+            nats_url: nats.to_string(),
             database_url,
             database,
             subjects: Subjects::new(&prefix).expect("a valid prefix"),

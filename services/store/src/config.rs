@@ -47,13 +47,16 @@ pub struct StoreConfig {
     pub bus_prefix: String,
     /// Tenants the configuration declares.
     pub tenants: Vec<String>,
+    /// Where `/livez` and `/readyz` are served.
+    pub health_addr: std::net::SocketAddr,
     pub settings: Settings,
 }
 
 impl StoreConfig {
     /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
-    /// `SCIMBUS_TENANTS` (comma-separated), `SCIMBUS_PARTITIONS`,
-    /// `SCIMBUS_STORE_BATCH`, `SCIMBUS_STORE_MAX_ATTEMPTS`.
+    /// the tenants of `SCIMBUS_CONFIG` (or `SCIMBUS_TENANTS`,
+    /// comma-separated), `SCIMBUS_PARTITIONS`, `SCIMBUS_STORE_BATCH`,
+    /// `SCIMBUS_STORE_MAX_ATTEMPTS`, `SCIMBUS_STORE_ADDR`.
     pub fn from_env() -> Result<StoreConfig, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -67,13 +70,26 @@ impl StoreConfig {
             max_attempts: number(&get, "SCIMBUS_STORE_MAX_ATTEMPTS", d.max_attempts, 1..=100)?,
             ..d
         };
-        let tenants: Vec<String> = get("SCIMBUS_TENANTS")
-            .unwrap_or_else(|| "demo,demo2".into())
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect();
+        let tenants: Vec<String> = match get("SCIMBUS_CONFIG") {
+            Some(path) => scimbus_runtime::FileConfig::load(&path)
+                .map_err(|e| ConfigError {
+                    name: "SCIMBUS_CONFIG",
+                    problem: e.to_string(),
+                })?
+                .tenant_names(),
+            None => get("SCIMBUS_TENANTS")
+                .unwrap_or_else(|| "demo,demo2".into())
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+        };
+        let health = get("SCIMBUS_STORE_ADDR").unwrap_or_else(|| "127.0.0.1:8081".into());
+        let health_addr = health.parse().map_err(|_| ConfigError {
+            name: "SCIMBUS_STORE_ADDR",
+            problem: format!("\"{health}\" is not a host:port address"),
+        })?;
         if let Some(bad) = tenants.iter().find(|t| !scimbus_events::valid_tenant(t)) {
             return Err(ConfigError {
                 name: "SCIMBUS_TENANTS",
@@ -93,6 +109,7 @@ impl StoreConfig {
             })?,
             bus_prefix,
             tenants,
+            health_addr,
             settings,
         })
     }

@@ -80,7 +80,21 @@ impl Store {
             .await
             .map_err(scimbus_db::DbError::from)?;
         scimbus_db::tenants::ensure(&pool, &cfg.tenants).await?;
-        let left = outbox::sweep(&js, &subjects, &pool, std::time::Duration::ZERO).await?;
+        let resource_types: Vec<String> = registry
+            .resource_types()
+            .iter()
+            .map(|rt| rt.name.clone())
+            .collect();
+        let streams = StreamSettings::default();
+        let left = outbox::sweep(
+            &js,
+            &subjects,
+            &pool,
+            &resource_types,
+            std::time::Duration::ZERO,
+            streams.change_max_age,
+        )
+        .await?;
         if left > 0 {
             tracing::info!(
                 changes = left,
@@ -98,10 +112,14 @@ impl Store {
             pool.clone(),
         ));
         tasks.spawn(outbox::run_sweeper(
-            js.clone(),
-            subjects.clone(),
-            pool,
-            cfg.settings.sweep_interval,
+            outbox::Sweeper {
+                js: js.clone(),
+                subjects: subjects.clone(),
+                pool,
+                resource_types,
+                interval: cfg.settings.sweep_interval,
+                max_age: streams.change_max_age,
+            },
             shutdown.clone(),
         ));
         let shared = Arc::new(Shared {

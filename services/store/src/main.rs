@@ -7,39 +7,34 @@ use scimbus_store::{Store, StoreConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    scimbus_runtime::init_logging();
     let cfg = StoreConfig::from_env().context("configuration")?;
     let registry = Arc::new(scimbus_scim::Registry::standard().context("SCIM schemas")?);
+    let listener = tokio::net::TcpListener::bind(cfg.health_addr)
+        .await
+        .with_context(|| format!("SCIMBUS_STORE_ADDR {}", cfg.health_addr))?;
+    let pool = scimbus_db::connect(&cfg.database_url, 1)
+        .await
+        .context("Postgres")?;
     let store = Store::start(cfg, registry).await.context("starting")?;
+    let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
+        let pool = pool.clone();
+        Box::pin(async move {
+            sqlx::query("select 1")
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(|e| format!("Postgres: {e}"))
+        })
+    });
+    let health =
+        tokio::spawn(
+            async move { axum::serve(listener, scimbus_runtime::health::routes(ready)).await },
+        );
     tracing::info!("scimbus-store running");
-    shutdown_signal().await;
+    scimbus_runtime::shutdown::signal().await;
     tracing::info!("stopping");
+    health.abort();
     store.stop().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -7,11 +7,13 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use bytes::Bytes;
 use chrono::Utc;
 use scimbus_bus::{BusError, Outgoing};
 use scimbus_db::changes::{self, ChangeRow};
-use scimbus_events::Subjects;
+use scimbus_events::v1::Change;
+use scimbus_events::{Message, Subjects};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -57,24 +59,68 @@ pub async fn publish(
     Ok(())
 }
 
-/// Publishes every change not yet marked published that was committed
-/// before `older_than` ago; returns how many.
+/// Publishes again what the change stream may be missing, and returns how
+/// many changes it published:
+/// - changes never marked published (their committer died or lost NATS
+///   before JetStream acknowledged them), committed before `older_than`
+///   ago so the live publisher is not raced;
+/// - per tenant, every change after the last one the stream holds
+///   (JetStream acknowledges before it syncs to disk, so a NATS crash can
+///   lose acknowledged changes; Postgres still has them), back to the
+///   stream's retention `max_age`.
+///
+/// Republishing is harmless: the change id is the `Nats-Msg-Id`, and
+/// consumers are idempotent on (resource, version).
 pub async fn sweep(
     js: &jetstream::Context,
     subjects: &Subjects,
     pool: &PgPool,
+    resource_types: &[String],
     older_than: Duration,
+    max_age: Duration,
 ) -> Result<usize, OutboxError> {
-    let before = Utc::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
+    let now = Utc::now();
+    let before = now - chrono::Duration::from_std(older_than).unwrap_or_default();
+    let since = now - chrono::Duration::from_std(max_age).unwrap_or_default();
     let mut total = 0;
     loop {
         let rows = changes::unpublished(pool, before, 1000).await?;
         if rows.is_empty() {
-            return Ok(total);
+            break;
         }
         publish(js, subjects, pool, &rows).await?;
         total += rows.len();
     }
+    let stream = js
+        .get_stream(subjects.change_stream())
+        .await
+        .map_err(|e| BusError::JetStream(e.to_string()))?;
+    for tenant in changes::tenants(pool).await? {
+        let mut last = 0i64;
+        for rt in resource_types {
+            match stream
+                .get_last_raw_message_by_subject(&subjects.change(&tenant, rt))
+                .await
+            {
+                Ok(m) => {
+                    let seq = Change::decode(m.payload.as_ref()).map_or(0, |c| c.sequence);
+                    last = last.max(i64::try_from(seq).unwrap_or(0));
+                }
+                Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {}
+                Err(e) => return Err(BusError::JetStream(e.to_string()).into()),
+            }
+        }
+        loop {
+            let rows = changes::after(pool, &tenant, last, since, 1000).await?;
+            let Some(end) = rows.last().map(|r| r.seq) else {
+                break;
+            };
+            publish(js, subjects, pool, &rows).await?;
+            total += rows.len();
+            last = end;
+        }
+    }
+    Ok(total)
 }
 
 /// Publishes what the partitions committed, in commit order.
@@ -97,20 +143,35 @@ pub async fn run_publisher(
     }
 }
 
-/// Sweeps every `interval` until shut down.
-pub async fn run_sweeper(
-    js: jetstream::Context,
-    subjects: Subjects,
-    pool: PgPool,
-    interval: Duration,
-    shutdown: CancellationToken,
-) {
+/// What the sweeper needs.
+#[derive(Debug, Clone)]
+pub struct Sweeper {
+    pub js: jetstream::Context,
+    pub subjects: Subjects,
+    pub pool: PgPool,
+    pub resource_types: Vec<String>,
+    pub interval: Duration,
+    pub max_age: Duration,
+}
+
+/// Sweeps every `interval` until shut down (which also covers the time
+/// after a NATS reconnect).
+pub async fn run_sweeper(s: Sweeper, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(s.interval) => {}
         }
-        match sweep(&js, &subjects, &pool, interval).await {
+        match sweep(
+            &s.js,
+            &s.subjects,
+            &s.pool,
+            &s.resource_types,
+            s.interval,
+            s.max_age,
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(changes = n, "republished changes left unpublished"),
             Err(e) => tracing::warn!(error = %e, "sweeping unpublished changes failed"),

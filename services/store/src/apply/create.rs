@@ -25,6 +25,9 @@ pub async fn create(
         Ok(doc) => doc,
         Err(e) => return Ok(Err(e)),
     };
+    // Passwords are not kept: scimbus does not authenticate users, and a
+    // `returned: never` attribute is nothing a reader could ever get back.
+    doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
     let ids = match members::take(&mut doc) {
         Ok(ids) => ids,
         Err(e) => return Ok(Err(e)),

@@ -81,7 +81,10 @@ pub async fn patch(
                 operations: plan.doc_ops,
             };
             match patch::apply(ctx.registry, rt, &existing.doc.0, &req, Leniency::default()) {
-                Ok(p) => (p.resource, p.changed),
+                Ok(p) => (
+                    scimbus_scim::projection::strip_never(ctx.registry, rt, &p.resource),
+                    p.changed,
+                ),
                 Err(e) => return Ok(Err(e)),
             }
         };

@@ -37,6 +37,7 @@ pub async fn replace(
         Err(e) => return Ok(Err(e)),
     };
     let is_group = rt.name == "Group";
+    doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
     let ids = match members::take(&mut doc) {
         Ok(ids) => ids,
         Err(e) => return Ok(Err(e)),

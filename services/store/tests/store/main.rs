@@ -9,3 +9,4 @@ mod apply;
 mod crash;
 mod invariants;
 mod members;
+mod nats_crash;

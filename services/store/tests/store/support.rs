@@ -31,6 +31,7 @@ pub fn config(env: &TestEnv, tenants: &[&str]) -> StoreConfig {
         database_url: env.database_url.clone(),
         bus_prefix: env.prefix.clone(),
         tenants: tenants.iter().map(|t| t.to_string()).collect(),
+        health_addr: "127.0.0.1:0".parse().unwrap(),
         settings: Settings {
             partitions: PARTITIONS,
             lease_retry: Duration::from_millis(200),
@@ -84,6 +85,31 @@ impl Harness {
             .unwrap()
             .await
             .unwrap();
+    }
+
+    /// Publishes a command (fresh message id) and reports a failure instead
+    /// of panicking (for tests that crash NATS).
+    pub async fn publish_checked(
+        &self,
+        cmd: &Command,
+        reply: Option<String>,
+    ) -> Result<(), String> {
+        let p = partition(&cmd.tenant, &cmd.resource_id, PARTITIONS);
+        let out = Outgoing {
+            subject: self.env.subjects.command(&cmd.tenant, p),
+            msg_id: Uuid::now_v7().to_string(),
+            tenant: cmd.tenant.clone(),
+            payload: Bytes::from(cmd.encode_to_vec()),
+            traceparent: None,
+            tracestate: None,
+            reply_to: reply,
+        };
+        scimbus_bus::publish(&self.js, &out)
+            .await
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
     }
 
     /// Publishes a command whose `Scimbus-Tenant` header and subject name

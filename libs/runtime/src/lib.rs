@@ -1,0 +1,33 @@
+//! scimbus-runtime: what every scimbus service shares at run time.
+//!
+//! The configuration file (tenants and their tokens), secret references
+//! (`env:NAME`, `file:/path`, `sha256:<hex>`), settings read from the
+//! environment with errors that name the variable, logging, the
+//! `/livez` / `/readyz` endpoints and the shutdown signal.
+//!
+//! It knows nothing of SCIM, NATS or Postgres.
+
+pub mod config;
+pub mod env;
+pub mod health;
+pub mod secret;
+pub mod shutdown;
+
+pub use config::{FileConfig, TenantConfig};
+pub use env::SettingError;
+pub use secret::{Secret, token_hash};
+
+/// Logging to stderr, filtered by `RUST_LOG` (default `info`); JSON lines
+/// when `SCIMBUS_LOG_FORMAT=json`.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SCIMBUS_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

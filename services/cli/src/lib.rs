@@ -1,0 +1,268 @@
+//! scimbus-cli: `scimbus`, the operator's command line.
+//!
+//! Migrations (`scimbus migrate`), API tokens (`scimbus token create |
+//! revoke | list`) and a configuration check (`scimbus config check`). The
+//! commands are library functions so that tests call them directly; `run`
+//! turns a parsed command line into calls and printed results.
+//!
+//! It talks to Postgres only. It never touches identity data (that is the
+//! store's) and never prints or stores a token's plain text after
+//! `token create` has shown it once.
+
+mod config_check;
+mod error;
+mod migrate;
+mod token;
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::{Args, Parser, Subcommand};
+use scimbus_runtime::FileConfig;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+pub use config_check::{ConfigSummary, check as check_config};
+pub use error::{CliError, report};
+pub use migrate::{Migrated, migrate};
+pub use token::{
+    NewToken, Revoked, TOKEN_PREFIX, TokenInfo, create as create_token, generate as generate_token,
+    list as list_tokens, revoke as revoke_token,
+};
+
+/// The scimbus operator tool.
+#[derive(Debug, Parser)]
+#[command(name = "scimbus", version, about)]
+pub struct Cli {
+    /// Postgres URL of the scimbus database.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIMBUS_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations the database lacks (safe to repeat).
+    Migrate,
+    /// Create, revoke and list API bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a tenant; it is printed once and only its hash is kept.
+    Create(CreateArgs),
+    /// Revoke a token (ingress replicas may accept it for up to 30 s more).
+    Revoke {
+        /// The token's id, as `token create` or `token list` print it.
+        id: Uuid,
+    },
+    /// List tokens (never their hashes).
+    List {
+        /// Only this tenant's tokens.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The tenant the token is bound to.
+    #[arg(long)]
+    pub tenant: String,
+    /// A note on who or what uses the token.
+    #[arg(long, default_value = "")]
+    pub label: String,
+    /// Add this configuration file's tenants to the database first.
+    #[arg(long, env = "SCIMBUS_CONFIG", value_name = "FILE")]
+    pub config: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load the file as the services do and report what it declares.
+    Check {
+        /// The configuration file (TOML).
+        #[arg(long, env = "SCIMBUS_CONFIG", value_name = "FILE")]
+        config: String,
+    },
+}
+
+/// Runs a command, printing its result on `out`.
+pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
+    let command = match cli.command {
+        Command::Config(ConfigCommand::Check { config }) => {
+            let s = check_config(&config)?;
+            writeln!(out, "{}: ok, {} tenant(s)", s.path, s.tenants.len())?;
+            for (name, tokens) in &s.tenants {
+                writeln!(out, "  {name}: {tokens} configured token(s)")?;
+            }
+            return Ok(());
+        }
+        Command::Migrate => DbCommand::Migrate,
+        Command::Token(TokenCommand::Create(args)) => {
+            // A bad file stops it before it connects.
+            let tenants = match &args.config {
+                Some(path) => FileConfig::load(path)
+                    .context("--config / SCIMBUS_CONFIG")?
+                    .tenant_names(),
+                None => Vec::new(),
+            };
+            DbCommand::Create(args, tenants)
+        }
+        Command::Token(TokenCommand::Revoke { id }) => DbCommand::Revoke(id),
+        Command::Token(TokenCommand::List { tenant }) => DbCommand::List(tenant),
+    };
+    let pool = connect(cli.database_url.as_deref()).await?;
+    let result = on_database(&pool, command, out).await;
+    pool.close().await;
+    result
+}
+
+/// The commands that work on the database.
+enum DbCommand {
+    Migrate,
+    /// With the tenants of the configuration file to add first.
+    Create(CreateArgs, Vec<String>),
+    Revoke(Uuid),
+    List(Option<String>),
+}
+
+async fn on_database(
+    pool: &PgPool,
+    command: DbCommand,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match command {
+        DbCommand::Migrate => {
+            let m = migrate(pool).await?;
+            if m.applied.is_empty() {
+                writeln!(out, "database is up to date ({})", migrations(m.known))?;
+            } else {
+                writeln!(
+                    out,
+                    "applied {} of {}:",
+                    m.applied.len(),
+                    migrations(m.known)
+                )?;
+                for (version, description) in &m.applied {
+                    writeln!(out, "  {version:04} {description}")?;
+                }
+            }
+        }
+        DbCommand::Create(args, tenants) => {
+            if !tenants.is_empty() {
+                scimbus_db::tenants::ensure(pool, &tenants)
+                    .await
+                    .map_err(CliError::from)
+                    .context("adding the tenants of --config / SCIMBUS_CONFIG")?;
+            }
+            let t = create_token(pool, &args.tenant, &args.label).await?;
+            writeln!(out, "id:     {}", t.id)?;
+            writeln!(out, "tenant: {}", t.tenant)?;
+            writeln!(out, "token:  {}", t.token)?;
+            eprintln!(
+                "scimbus: copy the token now: it is shown only this once (scimbus keeps only its SHA-256)"
+            );
+        }
+        DbCommand::Revoke(id) => {
+            let r = revoke_token(pool, id).await?;
+            let at = time(&r.revoked_at);
+            if r.already {
+                writeln!(
+                    out,
+                    "token {} (tenant {}) was already revoked at {at}",
+                    r.id, r.tenant
+                )?;
+            } else {
+                writeln!(out, "revoked token {} (tenant {}) at {at}", r.id, r.tenant)?;
+                eprintln!("scimbus: ingress replicas that cached it accept it for up to 30 s more");
+            }
+        }
+        DbCommand::List(tenant) => {
+            let tokens = list_tokens(pool, tenant.as_deref()).await?;
+            write_table(out, &tokens)?;
+        }
+    }
+    Ok(())
+}
+
+/// A small pool on the database the flag or variable names.
+async fn connect(url: Option<&str>) -> Result<PgPool, CliError> {
+    let url = url.ok_or(CliError::NoDatabaseUrl)?;
+    let opts: PgConnectOptions = url.parse().map_err(CliError::DatabaseUrl)?;
+    // One plain connection first: a pool that cannot connect reports only
+    // that it timed out, this says why (refused, bad password, no such
+    // database).
+    PgConnection::connect_with(&opts)
+        .await
+        .map_err(CliError::Connect)?
+        .close()
+        .await
+        .map_err(CliError::Connect)?;
+    PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .map_err(CliError::Connect)
+}
+
+fn migrations(n: usize) -> String {
+    format!("{n} migration{}", if n == 1 { "" } else { "s" })
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `token list` as aligned columns.
+fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()> {
+    if tokens.is_empty() {
+        return writeln!(out, "no API tokens");
+    }
+    let rows: Vec<[String; 5]> = tokens
+        .iter()
+        .map(|t| {
+            [
+                t.id.to_string(),
+                t.tenant.clone(),
+                // One line per token, whatever the label holds.
+                t.label.escape_debug().to_string(),
+                time(&t.created_at),
+                t.revoked_at.as_ref().map_or_else(|| "-".to_string(), time),
+            ]
+        })
+        .collect();
+    let header = ["ID", "TENANT", "LABEL", "CREATED", "REVOKED"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}

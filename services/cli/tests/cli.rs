@@ -1,0 +1,16 @@
+//! `scimbus` against a real Postgres (and, for the end-to-end check, a real
+//! NATS and the ingress's router): the library functions called directly,
+//! and the built binary run as an operator would run it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/config.rs"]
+mod config;
+#[path = "cli/ingress.rs"]
+mod ingress;
+#[path = "cli/migrate.rs"]
+mod migrate;
+#[path = "cli/tokens.rs"]
+mod tokens;

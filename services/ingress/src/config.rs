@@ -1,0 +1,106 @@
+//! The ingress's settings, from the environment and the configuration
+//! file; a bad one stops it before it binds, naming the setting.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use scimbus_runtime::config::{FileConfig, Tenant};
+use scimbus_runtime::env::{self, Lookup, SettingError};
+
+/// Request limits, advertised in `/ServiceProviderConfig`.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The largest request body (and `/Bulk` `maxPayloadSize`).
+    pub max_payload: usize,
+    /// `/Bulk` `maxOperations`.
+    pub bulk_max_operations: usize,
+    /// The default and largest `count` of a list.
+    pub default_page_size: usize,
+    pub max_page_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_payload: 1 << 20,
+            bulk_max_operations: 1000,
+            default_page_size: 100,
+            max_page_size: 1000,
+        }
+    }
+}
+
+/// Everything the ingress needs to start.
+#[derive(Debug, Clone)]
+pub struct IngressConfig {
+    pub addr: SocketAddr,
+    /// The base URL clients reach this ingress at (for `meta.location`).
+    pub public_url: String,
+    pub nats_url: String,
+    pub database_url: String,
+    /// Reads may go to a replica.
+    pub read_database_url: String,
+    pub bus_prefix: String,
+    pub partitions: u32,
+    pub write_timeout: Duration,
+    pub tenants: Vec<Tenant>,
+    pub limits: Limits,
+}
+
+impl IngressConfig {
+    /// Reads `SCIMBUS_INGRESS_ADDR` (127.0.0.1:8080), `SCIMBUS_PUBLIC_URL`,
+    /// `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`,
+    /// `SCIMBUS_READ_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
+    /// `SCIMBUS_PARTITIONS`, `SCIMBUS_WRITE_TIMEOUT_MS`,
+    /// `SCIMBUS_MAX_PAYLOAD`, and the tenants of `SCIMBUS_CONFIG`.
+    pub fn from_env() -> Result<IngressConfig, SettingError> {
+        Self::from_lookup(&env::ProcessEnv)
+    }
+
+    pub fn from_lookup(e: &impl Lookup) -> Result<IngressConfig, SettingError> {
+        let addr = env::addr(e, "SCIMBUS_INGRESS_ADDR", "127.0.0.1:8080")?;
+        let database_url = env::required(
+            e,
+            "SCIMBUS_DATABASE_URL",
+            "postgres://user:password@host:5432/scimbus",
+        )?;
+        let tenants = match e.get("SCIMBUS_CONFIG") {
+            Some(path) => FileConfig::load(&path)
+                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?
+                .resolve_tenants()
+                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}")))?,
+            None => Vec::new(),
+        };
+        let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
+        scimbus_events::Subjects::new(&bus_prefix)
+            .map_err(|err| SettingError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+        let d = Limits::default();
+        Ok(IngressConfig {
+            addr,
+            public_url: env::text(e, "SCIMBUS_PUBLIC_URL", &format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_string(),
+            nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
+            read_database_url: env::text(e, "SCIMBUS_READ_DATABASE_URL", &database_url),
+            database_url,
+            bus_prefix,
+            partitions: env::number(e, "SCIMBUS_PARTITIONS", 8, 1..=1024)?,
+            write_timeout: Duration::from_millis(env::number(
+                e,
+                "SCIMBUS_WRITE_TIMEOUT_MS",
+                10_000,
+                100..=600_000,
+            )?),
+            tenants,
+            limits: Limits {
+                max_payload: env::number(
+                    e,
+                    "SCIMBUS_MAX_PAYLOAD",
+                    d.max_payload,
+                    1024..=(64 << 20),
+                )?,
+                ..d
+            },
+        })
+    }
+}

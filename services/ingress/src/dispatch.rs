@@ -1,0 +1,161 @@
+//! Writes as commands: published to `SCIMBUS_CMD` (with `Nats-Msg-Id` =
+//! command id, so a republish is dropped by JetStream), answered by the
+//! store on this ingress's inbox. The HTTP answer waits for the store's
+//! result, so it is the real one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use scimbus_bus::Outgoing;
+use scimbus_events::v1::{Command, CommandResult};
+use scimbus_events::{Message, Subjects, partition};
+use tokio::sync::oneshot;
+
+/// Why a write got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("the command could not be published: {0}")]
+    Publish(String),
+    #[error("the store did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandResult>>>>;
+
+/// Publishes commands and routes the store's results back to the waiting
+/// requests.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    js: jetstream::Context,
+    subjects: Subjects,
+    partitions: u32,
+    inbox: String,
+    pending: Pending,
+    timeout: Duration,
+    /// Where a duplicate's recorded result is read.
+    read: sqlx::PgPool,
+}
+
+impl Dispatcher {
+    /// Subscribes to this ingress's result inbox.
+    pub async fn start(
+        client: async_nats::Client,
+        js: jetstream::Context,
+        subjects: Subjects,
+        partitions: u32,
+        timeout: Duration,
+        read: sqlx::PgPool,
+    ) -> Result<Dispatcher, async_nats::SubscribeError> {
+        let inbox = client.new_inbox();
+        let mut sub = client.subscribe(format!("{inbox}.*")).await?;
+        let pending: Pending = Arc::default();
+        let routes = pending.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = sub.next().await {
+                let Ok(result) = CommandResult::decode(msg.payload.as_ref()) else {
+                    tracing::warn!(subject = %msg.subject, "undecodable command result");
+                    continue;
+                };
+                let waiter = routes
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.remove(&result.command_id));
+                if let Some(tx) = waiter {
+                    let _ = tx.send(result);
+                }
+            }
+        });
+        Ok(Dispatcher {
+            js,
+            subjects,
+            partitions,
+            inbox,
+            pending,
+            timeout,
+            read,
+        })
+    }
+
+    /// Publishes `cmd` and waits for its result.
+    pub async fn send(&self, cmd: &Command) -> Result<CommandResult, DispatchError> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(cmd.id.clone(), tx);
+        }
+        let _guard = Forget {
+            pending: &self.pending,
+            id: &cmd.id,
+        };
+        let p = partition(&cmd.tenant, &cmd.resource_id, self.partitions);
+        let out = Outgoing {
+            subject: self.subjects.command(&cmd.tenant, p),
+            msg_id: cmd.id.clone(),
+            tenant: cmd.tenant.clone(),
+            payload: Bytes::from(cmd.encode_to_vec()),
+            traceparent: None,
+            tracestate: None,
+            reply_to: Some(format!("{}.{}", self.inbox, cmd.id)),
+        };
+        let wait = async {
+            let ack = scimbus_bus::publish(&self.js, &out)
+                .await
+                .map_err(|e| DispatchError::Publish(e.to_string()))?;
+            let ack = ack
+                .await
+                .map_err(|e| DispatchError::Publish(e.to_string()))?;
+            if ack.duplicate {
+                // The same command was published before (a client retry
+                // with the same Idempotency-Key): JetStream dropped this
+                // copy, so no result comes; read the recorded one.
+                return self.recorded(&cmd.id).await;
+            }
+            rx.await
+                .map_err(|_| DispatchError::Publish("the result route closed".into()))
+        };
+        tokio::time::timeout(self.timeout, wait)
+            .await
+            .map_err(|_| DispatchError::Timeout(self.timeout))?
+    }
+}
+
+impl Dispatcher {
+    /// Waits for the recorded result of a command applied (or being
+    /// applied) through an earlier publish.
+    async fn recorded(&self, id: &str) -> Result<CommandResult, DispatchError> {
+        let uuid = uuid::Uuid::parse_str(id).map_err(|e| DispatchError::Publish(e.to_string()))?;
+        loop {
+            let row: Option<Vec<u8>> =
+                sqlx::query_scalar("select result from applied_commands where command_id = $1")
+                    .bind(uuid)
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(|e| DispatchError::Publish(e.to_string()))?;
+            if let Some(bytes) = row {
+                let mut r = CommandResult::decode(bytes.as_slice())
+                    .map_err(|e| DispatchError::Publish(e.to_string()))?;
+                r.replayed = true;
+                return Ok(r);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Removes a waiter that will not be answered (timeout, error, dropped
+/// request).
+struct Forget<'a> {
+    pending: &'a Pending,
+    id: &'a str,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.remove(self.id);
+        }
+    }
+}

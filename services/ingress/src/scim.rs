@@ -1,0 +1,65 @@
+//! `/scim/v2/{tenant}/…`: the SCIM 2.0 endpoints (RFC 7644 §3), behind the
+//! tenant's bearer tokens. Unknown routes and methods answer SCIM errors.
+
+mod bulk;
+mod discovery;
+mod list;
+mod params;
+mod resources;
+mod respond;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use scimbus_scim::{ResourceType, ScimError};
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes(state: AppState) -> Router {
+    let tenant = Router::new()
+        .route(
+            "/ServiceProviderConfig",
+            get(discovery::service_provider_config),
+        )
+        .route("/ResourceTypes", get(discovery::resource_types))
+        .route("/ResourceTypes/{name}", get(discovery::resource_type))
+        .route("/Schemas", get(discovery::schemas))
+        .route("/Schemas/{id}", get(discovery::schema))
+        .route("/.search", post(list::search_root))
+        .route("/Bulk", post(bulk::bulk))
+        .route("/{rtype}", get(list::list).post(resources::create))
+        .route("/{rtype}/.search", post(list::search))
+        .route(
+            "/{rtype}/{id}",
+            get(resources::get)
+                .put(resources::replace)
+                .patch(resources::patch)
+                .delete(resources::delete),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token));
+    Router::new()
+        .nest("/scim/v2/{tenant}", tenant)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ScimError::not_found(format!("no such endpoint: {}", uri.path())).into()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::status(405, format!("{method} is not allowed on {}", uri.path()))
+}
+
+/// The resource type of an endpoint segment (`Users`, `Groups`).
+fn resource_type<'a>(state: &'a AppState, segment: &str) -> Result<&'a ResourceType, ApiError> {
+    state
+        .registry
+        .resource_type_by_endpoint(segment)
+        .ok_or_else(|| ScimError::not_found(format!("no such endpoint: /{segment}")).into())
+}

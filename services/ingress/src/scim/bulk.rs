@@ -1,0 +1,271 @@
+//! `/Bulk` (RFC 7644 §3.7): many writes in one request.
+//!
+//! Each operation is an ordinary command, built, sent and answered exactly
+//! as the single-resource endpoints do it ([`super::resources`]), one after
+//! the other, so an operation in a bulk means what it means on its own
+//! (uniqueness 409s, `version` as `If-Match` 412s, 404s). The answer is 200
+//! with one result per operation that ran, in the order of the request:
+//! `method`, `bulkId`, `location`, `version`, `status` (a string), and for
+//! a failure the SCIM error body in `response`. Successful results carry no
+//! body (§3.7.3 allows leaving it out; a group's member list can be huge).
+//!
+//! - **Limits** (§3.7.4): more than `maxOperations` operations, or a body
+//!   over `maxPayloadSize`, is a 413 for the whole request, and nothing of
+//!   it runs; a body that is no `BulkRequest` at all is a 400. A malformed
+//!   *operation* (unknown method, bad path, POST without `bulkId`, a
+//!   `bulkId` used twice) is a 400 in that operation's place; an unknown
+//!   endpoint is the 404 the endpoint itself would answer.
+//! - **Order and references** (§3.7.1, §3.7.2): see [`plan`] and [`refs`].
+//!   A forward reference runs its POST first; a circular one is resolved by
+//!   creating one side without the reference and PATCHing it in once the
+//!   other side exists. A reference to a POST that failed is a 409 for the
+//!   referring operation (§3.7.1's answer to what cannot be resolved); one
+//!   to a `bulkId` no POST of the request has is a 400 `invalidValue`.
+//! - **`failOnErrors`**: after that many errors nothing more runs, and what
+//!   did not run is left out of the answer. A 503 (the bus is unreachable,
+//!   or the store did not answer in time) stops the request too: what comes
+//!   next would meet the same fate.
+//! - **`Idempotency-Key`**: every operation's command id is derived from it
+//!   and the operation's index, so a retried bulk is applied once and
+//!   answered with the first results.
+
+mod apply;
+mod plan;
+mod refs;
+mod request;
+
+use std::collections::HashMap;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use scimbus_scim::{ResourceType, ScimError};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use self::plan::{Plan, Step};
+use self::request::{BulkRequest, Method, Operation};
+use super::{resources, respond};
+use crate::auth::Client;
+use crate::body::ScimBody;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+
+#[tracing::instrument(skip_all, fields(tenant = %client.tenant))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    Path(_tenant): Path<String>,
+    Extension(client): Extension<Client>,
+    headers: HeaderMap,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    let req = BulkRequest::parse(&body.value, state.limits.bulk_max_operations)?;
+    let key = resources::idempotency_key(&headers);
+    let mut run = Run::new(&state, &client, key, &req);
+    run.all().await;
+    Ok(respond::scim_json(StatusCode::OK, &run.response()))
+}
+
+/// What a `bulkId` names.
+enum Decl {
+    /// One POST.
+    Post,
+    /// More than one operation.
+    Shared,
+    /// A PUT, PATCH or DELETE (or an operation without a method).
+    Other,
+}
+
+/// The result of one operation.
+struct Outcome {
+    status: u16,
+    location: Option<String>,
+    version: Option<String>,
+    error: Option<ScimError>,
+}
+
+impl Outcome {
+    fn failed(error: ScimError, location: Option<String>) -> Outcome {
+        Outcome {
+            status: error.status,
+            location,
+            version: None,
+            error: Some(error),
+        }
+    }
+
+    fn json(&self, op: &Operation) -> Value {
+        let mut o = serde_json::Map::new();
+        let status = self.status.to_string();
+        let fields = [
+            ("method", op.method.as_deref()),
+            ("bulkId", op.bulk_id.as_deref()),
+            ("location", self.location.as_deref()),
+            ("version", self.version.as_deref()),
+            ("status", Some(status.as_str())),
+        ];
+        for (k, v) in fields {
+            if let Some(v) = v {
+                o.insert(k.into(), Value::String(v.into()));
+            }
+        }
+        if let Some(e) = &self.error {
+            o.insert("response".into(), e.to_json());
+        }
+        Value::Object(o)
+    }
+}
+
+/// A POST created without its circular references, and the PATCH
+/// operations that add them.
+struct Pending<'a> {
+    rt: &'a ResourceType,
+    id: Uuid,
+    ops: Vec<Value>,
+}
+
+/// One bulk request being processed.
+struct Run<'a> {
+    state: &'a AppState,
+    client: &'a Client,
+    key: Option<&'a str>,
+    ops: &'a [Operation],
+    fail_on_errors: Option<usize>,
+    decl: HashMap<String, Decl>,
+    plan: Plan,
+    results: Vec<Option<Outcome>>,
+    /// The ids of the resources the POSTs created, by `bulkId`.
+    created: HashMap<String, String>,
+    pending: HashMap<usize, Pending<'a>>,
+    errors: usize,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        state: &'a AppState,
+        client: &'a Client,
+        key: Option<&'a str>,
+        req: &'a BulkRequest,
+    ) -> Self {
+        let ops = req.operations.as_slice();
+        let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, op) in ops.iter().enumerate() {
+            if let Some(b) = &op.bulk_id {
+                users.entry(b).or_default().push(i);
+            }
+        }
+        let mut decl = HashMap::new();
+        let mut posts = HashMap::new();
+        for (b, at) in users {
+            let d = match at.as_slice() {
+                [i] if ops[*i].method.as_deref() == Some(Method::Post.as_str()) => {
+                    posts.insert(b.to_string(), *i);
+                    Decl::Post
+                }
+                [_] => Decl::Other,
+                _ => Decl::Shared,
+            };
+            decl.insert(b.to_string(), d);
+        }
+        let refs: Vec<Vec<String>> = ops
+            .iter()
+            .map(|op| match &op.parsed {
+                Ok(v) => refs::of(v.id.as_deref(), &v.data),
+                Err(_) => Vec::new(),
+            })
+            .collect();
+        Run {
+            state,
+            client,
+            key,
+            ops,
+            fail_on_errors: req.fail_on_errors,
+            decl,
+            plan: plan::plan(&refs, &posts),
+            results: ops.iter().map(|_| None).collect(),
+            created: HashMap::new(),
+            pending: HashMap::new(),
+            errors: 0,
+        }
+    }
+
+    async fn all(&mut self) {
+        let steps = std::mem::take(&mut self.plan.steps);
+        let ops = self.ops;
+        for step in steps {
+            let fatal = match step {
+                Step::Run(i) => {
+                    let outcome = match &ops[i].parsed {
+                        Ok(v) => self.apply(i, v).await,
+                        Err(e) => Outcome::failed(e.clone(), None),
+                    };
+                    self.record(i, outcome)
+                }
+                Step::Complete(i) => self.complete(i).await,
+            };
+            if fatal || self.fail_on_errors.is_some_and(|max| self.errors >= max) {
+                self.abandon();
+                return;
+            }
+        }
+    }
+
+    /// Records a result; true when nothing more should run.
+    fn record(&mut self, i: usize, outcome: Outcome) -> bool {
+        let fatal = outcome.status == 503;
+        if outcome.error.is_some() {
+            self.errors += 1;
+        }
+        if let Some(slot) = self.results.get_mut(i) {
+            *slot = Some(outcome);
+        }
+        fatal
+    }
+
+    /// The id a reference stands for.
+    fn lookup(&self, b: &str) -> Result<String, ScimError> {
+        let r = format!("\"bulkId:{b}\"");
+        match self.decl.get(b) {
+            None => Err(ScimError::invalid_value(format!(
+                "{r}: no POST of this request has the bulkId \"{b}\""
+            ))),
+            Some(Decl::Shared) => Err(ScimError::invalid_value(format!(
+                "{r} is ambiguous: more than one operation of this request has that bulkId"
+            ))),
+            Some(Decl::Other) => Err(ScimError::invalid_value(format!(
+                "{r} names an operation that is not a POST; only a POST creates a resource to refer to"
+            ))),
+            Some(Decl::Post) => self.created.get(b).cloned().ok_or_else(|| {
+                ScimError::new(
+                    409,
+                    None,
+                    format!("{r} cannot be resolved: the POST with that bulkId failed"),
+                )
+            }),
+        }
+    }
+
+    /// Replaces the references in `data` by the ids they stand for.
+    fn resolve(&self, data: &mut Value) -> Result<(), ScimError> {
+        let mut ids = HashMap::new();
+        for b in refs::of(None, data) {
+            let id = self.lookup(&b)?;
+            ids.insert(b, id);
+        }
+        refs::substitute(data, &ids);
+        Ok(())
+    }
+
+    fn response(&self) -> Value {
+        let ops: Vec<Value> = self
+            .results
+            .iter()
+            .zip(self.ops)
+            .filter_map(|(r, op)| r.as_ref().map(|r| r.json(op)))
+            .collect();
+        json!({"schemas": [BULK_RESPONSE], "Operations": ops})
+    }
+}

@@ -1,0 +1,437 @@
+//! Lists and searches (RFC 7644 §3.4.2, §3.4.3): filters translated to SQL
+//! (`scimbus_db::filter_sql`), sorting, index paging (`startIndex` /
+//! `count`) and cursor paging (RFC 9865, keyset-based so pages stay stable
+//! while others write).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use scimbus_db::members as db_members;
+use scimbus_db::render::{self, Relations};
+use scimbus_db::resources::Row;
+use scimbus_db::{Cursor, Sort, SortValue};
+use scimbus_scim::filter::{self, Filter};
+use scimbus_scim::{
+    AttrPath, ListResponse, Projection, ResourceType, ScimError, ScimType, SortKey,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{Postgres, QueryBuilder, Row as _};
+
+use super::params::ListParams;
+use super::{resource_type, respond};
+use crate::body::ScimBody;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Path((tenant, rtype)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let p = ListParams::from_query(query.as_deref())?;
+    run(&state, &tenant, rt, &p).await
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    Path((tenant, rtype)): Path<(String, String)>,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let p = ListParams::from_search(&body.value)?;
+    run(&state, &tenant, rt, &p).await
+}
+
+/// `POST /.search` at the root: every resource type the filter applies
+/// to, Users first, then Groups; index paging over the whole.
+pub async fn search_root(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    let p = ListParams::from_search(&body.value)?;
+    if p.cursor.is_some() {
+        return Err(ScimError::invalid_value(
+            "cursor paging is offered per resource type (/Users/.search, /Groups/.search)",
+        )
+        .into());
+    }
+    let filter = parse_filter(&p)?;
+    let (start, count) = window(&state, &p);
+    let mut first_error = None;
+    let mut parts = Vec::new();
+    for rt in state.registry.resource_types() {
+        let q = match Query::new(&state, &tenant, rt, filter.as_ref(), &p) {
+            Ok(q) => q,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        let total = q.total(&state).await?;
+        parts.push((rt, q, total));
+    }
+    if parts.is_empty() {
+        return Err(first_error.unwrap_or_else(|| {
+            ScimError::invalid_filter("the filter applies to no resource type").into()
+        }));
+    }
+    let total: u64 = parts.iter().map(|p| p.2).sum();
+    let mut skip = start - 1;
+    let mut left = count;
+    let mut resources = Vec::new();
+    for (rt, q, n) in &parts {
+        if left == 0 {
+            break;
+        }
+        if skip >= *n {
+            skip -= n;
+            continue;
+        }
+        let rows = q.page(&state, skip, left, None).await?;
+        skip = 0;
+        left -= rows.len() as u64;
+        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows).await?);
+    }
+    let n = resources.len() as u64;
+    let body = ListResponse {
+        resources,
+        total_results: total,
+        start_index: Some(start),
+        items_per_page: Some(n),
+        ..Default::default()
+    };
+    Ok(respond::scim_json(StatusCode::OK, &body.into_json()))
+}
+
+fn parse_filter(p: &ListParams) -> ApiResult<Option<Filter>> {
+    Ok(p.filter
+        .as_deref()
+        .filter(|f| !f.trim().is_empty())
+        .map(filter::parse)
+        .transpose()?)
+}
+
+/// `startIndex` (1-based; less than 1 is 1) and `count` (negative is 0,
+/// more than the maximum is the maximum), as RFC 7644 §3.4.2.4 says.
+fn window(state: &AppState, p: &ListParams) -> (u64, u64) {
+    let pg = &state.caps.pagination;
+    let start = p.start_index.unwrap_or(1).max(1) as u64;
+    let count = p
+        .count
+        .unwrap_or(i64::from(pg.default_page_size))
+        .clamp(0, i64::from(pg.max_page_size)) as u64;
+    (start, count)
+}
+
+/// A list query for one resource type.
+struct Query<'a> {
+    tenant: &'a str,
+    rt: &'a ResourceType,
+    filter: Option<&'a Filter>,
+    sort: Sort,
+    projection: Projection,
+    state: &'a AppState,
+}
+
+impl<'a> Query<'a> {
+    fn new(
+        state: &'a AppState,
+        tenant: &'a str,
+        rt: &'a ResourceType,
+        filter: Option<&'a Filter>,
+        p: &ListParams,
+    ) -> ApiResult<Query<'a>> {
+        if let Some(f) = filter {
+            filter::validate(&state.registry, rt, f)?;
+        }
+        let key = match p.sort_by.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => SortKey::parse(&state.registry, rt, s, p.sort_order.as_deref())?,
+            None => SortKey::parse(&state.registry, rt, "id", None)?,
+        };
+        let projection = Projection::parse(
+            &state.registry,
+            rt,
+            p.attributes.as_deref(),
+            p.excluded_attributes.as_deref(),
+        )?;
+        Ok(Query {
+            tenant,
+            rt,
+            filter,
+            sort: Sort::new(&state.registry, rt, &key),
+            projection,
+            state,
+        })
+    }
+
+    fn push_where(&self, qb: &mut QueryBuilder<Postgres>) -> ApiResult<()> {
+        qb.push(" where r.tenant = ");
+        qb.push_bind(self.tenant.to_string());
+        qb.push(" and r.resource_type = ");
+        qb.push_bind(self.rt.name.clone());
+        if let Some(f) = self.filter {
+            qb.push(" and ");
+            scimbus_db::push_filter(qb, &self.state.registry, self.rt, f)?;
+        }
+        Ok(())
+    }
+
+    async fn total(&self, state: &AppState) -> ApiResult<u64> {
+        let mut qb = QueryBuilder::new("select count(*) from resources r");
+        self.push_where(&mut qb)?;
+        let n: i64 = qb.build_query_scalar().fetch_one(&state.read).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Rows `offset..offset+limit` in order, or the `limit` rows after
+    /// `after`; each with its sort value.
+    async fn page(
+        &self,
+        state: &AppState,
+        offset: u64,
+        limit: u64,
+        after: Option<&Cursor>,
+    ) -> ApiResult<Vec<(Row, SortValue)>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::new(
+            "select r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc, ",
+        );
+        self.sort.push_value(&mut qb);
+        qb.push(" as sort_key from resources r");
+        self.push_where(&mut qb)?;
+        if let Some(c) = after {
+            qb.push(" and ");
+            self.sort.push_after(&mut qb, c)?;
+        }
+        qb.push(" order by ");
+        self.sort.push_order_by(&mut qb);
+        qb.push(" limit ");
+        qb.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        if offset > 0 {
+            qb.push(" offset ");
+            qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        }
+        let rows = qb.build().fetch_all(&state.read).await?;
+        rows.iter()
+            .map(|r| {
+                let row = Row {
+                    id: r.try_get("id")?,
+                    resource_type: r.try_get("resource_type")?,
+                    version: r.try_get("version")?,
+                    created: r.try_get("created")?,
+                    last_modified: r.try_get("last_modified")?,
+                    doc: r.try_get("doc")?,
+                };
+                Ok((row, self.sort.read(r, "sort_key")?))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(ApiError::from)
+    }
+
+    /// A fingerprint of what the query asks, carried in cursors so a cursor
+    /// is not used with another query.
+    fn fingerprint(&self, p: &ListParams) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            Some(self.tenant),
+            Some(self.rt.name.as_str()),
+            p.filter.as_deref(),
+            p.sort_by.as_deref(),
+            p.sort_order.as_deref(),
+        ] {
+            h.update(part.unwrap_or("\u{0}").as_bytes());
+            h.update([0xff]);
+        }
+        h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+async fn run(
+    state: &AppState,
+    tenant: &str,
+    rt: &ResourceType,
+    p: &ListParams,
+) -> ApiResult<Response> {
+    let filter = parse_filter(p)?;
+    let q = Query::new(state, tenant, rt, filter.as_ref(), p)?;
+    let (start, count) = window(state, p);
+    let total = q.total(state).await?;
+    let mut body = ListResponse {
+        total_results: total,
+        ..Default::default()
+    };
+    let rows = match &p.cursor {
+        Some(c) => {
+            if p.start_index.is_some() {
+                return Err(ScimError::invalid_value(
+                    "startIndex and cursor cannot be used together",
+                )
+                .into());
+            }
+            let after = if c.is_empty() {
+                None
+            } else {
+                Some(decode_cursor(c, &q.fingerprint(p))?)
+            };
+            let mut rows = q.page(state, 0, count + 1, after.as_ref()).await?;
+            if rows.len() as u64 > count {
+                rows.truncate(count as usize);
+                if let Some((row, v)) = rows.last() {
+                    body.next_cursor = Some(encode_cursor(
+                        &Cursor {
+                            value: v.clone(),
+                            id: row.id,
+                        },
+                        &q.fingerprint(p),
+                    ));
+                }
+            }
+            rows
+        }
+        None => {
+            body.start_index = Some(start);
+            q.page(state, start - 1, count, None).await?
+        }
+    };
+    body.items_per_page = Some(rows.len() as u64);
+    body.resources = render_rows(state, tenant, rt, &q.projection, rows).await?;
+    Ok(respond::scim_json(StatusCode::OK, &body.into_json()))
+}
+
+/// Renders rows with the relations the projection wants, loaded in one
+/// query per kind.
+async fn render_rows(
+    state: &AppState,
+    tenant: &str,
+    rt: &ResourceType,
+    proj: &Projection,
+    rows: Vec<(Row, SortValue)>,
+) -> ApiResult<Vec<Value>> {
+    let wants = |attr: &str| proj.wants(&state.registry, rt, &AttrPath::new(attr, None));
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+    let members = if rt.name == "Group" && wants("members") {
+        db_members::list_many(&state.read, tenant, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    let groups = if rt.name == "User" && wants("groups") {
+        db_members::groups_of_many(&state.read, tenant, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    let none = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, _) in rows {
+        let rel = Relations {
+            members: (rt.name == "Group").then(|| members.get(&row.id).unwrap_or(&none).as_slice()),
+            groups: (rt.name == "User").then(|| groups.get(&row.id).map_or(&[][..], Vec::as_slice)),
+        };
+        let mut r = render::resource(&row, rel);
+        respond::locate(state, tenant, rt, &mut r);
+        out.push(proj.apply(&state.registry, rt, &r));
+    }
+    Ok(out)
+}
+
+fn encode_cursor(c: &Cursor, fingerprint: &str) -> String {
+    let v = match &c.value {
+        SortValue::Null => Value::Null,
+        SortValue::Text(s) => json!({"t": s}),
+        SortValue::Instant(t) => json!({"d": t.to_rfc3339()}),
+        SortValue::Integer(i) => json!({"n": i}),
+        SortValue::Decimal(f) => json!({"f": f}),
+        SortValue::Boolean(b) => json!({"b": b}),
+        SortValue::Uuid(u) => json!({"u": u}),
+    };
+    let doc = json!({"v": v, "i": c.id, "q": fingerprint});
+    doc.to_string()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_cursor(s: &str, fingerprint: &str) -> ApiResult<Cursor> {
+    let bad = || -> ApiError {
+        ScimError::bad_request(
+            ScimType::InvalidCursor,
+            format!("\"{s}\" is not a cursor this server issued for this query"),
+        )
+        .into()
+    };
+    if s.len() % 2 != 0 || s.len() > 8192 {
+        return Err(bad());
+    }
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    let doc: Value = bytes
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(bad)?;
+    if doc.get("q").and_then(Value::as_str) != Some(fingerprint) {
+        return Err(bad());
+    }
+    let id = doc
+        .get("i")
+        .and_then(Value::as_str)
+        .and_then(|i| uuid::Uuid::parse_str(i).ok())
+        .ok_or_else(bad)?;
+    let v = doc.get("v").ok_or_else(bad)?;
+    let value = match v {
+        Value::Null => SortValue::Null,
+        Value::Object(o) => match o.iter().next() {
+            Some((k, x)) => match (k.as_str(), x) {
+                ("t", Value::String(s)) => SortValue::Text(s.clone()),
+                ("d", Value::String(s)) => SortValue::Instant(
+                    chrono::DateTime::parse_from_rfc3339(s)
+                        .map_err(|_| bad())?
+                        .to_utc(),
+                ),
+                ("n", x) => SortValue::Integer(x.as_i64().ok_or_else(bad)?),
+                ("f", x) => SortValue::Decimal(x.as_f64().ok_or_else(bad)?),
+                ("b", Value::Bool(b)) => SortValue::Boolean(*b),
+                ("u", Value::String(u)) => {
+                    SortValue::Uuid(uuid::Uuid::parse_str(u).map_err(|_| bad())?)
+                }
+                _ => return Err(bad()),
+            },
+            None => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    Ok(Cursor { value, id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_are_bound_to_their_query() {
+        let c = Cursor {
+            value: SortValue::Text("bjensen".into()),
+            id: uuid::Uuid::now_v7(),
+        };
+        let s = encode_cursor(&c, "abc");
+        assert_eq!(decode_cursor(&s, "abc").unwrap(), c);
+        let e = decode_cursor(&s, "other").unwrap_err();
+        assert_eq!(e.error.scim_type, Some(ScimType::InvalidCursor));
+        assert!(decode_cursor("zz", "abc").is_err());
+        assert!(decode_cursor("", "abc").is_err());
+        let c = Cursor {
+            value: SortValue::Null,
+            id: uuid::Uuid::now_v7(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&c, "q"), "q").unwrap(), c);
+    }
+}

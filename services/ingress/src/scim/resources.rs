@@ -1,0 +1,338 @@
+//! `/{Users|Groups}` and `/{Users|Groups}/{id}`: create, read, replace,
+//! patch, delete (RFC 7644 §3.3–§3.6).
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use scimbus_db::members as db_members;
+use scimbus_db::render::{self, Relations};
+use scimbus_events::v1::{Command, CommandResult, command, command_result, source};
+use scimbus_scim::version::Precondition;
+use scimbus_scim::{AttrPath, Projection, ResourceType, ScimError, ScimType, Version};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::params::ListParams;
+use super::{resource_type, respond};
+use crate::auth::Client;
+use crate::body::ScimBody;
+use crate::dispatch::DispatchError;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The projection a request asks for.
+pub fn projection(
+    state: &AppState,
+    rt: &ResourceType,
+    query: Option<&str>,
+) -> ApiResult<(Projection, ListParams)> {
+    let p = ListParams::from_query(query)?;
+    let proj = Projection::parse(
+        &state.registry,
+        rt,
+        p.attributes.as_deref(),
+        p.excluded_attributes.as_deref(),
+    )?;
+    Ok((proj, p))
+}
+
+pub(super) fn parse_id(rt: &ResourceType, id: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(id)
+        .map_err(|_| ScimError::not_found(format!("{} {id} not found", rt.name)).into())
+}
+
+/// A command id (and, for creates, a resource id) derived from an
+/// `Idempotency-Key`, so a client's retry is the same command and is
+/// answered with the first one's result instead of being applied again.
+pub(super) fn derived_id(client: &Client, key: &str, what: &str) -> Uuid {
+    let mut h = Sha256::new();
+    for part in [client.tenant.as_str(), client.client_id.as_str(), key, what] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+}
+
+/// A write, as the single-resource endpoints and `/Bulk` both make them.
+pub(super) struct Write<'a> {
+    pub client: &'a Client,
+    pub rt: &'a ResourceType,
+    pub resource_id: Uuid,
+    pub op: command::Operation,
+    pub payload: Bytes,
+    /// The `If-Match` condition (a bulk operation's `version`).
+    pub if_match: Option<&'a str>,
+    /// The client's idempotency key, scoped to this write (see
+    /// [`derived_id`]); without one the command gets a fresh id.
+    pub key: Option<&'a str>,
+}
+
+/// The command of a write.
+pub(super) fn build(w: Write<'_>) -> Command {
+    let id = match w.key {
+        Some(k) => derived_id(w.client, k, &format!("{:?}/{}", w.op, w.resource_id)),
+        None => Uuid::now_v7(),
+    };
+    Command {
+        id: id.to_string(),
+        tenant: w.client.tenant.clone(),
+        resource_type: w.rt.name.clone(),
+        resource_id: w.resource_id.to_string(),
+        operation: w.op as i32,
+        source: Some(scimbus_events::v1::Source {
+            kind: source::Kind::Scim as i32,
+            client_id: w.client.client_id.clone(),
+        }),
+        payload: w.payload.to_vec(),
+        received_at_unix_micros: chrono::Utc::now().timestamp_micros(),
+        if_match: w.if_match.unwrap_or_default().to_string(),
+        ..Default::default()
+    }
+}
+
+fn if_match(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+}
+
+/// Sends a write and waits for the store's answer.
+pub(super) async fn send(state: &AppState, cmd: &Command) -> ApiResult<CommandResult> {
+    match state.dispatcher.send(cmd).await {
+        Ok(r) if r.outcome == command_result::Outcome::Applied as i32 => Ok(r),
+        Ok(r) => Err(r
+            .error
+            .map(|e| {
+                ScimError::new(
+                    u16::try_from(e.status).unwrap_or(500),
+                    ScimType::from_keyword(&e.scim_type),
+                    e.detail,
+                )
+            })
+            .unwrap_or_else(|| ScimError::internal("the store refused the write"))
+            .into()),
+        Err(DispatchError::Timeout(_)) => Err(ApiError::unavailable(
+            "the write was accepted but not applied in time; it may still be applied, and repeating the request is safe",
+            1,
+        )),
+        Err(e @ DispatchError::Publish(_)) => {
+            tracing::error!(error = %e, "publishing a command failed");
+            Err(ApiError::unavailable(
+                "the command bus is not reachable; try again",
+                2,
+            ))
+        }
+    }
+}
+
+/// The resource the store answered.
+pub(super) fn stored(r: &CommandResult) -> ApiResult<Value> {
+    serde_json::from_slice(&r.resource)
+        .map_err(|e| ApiError::internal("the store answered an unreadable resource", &e))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Path((_tenant, rtype)): Path<(String, String)>,
+    Extension(client): Extension<Client>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let (proj, _) = projection(&state, rt, query.as_deref())?;
+    let resource_id = match idempotency_key(&headers) {
+        Some(k) => derived_id(&client, k, "resource"),
+        None => Uuid::now_v7(),
+    };
+    let cmd = build(Write {
+        client: &client,
+        rt,
+        resource_id,
+        op: command::Operation::Create,
+        payload: body.raw,
+        if_match: if_match(&headers),
+        key: idempotency_key(&headers),
+    });
+    let r = send(&state, &cmd).await?;
+    Ok(respond::resource(
+        &state,
+        &client.tenant,
+        rt,
+        StatusCode::CREATED,
+        stored(&r)?,
+        &proj,
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path((tenant, rtype, id)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let (proj, _) = projection(&state, rt, query.as_deref())?;
+    let id = parse_id(rt, &id)?;
+    let row = scimbus_db::resources::get(&state.read, &tenant, &rt.name, id)
+        .await?
+        .ok_or_else(|| ScimError::not_found(format!("{} {id} not found", rt.name)))?;
+    let version = Version(u64::try_from(row.version).unwrap_or(0));
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        && Precondition::parse(inm).matches(Some(version))
+    {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&version.to_etag()) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(res);
+    }
+    let resource = with_relations(&state, &tenant, rt, &row, &proj).await?;
+    Ok(respond::resource(
+        &state,
+        &tenant,
+        rt,
+        StatusCode::OK,
+        resource,
+        &proj,
+    ))
+}
+
+/// Renders a row with the members or groups the projection wants.
+pub async fn with_relations(
+    state: &AppState,
+    tenant: &str,
+    rt: &ResourceType,
+    row: &scimbus_db::resources::Row,
+    proj: &Projection,
+) -> ApiResult<Value> {
+    let wants = |attr: &str| proj.wants(&state.registry, rt, &AttrPath::new(attr, None));
+    let members = if rt.name == "Group" && wants("members") {
+        Some(db_members::list(&state.read, tenant, row.id).await?)
+    } else {
+        None
+    };
+    let groups = if rt.name == "User" && wants("groups") {
+        Some(db_members::groups_of(&state.read, tenant, row.id).await?)
+    } else {
+        None
+    };
+    Ok(render::resource(
+        row,
+        Relations {
+            members: members.as_deref(),
+            groups: groups.as_deref(),
+        },
+    ))
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    Path((_tenant, rtype, id)): Path<(String, String, String)>,
+    Extension(client): Extension<Client>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let (proj, _) = projection(&state, rt, query.as_deref())?;
+    let id = parse_id(rt, &id)?;
+    let cmd = build(Write {
+        client: &client,
+        rt,
+        resource_id: id,
+        op: command::Operation::Replace,
+        payload: body.raw,
+        if_match: if_match(&headers),
+        key: idempotency_key(&headers),
+    });
+    let r = send(&state, &cmd).await?;
+    Ok(respond::resource(
+        &state,
+        &client.tenant,
+        rt,
+        StatusCode::OK,
+        stored(&r)?,
+        &proj,
+    ))
+}
+
+/// PATCH answers 200 with the resource. A group's member list is left out
+/// unless the request names it in `attributes`: it may be 100 000 entries,
+/// and what the client changed is in its request.
+pub async fn patch(
+    State(state): State<AppState>,
+    Path((_tenant, rtype, id)): Path<(String, String, String)>,
+    Extension(client): Extension<Client>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let (proj, params) = projection(&state, rt, query.as_deref())?;
+    // A malformed PATCH is refused here, before it costs a round trip.
+    scimbus_scim::patch::PatchRequest::parse(&body.value)?;
+    let id = parse_id(rt, &id)?;
+    let cmd = build(Write {
+        client: &client,
+        rt,
+        resource_id: id,
+        op: command::Operation::Patch,
+        payload: body.raw,
+        if_match: if_match(&headers),
+        key: idempotency_key(&headers),
+    });
+    let r = send(&state, &cmd).await?;
+    let mut resource = stored(&r)?;
+    let asked_for_members = params.attributes.is_some()
+        && proj.wants(&state.registry, rt, &AttrPath::new("members", None));
+    if rt.name == "Group" && asked_for_members {
+        let members = db_members::list(&state.read, &client.tenant, id).await?;
+        if let Some(obj) = resource.as_object_mut() {
+            obj.insert("members".into(), render::members(&members));
+        }
+    }
+    Ok(respond::resource(
+        &state,
+        &client.tenant,
+        rt,
+        StatusCode::OK,
+        resource,
+        &proj,
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((_tenant, rtype, id)): Path<(String, String, String)>,
+    Extension(client): Extension<Client>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let rt = resource_type(&state, &rtype)?;
+    let id = parse_id(rt, &id)?;
+    let cmd = build(Write {
+        client: &client,
+        rt,
+        resource_id: id,
+        op: command::Operation::Delete,
+        payload: Bytes::new(),
+        if_match: if_match(&headers),
+        key: idempotency_key(&headers),
+    });
+    send(&state, &cmd).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,31 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use scimbus_scim::{Capabilities, Registry};
+use sqlx::PgPool;
+
+use crate::auth::Tokens;
+use crate::config::Limits;
+use crate::dispatch::Dispatcher;
+
+/// Cheap to clone: everything behind `Arc`s or handles.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    /// Read-only pool (may point at a replica).
+    pub read: PgPool,
+    pub dispatcher: Dispatcher,
+    pub tokens: Arc<Tokens>,
+    /// Base URL clients reach us at, without a trailing `/`.
+    pub public_url: Arc<str>,
+    pub limits: Arc<Limits>,
+    pub caps: Arc<Capabilities>,
+}
+
+impl AppState {
+    /// The SCIM base URL of a tenant.
+    pub fn base_url(&self, tenant: &str) -> String {
+        format!("{}/scim/v2/{tenant}", self.public_url)
+    }
+}

@@ -1,0 +1,12 @@
+//! The ingress against a real NATS server, a real Postgres and a running
+//! store: the SCIM HTTP surface end to end (requests go to the router, the
+//! writes round-trip through JetStream and the store).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod bulk;
+mod errors;
+mod lists;
+mod timeout;
+mod users_groups;

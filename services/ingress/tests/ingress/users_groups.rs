@@ -1,0 +1,194 @@
+//! Users and Groups through HTTP: the full write/read cycle.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_user_lives_and_dies() {
+    let api = Api::new().await;
+    let r = api.post(USERS, user("bjensen")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let location = format!("http://scim.test/scim/v2/acme/Users/{id}");
+    assert_eq!(r.header("location"), Some(location.as_str()));
+    assert_eq!(r.body["meta"]["location"], location);
+    assert_eq!(r.header("etag"), Some("W/\"1\""));
+    assert_eq!(r.body["meta"]["version"], "W/\"1\"");
+    assert_eq!(r.header("content-type"), Some("application/scim+json"));
+
+    let path = format!("{USERS}/{id}");
+    let r = api.get(&path).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["userName"], "bjensen");
+    assert_eq!(r.body["name"]["familyName"], "Jensen");
+    // If-None-Match with the current version: 304.
+    let r = api
+        .call_with(
+            Method::GET,
+            &path,
+            ACME,
+            None,
+            &[("if-none-match", "W/\"1\"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+
+    // Filter by userName, case-insensitively.
+    let r = api
+        .get(&format!("{USERS}?filter=userName%20eq%20%22BJENSEN%22"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["totalResults"], 1);
+    assert_eq!(r.body["Resources"][0]["id"], id);
+
+    // PATCH as Entra sends it: 200 with the resource.
+    let r = api
+        .patch(
+            &path,
+            ops(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["active"], false);
+    assert_eq!(r.header("etag"), Some("W/\"2\""));
+
+    // A stale If-Match: 412.
+    let r = api
+        .call_with(
+            Method::PATCH,
+            &path,
+            ACME,
+            Some(ops(
+                json!([{"op": "replace", "path": "title", "value": "x"}]),
+            )),
+            &[("if-match", "W/\"1\"")],
+        )
+        .await;
+    r.assert_error(412, None);
+
+    // PUT replaces.
+    let r = api
+        .call_with(Method::PUT, &path, ACME, Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen", "title": "Tour Guide"})), &[("if-match", "W/\"2\"")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["title"], "Tour Guide");
+    assert!(r.body.get("name").is_none());
+
+    // A second bjensen: 409 uniqueness.
+    api.post(USERS, user("BJensen"))
+        .await
+        .assert_error(409, Some("uniqueness"));
+
+    let r = api.call(Method::DELETE, &path, ACME, None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    api.get(&path).await.assert_error(404, None);
+    api.teardown().await;
+}
+
+#[tokio::test]
+async fn passwords_are_accepted_but_never_stored_or_returned() {
+    let api = Api::new().await;
+    let mut u = user("pw");
+    u["password"] = json!("t1meMa$heen");
+    let r = api.post(USERS, u).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.body.get("password").is_none());
+    let n: i64 = sqlx::query_scalar("select count(*) from resources where doc ? 'password'")
+        .fetch_one(&api.env.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    api.teardown().await;
+}
+
+#[tokio::test]
+async fn groups_members_and_derived_groups() {
+    let api = Api::new().await;
+    let a = api.post(USERS, user("alice")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = api.post(USERS, user("bob")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .post(GROUPS, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Ops", "members": [{"value": a}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let g = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["members"][0]["value"], a);
+    let gpath = format!("{GROUPS}/{g}");
+
+    // Entra's member PATCH: 200, members left out of the answer.
+    let r = api
+        .patch(
+            &gpath,
+            ops(json!([{"op": "Add", "path": "members", "value": [{"value": b}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.get("members").is_none(), "{}", r.body);
+    // … unless asked for.
+    let r = api
+        .patch(
+            &format!("{gpath}?attributes=members"),
+            ops(json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}])),
+        )
+        .await;
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 1, "{}", r.body);
+
+    let r = api.get(&gpath).await;
+    assert_eq!(r.body["members"][0]["value"], b);
+    let r = api
+        .get(&format!("{gpath}?excludedAttributes=members"))
+        .await;
+    assert!(r.body.get("members").is_none());
+    assert_eq!(r.body["displayName"], "Ops");
+
+    // A user's groups are derived.
+    let r = api.get(&format!("{USERS}/{b}")).await;
+    assert_eq!(r.body["groups"][0]["value"], g);
+    assert_eq!(r.body["groups"][0]["display"], "Ops");
+    // Filtering groups by member.
+    let r = api
+        .get(&format!("{GROUPS}?filter=members.value%20eq%20%22{b}%22"))
+        .await;
+    assert_eq!(r.body["totalResults"], 1, "{}", r.body);
+    // Group displayName is unique per tenant.
+    api.post(
+        GROUPS,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "OPS"}),
+    )
+    .await
+    .assert_error(409, Some("uniqueness"));
+    api.teardown().await;
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_is_one_write() {
+    let api = Api::new().await;
+    let h = [("idempotency-key", "k-1")];
+    let first = api
+        .call_with(Method::POST, USERS, ACME, Some(user("idem")), &h)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = api
+        .call_with(Method::POST, USERS, ACME, Some(user("idem")), &h)
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CREATED,
+        "the recorded answer: {}",
+        again.body
+    );
+    assert_eq!(again.body["id"], first.body["id"]);
+    let n: i64 = sqlx::query_scalar("select count(*) from resources")
+        .fetch_one(&api.env.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    api.teardown().await;
+}
