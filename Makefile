@@ -18,6 +18,10 @@ help: ## list the targets
 test: ## run every test, against real NATS and Postgres
 	@$(WITH_STACK) $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+	@$(MAKE) --no-print-directory conformance
+
+conformance: ## scim2-tester (RFC 7643/7644 checker) against a live ingress and store
+	@tests/conformance/run.sh
 
 stack: ## start (or reuse) the local NATS and Postgres and print their URLs
 	@$(STACK) up

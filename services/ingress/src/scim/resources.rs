@@ -271,9 +271,7 @@ pub async fn replace(
     ))
 }
 
-/// PATCH answers 200 with the resource. A group's member list is left out
-/// unless the request names it in `attributes`: it may be 100 000 entries,
-/// and what the client changed is in its request.
+/// PATCH answers 200 with the resource, projected as the client asked.
 pub async fn patch(
     State(state): State<AppState>,
     Path((_tenant, rtype, id)): Path<(String, String, String)>,
@@ -283,7 +281,7 @@ pub async fn patch(
     body: ScimBody,
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
-    let (proj, params) = projection(&state, rt, query.as_deref())?;
+    let (proj, _) = projection(&state, rt, query.as_deref())?;
     // A malformed PATCH is refused here, before it costs a round trip.
     scimbus_scim::patch::PatchRequest::parse(&body.value)?;
     let id = parse_id(rt, &id)?;
@@ -298,9 +296,12 @@ pub async fn patch(
     });
     let r = send(&state, &cmd).await?;
     let mut resource = stored(&r)?;
-    let asked_for_members = params.attributes.is_some()
-        && proj.wants(&state.registry, rt, &AttrPath::new("members", None));
-    if rt.name == "Group" && asked_for_members {
+    // The store does not load a group's members to apply a PATCH (that is
+    // what keeps a member change constant-cost); the answer is the entire
+    // resource (RFC 7644 §3.5.2), so they are read here — unless the client
+    // excluded them (`excludedAttributes=members`), as IdPs can.
+    let wants_members = proj.wants(&state.registry, rt, &AttrPath::new("members", None));
+    if rt.name == "Group" && wants_members {
         let members = db_members::list(&state.read, &client.tenant, id).await?;
         if let Some(obj) = resource.as_object_mut() {
             obj.insert("members".into(), render::members(&members));

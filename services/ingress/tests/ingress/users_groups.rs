@@ -122,11 +122,20 @@ async fn groups_members_and_derived_groups() {
     assert_eq!(r.body["members"][0]["value"], a);
     let gpath = format!("{GROUPS}/{g}");
 
-    // Entra's member PATCH: 200, members left out of the answer.
+    // Entra's member PATCH: 200 with the entire resource …
     let r = api
         .patch(
             &gpath,
             ops(json!([{"op": "Add", "path": "members", "value": [{"value": b}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2, "{}", r.body);
+    // … or without the member list, when the client says so.
+    let r = api
+        .patch(
+            &format!("{gpath}?excludedAttributes=members"),
+            ops(json!([{"op": "add", "path": "members", "value": [{"value": b}]}])),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
