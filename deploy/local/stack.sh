@@ -51,12 +51,32 @@ set_paths() {
   NATS_PIDFILE=$NATS_DIR/nats-server.pid
   NATS_LOG=$NATS_DIR/nats-server.log
   PG_DIR=$STACK_DIR/pg
+  # Postgres refuses to run as root, so as root it runs as 'postgres', which
+  # must reach its data directory. A checkout under a private directory
+  # (/root/…, mode 700) is out of its reach: the cluster then lives under
+  # /var/tmp, in a directory named after this checkout.
+  if [[ $EUID == 0 ]] && ! others_can_traverse "$STACK_DIR"; then
+    PG_DIR=/var/tmp/scimbus-stack-$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-12)/pg
+  fi
   PGDATA_DIR=$PG_DIR/data
   PG_SOCK_DIR=$PG_DIR/sock
   PG_LOG=$PG_DIR/postgres.log
 }
 
 log() { printf 'stack: %s\n' "$*" >&2; }
+
+# Whether users other than the owner can traverse every existing directory
+# on the way to $1 (directories still to be made get mode 755).
+others_can_traverse() {
+  local d=$1
+  while [[ $d != / && $d != . ]]; do
+    if [[ -d $d ]] && [[ -z $(find "$d" -maxdepth 0 -perm -o+x 2>/dev/null) ]]; then
+      return 1
+    fi
+    d=$(dirname "$d")
+  done
+  return 0
+}
 die() {
   printf 'stack: error: %s\n' "$*" >&2
   exit 1

@@ -14,9 +14,6 @@ pub struct Limits {
     pub max_payload: usize,
     /// `/Bulk` `maxOperations`.
     pub bulk_max_operations: usize,
-    /// The default and largest `count` of a list.
-    pub default_page_size: usize,
-    pub max_page_size: usize,
 }
 
 impl Default for Limits {
@@ -24,8 +21,6 @@ impl Default for Limits {
         Limits {
             max_payload: 1 << 20,
             bulk_max_operations: 1000,
-            default_page_size: 100,
-            max_page_size: 1000,
         }
     }
 }
@@ -52,7 +47,8 @@ impl IngressConfig {
     /// `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`,
     /// `SCIMBUS_READ_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
     /// `SCIMBUS_PARTITIONS`, `SCIMBUS_WRITE_TIMEOUT_MS`,
-    /// `SCIMBUS_MAX_PAYLOAD`, and the tenants of `SCIMBUS_CONFIG`.
+    /// `SCIMBUS_MAX_PAYLOAD`, `SCIMBUS_BULK_MAX_OPERATIONS`, and the tenants
+    /// of `SCIMBUS_CONFIG`.
     pub fn from_env() -> Result<IngressConfig, SettingError> {
         Self::from_lookup(&env::ProcessEnv)
     }
@@ -99,7 +95,12 @@ impl IngressConfig {
                     d.max_payload,
                     1024..=(64 << 20),
                 )?,
-                ..d
+                bulk_max_operations: env::number(
+                    e,
+                    "SCIMBUS_BULK_MAX_OPERATIONS",
+                    d.bulk_max_operations,
+                    1..=100_000,
+                )?,
             },
         })
     }

@@ -30,6 +30,7 @@ type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandResult>>>>;
 /// requests.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
+    client: async_nats::Client,
     js: jetstream::Context,
     subjects: Subjects,
     partitions: u32,
@@ -51,6 +52,7 @@ impl Dispatcher {
         read: sqlx::PgPool,
     ) -> Result<Dispatcher, async_nats::SubscribeError> {
         let inbox = client.new_inbox();
+        let nats = client.clone();
         let mut sub = client.subscribe(format!("{inbox}.*")).await?;
         let pending: Pending = Arc::default();
         let routes = pending.clone();
@@ -70,6 +72,7 @@ impl Dispatcher {
             }
         });
         Ok(Dispatcher {
+            client: nats,
             js,
             subjects,
             partitions,
@@ -123,6 +126,11 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
+    /// Whether the NATS connection is up (for `/readyz`).
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// Waits for the recorded result of a command applied (or being
     /// applied) through an earlier publish.
     async fn recorded(&self, id: &str) -> Result<CommandResult, DispatchError> {

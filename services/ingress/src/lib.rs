@@ -126,6 +126,9 @@ pub fn app(state: AppState) -> Router {
     let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
         let s = ready_state.clone();
         Box::pin(async move {
+            if !s.dispatcher.connected() {
+                return Err("NATS: not connected".to_string());
+            }
             sqlx::query("select 1")
                 .execute(&s.read)
                 .await
