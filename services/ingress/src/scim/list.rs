@@ -3,8 +3,6 @@
 //! `count`) and cursor paging (RFC 9865, keyset-based so pages stay stable
 //! while others write).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -92,7 +90,7 @@ pub async fn search_root(
             skip -= n;
             continue;
         }
-        let rows = q.page(&state, skip, left, None).await?;
+        let (rows, _) = q.page(&state, skip, left, None, false).await?;
         skip = 0;
         left -= rows.len() as u64;
         resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows).await?);
@@ -128,6 +126,19 @@ fn window(state: &AppState, p: &ListParams) -> (u64, u64) {
     (start, count)
 }
 
+/// Which derived list a page carries, aggregated in the same query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relation {
+    None,
+    /// A group's members (id, type).
+    Members,
+    /// A user's groups (id, displayName).
+    Groups,
+}
+
+/// One row of a page: the resource, its sort value, its derived list.
+type Fetched = (Row, SortValue, Option<Vec<(uuid::Uuid, Option<String>)>>);
+
 /// A list query for one resource type.
 struct Query<'a> {
     tenant: &'a str,
@@ -135,6 +146,7 @@ struct Query<'a> {
     filter: Option<&'a Filter>,
     sort: Sort,
     projection: Projection,
+    relation: Relation,
     state: &'a AppState,
 }
 
@@ -159,12 +171,21 @@ impl<'a> Query<'a> {
             p.attributes.as_deref(),
             p.excluded_attributes.as_deref(),
         )?;
+        let wants = |attr: &str| projection.wants(&state.registry, rt, &AttrPath::new(attr, None));
+        let relation = if rt.name == "Group" && wants("members") {
+            Relation::Members
+        } else if rt.name == "User" && wants("groups") {
+            Relation::Groups
+        } else {
+            Relation::None
+        };
         Ok(Query {
             tenant,
             rt,
             filter,
             sort: Sort::new(&state.registry, rt, &key),
             projection,
+            relation,
             state,
         })
     }
@@ -189,22 +210,47 @@ impl<'a> Query<'a> {
     }
 
     /// Rows `offset..offset+limit` in order, or the `limit` rows after
-    /// `after`; each with its sort value.
+    /// `after`; each with its sort value and derived list — one query. With
+    /// `with_total`, also the number of matching rows (a window count; `None`
+    /// when the page is empty).
     async fn page(
         &self,
         state: &AppState,
         offset: u64,
         limit: u64,
         after: Option<&Cursor>,
-    ) -> ApiResult<Vec<(Row, SortValue)>> {
+        with_total: bool,
+    ) -> ApiResult<(Vec<Fetched>, Option<u64>)> {
         if limit == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let mut qb = QueryBuilder::new(
             "select r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc, ",
         );
         self.sort.push_value(&mut qb);
-        qb.push(" as sort_key from resources r");
+        qb.push(" as sort_key");
+        if with_total {
+            qb.push(", count(*) over () as total");
+        }
+        match self.relation {
+            Relation::None => {}
+            Relation::Members => {
+                qb.push(
+                    ", (select coalesce(json_agg(json_build_array(m.member_id, m.member_type) \
+                     order by m.member_id), '[]') from group_members m \
+                     where m.tenant = r.tenant and m.group_id = r.id) as rel",
+                );
+            }
+            Relation::Groups => {
+                qb.push(
+                    ", (select coalesce(json_agg(json_build_array(g.id, g.display_name) \
+                     order by g.id), '[]') from group_members m \
+                     join resources g on g.tenant = m.tenant and g.id = m.group_id \
+                     where m.tenant = r.tenant and m.member_id = r.id) as rel",
+                );
+            }
+        }
+        qb.push(" from resources r");
         self.push_where(&mut qb)?;
         if let Some(c) = after {
             qb.push(" and ");
@@ -219,7 +265,9 @@ impl<'a> Query<'a> {
             qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
         }
         let rows = qb.build().fetch_all(&state.read).await?;
-        rows.iter()
+        let mut total = None;
+        let fetched = rows
+            .iter()
             .map(|r| {
                 let row = Row {
                     id: r.try_get("id")?,
@@ -229,10 +277,23 @@ impl<'a> Query<'a> {
                     last_modified: r.try_get("last_modified")?,
                     doc: r.try_get("doc")?,
                 };
-                Ok((row, self.sort.read(r, "sort_key")?))
+                if with_total {
+                    total = Some(u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0));
+                }
+                let rel = match self.relation {
+                    Relation::None => None,
+                    _ => Some(
+                        r.try_get::<sqlx::types::Json<Vec<(uuid::Uuid, Option<String>)>>, _>(
+                            "rel",
+                        )?
+                        .0,
+                    ),
+                };
+                Ok((row, self.sort.read(r, "sort_key")?, rel))
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        Ok((fetched, total))
     }
 
     /// A fingerprint of what the query asks, carried in cursors so a cursor
@@ -265,11 +326,7 @@ async fn run(
     let filter = parse_filter(p)?;
     let q = Query::new(state, tenant, rt, filter.as_ref(), p)?;
     let (start, count) = window(state, p);
-    let total = q.total(state).await?;
-    let mut body = ListResponse {
-        total_results: total,
-        ..Default::default()
-    };
+    let mut body = ListResponse::default();
     let rows = match &p.cursor {
         Some(c) => {
             if p.start_index.is_some() {
@@ -283,10 +340,11 @@ async fn run(
             } else {
                 Some(decode_cursor(c, &q.fingerprint(p))?)
             };
-            let mut rows = q.page(state, 0, count + 1, after.as_ref()).await?;
+            body.total_results = q.total(state).await?;
+            let (mut rows, _) = q.page(state, 0, count + 1, after.as_ref(), false).await?;
             if rows.len() as u64 > count {
                 rows.truncate(count as usize);
-                if let Some((row, v)) = rows.last() {
+                if let Some((row, v, _)) = rows.last() {
                     body.next_cursor = Some(encode_cursor(
                         &Cursor {
                             value: v.clone(),
@@ -300,7 +358,13 @@ async fn run(
         }
         None => {
             body.start_index = Some(start);
-            q.page(state, start - 1, count, None).await?
+            let (rows, total) = q.page(state, start - 1, count, None, true).await?;
+            body.total_results = match total {
+                Some(t) => t,
+                // An empty page (count=0, or past the end) has no window count.
+                None => q.total(state).await?,
+            };
+            rows
         }
     };
     body.items_per_page = Some(rows.len() as u64);
@@ -308,35 +372,35 @@ async fn run(
     Ok(respond::scim_json(StatusCode::OK, &body.into_json()))
 }
 
-/// Renders rows with the relations the projection wants, loaded in one
-/// query per kind.
+/// Renders rows with the derived list their query fetched.
 async fn render_rows(
     state: &AppState,
     tenant: &str,
     rt: &ResourceType,
     proj: &Projection,
-    rows: Vec<(Row, SortValue)>,
+    rows: Vec<Fetched>,
 ) -> ApiResult<Vec<Value>> {
-    let wants = |attr: &str| proj.wants(&state.registry, rt, &AttrPath::new(attr, None));
-    let ids: Vec<uuid::Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let members = if rt.name == "Group" && wants("members") {
-        db_members::list_many(&state.read, tenant, &ids).await?
-    } else {
-        HashMap::new()
-    };
-    let groups = if rt.name == "User" && wants("groups") {
-        db_members::groups_of_many(&state.read, tenant, &ids).await?
-    } else {
-        HashMap::new()
-    };
-    let none = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
-    for (row, _) in rows {
-        let rel = Relations {
-            members: (rt.name == "Group").then(|| members.get(&row.id).unwrap_or(&none).as_slice()),
-            groups: (rt.name == "User").then(|| groups.get(&row.id).map_or(&[][..], Vec::as_slice)),
+    for (row, _, rel) in rows {
+        let (members, groups): (Option<Vec<db_members::Member>>, _) = match rel {
+            None => (None, None),
+            Some(list) if rt.name == "Group" => (
+                Some(
+                    list.into_iter()
+                        .map(|(id, t)| (id, t.unwrap_or_default()))
+                        .collect(),
+                ),
+                None,
+            ),
+            Some(list) => (None, Some(list)),
         };
-        let mut r = render::resource(&row, rel);
+        let mut r = render::resource(
+            &row,
+            Relations {
+                members: members.as_deref(),
+                groups: groups.as_deref(),
+            },
+        );
         respond::locate(state, tenant, rt, &mut r);
         out.push(proj.apply(&state.registry, rt, &r));
     }

@@ -59,7 +59,6 @@ async fn max_operations_and_max_payload_size_are_413() {
     let api = Api::with_limits(scimbus_ingress::Limits {
         bulk_max_operations: 2,
         max_payload: 4096,
-        ..Default::default()
     })
     .await;
     let spc = api.get("/scim/v2/acme/ServiceProviderConfig").await.body;
