@@ -40,8 +40,18 @@ check: ## what CI expects: formatting, lints, tests
 	$(MAKE) clippy
 	$(MAKE) test
 
-bench: ## criterion benchmarks
+# `make bench`: the criterion benches, then the HTTP bench (tests/bench/run.sh):
+# the running stack under wrk against pgbench and a trivial axum handler, in
+# one run; prints the ratios and saves them to .data/bench/last.txt. Knobs:
+# BENCH_SECS (20) per phase, BENCH_CONNECTIONS (32), BENCH_PHASES, ... (see
+# tests/bench/README.md).
+.PHONY: bench-http
+bench: ## criterion benchmarks, then the HTTP bench against its references (BENCH_SECS per phase, default 20)
 	$(CARGO) bench --workspace --locked
+	@tests/bench/run.sh
+
+bench-http: ## only the HTTP bench (tests/bench/run.sh)
+	@tests/bench/run.sh
 
 FUZZ_SECS ?= 300
 FUZZ_TARGETS := filter_parse patch_apply

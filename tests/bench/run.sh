@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# `make bench` (HTTP part): drives the running scimbus over HTTP with wrk and,
+# in the same run, measures the references of DESIGN.md §9, then prints the
+# ratios and whether the targets are met. See tests/bench/README.md.
+#
+# Phases, each after a warm-up, run back to back in pairs so that the noise of
+# a shared machine hits a figure and its reference alike:
+#   pgbench  Postgres single-row insert of a ~1.3 KB jsonb user (reference)
+#   create   POST /Users
+#   get      GET /Users?filter=userName eq "bench-<random n>"
+#   ref      the same GET script against a trivial axum handler (reference)
+#   patch    PATCH /Users/<random id>, replace title
+#
+# Knobs (environment): BENCH_SECS (20) per phase, BENCH_WARMUP_SECS (5),
+# BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_USERS (1000000),
+# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,ref,patch),
+# BENCH_INGRESS_ADDR (127.0.0.1:18080), BENCH_STORE_ADDR (127.0.0.1:18081),
+# BENCH_REF_ADDR (127.0.0.1:18090), BENCH_STRICT (1: exit 3 when a target is
+# missed). SCIMBUS_PARTITIONS, SCIMBUS_STORE_BATCH, RUST_LOG reach the services.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+root=$(cd "$here/../.." && pwd -P)
+cd "$root"
+
+secs=${BENCH_SECS:-20}
+warmup=${BENCH_WARMUP_SECS:-5}
+conns=${BENCH_CONNECTIONS:-32}
+threads=${BENCH_THREADS:-2}
+users=${BENCH_USERS:-1000000}
+db=${BENCH_DB:-scimbus_bench}
+phases=${BENCH_PHASES:-pgbench,create,get,ref,patch}
+ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
+store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
+ref_addr=${BENCH_REF_ADDR:-127.0.0.1:18090}
+tenant=bench
+token=scimbus-bench-token
+out=$root/.data/bench
+run_id=$(date -u +%Y%m%d%H%M%S)
+prefix=bench-$run_id-$$
+
+# Messages go to the stderr the script was started with (fd 7): a signal trap
+# may run while stderr is redirected for `time`.
+exec 7>&2
+log() { printf 'bench: %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&7; }
+die() {
+  printf 'bench: error: %s\n' "$*" >&7
+  exit 1
+}
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+for v in "$secs" "$warmup" "$conns" "$threads" "$users"; do
+  is_uint "$v" || die "BENCH_SECS, BENCH_WARMUP_SECS, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS must be numbers (got '$v')"
+done
+[[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case identifier (got '$db')"
+((secs > 0 && conns > 0 && threads > 0 && users > 0)) || die "BENCH_SECS, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS must be positive"
+has_phase() { [[ ,$phases, == *,$1,* ]]; }
+
+mkdir -p "$out"
+# One bench at a time per checkout: they would share the database and ports.
+exec 8>"$out/.lock"
+if command -v flock >/dev/null 2>&1 && ! flock -n 8; then die "another bench runs from this checkout ($out/.lock)"; fi
+
+# ---------------------------------------------------------------------------
+# tools
+
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk (Debian package)"
+  sudo=()
+  [[ $EUID == 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get install -y wrk >&2 ||
+    { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y wrk >&2; } ||
+    die "could not install wrk (apt-get install -y wrk)"
+fi
+for t in psql pgbench curl; do
+  command -v "$t" >/dev/null 2>&1 || die "$t is missing (apt-get install -y postgresql-client curl)"
+done
+
+lines=$(deploy/local/stack.sh up) || die "deploy/local/stack.sh up failed"
+set -a
+eval "$lines"
+set +a
+server_url=${SCIMBUS_DATABASE_URL%/*}
+[[ $server_url == *://*/* || $server_url == *://* ]] || die "cannot read SCIMBUS_DATABASE_URL"
+admin_url=$server_url/postgres
+bench_url=$server_url/$db
+
+log "building scimbus-store, scimbus-ingress and scimbus-bench (release)"
+cargo build --release --locked -p scimbus-store -p scimbus-ingress -p scimbus-bench >&2
+bin=${CARGO_TARGET_DIR:-$root/target}/release
+
+# ---------------------------------------------------------------------------
+# what runs, and how it is stopped
+
+svc_pids=()
+ref_pid=
+streams_made=0
+stop_pid() { # pid: TERM, then KILL after 10 s
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [[ -z $ref_pid ]] || stop_pid "$ref_pid"
+  local pid
+  for pid in "${svc_pids[@]}"; do stop_pid "$pid"; done
+  if [[ $streams_made == 1 ]]; then
+    "$bin/scimbus-bench" drop-streams "$SCIMBUS_NATS_URL" "$prefix" >/dev/null 2>&1 ||
+      log "could not delete the streams of bus prefix $prefix"
+  fi
+  ((${#svc_pids[@]} == 0)) || log "services stopped (NATS and Postgres keep running)"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_free() { # host:port
+  # shellcheck disable=SC2016 # $1/$2 expand in the inner shell
+  ! timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${1%:*}" "${1##*:}" 2>/dev/null
+}
+wait_ready() { # url pid name
+  local i
+  for ((i = 0; i < 300; i++)); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || die "$3 exited during start (log: $out/$3.log)"
+    sleep 0.2
+  done
+  die "$3 did not answer $1 within 60 s (log: $out/$3.log)"
+}
+
+q() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$bench_url" "$@"; }
+
+# ---------------------------------------------------------------------------
+# the database: created once, migrated by the services, preloaded once
+
+if [[ $(psql -X -A -t -q -d "$admin_url" -c "select 1 from pg_database where datname = '$db'") != 1 ]]; then
+  log "creating database $db"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$admin_url" -c "create database $db" >&2
+fi
+if [[ $(q -c "select to_regclass('resources') is not null") == t ]]; then
+  # Before the store starts: it would republish the changes of earlier runs.
+  q -f "$here/sql/prepare.sql" >&2
+fi
+
+cfg=$out/scimbus-bench.toml
+cat >"$cfg" <<EOF
+# written by tests/bench/run.sh
+[[tenants]]
+name = "$tenant"
+tokens = ["env:SCIMBUS_BENCH_TOKEN"]
+EOF
+
+for a in "$ingress_addr" "$store_addr" "$ref_addr"; do
+  port_free "$a" || die "$a is taken; set BENCH_INGRESS_ADDR / BENCH_STORE_ADDR / BENCH_REF_ADDR"
+done
+
+log "starting scimbus-store and scimbus-ingress on $db, bus prefix $prefix"
+export SCIMBUS_CONFIG=$cfg SCIMBUS_BENCH_TOKEN=$token SCIMBUS_BUS_PREFIX=$prefix \
+  SCIMBUS_DATABASE_URL=$bench_url SCIMBUS_INGRESS_ADDR=$ingress_addr SCIMBUS_STORE_ADDR=$store_addr \
+  RUST_LOG=${RUST_LOG:-info}
+streams_made=1
+"$bin/scimbus-store" >"$out/store.log" 2>&1 &
+svc_pids+=($!)
+wait_ready "http://$store_addr/readyz" "${svc_pids[0]}" store
+"$bin/scimbus-ingress" >"$out/ingress.log" 2>&1 &
+svc_pids+=($!)
+wait_ready "http://$ingress_addr/readyz" "${svc_pids[1]}" ingress
+
+q -f "$here/sql/prepare.sql" >&2
+shape=$(md5sum <"$here/sql/preload.sql" | cut -c1-32)
+have=$(q -c "select users || ' ' || shape from bench_preload where tenant = '$tenant'")
+preload_note="reused ($users users from an earlier run)"
+if [[ $have != "$users $shape" ]]; then
+  log "preloading $users users (once; later runs reuse them)"
+  t0=$(date +%s.%N)
+  q -v users="$users" -v tenant="$tenant" -v shape="$shape" -f "$here/sql/preload.sql" >&2
+  t1=$(date +%s.%N)
+  preload_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  preload_note="loaded now in $preload_secs s (insert, index builds, vacuum analyze, checkpoint)"
+  printf '%s users, %s s, %s\n' "$users" "$preload_secs" "$(date -u +%FT%TZ)" >"$out/preload.txt"
+  log "preload took $preload_secs s"
+elif [[ -r $out/preload.txt ]]; then
+  preload_note="reused; loaded earlier: $(<"$out/preload.txt")"
+fi
+count=$(q -c "select count(*) from resources where tenant = '$tenant' and resource_type = 'User'")
+size=$(q -c "select round(avg(octet_length(doc::text))) from (select doc from resources where tenant = '$tenant' limit 1000) s")
+log "$count users stored, doc ~$size bytes as JSON text"
+
+# PATCH targets: random preloaded users, looked up by userName.
+ids_file=$out/ids.txt
+q -c "\\copy (select id from resources where tenant = '$tenant' and resource_type = 'User' and lower(user_name) = any (array(select 'bench-' || (1 + floor(random() * $users))::bigint from generate_series(1, 100000)))) to '$ids_file'"
+
+# ---------------------------------------------------------------------------
+# phases
+
+declare -A R # R[<phase>.<key>] = value
+
+# CPU accounting, so a figure can be read against what the two cores spent
+# on it: clock ticks of a process list, and of the whole machine.
+clk=$(getconf CLK_TCK)
+ticks() { # pids...: user + system time, with that of their exited children
+  local p t=0 st f
+  for p in "$@"; do
+    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${st##*) }" # fields from 3 (state) on: utime 14, stime 15, cutime 16, cstime 17
+    t=$((t + f[11] + f[12] + f[13] + f[14]))
+  done
+  echo "$t"
+}
+# "server store nats postgres machine" in ticks; server is the ingress or the
+# axum reference (none for pgbench); postgres is the postmaster and all its
+# backends (every database's), those that exited included.
+cpu_now() { # server_pid|-
+  local srv=0 sto=0 pg=0
+  [[ $1 == - ]] || srv=$(ticks "$1")
+  ((${#svc_pids[@]} == 0)) || sto=$(ticks "${svc_pids[0]}")
+  # shellcheck disable=SC2046 # pgrep prints one pid per word
+  [[ -z $pg_master ]] || pg=$(ticks "$pg_master" $(pgrep -P "$pg_master"))
+  # shellcheck disable=SC2046
+  printf '%s %s %s %s %s\n' "$srv" "$sto" "$(ticks $(pgrep -x nats-server))" "$pg" \
+    "$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)"
+}
+# The postmaster of our server, if it runs here: the parent of one of the
+# services' backends.
+pg_master=
+bpid=$(q -c "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() limit 1")
+if [[ -n $bpid && $(cat "/proc/$bpid/comm" 2>/dev/null) == postgres ]]; then
+  st=$(<"/proc/$bpid/stat")
+  read -r -a f <<<"${st##*) }"
+  [[ $(cat "/proc/${f[1]}/comm" 2>/dev/null) != postgres ]] || pg_master=${f[1]}
+fi
+[[ -n $pg_master ]] || log "Postgres does not run on this machine (or cannot be seen): its CPU is not counted"
+# R[<phase>.cpu] = µs of CPU per request: server store nats postgres load-gen, and machine busy %.
+cpu_account() { # phase before after loadgen_cpu_secs requests
+  R[$1.cpu]=$(awk -v a="$2" -v b="$3" -v lg="$4" -v n="$5" -v clk="$clk" -v secs="$secs" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); if (n + 0 == 0) n = 1
+    for (i = 1; i <= 4; i++) printf "%.0f ", (y[i] - x[i]) / clk * 1e6 / n
+    printf "%.0f %.0f", lg * 1e6 / n, (y[5] - x[5]) / clk / secs * 100 }')
+}
+db_now() { q -c "select clock_timestamp()"; }
+# WAL written by the whole server (pg_stat_wal, Postgres 14+), in bytes.
+wal_now() { q -c "select wal_bytes from pg_stat_wal" 2>/dev/null || true; }
+wal_account() { # phase before after requests
+  R[$1.wal_kb]=$(awk -v a="$2" -v b="$3" -v n="$4" 'BEGIN { if (a == "" || b == "" || n + 0 == 0) print "n/a"; else printf "%.1f", (b - a) / 1024 / n }')
+}
+# Commands per store transaction between two instants: applied_commands rows
+# of one transaction share applied_at (its default, now(), is the
+# transaction's start).
+batches() { # phase from to
+  R[$1.batches]=$(q -c "with b as (select count(*) as n from applied_commands
+      where applied_at >= '$2' and applied_at < '$3' group by applied_at)
+    select count(*) || ' ' || coalesce(round(avg(n), 1), 0) || ' ' || coalesce(percentile_disc(0.5) within group (order by n), 0)
+      || ' ' || coalesce(percentile_disc(0.9) within group (order by n), 0) || ' ' || coalesce(max(n), 0) from b")
+}
+
+# Runs wrk (warm-up, then the measured run) and keeps its BENCH line.
+run_wrk() { # phase script base_url server_pid
+  local phase=$1 script=$2 url=$3 line kv c0 c1 t0 t1 w0 w1 TIMEFORMAT='%U %S' lu ls
+  log "$phase: warm-up ${warmup}s, then ${secs}s at $conns connections"
+  if ((warmup > 0)); then
+    BENCH_RUN=$run_id-w$phase wrk -t "$threads" -c "$conns" -d "${warmup}s" --timeout 10s \
+      -s "$here/wrk/$script" "$url" >"$out/$phase.warmup.txt" 2>&1 ||
+      die "wrk ($phase warm-up) failed: $(tail -n 5 "$out/$phase.warmup.txt")"
+  fi
+  t0=$(db_now)
+  w0=$(wal_now)
+  c0=$(cpu_now "$4")
+  { time { BENCH_RUN=$run_id-$phase wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 10s --latency \
+    -s "$here/wrk/$script" "$url" >"$out/$phase.txt" 2>&1; }; } 2>"$out/$phase.time" ||
+    die "wrk ($phase) failed: $(tail -n 5 "$out/$phase.txt")"
+  c1=$(cpu_now "$4")
+  w1=$(wal_now)
+  t1=$(db_now)
+  printf 'ticks (server store nats postgres machine), before and after:\n%s\n%s\n' "$c0" "$c1" >"$out/$phase.cpu"
+  line=$(grep '^BENCH ' "$out/$phase.txt" | tail -n 1) || die "no BENCH line in $out/$phase.txt"
+  for kv in ${line#BENCH }; do R[$phase.${kv%%=*}]=${kv#*=}; done
+  R[$phase.errors]=$((R[$phase.non2xx] + R[$phase.connect] + R[$phase.read] + R[$phase.write] + R[$phase.timeout]))
+  read -r lu ls <"$out/$phase.time" || true
+  cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[$phase.requests]}"
+  wal_account "$phase" "$w0" "$w1" "${R[$phase.requests]}"
+  [[ $phase == get || $phase == ref ]] || batches "$phase" "$t0" "$t1"
+}
+
+settle() { sleep 2; }
+checkpoint() { q -c checkpoint; }
+
+export BENCH_TOKEN=$token BENCH_TENANT=$tenant BENCH_USERS=$users BENCH_IDS_FILE=$ids_file
+base="http://$ingress_addr"
+
+if has_phase pgbench; then
+  checkpoint
+  log "pgbench: warm-up ${warmup}s, then ${secs}s at $conns clients"
+  pgb=(pgbench -n -M prepared -c "$conns" -j "$threads" -f "$here/sql/pgbench-insert.sql")
+  if ((warmup > 0)); then "${pgb[@]}" -T "$warmup" "$bench_url" >"$out/pgbench.warmup.txt" 2>&1 || die "pgbench warm-up failed: $(tail -n 5 "$out/pgbench.warmup.txt")"; fi
+  rm -f "$out"/pgbench_log.*
+  sleep 1 # the warm-up's backends exit (their CPU must not fall into this run)
+  w0=$(wal_now)
+  c0=$(cpu_now -)
+  TIMEFORMAT='%U %S'
+  { time { (cd "$out" && "${pgb[@]}" -T "$secs" -l --log-prefix=pgbench_log "$bench_url") >"$out/pgbench.txt" 2>&1; }; } 2>"$out/pgbench.time" ||
+    die "pgbench failed: $(tail -n 5 "$out/pgbench.txt")"
+  sleep 1 # until the backends have exited and been reaped by the postmaster
+  c1=$(cpu_now -)
+  w1=$(wal_now)
+  R[pgbench.ok_rps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out/pgbench.txt")
+  R[pgbench.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
+  R[pgbench.requests]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
+  read -r lu ls <"$out/pgbench.time" || true
+  cpu_account pgbench "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[pgbench.requests]:-0}"
+  wal_account pgbench "$w0" "$w1" "${R[pgbench.requests]:-0}"
+  # per-transaction log: client, tx, latency (µs), script, epoch s, µs
+  read -r 'R[pgbench.p50_ms]' 'R[pgbench.p99_ms]' < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan nan"; exit }
+      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+      printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
+  rm -f "$out"/pgbench_log.*
+  q -c "truncate bench_ref_users"
+  settle
+fi
+
+if has_phase create; then
+  checkpoint
+  run_wrk create create.lua "$base" "${svc_pids[1]}"
+  settle
+fi
+if has_phase get; then
+  run_wrk get get.lua "$base" "${svc_pids[1]}"
+fi
+if has_phase ref; then
+  "$bin/scimbus-bench" ref-server "$ref_addr" >"$out/ref.log" 2>&1 &
+  ref_pid=$!
+  wait_ready "http://$ref_addr/livez" "$ref_pid" ref
+  run_wrk ref get.lua "http://$ref_addr" "$ref_pid"
+  stop_pid "$ref_pid"
+  ref_pid=
+fi
+if has_phase patch; then
+  checkpoint
+  run_wrk patch patch.lua "$base" "${svc_pids[1]}"
+  settle
+fi
+
+# ---------------------------------------------------------------------------
+# the table
+
+v() { printf '%s' "${R[$1]:-}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+meets() { # value op target
+  awk -v x="$1" -v t="$3" -v op="$2" 'BEGIN { if (x == "n/a" || x == "") { print "n/a"; exit }
+    ok = (op == ">=") ? (x + 0 >= t + 0) : (x + 0 < t + 0); print ok ? "met" : "MISSED" }'
+}
+row() { # label phase unit
+  if [[ -z $(v "$2.ok_rps") ]]; then
+    printf '  %-34s %10s\n' "$1" "not run"
+    return
+  fi
+  local errs
+  if [[ $2 == pgbench ]]; then errs="${R[pgbench.failed]:-0} failed"; else
+    errs="$(v "$2.errors") (non2xx $(v "$2.non2xx"), sock $(($(v "$2.connect") + $(v "$2.read") + $(v "$2.write"))), timeout $(v "$2.timeout"))"
+  fi
+  printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "$1" "$(v "$2.ok_rps")" "$3" "$(v "$2.p50_ms")" "$(v "$2.p99_ms")" "$errs"
+}
+
+create_ratio=$(ratio "$(v create.ok_rps)" "$(v pgbench.ok_rps)")
+get_ratio=$(ratio "$(v get.ok_rps)" "$(v ref.ok_rps)")
+verdicts=()
+report=$out/last.txt
+{
+  printf 'scimbus HTTP bench, %s\n' "$(date -u +%FT%TZ)"
+  printf '  %s, %s cores, load %s\n' "$(uname -n)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '  %s connections, %s wrk threads, %s s per phase after %s s warm-up; database %s, bus prefix %s\n' \
+    "$conns" "$threads" "$secs" "$warmup" "$db" "$prefix"
+  printf '  %s users stored (doc ~%s B JSON); preload %s\n' "$count" "$size" "$preload_note"
+  printf '  SCIMBUS_PARTITIONS=%s SCIMBUS_STORE_BATCH=%s RUST_LOG=%s\n' \
+    "${SCIMBUS_PARTITIONS:-8 (default)}" "${SCIMBUS_STORE_BATCH:-256 (default)}" "$RUST_LOG"
+  printf '\n  %-34s %16s %8s %8s   %s\n' "" "ok/s" "p50 ms" "p99 ms" "errors"
+  row "create  POST /Users" create "req/s"
+  row "get     GET userName eq" get "req/s"
+  row "patch   PATCH replace title" patch "req/s"
+  row "ref     pgbench 1-row insert" pgbench "tx/s"
+  row "ref     axum fixed user (same GET)" ref "req/s"
+  printf '\n  %-34s %7s %7s %7s %8s %8s %6s   %s\n' "per request: CPU µs, WAL KB" server store nats postgres load-gen WAL "machine busy (of $(nproc)00%)"
+  for p in create get patch pgbench ref; do
+    [[ -n $(v "$p.cpu") ]] || continue
+    read -r c_srv c_sto c_nats c_pg c_lg c_busy <<<"$(v "$p.cpu")"
+    printf '  %-34s %7s %7s %7s %8s %8s %6s   %s%%\n' "$p" "$c_srv" "$c_sto" "$c_nats" "$c_pg" "$c_lg" "$(v "$p.wal_kb")" "$c_busy"
+  done
+  printf '  %s\n' "(server: the ingress, or the axum handler for ref; postgres: every backend of the server, other databases' too;" \
+    " load-gen: wrk or pgbench; WAL: the whole server's; machine busy: all processes, the bench's and anyone else's)"
+  for p in create patch; do
+    [[ -n $(v "$p.batches") ]] || continue
+    read -r b_n b_avg b_p50 b_p90 b_max <<<"$(v "$p.batches")"
+    printf '  store transactions during %-7s %s, commands per transaction: avg %s, p50 %s, p90 %s, max %s\n' \
+      "$p:" "$b_n" "$b_avg" "$b_p50" "$b_p90" "$b_max"
+  done
+  printf '\n'
+  if [[ $create_ratio != n/a ]]; then
+    m=$(meets "$create_ratio" ">=" 1.0)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target >= 1.0   %s\n' "create / pgbench insert" "$create_ratio" "$m"
+  fi
+  if [[ $get_ratio != n/a ]]; then
+    m=$(meets "$get_ratio" ">=" 0.7)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target >= 0.7   %s\n' "get / axum fixed user" "$get_ratio" "$m"
+  fi
+  for p in create get patch; do
+    [[ -n $(v "$p.p99_ms") ]] || continue
+    m=$(meets "$(v "$p.p99_ms")" "<" 50)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target < 50     %s\n' "$p p99 (ms)" "$(v "$p.p99_ms")" "$m"
+  done
+  printf '\n  raw output: %s/{pgbench,create,get,ref,patch}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
+} >"$report.tmp"
+mv "$report.tmp" "$report"
+cat "$report"
+log "saved to $report"
+
+if [[ ${BENCH_STRICT:-0} == 1 && " ${verdicts[*]} " == *" MISSED "* ]]; then
+  exit 3
+fi

@@ -1,0 +1,10 @@
+-- make bench: Postgres' own single-row insert rate, the reference for creates
+-- (DESIGN.md §9). One autocommitted insert of a ~1.3 KB jsonb user per
+-- transaction into a table with the unique lower(userName) key; the userName
+-- is random over 9e18 values, so a clash is practically impossible.
+-- pgbench takes every `:word` for a variable, also inside string literals, so
+-- the JSON writes such colons as \u003a (jsonb stores the same text) and
+-- `":true` as `": true`.
+\set r random(1, 9000000000000000000)
+insert into bench_ref_users (tenant, id, user_name, version, created, last_modified, doc)
+values ('bench', gen_random_uuid(), 'pgb-' || :r::text, 1, now(), now(), ('{"schemas":["urn\u003aietf\u003aparams\u003ascim\u003aschemas\u003acore:2.0\u003aUser","urn\u003aietf\u003aparams\u003ascim\u003aschemas\u003aextension\u003aenterprise:2.0\u003aUser"],"userName":"pgb-' || :r::text || '","externalId":"ext-pgb-' || :r::text || '","name":{"formatted":"Ms. Barbara J Jensen III","familyName":"Jensen","givenName":"Barbara","middleName":"Jane","honorificPrefix":"Ms.","honorificSuffix":"III"},"displayName":"Barbara Jensen","nickName":"Barbara","profileUrl":"https://login.example.com/pgb-' || :r::text || '","title":"Tour Guide","userType":"Employee","preferredLanguage":"en-US","locale":"en-US","timezone":"America/Los_Angeles","active": true,"emails":[{"value":"pgb-' || :r::text || '@example.com","type":"work","primary": true},{"value":"pgb-' || :r::text || '@home.example.org","type":"home"}],"phoneNumbers":[{"value":"555-555-0001","type":"work"},{"value":"555-444-0001","type":"mobile"}],"addresses":[{"type":"work","streetAddress":"100 Universal City Plaza","locality":"Hollywood","region":"CA","postalCode":"91608","country":"USA","formatted":"100 Universal City Plaza\nHollywood, CA 91608 USA","primary": true}],"urn\u003aietf\u003aparams\u003ascim\u003aschemas\u003aextension\u003aenterprise:2.0\u003aUser":{"employeeNumber":"' || :r::text || '","costCenter":"4130","organization":"Universal Studios","division":"Theme Park","department":"Tour Operations","manager":{"value":"26118915-6090-4610-87e4-49d8ca9f808d"}}}')::jsonb);
