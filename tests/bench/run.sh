@@ -214,18 +214,19 @@ ticks() { # pids...: user + system time, with that of their exited children
   done
   echo "$t"
 }
-# "server store nats postgres machine" in ticks; server is the ingress or the
+# "server store nats postgres machine" in ticks, then the time; server is the ingress or the
 # axum reference (none for pgbench); postgres is the postmaster and all its
 # backends (every database's), those that exited included.
 cpu_now() { # server_pid|-
-  local srv=0 sto=0 pg=0
+  local srv=0 sto=0 pg=0 now
   [[ $1 == - ]] || srv=$(ticks "$1")
   ((${#svc_pids[@]} == 0)) || sto=$(ticks "${svc_pids[0]}")
   # shellcheck disable=SC2046 # pgrep prints one pid per word
   [[ -z $pg_master ]] || pg=$(ticks "$pg_master" $(pgrep -P "$pg_master"))
   # shellcheck disable=SC2046
-  printf '%s %s %s %s %s\n' "$srv" "$sto" "$(ticks $(pgrep -x nats-server))" "$pg" \
-    "$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)"
+  now=$(date +%s.%N)
+  printf '%s %s %s %s %s %s\n' "$srv" "$sto" "$(ticks $(pgrep -x nats-server))" "$pg" \
+    "$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)" "$now"
 }
 # The postmaster of our server, if it runs here: the parent of one of the
 # services' backends.
@@ -239,10 +240,10 @@ fi
 [[ -n $pg_master ]] || log "Postgres does not run on this machine (or cannot be seen): its CPU is not counted"
 # R[<phase>.cpu] = µs of CPU per request: server store nats postgres load-gen, and machine busy %.
 cpu_account() { # phase before after loadgen_cpu_secs requests
-  R[$1.cpu]=$(awk -v a="$2" -v b="$3" -v lg="$4" -v n="$5" -v clk="$clk" -v secs="$secs" 'BEGIN {
+  R[$1.cpu]=$(awk -v a="$2" -v b="$3" -v lg="$4" -v n="$5" -v clk="$clk" 'BEGIN {
     split(a, x, " "); split(b, y, " "); if (n + 0 == 0) n = 1
     for (i = 1; i <= 4; i++) printf "%.0f ", (y[i] - x[i]) / clk * 1e6 / n
-    printf "%.0f %.0f", lg * 1e6 / n, (y[5] - x[5]) / clk / secs * 100 }')
+    printf "%.0f %.0f", lg * 1e6 / n, (y[5] - x[5]) / clk / (y[6] - x[6]) * 100 }')
 }
 db_now() { q -c "select clock_timestamp()"; }
 # WAL written by the whole server (pg_stat_wal, Postgres 14+), in bytes.
@@ -278,7 +279,7 @@ run_wrk() { # phase script base_url server_pid
   c1=$(cpu_now "$4")
   w1=$(wal_now)
   t1=$(db_now)
-  printf 'ticks (server store nats postgres machine), before and after:\n%s\n%s\n' "$c0" "$c1" >"$out/$phase.cpu"
+  printf 'ticks (server store nats postgres machine) and time, before and after:\n%s\n%s\n' "$c0" "$c1" >"$out/$phase.cpu"
   line=$(grep '^BENCH ' "$out/$phase.txt" | tail -n 1) || die "no BENCH line in $out/$phase.txt"
   for kv in ${line#BENCH }; do R[$phase.${kv%%=*}]=${kv#*=}; done
   R[$phase.errors]=$((R[$phase.non2xx] + R[$phase.connect] + R[$phase.read] + R[$phase.write] + R[$phase.timeout]))

@@ -92,21 +92,28 @@ pub async fn unpublished<'e>(
     .await
 }
 
-/// Marks changes as published (acknowledged by JetStream).
-pub async fn mark_published<'e>(
-    db: impl PgExecutor<'e>,
+/// Marks changes as published (acknowledged by JetStream). The mark is
+/// committed without waiting for the WAL flush: losing it in a crash only
+/// means the change is published again, which JetStream and consumers
+/// deduplicate — so it need not cost an fsync per batch.
+pub async fn mark_published(
+    pool: &sqlx::PgPool,
     ids: &[Uuid],
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("update changes set published_at = $2 where id = any($1) and published_at is null")
         .bind(ids)
         .bind(at)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// The tenants that have changes.

@@ -80,7 +80,7 @@ impl IngressConfig {
             read_database_url: env::text(e, "SCIMBUS_READ_DATABASE_URL", &database_url),
             database_url,
             bus_prefix,
-            partitions: env::number(e, "SCIMBUS_PARTITIONS", 8, 1..=1024)?,
+            partitions: env::number(e, "SCIMBUS_PARTITIONS", 1, 1..=1024)?,
             write_timeout: Duration::from_millis(env::number(
                 e,
                 "SCIMBUS_WRITE_TIMEOUT_MS",
