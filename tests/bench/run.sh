@@ -380,7 +380,7 @@ report=$out/last.txt
     "$conns" "$threads" "$secs" "$warmup" "$db" "$prefix"
   printf '  %s users stored (doc ~%s B JSON); preload %s\n' "$count" "$size" "$preload_note"
   printf '  SCIMBUS_PARTITIONS=%s SCIMBUS_STORE_BATCH=%s RUST_LOG=%s\n' \
-    "${SCIMBUS_PARTITIONS:-8 (default)}" "${SCIMBUS_STORE_BATCH:-256 (default)}" "$RUST_LOG"
+    "${SCIMBUS_PARTITIONS:-1 (default)}" "${SCIMBUS_STORE_BATCH:-256 (default)}" "$RUST_LOG"
   printf '\n  %-34s %16s %8s %8s   %s\n' "" "ok/s" "p50 ms" "p99 ms" "errors"
   row "create  POST /Users" create "req/s"
   row "get     GET userName eq" get "req/s"

@@ -5,6 +5,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use scimbus_ingress::{Ingress, IngressConfig};
 
+/// mimalloc: the services allocate many small JSON values per request, and
+/// glibc malloc/free showed as a fifth of their profiles.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     scimbus_runtime::init_logging();
