@@ -641,6 +641,10 @@ shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# fewer checkpoints under write load (each one turns every first touch of
+# a page into a full-page WAL image, which shows as p99 spikes)
+max_wal_size = 4GB
+checkpoint_timeout = 15min
 EOF
   [[ $EUID == 0 ]] && chown "$PG_RUN_USER:" "$PGDATA_DIR/scimbus.conf"
   chmod 600 "$PGDATA_DIR/scimbus.conf"

@@ -190,3 +190,73 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.code().as_deref() == Some("23505"))
 }
+
+/// Inserts many new resources (of any tenants) in one statement; returns
+/// the ids that were inserted — the others clashed with a unique key (or
+/// with an earlier row of the same call), as [`insert`] would report one
+/// by one.
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    rows: &[(&str, &Row)],
+) -> sqlx::Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = rows.len();
+    let mut tenants = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    let mut types = Vec::with_capacity(n);
+    let mut user_names = Vec::with_capacity(n);
+    let mut external_ids = Vec::with_capacity(n);
+    let mut display_names = Vec::with_capacity(n);
+    let mut actives = Vec::with_capacity(n);
+    let mut emails = Vec::with_capacity(n);
+    let mut versions = Vec::with_capacity(n);
+    let mut createds = Vec::with_capacity(n);
+    let mut modifieds = Vec::with_capacity(n);
+    let mut docs = Vec::with_capacity(n);
+    for (tenant, row) in rows {
+        let c = Columns::of(&row.doc);
+        tenants.push(*tenant);
+        ids.push(row.id);
+        types.push(row.resource_type.as_str());
+        user_names.push(c.user_name);
+        external_ids.push(c.external_id);
+        display_names.push(c.display_name);
+        actives.push(c.active);
+        // A text[] per row travels as one JSON array (Postgres has no
+        // arrays of arrays of varying length).
+        emails.push(sqlx::types::Json(c.emails));
+        versions.push(row.version);
+        createds.push(row.created);
+        modifieds.push(row.last_modified);
+        docs.push(&row.doc);
+    }
+    sqlx::query_scalar(
+        "insert into resources (tenant, id, resource_type, user_name, external_id, display_name,
+             active, emails, version, created, last_modified, doc)
+         select t, i, rt, un, ei, dn, a,
+                array(select jsonb_array_elements_text(e)), v, c, m, d
+         from unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::bool[], $8::jsonb[], $9::bigint[], $10::timestamptz[],
+                     $11::timestamptz[], $12::jsonb[])
+              with ordinality as x(t, i, rt, un, ei, dn, a, e, v, c, m, d, o)
+         order by o
+         on conflict do nothing
+         returning id",
+    )
+    .bind(tenants)
+    .bind(ids)
+    .bind(types)
+    .bind(user_names)
+    .bind(external_ids)
+    .bind(display_names)
+    .bind(actives)
+    .bind(emails)
+    .bind(versions)
+    .bind(createds)
+    .bind(modifieds)
+    .bind(docs)
+    .fetch_all(conn)
+    .await
+}

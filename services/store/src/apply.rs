@@ -22,6 +22,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use create::{Prepared, finish as finish_create, prepare as prepare_create};
 pub use scim::{outcome_of, pb_error};
 
 /// What a batch needs to know while applying.
@@ -41,7 +42,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn refused(cmd: &Command, e: ScimError) -> Applied {
+    pub(crate) fn refused(cmd: &Command, e: ScimError) -> Applied {
         Applied {
             result: CommandResult {
                 command_id: cmd.id.clone(),

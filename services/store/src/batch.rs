@@ -2,18 +2,19 @@
 //! committing a whole batch (and its changes and idempotency records) with
 //! one fsync.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use scimbus_db::changes::{self, ChangeRow};
 use scimbus_db::commands;
+use scimbus_db::resources::{self, Row};
 use scimbus_events::Message;
-use scimbus_events::v1::{Change, Command, CommandResult};
+use scimbus_events::v1::{Change, Command, CommandResult, command};
 use scimbus_scim::Registry;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::apply::{self, Ctx};
+use crate::apply::{self, Applied, Ctx, Prepared, finish_create, prepare_create};
 
 /// What a committed batch produced.
 #[derive(Debug, Default)]
@@ -49,27 +50,77 @@ pub async fn apply_batch(
     let mut seen: HashMap<Uuid, usize> = HashMap::new();
     let mut records: Vec<(&str, Uuid, Vec<u8>)> = Vec::new();
     let mut pending: Vec<Change> = Vec::new();
-    for (id, cmd) in cmds {
-        if let Some(bytes) = recorded.get(id) {
+    let mut i = 0;
+    while i < cmds.len() {
+        let (id, cmd) = cmds[i];
+        if let Some(bytes) = recorded.get(&id) {
             let mut r = CommandResult::decode(bytes.as_slice()).unwrap_or_else(|_| CommandResult {
                 command_id: cmd.id.clone(),
                 ..Default::default()
             });
             r.replayed = true;
             results.push(r);
+            i += 1;
             continue;
         }
-        if let Some(&i) = seen.get(id) {
-            let mut r = results[i].clone();
+        if let Some(&k) = seen.get(&id) {
+            let mut r = results[k].clone();
             r.replayed = true;
             results.push(r);
+            i += 1;
+            continue;
+        }
+        // A run of creates is validated first and inserted in one statement.
+        let mut run: Vec<(Uuid, &Command, Prepared)> = Vec::new();
+        let mut j = i;
+        while j < cmds.len() {
+            let (rid, rcmd) = cmds[j];
+            let fresh = !recorded.contains_key(&rid)
+                && !seen.contains_key(&rid)
+                && !run.iter().any(|(x, _, _)| *x == rid);
+            if !fresh || rcmd.operation != command::Operation::Create as i32 {
+                break;
+            }
+            match prepare_create(ctx, rcmd) {
+                Prepared::Complex => break,
+                p => run.push((rid, rcmd, p)),
+            }
+            j += 1;
+        }
+        if run.len() > 1 {
+            let ready: Vec<(&str, &Row)> = run
+                .iter()
+                .filter_map(|(_, c, p)| match p {
+                    Prepared::Ready(row) => Some((c.tenant.as_str(), row)),
+                    _ => None,
+                })
+                .collect();
+            let inserted: HashSet<Uuid> = resources::insert_many(&mut tx, &ready)
+                .await?
+                .into_iter()
+                .collect();
+            for (rid, rcmd, p) in run {
+                let applied = match p {
+                    Prepared::Ready(row) => {
+                        finish_create(ctx, rcmd, &row, inserted.contains(&row.id))
+                    }
+                    Prepared::Refused(e) => Applied::refused(rcmd, e),
+                    Prepared::Complex => continue,
+                };
+                records.push((rcmd.tenant.as_str(), rid, applied.result.encode_to_vec()));
+                pending.extend(applied.change);
+                seen.insert(rid, results.len());
+                results.push(applied.result);
+            }
+            i = j;
             continue;
         }
         let applied = apply::apply(&mut tx, ctx, cmd).await?;
-        records.push((cmd.tenant.as_str(), *id, applied.result.encode_to_vec()));
+        records.push((cmd.tenant.as_str(), id, applied.result.encode_to_vec()));
         pending.extend(applied.change);
-        seen.insert(*id, results.len());
+        seen.insert(id, results.len());
         results.push(applied.result);
+        i += 1;
     }
     let rows = number(&mut tx, pending, now).await?;
     changes::insert(&mut tx, &rows).await?;

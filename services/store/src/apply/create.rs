@@ -104,3 +104,84 @@ pub fn taken(rt: &ResourceType, doc: &Value) -> ScimError {
         None => ScimError::uniqueness(format!("the {} already exists", rt.name)),
     }
 }
+
+/// A create looked at before the batch writes: most need nothing from the
+/// database but their insert, and those are inserted together.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Valid; the row to insert.
+    Ready(Row),
+    /// Invalid: the answer is this error.
+    Refused(ScimError),
+    /// Needs the database first (a group with members): apply it alone.
+    Complex,
+}
+
+/// Validates a create without touching the database.
+pub fn prepare(ctx: Ctx<'_>, cmd: &Command) -> Prepared {
+    let (Some(rt), Ok(id)) = (
+        ctx.registry.resource_type(&cmd.resource_type),
+        Uuid::parse_str(&cmd.resource_id),
+    ) else {
+        return Prepared::Complex;
+    };
+    let doc = match body(cmd)
+        .and_then(|b| normalize(ctx.registry, rt, &b, Intent::Create, Leniency::default()))
+    {
+        Ok(doc) => doc,
+        Err(e) => return Prepared::Refused(e),
+    };
+    let mut doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
+    match members::take(&mut doc) {
+        Ok(ids) if ids.is_empty() => {}
+        Ok(_) => return Prepared::Complex,
+        Err(e) => return Prepared::Refused(e),
+    }
+    Prepared::Ready(Row {
+        id,
+        resource_type: rt.name.clone(),
+        version: 1,
+        created: ctx.now,
+        last_modified: ctx.now,
+        doc: sqlx::types::Json(doc),
+    })
+}
+
+/// The answer and change of a prepared create, once the batch insert said
+/// whether its row went in.
+pub fn finish(ctx: Ctx<'_>, cmd: &Command, row: &Row, inserted: bool) -> Applied {
+    let Some(rt) = ctx.registry.resource_type(&row.resource_type) else {
+        return Applied::refused(cmd, ScimError::internal("unknown resource type"));
+    };
+    if !inserted {
+        return Applied::refused(cmd, taken(rt, &row.doc));
+    }
+    let none = Vec::new();
+    let no_groups = Vec::new();
+    let is_group = rt.name == "Group";
+    let resource = render::resource(
+        row,
+        Relations {
+            members: is_group.then_some(none.as_slice()),
+            groups: (!is_group).then_some(no_groups.as_slice()),
+        },
+    );
+    let changed = scimbus_scim::diff::changed_paths(
+        ctx.registry,
+        rt,
+        &Value::Object(Default::default()),
+        &row.doc,
+    );
+    written(
+        ctx,
+        cmd,
+        rt,
+        Written {
+            row,
+            resource: &resource,
+            operation: Operation::Created,
+            changed,
+            delta: members::Delta::default(),
+        },
+    )
+}

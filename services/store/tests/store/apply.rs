@@ -230,3 +230,66 @@ async fn invalid_writes_are_answered_with_scim_errors() {
     assert_eq!(h.count("select count(*) from changes").await, 0);
     h.teardown().await;
 }
+
+/// Creates waiting together are inserted in one statement; a clash inside
+/// that statement is still a 409 for the later one, as one by one.
+#[tokio::test]
+async fn creates_applied_together_keep_one_by_one_answers() {
+    use futures_util::StreamExt;
+    use scimbus_events::Message;
+    let mut h = Harness::new(&["acme"]).await;
+    h.store.take().unwrap().stop().await;
+    let inbox = h.client.new_inbox();
+    let mut sub = h.client.subscribe(format!("{inbox}.*")).await.unwrap();
+    let (_, a) = create_user("acme", "Same");
+    let (_, b) = create_user("acme", "other");
+    let (_, c) = create_user("acme", "SAME");
+    let mut bad = create_user("acme", "x").1;
+    bad.payload = b"[]".to_vec();
+    let (_, d) = create_user("acme", "last");
+    let cmds = [&a, &b, &c, &bad, &d];
+    // One partition, so that all five wait in one queue, in this order.
+    for (i, cmd) in cmds.iter().enumerate() {
+        h.publish_partitioned(cmd, Some(format!("{inbox}.{i}")), 1)
+            .await;
+    }
+    h.store = Some(start_single_partition_store(&h.env, &["acme"]).await);
+    let mut outcomes = std::collections::HashMap::new();
+    while outcomes.len() < cmds.len() {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(20), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let r = scimbus_events::v1::CommandResult::decode(m.payload.as_ref()).unwrap();
+        outcomes.insert(r.command_id.clone(), r);
+    }
+    assert_eq!(outcomes[&a.id].outcome, Outcome::Applied as i32);
+    assert_eq!(outcomes[&b.id].outcome, Outcome::Applied as i32);
+    assert_eq!(
+        outcomes[&c.id].outcome,
+        Outcome::Conflict as i32,
+        "{:?}",
+        outcomes[&c.id]
+    );
+    assert_eq!(outcomes[&bad.id].outcome, Outcome::Invalid as i32);
+    assert_eq!(outcomes[&d.id].outcome, Outcome::Applied as i32);
+    assert_eq!(h.count("select count(*) from resources").await, 3);
+    let (emails, user_name): (Vec<String>, String) =
+        sqlx::query_as("select emails, user_name from resources where lower(user_name) = 'same'")
+            .fetch_one(&h.env.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (emails, user_name.as_str()),
+        (vec!["same@example.com".to_string()], "Same")
+    );
+    // One change each for the three applied, in order.
+    let changes = h.changes(3).await;
+    let ids: Vec<&str> = changes.iter().map(|c| c.command_id.as_str()).collect();
+    assert_eq!(ids, vec![a.id.as_str(), b.id.as_str(), d.id.as_str()]);
+    assert_eq!(
+        changes.iter().map(|c| c.sequence).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    h.teardown().await;
+}

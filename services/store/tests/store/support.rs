@@ -46,6 +46,14 @@ pub async fn start_store(env: &TestEnv, tenants: &[&str]) -> Store {
     Store::start(config(env, tenants), registry).await.unwrap()
 }
 
+/// A store with one partition: every command in one order.
+pub async fn start_single_partition_store(env: &TestEnv, tenants: &[&str]) -> Store {
+    let registry = Arc::new(Registry::standard().unwrap());
+    let mut cfg = config(env, tenants);
+    cfg.settings.partitions = 1;
+    Store::start(cfg, registry).await.unwrap()
+}
+
 impl Harness {
     pub async fn new(tenants: &[&str]) -> Harness {
         let env = TestEnv::new().await;
@@ -68,7 +76,12 @@ impl Harness {
 
     /// Publishes a command; the store answers on `reply`, if given.
     pub async fn publish(&self, cmd: &Command, reply: Option<String>) {
-        let p = partition(&cmd.tenant, &cmd.resource_id, PARTITIONS);
+        self.publish_partitioned(cmd, reply, PARTITIONS).await;
+    }
+
+    /// As [`Self::publish`], for a store with `partitions` partitions.
+    pub async fn publish_partitioned(&self, cmd: &Command, reply: Option<String>, partitions: u32) {
+        let p = partition(&cmd.tenant, &cmd.resource_id, partitions);
         let out = Outgoing {
             subject: self.env.subjects.command(&cmd.tenant, p),
             // A fresh message id: the store, not JetStream, must make a
