@@ -71,7 +71,23 @@ pub fn push_filter(
     rt: &ResourceType,
     filter: &Filter,
 ) -> Result<(), ScimError> {
-    let sql = translate::filter(registry, rt, filter)?;
-    sql.paren().emit(qb);
+    FilterSql::new(registry, rt, filter)?.push(qb);
     Ok(())
+}
+
+/// A filter validated and translated once, to push into as many queries as
+/// a request runs (a count and a page).
+#[derive(Debug, Clone)]
+pub struct FilterSql(sql::Sql);
+
+impl FilterSql {
+    /// Validates and translates `filter` (see [`push_filter`]).
+    pub fn new(registry: &Registry, rt: &ResourceType, filter: &Filter) -> Result<Self, ScimError> {
+        Ok(FilterSql(translate::filter(registry, rt, filter)?.paren()))
+    }
+
+    /// Appends the parenthesised expression.
+    pub fn push(&self, qb: &mut QueryBuilder<Postgres>) {
+        self.0.emit(qb);
+    }
 }

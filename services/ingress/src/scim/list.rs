@@ -9,7 +9,7 @@ use axum::response::Response;
 use scimbus_db::members as db_members;
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::Row;
-use scimbus_db::{Cursor, Sort, SortValue};
+use scimbus_db::{Cursor, FilterSql, Sort, SortValue};
 use scimbus_scim::filter::{self, Filter};
 use scimbus_scim::{
     AttrPath, ListResponse, Projection, ResourceType, ScimError, ScimType, SortKey,
@@ -93,7 +93,7 @@ pub async fn search_root(
         let (rows, _) = q.page(&state, skip, left, None, false).await?;
         skip = 0;
         left -= rows.len() as u64;
-        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows).await?);
+        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows));
     }
     let n = resources.len() as u64;
     let body = ListResponse {
@@ -143,11 +143,11 @@ type Fetched = (Row, SortValue, Option<Vec<(uuid::Uuid, Option<String>)>>);
 struct Query<'a> {
     tenant: &'a str,
     rt: &'a ResourceType,
-    filter: Option<&'a Filter>,
+    /// The filter, translated once for the count and the page.
+    filter: Option<FilterSql>,
     sort: Sort,
     projection: Projection,
     relation: Relation,
-    state: &'a AppState,
 }
 
 impl<'a> Query<'a> {
@@ -158,9 +158,9 @@ impl<'a> Query<'a> {
         filter: Option<&'a Filter>,
         p: &ListParams,
     ) -> ApiResult<Query<'a>> {
-        if let Some(f) = filter {
-            filter::validate(&state.registry, rt, f)?;
-        }
+        let filter = filter
+            .map(|f| FilterSql::new(&state.registry, rt, f))
+            .transpose()?;
         let key = match p.sort_by.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(s) => SortKey::parse(&state.registry, rt, s, p.sort_order.as_deref())?,
             None => SortKey::parse(&state.registry, rt, "id", None)?,
@@ -186,25 +186,23 @@ impl<'a> Query<'a> {
             sort: Sort::new(&state.registry, rt, &key),
             projection,
             relation,
-            state,
         })
     }
 
-    fn push_where(&self, qb: &mut QueryBuilder<Postgres>) -> ApiResult<()> {
+    fn push_where(&self, qb: &mut QueryBuilder<Postgres>) {
         qb.push(" where r.tenant = ");
         qb.push_bind(self.tenant.to_string());
         qb.push(" and r.resource_type = ");
         qb.push_bind(self.rt.name.clone());
-        if let Some(f) = self.filter {
+        if let Some(f) = &self.filter {
             qb.push(" and ");
-            scimbus_db::push_filter(qb, &self.state.registry, self.rt, f)?;
+            f.push(qb);
         }
-        Ok(())
     }
 
     async fn total(&self, state: &AppState) -> ApiResult<u64> {
         let mut qb = QueryBuilder::new("select count(*) from resources r");
-        self.push_where(&mut qb)?;
+        self.push_where(&mut qb);
         let n: i64 = qb.build_query_scalar().fetch_one(&state.read).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -251,7 +249,7 @@ impl<'a> Query<'a> {
             }
         }
         qb.push(" from resources r");
-        self.push_where(&mut qb)?;
+        self.push_where(&mut qb);
         if let Some(c) = after {
             qb.push(" and ");
             self.sort.push_after(&mut qb, c)?;
@@ -335,10 +333,11 @@ async fn run(
                 )
                 .into());
             }
+            let fingerprint = q.fingerprint(p);
             let after = if c.is_empty() {
                 None
             } else {
-                Some(decode_cursor(c, &q.fingerprint(p))?)
+                Some(decode_cursor(c, &fingerprint)?)
             };
             body.total_results = q.total(state).await?;
             let (mut rows, _) = q.page(state, 0, count + 1, after.as_ref(), false).await?;
@@ -350,7 +349,7 @@ async fn run(
                             value: v.clone(),
                             id: row.id,
                         },
-                        &q.fingerprint(p),
+                        &fingerprint,
                     ));
                 }
             }
@@ -368,18 +367,18 @@ async fn run(
         }
     };
     body.items_per_page = Some(rows.len() as u64);
-    body.resources = render_rows(state, tenant, rt, &q.projection, rows).await?;
+    body.resources = render_rows(state, tenant, rt, &q.projection, rows);
     Ok(respond::scim_json(StatusCode::OK, &body.into_json()))
 }
 
 /// Renders rows with the derived list their query fetched.
-async fn render_rows(
+fn render_rows(
     state: &AppState,
     tenant: &str,
     rt: &ResourceType,
     proj: &Projection,
     rows: Vec<Fetched>,
-) -> ApiResult<Vec<Value>> {
+) -> Vec<Value> {
     let mut out = Vec::with_capacity(rows.len());
     for (row, _, rel) in rows {
         let (members, groups): (Option<Vec<db_members::Member>>, _) = match rel {
@@ -404,7 +403,7 @@ async fn render_rows(
         respond::locate(state, tenant, rt, &mut r);
         out.push(proj.apply(&state.registry, rt, &r));
     }
-    Ok(out)
+    out
 }
 
 fn encode_cursor(c: &Cursor, fingerprint: &str) -> String {
