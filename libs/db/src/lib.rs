@@ -18,4 +18,4 @@ pub use pool::{DbError, connect, connect_read_only};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 mod filter_sql;
-pub use filter_sql::{Cursor, Sort, SortValue, FilterSql, push_filter, push_order_by};
+pub use filter_sql::{Cursor, FilterSql, Sort, SortValue, push_filter, push_order_by};

@@ -65,29 +65,7 @@ macro_rules! select_row {
 /// Inserts a new resource. `Ok(false)` when a unique key (lower(userName),
 /// a group's lower(displayName), the id) is taken: the caller answers 409.
 pub async fn insert(conn: &mut PgConnection, tenant: &str, row: &Row) -> sqlx::Result<bool> {
-    let c = Columns::of(&row.doc);
-    let inserted = sqlx::query(
-        "insert into resources (tenant, id, resource_type, user_name, external_id, display_name,
-             active, emails, version, created, last_modified, doc)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         on conflict do nothing",
-    )
-    .bind(tenant)
-    .bind(row.id)
-    .bind(&row.resource_type)
-    .bind(c.user_name)
-    .bind(c.external_id)
-    .bind(c.display_name)
-    .bind(c.active)
-    .bind(c.emails)
-    .bind(row.version)
-    .bind(row.created)
-    .bind(row.last_modified)
-    .bind(&row.doc)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    Ok(!insert_many(conn, &[(tenant, row)]).await?.is_empty())
 }
 
 /// Reads a resource and locks it for the rest of the transaction.

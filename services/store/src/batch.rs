@@ -46,37 +46,29 @@ pub async fn apply_batch(
     let ids: Vec<Uuid> = cmds.iter().map(|(id, _)| *id).collect();
     let recorded = commands::recorded(&mut tx, &ids).await?;
     let ctx = Ctx { registry, now };
-    let mut results: Vec<CommandResult> = Vec::with_capacity(cmds.len());
-    let mut seen: HashMap<Uuid, usize> = HashMap::new();
-    let mut records: Vec<(&str, Uuid, Vec<u8>)> = Vec::new();
-    let mut pending: Vec<Change> = Vec::new();
+    let mut out = Outcomes::default();
     let mut i = 0;
     while i < cmds.len() {
         let (id, cmd) = cmds[i];
         if let Some(bytes) = recorded.get(&id) {
-            let mut r = CommandResult::decode(bytes.as_slice()).unwrap_or_else(|_| CommandResult {
+            let r = CommandResult::decode(bytes.as_slice()).unwrap_or_else(|_| CommandResult {
                 command_id: cmd.id.clone(),
                 ..Default::default()
             });
-            r.replayed = true;
-            results.push(r);
+            out.replayed(r);
             i += 1;
             continue;
         }
-        if let Some(&k) = seen.get(&id) {
-            let mut r = results[k].clone();
-            r.replayed = true;
-            results.push(r);
+        if let Some(&k) = out.seen.get(&id) {
+            out.replayed(out.results[k].clone());
             i += 1;
             continue;
         }
         // A run of creates is validated first and inserted in one statement.
         let mut run: Vec<(Uuid, &Command, Prepared)> = Vec::new();
-        let mut j = i;
-        while j < cmds.len() {
-            let (rid, rcmd) = cmds[j];
+        while let Some(&(rid, rcmd)) = cmds.get(i + run.len()) {
             let fresh = !recorded.contains_key(&rid)
-                && !seen.contains_key(&rid)
+                && !out.seen.contains_key(&rid)
                 && !run.iter().any(|(x, _, _)| *x == rid);
             if !fresh || rcmd.operation != command::Operation::Create as i32 {
                 break;
@@ -85,51 +77,71 @@ pub async fn apply_batch(
                 Prepared::Complex => break,
                 p => run.push((rid, rcmd, p)),
             }
-            j += 1;
         }
-        if run.len() > 1 {
-            let ready: Vec<(&str, &Row)> = run
-                .iter()
-                .filter_map(|(_, c, p)| match p {
-                    Prepared::Ready(row) => Some((c.tenant.as_str(), row)),
-                    _ => None,
-                })
-                .collect();
-            let inserted: HashSet<Uuid> = resources::insert_many(&mut tx, &ready)
-                .await?
-                .into_iter()
-                .collect();
-            for (rid, rcmd, p) in run {
-                let applied = match p {
-                    Prepared::Ready(row) => {
-                        finish_create(ctx, rcmd, &row, inserted.contains(&row.id))
-                    }
-                    Prepared::Refused(e) => Applied::refused(rcmd, e),
-                    Prepared::Complex => continue,
-                };
-                records.push((rcmd.tenant.as_str(), rid, applied.result.encode_to_vec()));
-                pending.extend(applied.change);
-                seen.insert(rid, results.len());
-                results.push(applied.result);
-            }
-            i = j;
+        if run.is_empty() {
+            out.applied(cmd, id, apply::apply(&mut tx, ctx, cmd).await?);
+            i += 1;
             continue;
         }
-        let applied = apply::apply(&mut tx, ctx, cmd).await?;
-        records.push((cmd.tenant.as_str(), id, applied.result.encode_to_vec()));
-        pending.extend(applied.change);
-        seen.insert(id, results.len());
-        results.push(applied.result);
-        i += 1;
+        let ready: Vec<(&str, &Row)> = run
+            .iter()
+            .filter_map(|(_, c, p)| match p {
+                Prepared::Ready(row) => Some((c.tenant.as_str(), row)),
+                _ => None,
+            })
+            .collect();
+        let inserted: HashSet<Uuid> = resources::insert_many(&mut tx, &ready)
+            .await?
+            .into_iter()
+            .collect();
+        i += run.len();
+        for (rid, rcmd, p) in run {
+            let applied = match p {
+                Prepared::Ready(row) => finish_create(ctx, rcmd, &row, inserted.contains(&row.id)),
+                Prepared::Refused(e) => Applied::refused(rcmd, e),
+                Prepared::Complex => continue,
+            };
+            out.applied(rcmd, rid, applied);
+        }
     }
-    let rows = number(&mut tx, pending, now).await?;
+    let rows = number(&mut tx, out.pending, now).await?;
     changes::insert(&mut tx, &rows).await?;
-    commands::record(&mut tx, &records).await?;
+    commands::record(&mut tx, &out.records).await?;
     tx.commit().await?;
     Ok(Committed {
-        results,
+        results: out.results,
         changes: rows,
     })
+}
+
+/// What a batch has answered so far.
+#[derive(Default)]
+struct Outcomes<'c> {
+    /// One per command, in order.
+    results: Vec<CommandResult>,
+    /// Where the result of a command applied in this batch is.
+    seen: HashMap<Uuid, usize>,
+    /// Idempotency records to write.
+    records: Vec<(&'c str, Uuid, Vec<u8>)>,
+    /// Changes to number and write.
+    pending: Vec<Change>,
+}
+
+impl<'c> Outcomes<'c> {
+    /// A command applied before: its recorded answer, marked replayed.
+    fn replayed(&mut self, mut r: CommandResult) {
+        r.replayed = true;
+        self.results.push(r);
+    }
+
+    /// A command applied (or refused) now.
+    fn applied(&mut self, cmd: &'c Command, id: Uuid, applied: Applied) {
+        self.records
+            .push((cmd.tenant.as_str(), id, applied.result.encode_to_vec()));
+        self.pending.extend(applied.change);
+        self.seen.insert(id, self.results.len());
+        self.results.push(applied.result);
+    }
 }
 
 /// Gives the changes their per-tenant sequence numbers. The counters are

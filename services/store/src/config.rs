@@ -3,13 +3,10 @@
 
 use std::time::Duration;
 
-/// A setting that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{name}: {problem}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub problem: String,
-}
+use scimbus_runtime::env::{self, Lookup, ProcessEnv};
+
+/// A setting that cannot be used (named in the message).
+pub use scimbus_runtime::SettingError as ConfigError;
 
 /// How the store works its partitions.
 #[derive(Debug, Clone)]
@@ -62,26 +59,24 @@ impl StoreConfig {
     /// comma-separated), `SCIMBUS_PARTITIONS`, `SCIMBUS_STORE_BATCH`,
     /// `SCIMBUS_STORE_MAX_ATTEMPTS`, `SCIMBUS_STORE_ADDR`.
     pub fn from_env() -> Result<StoreConfig, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_lookup(&ProcessEnv)
     }
 
     /// As [`Self::from_env`], from any lookup (tests).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
+    pub fn from_lookup(e: &impl Lookup) -> Result<StoreConfig, ConfigError> {
         let d = Settings::default();
         let settings = Settings {
-            partitions: number(&get, "SCIMBUS_PARTITIONS", d.partitions, 1..=1024)?,
-            batch_max: number(&get, "SCIMBUS_STORE_BATCH", d.batch_max, 1..=10_000)?,
-            max_attempts: number(&get, "SCIMBUS_STORE_MAX_ATTEMPTS", d.max_attempts, 1..=100)?,
+            partitions: env::number(e, "SCIMBUS_PARTITIONS", d.partitions, 1..=1024)?,
+            batch_max: env::number(e, "SCIMBUS_STORE_BATCH", d.batch_max, 1..=10_000)?,
+            max_attempts: env::number(e, "SCIMBUS_STORE_MAX_ATTEMPTS", d.max_attempts, 1..=100)?,
             ..d
         };
-        let tenants: Vec<String> = match get("SCIMBUS_CONFIG") {
+        let tenants: Vec<String> = match e.get("SCIMBUS_CONFIG") {
             Some(path) => scimbus_runtime::FileConfig::load(&path)
-                .map_err(|e| ConfigError {
-                    name: "SCIMBUS_CONFIG",
-                    problem: e.to_string(),
-                })?
+                .map_err(|err| ConfigError::new("SCIMBUS_CONFIG", err.to_string()))?
                 .tenant_names(),
-            None => get("SCIMBUS_TENANTS")
+            None => e
+                .get("SCIMBUS_TENANTS")
                 .unwrap_or_else(|| "demo,demo2".into())
                 .split(',')
                 .map(str::trim)
@@ -89,58 +84,28 @@ impl StoreConfig {
                 .map(str::to_string)
                 .collect(),
         };
-        let health = get("SCIMBUS_STORE_ADDR").unwrap_or_else(|| "127.0.0.1:8081".into());
-        let health_addr = health.parse().map_err(|_| ConfigError {
-            name: "SCIMBUS_STORE_ADDR",
-            problem: format!("\"{health}\" is not a host:port address"),
-        })?;
+        let health_addr = env::addr(e, "SCIMBUS_STORE_ADDR", "127.0.0.1:8081")?;
         if let Some(bad) = tenants.iter().find(|t| !scimbus_events::valid_tenant(t)) {
-            return Err(ConfigError {
-                name: "SCIMBUS_TENANTS",
-                problem: scimbus_events::TenantError(bad.clone()).to_string(),
-            });
+            return Err(ConfigError::new(
+                "SCIMBUS_TENANTS",
+                scimbus_events::TenantError(bad.clone()).to_string(),
+            ));
         }
-        let bus_prefix = get("SCIMBUS_BUS_PREFIX").unwrap_or_default();
-        scimbus_events::Subjects::new(&bus_prefix).map_err(|e| ConfigError {
-            name: "SCIMBUS_BUS_PREFIX",
-            problem: e.to_string(),
-        })?;
+        let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
+        scimbus_events::Subjects::new(&bus_prefix)
+            .map_err(|err| ConfigError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
         Ok(StoreConfig {
-            nats_url: get("SCIMBUS_NATS_URL").unwrap_or_else(|| "nats://127.0.0.1:4222".into()),
-            database_url: get("SCIMBUS_DATABASE_URL").ok_or(ConfigError {
-                name: "SCIMBUS_DATABASE_URL",
-                problem: "is not set (postgres://user:password@host:port/database)".into(),
-            })?,
+            nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
+            database_url: env::required(
+                e,
+                "SCIMBUS_DATABASE_URL",
+                "postgres://user:password@host:port/database",
+            )?,
             bus_prefix,
             tenants,
             health_addr,
             settings,
         })
-    }
-}
-
-fn number<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(raw) = get(name) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<T>() {
-        Ok(v) if range.contains(&v) => Ok(v),
-        _ => Err(ConfigError {
-            name,
-            problem: format!(
-                "\"{raw}\" is not a number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-        }),
     }
 }
 
@@ -154,7 +119,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        StoreConfig::from_lookup(|k| m.get(k).cloned())
+        StoreConfig::from_lookup(&|k: &str| m.get(k).cloned())
     }
 
     #[test]

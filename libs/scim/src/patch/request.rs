@@ -36,25 +36,7 @@ pub struct PatchRequest {
 impl PatchRequest {
     /// Reads a PATCH body. Errors name the operation index.
     pub fn parse(body: &Value) -> Result<PatchRequest> {
-        let obj = body.as_object().ok_or_else(|| {
-            ScimError::invalid_syntax(format!(
-                "a PATCH body must be a JSON object, found {}",
-                describe(body)
-            ))
-        })?;
-        if let Some(schemas) = get_ci(obj, "schemas") {
-            let ok = schemas.as_array().is_some_and(|l| {
-                l.iter().any(|s| {
-                    s.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))
-                })
-            });
-            if !ok {
-                return Err(ScimError::invalid_syntax(format!(
-                    "\"schemas\" must be [\"{PATCH_OP_SCHEMA}\"]"
-                )));
-            }
-        }
+        let obj = crate::message::object(body, "a PATCH body", PATCH_OP_SCHEMA)?;
         let ops = get_ci(obj, "Operations")
             .ok_or_else(|| ScimError::invalid_syntax("\"Operations\" is missing"))?
             .as_array()

@@ -108,6 +108,29 @@ fn if_match(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
 }
 
+/// A write of one of the single-resource endpoints, whose headers carry
+/// `If-Match` and `Idempotency-Key`: built, sent, answered.
+async fn submit(
+    state: &AppState,
+    client: &Client,
+    rt: &ResourceType,
+    resource_id: Uuid,
+    op: command::Operation,
+    payload: Bytes,
+    headers: &HeaderMap,
+) -> ApiResult<CommandResult> {
+    let cmd = build(Write {
+        client,
+        rt,
+        resource_id,
+        op,
+        payload,
+        if_match: if_match(headers),
+        key: idempotency_key(headers),
+    });
+    send(state, &cmd).await
+}
+
 /// Sends a write and waits for the store's answer.
 pub(super) async fn send(state: &AppState, cmd: &Command) -> ApiResult<CommandResult> {
     match state.dispatcher.send(cmd).await {
@@ -157,16 +180,16 @@ pub async fn create(
         Some(k) => derived_id(&client, k, "resource"),
         None => Uuid::now_v7(),
     };
-    let cmd = build(Write {
-        client: &client,
+    let r = submit(
+        &state,
+        &client,
         rt,
         resource_id,
-        op: command::Operation::Create,
-        payload: body.raw,
-        if_match: if_match(&headers),
-        key: idempotency_key(&headers),
-    });
-    let r = send(&state, &cmd).await?;
+        command::Operation::Create,
+        body.raw,
+        &headers,
+    )
+    .await?;
     Ok(respond::resource(
         &state,
         &client.tenant,
@@ -251,16 +274,16 @@ pub async fn replace(
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
     let id = parse_id(rt, &id)?;
-    let cmd = build(Write {
-        client: &client,
+    let r = submit(
+        &state,
+        &client,
         rt,
-        resource_id: id,
-        op: command::Operation::Replace,
-        payload: body.raw,
-        if_match: if_match(&headers),
-        key: idempotency_key(&headers),
-    });
-    let r = send(&state, &cmd).await?;
+        id,
+        command::Operation::Replace,
+        body.raw,
+        &headers,
+    )
+    .await?;
     Ok(respond::resource(
         &state,
         &client.tenant,
@@ -285,16 +308,16 @@ pub async fn patch(
     // A malformed PATCH is refused here, before it costs a round trip.
     scimbus_scim::patch::PatchRequest::parse(&body.value)?;
     let id = parse_id(rt, &id)?;
-    let cmd = build(Write {
-        client: &client,
+    let r = submit(
+        &state,
+        &client,
         rt,
-        resource_id: id,
-        op: command::Operation::Patch,
-        payload: body.raw,
-        if_match: if_match(&headers),
-        key: idempotency_key(&headers),
-    });
-    let r = send(&state, &cmd).await?;
+        id,
+        command::Operation::Patch,
+        body.raw,
+        &headers,
+    )
+    .await?;
     let mut resource = stored(&r)?;
     // The store does not load a group's members to apply a PATCH (that is
     // what keeps a member change constant-cost); the answer is the entire
@@ -325,15 +348,15 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let id = parse_id(rt, &id)?;
-    let cmd = build(Write {
-        client: &client,
+    submit(
+        &state,
+        &client,
         rt,
-        resource_id: id,
-        op: command::Operation::Delete,
-        payload: Bytes::new(),
-        if_match: if_match(&headers),
-        key: idempotency_key(&headers),
-    });
-    send(&state, &cmd).await?;
+        id,
+        command::Operation::Delete,
+        Bytes::new(),
+        &headers,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

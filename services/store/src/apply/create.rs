@@ -19,23 +19,40 @@ pub async fn create(
     rt: &ResourceType,
     id: Uuid,
 ) -> Step<Applied> {
-    let mut doc = match body(cmd)
-        .and_then(|b| normalize(ctx.registry, rt, &b, Intent::Create, Leniency::default()))
-    {
-        Ok(doc) => doc,
-        Err(e) => return Ok(Err(e)),
-    };
-    // Passwords are not kept: scimbus does not authenticate users, and a
-    // `returned: never` attribute is nothing a reader could ever get back.
-    doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
-    let ids = match members::take(&mut doc) {
-        Ok(ids) => ids,
+    let (row, ids) = match validate(ctx, cmd, rt, id) {
+        Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
     let found = match members::resolve(conn, &cmd.tenant, id, &ids).await? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
     };
+    if !resources::insert(conn, &cmd.tenant, &row).await? {
+        return Ok(Err(taken(rt, &row.doc)));
+    }
+    let added = db_members::add(conn, &cmd.tenant, id, &found).await?;
+    // Members in the order the client gave them.
+    let ordered: Vec<_> = ids
+        .iter()
+        .filter_map(|i| found.iter().find(|m| m.0 == *i).cloned())
+        .collect();
+    Ok(Ok(finish_inserted(ctx, cmd, rt, &row, &ordered, added)))
+}
+
+/// Checks a create and builds its row, without touching the database;
+/// also the ids of the members it names (checked later).
+fn validate(
+    ctx: Ctx<'_>,
+    cmd: &Command,
+    rt: &ResourceType,
+    id: Uuid,
+) -> Result<(Row, Vec<Uuid>), ScimError> {
+    let doc = body(cmd)
+        .and_then(|b| normalize(ctx.registry, rt, &b, Intent::Create, Leniency::default()))?;
+    // Passwords are not kept: scimbus does not authenticate users, and a
+    // `returned: never` attribute is nothing a reader could ever get back.
+    let mut doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
+    let ids = members::take(&mut doc)?;
     let row = Row {
         id,
         resource_type: rt.name.clone(),
@@ -44,49 +61,50 @@ pub async fn create(
         last_modified: ctx.now,
         doc: sqlx::types::Json(doc),
     };
-    if !resources::insert(conn, &cmd.tenant, &row).await? {
-        return Ok(Err(taken(rt, &row.doc)));
-    }
-    let mut delta = members::Delta::default();
-    if !found.is_empty() {
-        delta.added = db_members::add(conn, &cmd.tenant, id, &found).await?;
-    }
-    // Members in the order the client gave them.
-    let ordered: Vec<_> = ids
-        .iter()
-        .filter_map(|i| found.iter().find(|m| m.0 == *i).cloned())
-        .collect();
+    Ok((row, ids))
+}
+
+/// The answer and change of a create whose row (and members) went in.
+fn finish_inserted(
+    ctx: Ctx<'_>,
+    cmd: &Command,
+    rt: &ResourceType,
+    row: &Row,
+    members: &[db_members::Member],
+    added: Vec<Uuid>,
+) -> Applied {
     let is_group = rt.name == "Group";
-    let no_groups = Vec::new();
     let resource = render::resource(
-        &row,
+        row,
         Relations {
-            members: is_group.then_some(ordered.as_slice()),
-            groups: (!is_group).then_some(no_groups.as_slice()),
+            members: is_group.then_some(members),
+            groups: (!is_group).then_some(&[]),
         },
     );
-    let changed = scimbus_scim::diff::changed_paths(
+    let mut changed = scimbus_scim::diff::changed_paths(
         ctx.registry,
         rt,
         &Value::Object(Default::default()),
         &row.doc,
     );
-    let mut changed = changed;
-    if !delta.added.is_empty() {
+    if !added.is_empty() {
         changed.push("members".into());
     }
-    Ok(Ok(written(
+    written(
         ctx,
         cmd,
         rt,
         Written {
-            row: &row,
+            row,
             resource: &resource,
             operation: Operation::Created,
             changed,
-            delta,
+            delta: members::Delta {
+                added,
+                removed: Vec::new(),
+            },
         },
-    )))
+    )
 }
 
 /// The 409 for a unique key that is taken.
@@ -125,26 +143,11 @@ pub fn prepare(ctx: Ctx<'_>, cmd: &Command) -> Prepared {
     ) else {
         return Prepared::Complex;
     };
-    let doc = match body(cmd)
-        .and_then(|b| normalize(ctx.registry, rt, &b, Intent::Create, Leniency::default()))
-    {
-        Ok(doc) => doc,
-        Err(e) => return Prepared::Refused(e),
-    };
-    let mut doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
-    match members::take(&mut doc) {
-        Ok(ids) if ids.is_empty() => {}
-        Ok(_) => return Prepared::Complex,
-        Err(e) => return Prepared::Refused(e),
+    match validate(ctx, cmd, rt, id) {
+        Ok((row, ids)) if ids.is_empty() => Prepared::Ready(row),
+        Ok(_) => Prepared::Complex,
+        Err(e) => Prepared::Refused(e),
     }
-    Prepared::Ready(Row {
-        id,
-        resource_type: rt.name.clone(),
-        version: 1,
-        created: ctx.now,
-        last_modified: ctx.now,
-        doc: sqlx::types::Json(doc),
-    })
 }
 
 /// The answer and change of a prepared create, once the batch insert said
@@ -156,32 +159,5 @@ pub fn finish(ctx: Ctx<'_>, cmd: &Command, row: &Row, inserted: bool) -> Applied
     if !inserted {
         return Applied::refused(cmd, taken(rt, &row.doc));
     }
-    let none = Vec::new();
-    let no_groups = Vec::new();
-    let is_group = rt.name == "Group";
-    let resource = render::resource(
-        row,
-        Relations {
-            members: is_group.then_some(none.as_slice()),
-            groups: (!is_group).then_some(no_groups.as_slice()),
-        },
-    );
-    let changed = scimbus_scim::diff::changed_paths(
-        ctx.registry,
-        rt,
-        &Value::Object(Default::default()),
-        &row.doc,
-    );
-    written(
-        ctx,
-        cmd,
-        rt,
-        Written {
-            row,
-            resource: &resource,
-            operation: Operation::Created,
-            changed,
-            delta: members::Delta::default(),
-        },
-    )
+    finish_inserted(ctx, cmd, rt, row, &[], Vec::new())
 }

@@ -82,17 +82,12 @@ impl Harness {
     /// As [`Self::publish`], for a store with `partitions` partitions.
     pub async fn publish_partitioned(&self, cmd: &Command, reply: Option<String>, partitions: u32) {
         let p = partition(&cmd.tenant, &cmd.resource_id, partitions);
-        let out = Outgoing {
-            subject: self.env.subjects.command(&cmd.tenant, p),
-            // A fresh message id: the store, not JetStream, must make a
-            // second delivery of a command harmless.
-            msg_id: Uuid::now_v7().to_string(),
-            tenant: cmd.tenant.clone(),
-            payload: Bytes::from(cmd.encode_to_vec()),
-            traceparent: None,
-            tracestate: None,
-            reply_to: reply,
-        };
+        let out = command_message(
+            self.env.subjects.command(&cmd.tenant, p),
+            &cmd.tenant,
+            Bytes::from(cmd.encode_to_vec()),
+            reply,
+        );
         scimbus_bus::publish(&self.js, &out)
             .await
             .unwrap()
@@ -108,15 +103,12 @@ impl Harness {
         reply: Option<String>,
     ) -> Result<(), String> {
         let p = partition(&cmd.tenant, &cmd.resource_id, PARTITIONS);
-        let out = Outgoing {
-            subject: self.env.subjects.command(&cmd.tenant, p),
-            msg_id: Uuid::now_v7().to_string(),
-            tenant: cmd.tenant.clone(),
-            payload: Bytes::from(cmd.encode_to_vec()),
-            traceparent: None,
-            tracestate: None,
-            reply_to: reply,
-        };
+        let out = command_message(
+            self.env.subjects.command(&cmd.tenant, p),
+            &cmd.tenant,
+            Bytes::from(cmd.encode_to_vec()),
+            reply,
+        );
         scimbus_bus::publish(&self.js, &out)
             .await
             .map_err(|e| e.to_string())?
@@ -128,15 +120,12 @@ impl Harness {
     /// Publishes a command whose `Scimbus-Tenant` header and subject name
     /// another tenant than the command does.
     pub async fn publish_with_header_tenant(&self, cmd: &Command, tenant: &str) {
-        let out = Outgoing {
-            subject: self.env.subjects.command(tenant, 0),
-            msg_id: Uuid::now_v7().to_string(),
-            tenant: tenant.into(),
-            payload: Bytes::from(cmd.encode_to_vec()),
-            traceparent: None,
-            tracestate: None,
-            reply_to: None,
-        };
+        let out = command_message(
+            self.env.subjects.command(tenant, 0),
+            tenant,
+            Bytes::from(cmd.encode_to_vec()),
+            None,
+        );
         scimbus_bus::publish(&self.js, &out)
             .await
             .unwrap()
@@ -146,15 +135,12 @@ impl Harness {
 
     /// Publishes raw bytes on a command subject.
     pub async fn publish_raw(&self, tenant: &str, payload: &'static [u8]) {
-        let out = Outgoing {
-            subject: self.env.subjects.command(tenant, 0),
-            msg_id: Uuid::now_v7().to_string(),
-            tenant: tenant.into(),
-            payload: Bytes::from_static(payload),
-            traceparent: None,
-            tracestate: None,
-            reply_to: None,
-        };
+        let out = command_message(
+            self.env.subjects.command(tenant, 0),
+            tenant,
+            Bytes::from_static(payload),
+            None,
+        );
         scimbus_bus::publish(&self.js, &out)
             .await
             .unwrap()
@@ -232,6 +218,25 @@ impl Harness {
             .fetch_one(&self.env.pool)
             .await
             .unwrap()
+    }
+}
+
+/// A command message with a fresh message id: the store, not JetStream,
+/// must make a second delivery of a command harmless.
+fn command_message(
+    subject: String,
+    tenant: &str,
+    payload: Bytes,
+    reply_to: Option<String>,
+) -> Outgoing {
+    Outgoing {
+        subject,
+        msg_id: Uuid::now_v7().to_string(),
+        tenant: tenant.to_string(),
+        payload,
+        traceparent: None,
+        tracestate: None,
+        reply_to,
     }
 }
 

@@ -80,25 +80,7 @@ impl BulkRequest {
     /// Reads a body; `max_operations` is checked before any operation is
     /// looked at.
     pub fn parse(body: &Value, max_operations: usize) -> Result<BulkRequest, ScimError> {
-        let obj = body.as_object().ok_or_else(|| {
-            ScimError::invalid_syntax(format!(
-                "a BulkRequest must be a JSON object, found {}",
-                describe(body)
-            ))
-        })?;
-        if let Some(schemas) = get_ci(obj, "schemas") {
-            let ok = schemas.as_array().is_some_and(|l| {
-                l.iter().any(|s| {
-                    s.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST))
-                })
-            });
-            if !ok {
-                return Err(ScimError::invalid_syntax(format!(
-                    "\"schemas\" must be [\"{BULK_REQUEST}\"]"
-                )));
-            }
-        }
+        let obj = scimbus_scim::message::object(body, "a BulkRequest", BULK_REQUEST)?;
         let fail_on_errors = match get_ci(obj, "failOnErrors") {
             None | Some(Value::Null) => None,
             Some(v) => Some(positive(v).ok_or_else(|| {
