@@ -29,7 +29,7 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 users=${BENCH_USERS:-1000000}
 db=${BENCH_DB:-scimbus_bench}
-phases=${BENCH_PHASES:-pgbench,create,get,ref,patch}
+phases=${BENCH_PHASES:-pgbench,create,get,lookup,ref,patch}
 ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
 store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
 ref_addr=${BENCH_REF_ADDR:-127.0.0.1:18090}
@@ -295,33 +295,39 @@ checkpoint() { q -c checkpoint; }
 export BENCH_TOKEN=$token BENCH_TENANT=$tenant BENCH_USERS=$users BENCH_IDS_FILE=$ids_file
 base="http://$ingress_addr"
 
-if has_phase pgbench; then
-  checkpoint
-  log "pgbench: warm-up ${warmup}s, then ${secs}s at $conns clients"
-  pgb=(pgbench -n -M prepared -c "$conns" -j "$threads" -f "$here/sql/pgbench-insert.sql")
-  if ((warmup > 0)); then "${pgb[@]}" -T "$warmup" "$bench_url" >"$out/pgbench.warmup.txt" 2>&1 || die "pgbench warm-up failed: $(tail -n 5 "$out/pgbench.warmup.txt")"; fi
+# Runs pgbench (warm-up, then the measured run) and keeps its figures.
+run_pgbench() { # phase sql_file pgbench_args...
+  local phase=$1 sql=$2 c0 c1 w0 w1 TIMEFORMAT='%U %S' lu ls
+  shift 2
+  local pgb=(pgbench -n -M prepared -c "$conns" -j "$threads" "$@" -f "$here/sql/$sql")
+  log "$phase: pgbench warm-up ${warmup}s, then ${secs}s at $conns clients"
+  if ((warmup > 0)); then "${pgb[@]}" -T "$warmup" "$bench_url" >"$out/$phase.warmup.txt" 2>&1 || die "pgbench ($phase warm-up) failed: $(tail -n 5 "$out/$phase.warmup.txt")"; fi
   rm -f "$out"/pgbench_log.*
   sleep 1 # the warm-up's backends exit (their CPU must not fall into this run)
   w0=$(wal_now)
   c0=$(cpu_now -)
-  TIMEFORMAT='%U %S'
-  { time { (cd "$out" && "${pgb[@]}" -T "$secs" -l --log-prefix=pgbench_log "$bench_url") >"$out/pgbench.txt" 2>&1; }; } 2>"$out/pgbench.time" ||
-    die "pgbench failed: $(tail -n 5 "$out/pgbench.txt")"
+  { time { (cd "$out" && "${pgb[@]}" -T "$secs" -l --log-prefix=pgbench_log "$bench_url") >"$out/$phase.txt" 2>&1; }; } 2>"$out/$phase.time" ||
+    die "pgbench ($phase) failed: $(tail -n 5 "$out/$phase.txt")"
   sleep 1 # until the backends have exited and been reaped by the postmaster
   c1=$(cpu_now -)
   w1=$(wal_now)
-  R[pgbench.ok_rps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out/pgbench.txt")
-  R[pgbench.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
-  R[pgbench.requests]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
-  read -r lu ls <"$out/pgbench.time" || true
-  cpu_account pgbench "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[pgbench.requests]:-0}"
-  wal_account pgbench "$w0" "$w1" "${R[pgbench.requests]:-0}"
+  R[$phase.ok_rps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out/$phase.txt")
+  R[$phase.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out/$phase.txt")
+  R[$phase.requests]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/$phase.txt")
+  read -r lu ls <"$out/$phase.time" || true
+  cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[$phase.requests]:-0}"
+  wal_account "$phase" "$w0" "$w1" "${R[$phase.requests]:-0}"
   # per-transaction log: client, tx, latency (µs), script, epoch s, µs
-  read -r 'R[pgbench.p50_ms]' 'R[pgbench.p99_ms]' < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+  read -r "R[$phase.p50_ms]" "R[$phase.p99_ms]" < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
     awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan nan"; exit }
       i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
       printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
   rm -f "$out"/pgbench_log.*
+}
+
+if has_phase pgbench; then
+  checkpoint
+  run_pgbench pgbench pgbench-insert.sql
   q -c "truncate bench_ref_users"
   settle
 fi
@@ -333,6 +339,9 @@ if has_phase create; then
 fi
 if has_phase get; then
   run_wrk get get.lua "$base" "${svc_pids[1]}"
+fi
+if has_phase lookup; then
+  run_pgbench lookup pgbench-lookup.sql -D users="$users" -D tenant="$tenant" -D rt=User
 fi
 if has_phase ref; then
   "$bin/scimbus-bench" ref-server "$ref_addr" >"$out/ref.log" 2>&1 &
@@ -363,7 +372,7 @@ row() { # label phase unit
     return
   fi
   local errs
-  if [[ $2 == pgbench ]]; then errs="${R[pgbench.failed]:-0} failed"; else
+  if [[ $2 == pgbench || $2 == lookup ]]; then errs="${R[$2.failed]:-0} failed"; else
     errs="$(v "$2.errors") (non2xx $(v "$2.non2xx"), sock $(($(v "$2.connect") + $(v "$2.read") + $(v "$2.write"))), timeout $(v "$2.timeout"))"
   fi
   printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "$1" "$(v "$2.ok_rps")" "$3" "$(v "$2.p50_ms")" "$(v "$2.p99_ms")" "$errs"
@@ -386,9 +395,10 @@ report=$out/last.txt
   row "get     GET userName eq" get "req/s"
   row "patch   PATCH replace title" patch "req/s"
   row "ref     pgbench 1-row insert" pgbench "tx/s"
+  row "ref     pgbench the GET's query" lookup "tx/s"
   row "ref     axum fixed user (same GET)" ref "req/s"
   printf '\n  %-34s %7s %7s %7s %8s %8s %6s   %s\n' "per request: CPU µs, WAL KB" server store nats postgres load-gen WAL "machine busy (of $(nproc)00%)"
-  for p in create get patch pgbench ref; do
+  for p in create get patch pgbench lookup ref; do
     [[ -n $(v "$p.cpu") ]] || continue
     read -r c_srv c_sto c_nats c_pg c_lg c_busy <<<"$(v "$p.cpu")"
     printf '  %-34s %7s %7s %7s %8s %8s %6s   %s%%\n' "$p" "$c_srv" "$c_sto" "$c_nats" "$c_pg" "$c_lg" "$(v "$p.wal_kb")" "$c_busy"
@@ -412,13 +422,32 @@ report=$out/last.txt
     verdicts+=("$m")
     printf '  %-44s %6s   target >= 0.7   %s\n' "get / axum fixed user" "$get_ratio" "$m"
   fi
+  # What the ratio targets ask of the machine, against the costs the bench
+  # measured that no ingress or store code can remove.
+  cpu_field() { # phase field(1 server, 2 store, 3 nats, 4 postgres, 5 load-gen)
+    local f
+    read -r -a f <<<"$(v "$1.cpu")"
+    printf '%s' "${f[$(($2 - 1))]:-}"
+  }
+  if [[ $create_ratio != n/a && -n $(v create.cpu) && -n $(v pgbench.cpu) ]]; then
+    printf '  %s
+' "create target: $(v pgbench.ok_rps | cut -d. -f1) creates/s leaves $(awk -v n="$(nproc)" -v r="$(v pgbench.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / r }') µs of CPU per create for everything;" \
+      "  already spent before the ingress and store do anything: wrk $(cpu_field create 5) + NATS $(cpu_field create 3) (as in the create phase)" \
+      "  + Postgres $(cpu_field pgbench 4) (pgbench's own insert) = $(($(cpu_field create 5) + $(cpu_field create 3) + $(cpu_field pgbench 4))) µs"
+  fi
+  if [[ $get_ratio != n/a && -n $(v ref.cpu) && -n $(v lookup.cpu) ]]; then
+    printf '  %s
+' "get target: $(awk -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", 0.7 * r }') GETs/s leaves $(awk -v n="$(nproc)" -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.7 * r) }') µs of CPU per GET for everything;" \
+      "  HTTP alone (axum reference: handler $(cpu_field ref 1) + wrk $(cpu_field ref 5)) + the query alone in Postgres $(cpu_field lookup 4) (lookup)" \
+      "  = $(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4))) µs; the query alone, driven by pgbench, tops out at $(v lookup.ok_rps | cut -d. -f1)/s"
+  fi
   for p in create get patch; do
     [[ -n $(v "$p.p99_ms") ]] || continue
     m=$(meets "$(v "$p.p99_ms")" "<" 50)
     verdicts+=("$m")
     printf '  %-44s %6s   target < 50     %s\n' "$p p99 (ms)" "$(v "$p.p99_ms")" "$m"
   done
-  printf '\n  raw output: %s/{pgbench,create,get,ref,patch}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
+  printf '\n  raw output: %s/{pgbench,create,get,lookup,ref,patch}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
 } >"$report.tmp"
 mv "$report.tmp" "$report"
 cat "$report"

@@ -35,7 +35,8 @@ pub async fn reserve(conn: &mut PgConnection, tenant: &str, n: i64) -> sqlx::Res
     Ok(last - n + 1)
 }
 
-/// Writes change rows (one statement for the lot).
+/// Writes change rows (one statement for the lot), each marked as not yet
+/// published.
 pub async fn insert(conn: &mut PgConnection, rows: &[ChangeRow]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -61,12 +62,21 @@ pub async fn insert(conn: &mut PgConnection, rows: &[ChangeRow]) -> sqlx::Result
          select * from unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::uuid[],
                               $6::bytea[], $7::timestamptz[])",
     )
-    .bind(tenants)
-    .bind(seqs)
+    .bind(&tenants)
+    .bind(&seqs)
     .bind(ids)
     .bind(types)
     .bind(resource_ids)
     .bind(payloads)
+    .bind(&ats)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into unpublished_changes (tenant, seq, committed_at)
+         select * from unnest($1::text[], $2::bigint[], $3::timestamptz[])",
+    )
+    .bind(tenants)
+    .bind(seqs)
     .bind(ats)
     .execute(conn)
     .await?;
@@ -82,9 +92,10 @@ pub async fn unpublished<'e>(
     limit: i64,
 ) -> sqlx::Result<Vec<ChangeRow>> {
     sqlx::query_as(
-        "select tenant, seq, id, resource_type, resource_id, payload, committed_at from changes
-         where published_at is null and committed_at < $1
-         order by tenant, seq limit $2",
+        "select c.tenant, c.seq, c.id, c.resource_type, c.resource_id, c.payload, c.committed_at
+         from unpublished_changes u join changes c on c.tenant = u.tenant and c.seq = u.seq
+         where u.committed_at < $1
+         order by u.tenant, u.seq limit $2",
     )
     .bind(before)
     .bind(limit)
@@ -92,27 +103,30 @@ pub async fn unpublished<'e>(
     .await
 }
 
-/// Marks changes as published (acknowledged by JetStream). The mark is
-/// committed without waiting for the WAL flush: losing it in a crash only
-/// means the change is published again, which JetStream and consumers
-/// deduplicate — so it need not cost an fsync per batch.
-pub async fn mark_published(
-    pool: &sqlx::PgPool,
-    ids: &[Uuid],
-    at: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    if ids.is_empty() {
+/// Marks changes as published (acknowledged by JetStream): their
+/// unpublished marks go. The deletion is committed without waiting for the
+/// WAL flush: losing it in a crash only means the change is published
+/// again, which JetStream and consumers deduplicate — so it need not cost
+/// an fsync per batch.
+pub async fn mark_published(pool: &sqlx::PgPool, rows: &[ChangeRow]) -> sqlx::Result<()> {
+    if rows.is_empty() {
         return Ok(());
     }
+    let tenants: Vec<&str> = rows.iter().map(|r| r.tenant.as_str()).collect();
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
     let mut tx = pool.begin().await?;
     sqlx::query("set local synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("update changes set published_at = $2 where id = any($1) and published_at is null")
-        .bind(ids)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "delete from unpublished_changes u
+         using unnest($1::text[], $2::bigint[]) as p(tenant, seq)
+         where u.tenant = p.tenant and u.seq = p.seq",
+    )
+    .bind(tenants)
+    .bind(seqs)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 

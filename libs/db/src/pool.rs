@@ -50,6 +50,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // No ping before each use (a round trip per query): a connection
+        // that broke fails its query, which the caller reports, and sqlx
+        // drops it from the pool.
+        .test_before_acquire(false)
         .connect_with(opts)
         .await
         .map_err(DbError::Connect)
@@ -63,6 +67,10 @@ pub async fn connect_read_only(url: &str, max_connections: u32) -> Result<PgPool
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // No ping before each use (a round trip per query): a connection
+        // that broke fails its query, which the caller reports, and sqlx
+        // drops it from the pool.
+        .test_before_acquire(false)
         .connect_with(opts)
         .await
         .map_err(DbError::Connect)

@@ -92,7 +92,7 @@ impl Ingress {
             }),
             ..Capabilities::default()
         };
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             registry,
             read,
             dispatcher,
@@ -100,7 +100,7 @@ impl Ingress {
             public_url: cfg.public_url.into(),
             limits: Arc::new(cfg.limits),
             caps: Arc::new(caps),
-        };
+        });
         Ok(Ingress { state, listener })
     }
 

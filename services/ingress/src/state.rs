@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use scimbus_scim::{Capabilities, Registry};
@@ -9,9 +10,27 @@ use crate::auth::Tokens;
 use crate::config::Limits;
 use crate::dispatch::Dispatcher;
 
-/// Cheap to clone: everything behind `Arc`s or handles.
+/// Cheap to clone (axum clones it for every request): one `Arc`.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What the handlers share.
+#[derive(Debug)]
+pub struct Shared {
     pub registry: Arc<Registry>,
     /// Read-only pool (may point at a replica).
     pub read: PgPool,
@@ -23,7 +42,7 @@ pub struct AppState {
     pub caps: Arc<Capabilities>,
 }
 
-impl AppState {
+impl Shared {
     /// The SCIM base URL of a tenant.
     pub fn base_url(&self, tenant: &str) -> String {
         format!("{}/scim/v2/{tenant}", self.public_url)

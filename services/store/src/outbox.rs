@@ -54,8 +54,7 @@ pub async fn publish(
             reason: e.to_string(),
         })?;
     }
-    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
-    changes::mark_published(pool, &ids, Utc::now()).await?;
+    changes::mark_published(pool, rows).await?;
     Ok(())
 }
 
