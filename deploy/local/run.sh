@@ -17,10 +17,11 @@ export SCIMBUS_DEMO_TOKEN="${SCIMBUS_DEMO_TOKEN:-scimbus-dev-token}"
 export SCIMBUS_DEMO2_TOKEN="${SCIMBUS_DEMO2_TOKEN:-scimbus-dev-token-2}"
 export SCIMBUS_INGRESS_ADDR="${SCIMBUS_INGRESS_ADDR:-127.0.0.1:8080}"
 export SCIMBUS_STORE_ADDR="${SCIMBUS_STORE_ADDR:-127.0.0.1:8081}"
+export SCIMBUS_OUTBOUND_ADDR="${SCIMBUS_OUTBOUND_ADDR:-127.0.0.1:8082}"
 export RUST_LOG="${RUST_LOG:-info}"
 
 echo "run: building the services (release; the first build takes a few minutes)" >&2
-cargo build --release --locked -p scimbus-ingress -p scimbus-store >&2
+cargo build --release --locked -p scimbus-ingress -p scimbus-store -p scimbus-outbound >&2
 bin="${CARGO_TARGET_DIR:-$root/target}/release"
 
 pids=()
@@ -34,6 +35,7 @@ trap stop INT TERM EXIT
 
 "$bin/scimbus-store" & pids+=($!)
 "$bin/scimbus-ingress" & pids+=($!)
+"$bin/scimbus-outbound" & pids+=($!)
 
 base="http://$SCIMBUS_INGRESS_ADDR"
 for _ in $(seq 1 100); do
@@ -44,12 +46,17 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fsS "$base/readyz" >/dev/null || { echo "run: the ingress did not become ready" >&2; exit 1; }
+for a in "$SCIMBUS_STORE_ADDR" "$SCIMBUS_OUTBOUND_ADDR"; do
+  for _ in $(seq 1 50); do curl -fsS "http://$a/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -fsS "http://$a/readyz" >/dev/null || { echo "run: the service on $a did not become ready" >&2; exit 1; }
+done
 
 cat <<MSG
 scimbus is running.
   SCIM base URL: $base/scim/v2/demo
   bearer token:  $SCIMBUS_DEMO_TOKEN
   second tenant: $base/scim/v2/demo2 (token $SCIMBUS_DEMO2_TOKEN)
+  health:        $base/readyz, http://$SCIMBUS_STORE_ADDR/readyz (store), http://$SCIMBUS_OUTBOUND_ADDR/readyz (outbound)
   try: curl -H "Authorization: Bearer $SCIMBUS_DEMO_TOKEN" $base/scim/v2/demo/Users
 Ctrl-C stops the services.
 MSG

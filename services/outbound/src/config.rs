@@ -1,0 +1,73 @@
+//! The outbound service's settings, read from the environment before
+//! anything starts; a bad value stops it with a message naming the variable.
+
+use scimbus_runtime::env::{self, Lookup, ProcessEnv};
+
+/// A setting that cannot be used (named in the message).
+pub use scimbus_runtime::SettingError as ConfigError;
+
+/// Everything the outbound service needs to start.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    pub nats_url: String,
+    pub database_url: String,
+    /// Prefix of stream and subject names (DESIGN.md §3); empty by default.
+    pub bus_prefix: String,
+    /// Where `/livez` and `/readyz` are served.
+    pub health_addr: std::net::SocketAddr,
+}
+
+impl OutboundConfig {
+    /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`
+    /// and `SCIMBUS_OUTBOUND_ADDR`.
+    pub fn from_env() -> Result<OutboundConfig, ConfigError> {
+        Self::from_lookup(&ProcessEnv)
+    }
+
+    /// As [`Self::from_env`], from any lookup (tests).
+    pub fn from_lookup(e: &impl Lookup) -> Result<OutboundConfig, ConfigError> {
+        let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
+        scimbus_events::Subjects::new(&bus_prefix)
+            .map_err(|err| ConfigError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+        Ok(OutboundConfig {
+            nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
+            database_url: env::required(
+                e,
+                "SCIMBUS_DATABASE_URL",
+                "postgres://user:password@host:port/database",
+            )?,
+            bus_prefix,
+            health_addr: env::addr(e, "SCIMBUS_OUTBOUND_ADDR", "127.0.0.1:8082")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<OutboundConfig, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        OutboundConfig::from_lookup(&|k: &str| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_errors_name_the_setting() {
+        let c = cfg(&[("SCIMBUS_DATABASE_URL", "postgres://x/y")]).unwrap();
+        assert_eq!(c.health_addr.to_string(), "127.0.0.1:8082");
+        assert_eq!(c.nats_url, "nats://127.0.0.1:4222");
+        assert_eq!(cfg(&[]).unwrap_err().name, "SCIMBUS_DATABASE_URL");
+        let e = cfg(&[
+            ("SCIMBUS_DATABASE_URL", "p"),
+            ("SCIMBUS_OUTBOUND_ADDR", "nowhere"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_OUTBOUND_ADDR");
+        let e = cfg(&[("SCIMBUS_DATABASE_URL", "p"), ("SCIMBUS_BUS_PREFIX", "a.b")]).unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_BUS_PREFIX");
+    }
+}
