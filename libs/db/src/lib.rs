@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod commands;
+pub mod links;
 pub mod members;
 mod pool;
 pub mod render;

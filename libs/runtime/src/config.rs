@@ -1,5 +1,6 @@
 //! The configuration file (TOML): tenants and the bearer tokens of their
-//! SCIM clients. Later issues add targets, subscriptions, HR sources.
+//! SCIM clients, and the targets their changes are pushed to
+//! ([`crate::target`]). Later issues add subscriptions and HR sources.
 //!
 //! ```toml
 //! [[tenants]]
@@ -10,6 +11,7 @@
 use serde::Deserialize;
 
 use crate::secret::Secret;
+use crate::target::TargetConfig;
 
 /// The file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -27,6 +29,9 @@ pub struct TenantConfig {
     /// References to bearer tokens (see [`crate::secret`]).
     #[serde(default)]
     pub tokens: Vec<String>,
+    /// Downstream SCIM applications this tenant's changes go to.
+    #[serde(default)]
+    pub targets: Vec<TargetConfig>,
 }
 
 /// A tenant with its tokens resolved to hashes.
@@ -72,6 +77,18 @@ impl FileConfig {
             }
             if !seen.insert(t.name.as_str()) {
                 return Err(format!("tenant \"{}\" is declared twice", t.name));
+            }
+            let mut targets = std::collections::HashSet::new();
+            for target in &t.targets {
+                target
+                    .check()
+                    .map_err(|e| format!("tenant \"{}\": {e}", t.name))?;
+                if !targets.insert(target.name.as_str()) {
+                    return Err(format!(
+                        "tenant \"{}\": target \"{}\" is declared twice",
+                        t.name, target.name
+                    ));
+                }
             }
         }
         Ok(cfg)

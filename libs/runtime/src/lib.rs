@@ -12,10 +12,12 @@ pub mod env;
 pub mod health;
 pub mod secret;
 pub mod shutdown;
+pub mod target;
 
 pub use config::{FileConfig, TenantConfig};
 pub use env::SettingError;
 pub use secret::{Secret, token_hash};
+pub use target::{AuthConfig, Deprovision, TargetConfig, UpdateStyle};
 
 /// Logging to stderr, filtered by `RUST_LOG` (default `info`); JSON lines
 /// when `SCIMBUS_LOG_FORMAT=json`.

@@ -1,6 +1,9 @@
 //! The outbound service's settings, read from the environment before
 //! anything starts; a bad value stops it with a message naming the variable.
 
+use std::time::Duration;
+
+use scimbus_runtime::TargetConfig;
 use scimbus_runtime::env::{self, Lookup, ProcessEnv};
 
 /// A setting that cannot be used (named in the message).
@@ -15,11 +18,18 @@ pub struct OutboundConfig {
     pub bus_prefix: String,
     /// Where `/livez` and `/readyz` are served.
     pub health_addr: std::net::SocketAddr,
+    /// The targets of every tenant, from `SCIMBUS_CONFIG`.
+    pub targets: Vec<(String, TargetConfig)>,
+    /// The first retry delay of a transient failure (doubles).
+    pub backoff: Duration,
+    /// How often a replica tries to take a target someone else drives.
+    pub lease_retry: Duration,
 }
 
 impl OutboundConfig {
-    /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`
-    /// and `SCIMBUS_OUTBOUND_ADDR`.
+    /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
+    /// `SCIMBUS_OUTBOUND_ADDR`, the targets of `SCIMBUS_CONFIG`, and
+    /// `SCIMBUS_OUTBOUND_BACKOFF_MS` (the first retry delay, 500).
     pub fn from_env() -> Result<OutboundConfig, ConfigError> {
         Self::from_lookup(&ProcessEnv)
     }
@@ -29,6 +39,19 @@ impl OutboundConfig {
         let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
         scimbus_events::Subjects::new(&bus_prefix)
             .map_err(|err| ConfigError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+        let targets = match e.get("SCIMBUS_CONFIG") {
+            Some(path) => scimbus_runtime::FileConfig::load(&path)
+                .map_err(|err| ConfigError::new("SCIMBUS_CONFIG", err.to_string()))?
+                .tenants
+                .into_iter()
+                .flat_map(|t| {
+                    let name = t.name;
+                    t.targets.into_iter().map(move |x| (name.clone(), x))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let backoff_ms: u64 = env::number(e, "SCIMBUS_OUTBOUND_BACKOFF_MS", 500, 1..=600_000)?;
         Ok(OutboundConfig {
             nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
             database_url: env::required(
@@ -38,6 +61,9 @@ impl OutboundConfig {
             )?,
             bus_prefix,
             health_addr: env::addr(e, "SCIMBUS_OUTBOUND_ADDR", "127.0.0.1:8082")?,
+            targets,
+            backoff: Duration::from_millis(backoff_ms),
+            lease_retry: Duration::from_secs(2),
         })
     }
 }

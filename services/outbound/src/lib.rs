@@ -1,18 +1,32 @@
 //! scimbus-outbound: pushes committed changes to downstream SCIM
-//! applications (DESIGN.md §1).
+//! applications (DESIGN.md §1, invariants 3, 4, 6, 7).
 //!
-//! What runs today is the service the per-target workers (issue 4) will live
-//! in: it connects to NATS (refusing a server older than 2.10) and Postgres,
-//! makes sure the streams exist, and answers `/livez` and `/readyz`. It
-//! pushes nothing yet.
+//! Each configured target gets a worker ([`worker`]) that reads its
+//! tenant's changes in order and pushes them ([`push`]) through the
+//! target's client ([`client`]), rate-limited and behind a circuit breaker
+//! ([`throttle`]). Several replicas share the targets: a Postgres advisory
+//! lock makes sure one worker drives a target at a time.
 
+mod client;
 mod config;
+mod push;
+mod throttle;
+mod worker;
+
+use std::sync::Arc;
 
 use scimbus_bus::{BusError, StreamSettings};
 use scimbus_events::Subjects;
+use scimbus_scim::Registry;
 use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+pub use client::{Exchange, PushError, TargetClient};
 pub use config::{ConfigError, OutboundConfig};
+pub use push::{Pushed, Target, changed_ops, outgoing};
+pub use throttle::{Circuit, Throttle};
 
 /// Why the outbound service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +37,15 @@ pub enum StartError {
     Db(#[from] scimbus_db::DbError),
     #[error("SCIMBUS_BUS_PREFIX: {0}")]
     Prefix(#[from] scimbus_events::TenantError),
+    #[error("SCIMBUS_DATABASE_URL: {0}")]
+    Url(sqlx::Error),
+    /// A target that cannot work as configured (the message names it).
+    #[error("SCIMBUS_CONFIG: tenant \"{tenant}\", target \"{target}\": {problem}")]
+    Target {
+        tenant: String,
+        target: String,
+        problem: String,
+    },
 }
 
 /// A running outbound service.
@@ -30,16 +53,72 @@ pub enum StartError {
 pub struct Outbound {
     pub client: async_nats::Client,
     pub pool: PgPool,
+    pub targets: Vec<Arc<Target>>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl Outbound {
-    /// Connects to NATS and Postgres and makes sure the streams exist.
-    pub async fn start(cfg: &OutboundConfig) -> Result<Outbound, StartError> {
+    /// Connects to NATS and Postgres, makes sure the streams exist, checks
+    /// every target (secrets, filter), and starts their workers.
+    pub async fn start(
+        cfg: &OutboundConfig,
+        registry: Arc<Registry>,
+    ) -> Result<Outbound, StartError> {
         let (client, js) = scimbus_bus::connect(&cfg.nats_url, "scimbus-outbound").await?;
         let subjects = Subjects::new(&cfg.bus_prefix)?;
         scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
-        let pool = scimbus_db::connect(&cfg.database_url, 2).await?;
-        Ok(Outbound { client, pool })
+        let pool = scimbus_db::connect(&cfg.database_url, 8).await?;
+        scimbus_db::MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(scimbus_db::DbError::from)?;
+        let pg: PgConnectOptions = cfg.database_url.parse().map_err(StartError::Url)?;
+        let mut targets = Vec::with_capacity(cfg.targets.len());
+        for (tenant, t) in &cfg.targets {
+            let bad = |problem: String| StartError::Target {
+                tenant: tenant.clone(),
+                target: t.name.clone(),
+                problem,
+            };
+            let client = TargetClient::new(&t.url, &t.auth, t.timeout()).map_err(bad)?;
+            let scope = t
+                .filter
+                .as_deref()
+                .map(|f| scope_filter(&registry, f))
+                .transpose()
+                .map_err(bad)?;
+            targets.push(Arc::new(Target {
+                tenant: tenant.clone(),
+                cfg: t.clone(),
+                client,
+                scope,
+                registry: registry.clone(),
+                patch_supported: std::sync::OnceLock::new(),
+                pool: pool.clone(),
+                throttle: Throttle::new(t.rate_per_sec),
+            }));
+        }
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let bus = worker::Bus {
+            js,
+            subjects,
+            pg,
+            lease_retry: cfg.lease_retry,
+            backoff: cfg.backoff,
+        };
+        for t in &targets {
+            tasks.spawn(worker::run(bus.clone(), t.clone(), shutdown.clone()));
+        }
+        tasks.close();
+        Ok(Outbound {
+            client,
+            pool,
+            targets,
+            shutdown,
+            tasks,
+        })
     }
 
     /// Whether NATS and Postgres answer (for `/readyz`).
@@ -53,4 +132,28 @@ impl Outbound {
             .map(drop)
             .map_err(|e| format!("Postgres: {e}"))
     }
+
+    /// Stops the workers (a batch in hand is finished or, if it was
+    /// waiting to retry, handled again by the next worker).
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+        self.tasks.wait().await;
+    }
+}
+
+/// A scoping filter, checked: it must parse and name attributes of Users or
+/// Groups.
+fn scope_filter(registry: &Registry, text: &str) -> Result<scimbus_scim::filter::Filter, String> {
+    let f = scimbus_scim::filter::parse(text).map_err(|e| format!("filter: {}", e.detail))?;
+    let fits = |name: &str| {
+        registry
+            .resource_type(name)
+            .is_some_and(|rt| scimbus_scim::filter::Matcher::new(registry, rt, &f).is_ok())
+    };
+    if !fits("User") && !fits("Group") {
+        return Err(format!(
+            "filter: \"{text}\" names attributes neither Users nor Groups have"
+        ));
+    }
+    Ok(f)
 }

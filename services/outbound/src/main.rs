@@ -15,18 +15,21 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.health_addr)
         .await
         .with_context(|| format!("SCIMBUS_OUTBOUND_ADDR {}", cfg.health_addr))?;
-    let outbound = Arc::new(Outbound::start(&cfg).await.context("starting")?);
+    let registry = Arc::new(scimbus_scim::Registry::standard().context("SCIM schemas")?);
+    let outbound = Arc::new(Outbound::start(&cfg, registry).await.context("starting")?);
+    let probe = outbound.clone();
     let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
-        let o = outbound.clone();
+        let o = probe.clone();
         Box::pin(async move { o.ready().await })
     });
     let health =
         tokio::spawn(
             async move { axum::serve(listener, scimbus_runtime::health::routes(ready)).await },
         );
-    tracing::info!("scimbus-outbound running (no target workers yet)");
+    tracing::info!(targets = outbound.targets.len(), "scimbus-outbound running");
     scimbus_runtime::shutdown::signal().await;
     tracing::info!("stopping");
     health.abort();
+    outbound.stop().await;
     Ok(())
 }

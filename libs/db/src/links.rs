@@ -1,0 +1,257 @@
+//! Outbound links: our resource ↔ a target's id for it, with the version
+//! last pushed; and the changes a target worker parked.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// What a target holds of one of our resources.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Link {
+    pub resource_id: Uuid,
+    pub resource_type: String,
+    pub remote_id: String,
+    pub version: i64,
+    pub in_scope: bool,
+}
+
+/// Which target: tenant and target name.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetKey<'a> {
+    pub tenant: &'a str,
+    pub target: &'a str,
+}
+
+pub async fn get<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    resource_id: Uuid,
+) -> sqlx::Result<Option<Link>> {
+    sqlx::query_as(
+        "select resource_id, resource_type, remote_id, version, in_scope from target_links
+         where tenant = $1 and target = $2 and resource_id = $3",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(resource_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The links of many resources (those that have one).
+pub async fn get_many<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Link>> {
+    sqlx::query_as(
+        "select resource_id, resource_type, remote_id, version, in_scope from target_links
+         where tenant = $1 and target = $2 and resource_id = any($3)",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Records (or moves forward) a link. A version older than the recorded
+/// one never overwrites it.
+pub async fn put<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, l: &Link) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (tenant, target, resource_id) do update
+           set remote_id = excluded.remote_id, version = excluded.version,
+               in_scope = excluded.in_scope, updated_at = now()
+           where target_links.version <= excluded.version",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(l.resource_id)
+    .bind(&l.resource_type)
+    .bind(&l.remote_id)
+    .bind(l.version)
+    .bind(l.in_scope)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a link (the resource is gone from the target).
+pub async fn delete<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    resource_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from target_links where tenant = $1 and target = $2 and resource_id = $3")
+        .bind(t.tenant)
+        .bind(t.target)
+        .bind(resource_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A parked change.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Parked {
+    pub seq: i64,
+    pub resource_type: String,
+    pub resource_id: Uuid,
+    pub payload: Vec<u8>,
+    pub reason: String,
+    pub request: Option<String>,
+    pub response: Option<String>,
+    pub attempts: i32,
+}
+
+/// Parks a change (again: a replay that fails keeps its place).
+pub async fn park<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, p: &Parked) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload,
+             reason, request, response, attempts)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         on conflict (tenant, target, seq) do update
+           set reason = excluded.reason, request = excluded.request,
+               response = excluded.response,
+               attempts = parked_changes.attempts + excluded.attempts, parked_at = now()",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(p.seq)
+    .bind(&p.resource_type)
+    .bind(p.resource_id)
+    .bind(&p.payload)
+    .bind(&p.reason)
+    .bind(&p.request)
+    .bind(&p.response)
+    .bind(p.attempts)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether a resource has a parked change for this target (its later
+/// changes must wait behind it).
+pub async fn has_parked<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    resource_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists (select 1 from parked_changes
+                        where tenant = $1 and target = $2 and resource_id = $3)",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(resource_id)
+    .fetch_one(db)
+    .await
+}
+
+/// A target's parked changes in change order.
+pub async fn parked<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<Parked>> {
+    sqlx::query_as(
+        "select seq, resource_type, resource_id, payload, reason, request, response, attempts
+         from parked_changes where tenant = $1 and target = $2 order by seq limit $3",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Removes a parked change (replayed).
+pub async fn unpark<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, seq: i64) -> sqlx::Result<()> {
+    sqlx::query("delete from parked_changes where tenant = $1 and target = $2 and seq = $3")
+        .bind(t.tenant)
+        .bind(t.target)
+        .bind(seq)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A target's position and counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Progress {
+    pub stream_seq: i64,
+    pub pushed: i64,
+    pub skipped: i64,
+    pub parked: i64,
+    pub last_error: Option<String>,
+    pub paused: bool,
+}
+
+/// A target's progress (a fresh row for a new target).
+pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<Progress> {
+    sqlx::query_as(
+        "insert into target_progress (tenant, target) values ($1, $2)
+         on conflict (tenant, target) do update set tenant = excluded.tenant
+         returning stream_seq, pushed, skipped, parked, last_error, paused",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .fetch_one(db)
+    .await
+}
+
+/// What one batch did: the position moves to `stream_seq` and the counters
+/// grow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Advance {
+    pub stream_seq: i64,
+    pub pushed: i64,
+    pub skipped: i64,
+    pub parked: i64,
+    /// The last error of the batch, if any.
+    pub last_error: Option<String>,
+}
+
+pub async fn advance<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    a: &Advance,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update target_progress set stream_seq = greatest(stream_seq, $3),
+             pushed = pushed + $4, skipped = skipped + $5, parked = parked + $6,
+             last_error = coalesce($7, last_error),
+             last_error_at = case when $7 is null then last_error_at else now() end,
+             updated_at = now()
+         where tenant = $1 and target = $2",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(a.stream_seq)
+    .bind(a.pushed)
+    .bind(a.skipped)
+    .bind(a.parked)
+    .bind(&a.last_error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Pauses or resumes a target.
+pub async fn set_paused<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    paused: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into target_progress (tenant, target, paused) values ($1, $2, $3)
+         on conflict (tenant, target) do update set paused = excluded.paused, updated_at = now()",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(paused)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! Downstream SCIM applications ("targets") a tenant's changes are pushed
+//! to, as the configuration file declares them:
+//!
+//! ```toml
+//! [[tenants.targets]]
+//! name = "crm"
+//! url = "https://crm.example.com/scim/v2"
+//! auth = { type = "bearer", token = "env:CRM_SCIM_TOKEN" }
+//! resource_types = ["User", "Group"]
+//! filter = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Sales"'
+//! deprovision = "deactivate"
+//! ```
+//!
+//! Secrets are references (`env:` / `file:`), resolved when the worker
+//! starts and never logged. Checking a filter's syntax is the outbound
+//! service's business (this crate knows nothing of SCIM).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// One target of a tenant.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// Unique within the tenant; 1–63 of `a-z 0-9 - _`.
+    pub name: String,
+    /// The target's SCIM base URL (the one `/Users` hangs off).
+    pub url: String,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Which resource types it gets (default: User and Group).
+    #[serde(default = "both_types")]
+    pub resource_types: Vec<String>,
+    /// A SCIM filter a resource must match to be pushed (default: all).
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// What happens on the target when a user is deleted here or leaves
+    /// the scope. Groups are always deleted.
+    #[serde(default)]
+    pub deprovision: Deprovision,
+    /// How updates are sent; `auto` asks the target's
+    /// `/ServiceProviderConfig` whether it supports PATCH.
+    #[serde(default)]
+    pub update: UpdateStyle,
+    /// Whether groups (and memberships) are pushed at all.
+    #[serde(default = "yes")]
+    pub groups: bool,
+    /// Most members per membership PATCH.
+    #[serde(default = "member_chunk")]
+    pub member_chunk: usize,
+    /// Most requests per second (none: unlimited).
+    #[serde(default)]
+    pub rate_per_sec: Option<u32>,
+    /// Most requests in flight (different resources in parallel).
+    #[serde(default = "concurrency")]
+    pub concurrency: usize,
+    /// Per request.
+    #[serde(default = "timeout_secs")]
+    pub timeout_secs: u64,
+    /// Attempts at a change that keeps failing transiently before it is
+    /// parked.
+    #[serde(default = "max_attempts")]
+    pub max_attempts: u32,
+}
+
+/// How scimbus authenticates to a target.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// No `Authorization` header.
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer { token: String },
+    /// HTTP basic.
+    Basic { username: String, password: String },
+    /// OAuth 2.0 client credentials (RFC 6749 §4.4): a token fetched from
+    /// `token_url` and fetched again before it expires.
+    Oauth2 {
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        #[serde(default)]
+        scope: Option<String>,
+    },
+}
+
+/// What deprovisioning does on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deprovision {
+    /// `active: false`, the account stays.
+    #[default]
+    Deactivate,
+    /// `DELETE`.
+    Delete,
+}
+
+/// How an update is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateStyle {
+    /// PATCH if the target says it supports it, else PUT.
+    #[default]
+    Auto,
+    Patch,
+    Put,
+}
+
+fn both_types() -> Vec<String> {
+    vec!["User".into(), "Group".into()]
+}
+fn yes() -> bool {
+    true
+}
+fn member_chunk() -> usize {
+    100
+}
+fn concurrency() -> usize {
+    4
+}
+fn timeout_secs() -> u64 {
+    10
+}
+fn max_attempts() -> u32 {
+    8
+}
+
+impl TargetConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// Checks what can be checked without SCIM knowledge; the message says
+    /// which field.
+    pub fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        if !scimbus_events::valid_tenant(name) {
+            return Err(format!(
+                "target \"{name}\": not a valid name (1-63 of a-z 0-9 - _)"
+            ));
+        }
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(format!(
+                "target \"{name}\": url \"{}\" is not an http(s) URL",
+                self.url
+            ));
+        }
+        for rt in &self.resource_types {
+            if rt != "User" && rt != "Group" {
+                return Err(format!(
+                    "target \"{name}\": resource_types: \"{rt}\" is neither User nor Group"
+                ));
+            }
+        }
+        if self.member_chunk == 0 || self.concurrency == 0 || self.max_attempts == 0 {
+            return Err(format!(
+                "target \"{name}\": member_chunk, concurrency and max_attempts must be at least 1"
+            ));
+        }
+        if self.timeout_secs == 0 || self.rate_per_sec == Some(0) {
+            return Err(format!(
+                "target \"{name}\": timeout_secs and rate_per_sec must be at least 1"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> Result<TargetConfig, String> {
+        let t: TargetConfig = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        t.check()?;
+        Ok(t)
+    }
+
+    #[test]
+    fn defaults_and_checks() {
+        let t = parse("name = \"crm\"\nurl = \"http://127.0.0.1:9/scim/v2\"").unwrap();
+        assert_eq!(t.auth, AuthConfig::None);
+        assert_eq!(t.resource_types, vec!["User", "Group"]);
+        assert_eq!(t.deprovision, Deprovision::Deactivate);
+        assert_eq!(t.update, UpdateStyle::Auto);
+        assert!(t.groups);
+        assert_eq!((t.member_chunk, t.concurrency, t.max_attempts), (100, 4, 8));
+        let t = parse(
+            "name = \"a\"\nurl = \"https://x\"\nauth = { type = \"oauth2\", token_url = \"https://x/token\", client_id = \"c\", client_secret = \"env:S\" }\ndeprovision = \"delete\"\nupdate = \"put\"",
+        )
+        .unwrap();
+        assert!(matches!(t.auth, AuthConfig::Oauth2 { .. }));
+        assert_eq!(t.deprovision, Deprovision::Delete);
+        for bad in [
+            "name = \"A\"\nurl = \"http://x\"",
+            "name = \"a\"\nurl = \"ftp://x\"",
+            "name = \"a\"\nurl = \"http://x\"\nresource_types = [\"Device\"]",
+            "name = \"a\"\nurl = \"http://x\"\nconcurrency = 0",
+            "name = \"a\"\nurl = \"http://x\"\nauth = { type = \"bearer\" }",
+            "name = \"a\"\nurl = \"http://x\"\nsurprise = 1",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,768 @@
+//! One change, pushed to one target: scope, links, adopt-or-create,
+//! update (PATCH with the changed attributes, or PUT), deprovisioning, and
+//! group memberships as chunked PATCHes with member ids translated to the
+//! target's.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use scimbus_db::links::{self, Link, TargetKey};
+use scimbus_db::render::{self, Relations};
+use scimbus_events::v1::Change;
+use scimbus_events::v1::change::Operation;
+use scimbus_runtime::{Deprovision, TargetConfig, UpdateStyle};
+use scimbus_scim::filter::Filter;
+use scimbus_scim::{Registry, ResourceType};
+use serde_json::{Map, Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::client::{Answer, Exchange, PushError, TargetClient};
+use crate::throttle::Throttle;
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Everything a push needs of its target.
+#[derive(Debug)]
+pub struct Target {
+    pub tenant: String,
+    pub cfg: TargetConfig,
+    pub client: TargetClient,
+    /// The scoping filter, per resource type it applies to.
+    pub scope: Option<Filter>,
+    pub registry: Arc<Registry>,
+    /// Whether the target supports PATCH, from its
+    /// `/ServiceProviderConfig` (asked once, when `update = "auto"`).
+    pub patch_supported: std::sync::OnceLock<bool>,
+    pub pool: PgPool,
+    pub throttle: Throttle,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    Created,
+    Adopted,
+    Updated,
+    /// Deactivated or deleted on the target (deleted here, or out of scope).
+    Deprovisioned,
+    /// Nothing to do, and why.
+    Skipped(&'static str),
+}
+
+fn db(e: sqlx::Error) -> PushError {
+    PushError::Transient {
+        reason: format!("Postgres: {e}"),
+        retry_after: None,
+        exchange: Box::default(),
+    }
+}
+
+impl Target {
+    pub fn key(&self) -> TargetKey<'_> {
+        TargetKey {
+            tenant: &self.tenant,
+            target: &self.cfg.name,
+        }
+    }
+
+    /// Whether updates go as PATCH (else PUT).
+    pub fn use_patch(&self) -> bool {
+        match self.cfg.update {
+            UpdateStyle::Patch => true,
+            UpdateStyle::Put => false,
+            UpdateStyle::Auto => self.patch_supported.get().copied().unwrap_or(false),
+        }
+    }
+
+    /// Asks the target whether it supports PATCH, once (for
+    /// `update = "auto"`).
+    pub async fn discover(&self) -> Result<(), PushError> {
+        if self.cfg.update != UpdateStyle::Auto || self.patch_supported.get().is_some() {
+            return Ok(());
+        }
+        let a = self
+            .send(Method::GET, "/ServiceProviderConfig", None)
+            .await?;
+        let supported = a.ok()
+            && a.body
+                .get("patch")
+                .and_then(|p| p.get("supported"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+        let _ = self.patch_supported.set(supported);
+        Ok(())
+    }
+
+    /// Whether this target gets resources of this type at all.
+    pub fn wants(&self, rt: &str) -> bool {
+        self.cfg.resource_types.iter().any(|t| t == rt) && (rt != "Group" || self.cfg.groups)
+    }
+
+    fn rt(&self, name: &str) -> Result<&ResourceType, PushError> {
+        self.registry.resource_type(name).ok_or_else(|| {
+            PushError::permanent(
+                format!("unknown resource type \"{name}\""),
+                Exchange::default(),
+            )
+        })
+    }
+
+    /// Whether a resource is in the target's scope. The filter applies to
+    /// the resource types whose attributes it names; for the others (a
+    /// department filter and groups) everything is in scope.
+    pub fn in_scope(&self, rt: &ResourceType, resource: &Value) -> bool {
+        match &self.scope {
+            None => true,
+            Some(f) => {
+                scimbus_scim::filter::matches(&self.registry, rt, resource, f).unwrap_or(true)
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, PushError> {
+        self.throttle.wait().await;
+        let r = self.client.send(method, path, body).await;
+        match &r {
+            Err(e) if e.is_transient() => self.throttle.failed(),
+            _ => self.throttle.succeeded(),
+        }
+        r
+    }
+
+    /// Pushes one change.
+    pub async fn push(&self, change: &Change) -> Result<Pushed, PushError> {
+        if !self.wants(&change.resource_type) {
+            return Ok(Pushed::Skipped("resource type not pushed to this target"));
+        }
+        let rt = self.rt(&change.resource_type)?;
+        let id = Uuid::parse_str(&change.resource_id).map_err(|_| {
+            PushError::permanent(
+                format!("resource id \"{}\" is not a UUID", change.resource_id),
+                Exchange::default(),
+            )
+        })?;
+        let link = links::get(&self.pool, self.key(), id).await.map_err(db)?;
+        let version = i64::try_from(change.version).unwrap_or(i64::MAX);
+        if change.operation == Operation::Deleted as i32 {
+            return match link {
+                None => Ok(Pushed::Skipped("never pushed")),
+                Some(l) => self.deprovision(rt, &l, version, true).await,
+            };
+        }
+        if link.as_ref().is_some_and(|l| l.version >= version) {
+            return Ok(Pushed::Skipped("this version was pushed already"));
+        }
+        let resource: Value = serde_json::from_slice(&change.resource).map_err(|e| {
+            PushError::permanent(
+                format!("the change's resource is not JSON: {e}"),
+                Exchange::default(),
+            )
+        })?;
+        if !self.in_scope(rt, &resource) {
+            return match link {
+                Some(l) if l.in_scope => self.deprovision(rt, &l, version, false).await,
+                _ => Ok(Pushed::Skipped("out of scope")),
+            };
+        }
+        if rt.name == "Group" {
+            self.push_group(rt, id, version, &resource, change, link)
+                .await
+        } else {
+            self.push_user(rt, id, version, &resource, change, link)
+                .await
+        }
+    }
+
+    async fn push_user(
+        &self,
+        rt: &ResourceType,
+        id: Uuid,
+        version: i64,
+        resource: &Value,
+        change: &Change,
+        link: Option<Link>,
+    ) -> Result<Pushed, PushError> {
+        let body = outgoing(resource);
+        if let Some(l) = link {
+            let patchable = self.use_patch() && l.in_scope;
+            let answer = if patchable {
+                let ops = changed_ops(&self.registry, &body, &change.changed_attributes);
+                if ops.is_empty() {
+                    None
+                } else {
+                    Some(self.patch(rt, &l.remote_id, ops).await?)
+                }
+            } else {
+                Some(self.put(rt, &l.remote_id, &body).await?)
+            };
+            match answer {
+                Some(a) if a.status == StatusCode::NOT_FOUND => {
+                    // The target lost it: create it again.
+                    links::delete(&self.pool, self.key(), id)
+                        .await
+                        .map_err(db)?;
+                }
+                Some(a) if !a.ok() => return Err(a.into_error("update", None)),
+                _ => {
+                    self.link(rt, id, &l.remote_id, version).await?;
+                    return Ok(Pushed::Updated);
+                }
+            }
+        }
+        let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
+        if how == Pushed::Adopted {
+            let a = self.put(rt, &remote_id, &body).await?;
+            if !a.ok() {
+                return Err(a.into_error("update of the adopted resource", None));
+            }
+        }
+        self.link(rt, id, &remote_id, version).await?;
+        Ok(how)
+    }
+
+    async fn push_group(
+        &self,
+        rt: &ResourceType,
+        id: Uuid,
+        version: i64,
+        resource: &Value,
+        change: &Change,
+        link: Option<Link>,
+    ) -> Result<Pushed, PushError> {
+        let body = outgoing(resource);
+        let added = uuids(&change.members_added);
+        let removed = uuids(&change.members_removed);
+        if let Some(l) = link.filter(|l| l.in_scope) {
+            let attrs: Vec<String> = change
+                .changed_attributes
+                .iter()
+                .filter(|p| !p.starts_with("members"))
+                .cloned()
+                .collect();
+            let ops = changed_ops(&self.registry, &body, &attrs);
+            if !ops.is_empty() {
+                let a = if self.use_patch() {
+                    self.patch(rt, &l.remote_id, ops).await?
+                } else {
+                    let full = self.with_all_members(id, &body).await?;
+                    self.put(rt, &l.remote_id, &full).await?
+                };
+                if a.status == StatusCode::NOT_FOUND {
+                    links::delete(&self.pool, self.key(), id)
+                        .await
+                        .map_err(db)?;
+                    return self.create_group(rt, id, version, &body).await;
+                }
+                if !a.ok() {
+                    return Err(a.into_error("group update", None));
+                }
+            }
+            self.members_delta(rt, &l.remote_id, &added, &removed)
+                .await?;
+            self.link(rt, id, &l.remote_id, version).await?;
+            return Ok(Pushed::Updated);
+        }
+        self.create_group(rt, id, version, &body).await
+    }
+
+    /// Creates (or adopts) a group with its whole current member list.
+    async fn create_group(
+        &self,
+        rt: &ResourceType,
+        id: Uuid,
+        version: i64,
+        body: &Value,
+    ) -> Result<Pushed, PushError> {
+        let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
+            .await
+            .map_err(db)?;
+        let ids: Vec<Uuid> = members.iter().map(|(m, _)| *m).collect();
+        let (remote_id, how) = self.adopt_or_create(rt, body).await?;
+        if how == Pushed::Adopted {
+            // Ours is the truth: its members replace the target's.
+            let remote = self.remote_members(&ids).await?;
+            let a = self
+                .patch(
+                    rt,
+                    &remote_id,
+                    vec![json!({"op": "replace", "path": "members", "value": remote})],
+                )
+                .await?;
+            if !a.ok() {
+                return Err(a.into_error("members of the adopted group", None));
+            }
+        } else {
+            self.members_delta(rt, &remote_id, &ids, &[]).await?;
+        }
+        self.link(rt, id, &remote_id, version).await?;
+        Ok(how)
+    }
+
+    /// A group body with every member, translated (for a PUT).
+    async fn with_all_members(&self, id: Uuid, body: &Value) -> Result<Value, PushError> {
+        let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
+            .await
+            .map_err(db)?;
+        let ids: Vec<Uuid> = members.iter().map(|(m, _)| *m).collect();
+        let mut full = body.clone();
+        if let Some(o) = full.as_object_mut() {
+            o.insert(
+                "members".into(),
+                Value::Array(self.remote_members(&ids).await?),
+            );
+        }
+        Ok(full)
+    }
+
+    /// Adds and removes members in PATCHes of at most `member_chunk`.
+    async fn members_delta(
+        &self,
+        rt: &ResourceType,
+        remote_group: &str,
+        added: &[Uuid],
+        removed: &[Uuid],
+    ) -> Result<(), PushError> {
+        let chunk = self.cfg.member_chunk.max(1);
+        for part in added.chunks(chunk) {
+            let value = self.remote_members(part).await?;
+            if value.is_empty() {
+                continue;
+            }
+            let a = self
+                .patch(
+                    rt,
+                    remote_group,
+                    vec![json!({"op": "add", "path": "members", "value": value})],
+                )
+                .await?;
+            if !a.ok() {
+                return Err(a.into_error("adding members", None));
+            }
+        }
+        let gone = links::get_many(&self.pool, self.key(), removed)
+            .await
+            .map_err(db)?;
+        for part in gone.chunks(chunk) {
+            let ops = part
+                .iter()
+                .map(|l| {
+                    json!({"op": "remove", "path": format!("members[value eq {}]", Value::String(l.remote_id.clone()))})
+                })
+                .collect();
+            let a = self.patch(rt, remote_group, ops).await?;
+            if !a.ok() && a.status != StatusCode::NOT_FOUND {
+                return Err(a.into_error("removing members", None));
+            }
+        }
+        Ok(())
+    }
+
+    /// The target's ids of our members, as `members` values. A member the
+    /// target does not have yet is pushed first (if it is in scope; one
+    /// out of scope is left out).
+    async fn remote_members(&self, ids: &[Uuid]) -> Result<Vec<Value>, PushError> {
+        let known = links::get_many(&self.pool, self.key(), ids)
+            .await
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut have: HashSet<Uuid> = HashSet::new();
+        for l in known.iter().filter(|l| l.in_scope) {
+            have.insert(l.resource_id);
+            out.push(json!({"value": l.remote_id}));
+        }
+        for id in ids.iter().filter(|i| !have.contains(i)) {
+            if let Some(remote) = Box::pin(self.push_member(*id)).await? {
+                out.push(json!({"value": remote}));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pushes a member that the target does not have yet, from what
+    /// Postgres holds now; its own change, when it comes, finds the link.
+    async fn push_member(&self, id: Uuid) -> Result<Option<String>, PushError> {
+        let Some(row) = scimbus_db::resources::get(&self.pool, &self.tenant, "User", id)
+            .await
+            .map_err(db)?
+            .or(
+                scimbus_db::resources::get(&self.pool, &self.tenant, "Group", id)
+                    .await
+                    .map_err(db)?,
+            )
+        else {
+            return Ok(None);
+        };
+        if !self.wants(&row.resource_type) {
+            return Ok(None);
+        }
+        let rt = self.rt(&row.resource_type)?;
+        let resource = render::resource(&row, Relations::default());
+        if !self.in_scope(rt, &resource) {
+            return Ok(None);
+        }
+        let body = outgoing(&resource);
+        let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
+        if how == Pushed::Adopted {
+            let a = self.put(rt, &remote_id, &body).await?;
+            if !a.ok() {
+                return Err(a.into_error("update of the adopted member", None));
+            }
+        }
+        self.link(rt, id, &remote_id, row.version).await?;
+        Ok(Some(remote_id))
+    }
+
+    /// Deactivates or deletes what the target holds of a resource deleted
+    /// here (`gone`) or gone out of scope.
+    async fn deprovision(
+        &self,
+        rt: &ResourceType,
+        l: &Link,
+        version: i64,
+        gone: bool,
+    ) -> Result<Pushed, PushError> {
+        if !l.in_scope && !gone {
+            return Ok(Pushed::Skipped("deprovisioned already"));
+        }
+        let id = l.resource_id;
+        if rt.name == "Group" || self.cfg.deprovision == Deprovision::Delete {
+            if !l.in_scope && self.cfg.deprovision == Deprovision::Delete {
+                links::delete(&self.pool, self.key(), id)
+                    .await
+                    .map_err(db)?;
+                return Ok(Pushed::Skipped("deleted on the target already"));
+            }
+            let a = self
+                .send(
+                    Method::DELETE,
+                    &format!("{}/{}", rt.endpoint, l.remote_id),
+                    None,
+                )
+                .await?;
+            if !a.ok() && a.status != StatusCode::NOT_FOUND {
+                return Err(a.into_error("delete", None));
+            }
+            links::delete(&self.pool, self.key(), id)
+                .await
+                .map_err(db)?;
+            return Ok(Pushed::Deprovisioned);
+        }
+        if l.in_scope {
+            let a = if self.use_patch() {
+                self.patch(
+                    rt,
+                    &l.remote_id,
+                    vec![json!({"op": "replace", "path": "active", "value": false})],
+                )
+                .await?
+            } else {
+                let path = format!("{}/{}", rt.endpoint, l.remote_id);
+                let current = self.send(Method::GET, &path, None).await?;
+                if !current.ok() {
+                    return Err(current.into_error("reading before deactivating", None));
+                }
+                let mut body = outgoing(&current.body);
+                if let Some(o) = body.as_object_mut() {
+                    o.insert("active".into(), Value::Bool(false));
+                }
+                self.put(rt, &l.remote_id, &body).await?
+            };
+            if !a.ok() && a.status != StatusCode::NOT_FOUND {
+                return Err(a.into_error("deactivate", None));
+            }
+        }
+        let kept = Link {
+            in_scope: false,
+            version: version.max(l.version),
+            ..l.clone()
+        };
+        links::put(&self.pool, self.key(), &kept)
+            .await
+            .map_err(db)?;
+        Ok(Pushed::Deprovisioned)
+    }
+
+    /// Finds the target's own copy (by `userName`, `externalId`, or a
+    /// group's `displayName`) and adopts it, or creates one; a 409 on create
+    /// leads to the same search.
+    async fn adopt_or_create(
+        &self,
+        rt: &ResourceType,
+        body: &Value,
+    ) -> Result<(String, Pushed), PushError> {
+        if let Some(id) = self.find(rt, body).await? {
+            return Ok((id, Pushed::Adopted));
+        }
+        let a = self.send(Method::POST, &rt.endpoint, Some(body)).await?;
+        if a.status == StatusCode::CONFLICT {
+            return match self.find(rt, body).await? {
+                Some(id) => Ok((id, Pushed::Adopted)),
+                None => Err(a.into_error("create (409, and no match to adopt)", None)),
+            };
+        }
+        if !a.ok() {
+            return Err(a.into_error("create", None));
+        }
+        let id = remote_id(&a.body).ok_or_else(|| {
+            PushError::permanent(
+                "the target's create answer carries no id",
+                a.exchange.clone(),
+            )
+        })?;
+        Ok((id, Pushed::Created))
+    }
+
+    /// The target's id of the resource matching `body`'s identifying
+    /// attributes, if it has one.
+    async fn find(&self, rt: &ResourceType, body: &Value) -> Result<Option<String>, PushError> {
+        let keys: &[&str] = if rt.name == "Group" {
+            &["displayName", "externalId"]
+        } else {
+            &["userName", "externalId"]
+        };
+        for key in keys {
+            let Some(v) = body.get(*key).and_then(Value::as_str) else {
+                continue;
+            };
+            let filter = format!("{key} eq {}", Value::String(v.to_string()));
+            let path = format!("{}?filter={}", rt.endpoint, percent_encode(&filter));
+            let a = self.send(Method::GET, &path, None).await?;
+            if !a.ok() {
+                // Some targets do not filter on externalId: not fatal.
+                if *key == "userName" || *key == "displayName" {
+                    return Err(a.into_error("looking for an existing copy", None));
+                }
+                continue;
+            }
+            let found = a
+                .body
+                .get("Resources")
+                .and_then(Value::as_array)
+                .and_then(|l| l.iter().find_map(remote_id));
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+
+    async fn put(
+        &self,
+        rt: &ResourceType,
+        remote: &str,
+        body: &Value,
+    ) -> Result<Answer, PushError> {
+        self.send(
+            Method::PUT,
+            &format!("{}/{remote}", rt.endpoint),
+            Some(body),
+        )
+        .await
+    }
+
+    async fn patch(
+        &self,
+        rt: &ResourceType,
+        remote: &str,
+        ops: Vec<Value>,
+    ) -> Result<Answer, PushError> {
+        let body = json!({"schemas": [PATCH_OP], "Operations": ops});
+        self.send(
+            Method::PATCH,
+            &format!("{}/{remote}", rt.endpoint),
+            Some(&body),
+        )
+        .await
+    }
+
+    async fn link(
+        &self,
+        rt: &ResourceType,
+        id: Uuid,
+        remote_id: &str,
+        version: i64,
+    ) -> Result<(), PushError> {
+        links::put(
+            &self.pool,
+            self.key(),
+            &Link {
+                resource_id: id,
+                resource_type: rt.name.clone(),
+                remote_id: remote_id.to_string(),
+                version,
+                in_scope: true,
+            },
+        )
+        .await
+        .map_err(db)
+    }
+}
+
+/// What a target is sent of a resource: no `id`, `meta`, a user's derived
+/// `groups` or `password`, a group's `members` (sent separately).
+pub fn outgoing(resource: &Value) -> Value {
+    let mut out = Map::new();
+    for (k, v) in resource.as_object().into_iter().flatten() {
+        if !matches!(
+            k.as_str(),
+            "id" | "meta" | "groups" | "password" | "members"
+        ) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// PATCH operations for the changed attribute paths: one `replace` (no
+/// path) with every changed top-level attribute that has a value, and a
+/// `remove` per changed path that has none.
+pub fn changed_ops(registry: &Registry, body: &Value, changed: &[String]) -> Vec<Value> {
+    let mut replace = Map::new();
+    let mut removes = Vec::new();
+    for path in changed {
+        let (top, rest) = split_top(registry, path);
+        if matches!(
+            top,
+            "id" | "meta" | "groups" | "password" | "members" | "schemas"
+        ) {
+            continue;
+        }
+        let Some(v) = body.get(top) else {
+            removes.push(json!({"op": "remove", "path": path}));
+            continue;
+        };
+        // A sub-attribute that went away is removed on its own (a replace
+        // of a complex attribute leaves unnamed sub-attributes alone).
+        if let Some(sub) = rest {
+            let present = sub.split('.').try_fold(v, |node, k| node.get(k));
+            if present.is_none() {
+                removes.push(json!({"op": "remove", "path": path}));
+                continue;
+            }
+        }
+        replace.insert(top.to_string(), v.clone());
+    }
+    let mut ops = removes;
+    if !replace.is_empty() {
+        ops.insert(0, json!({"op": "replace", "value": replace}));
+    }
+    ops
+}
+
+/// The top-level key of a canonical path (an extension's URN for its
+/// attributes) and the rest.
+fn split_top<'p>(registry: &Registry, path: &'p str) -> (&'p str, Option<&'p str>) {
+    for s in registry.schemas() {
+        if let Some(rest) = path
+            .strip_prefix(s.id.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+        {
+            if !registry.resource_types().iter().any(|rt| rt.schema == s.id) {
+                return (&path[..s.id.len()], Some(rest));
+            }
+            // A core schema URN prefix: the attribute is top-level.
+            return split_plain(rest);
+        }
+    }
+    split_plain(path)
+}
+
+fn split_plain(path: &str) -> (&str, Option<&str>) {
+    match path.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (path, None),
+    }
+}
+
+fn remote_id(resource: &Value) -> Option<String> {
+    match resource.get("id")? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn uuids(list: &[String]) -> Vec<Uuid> {
+    list.iter()
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect()
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        Registry::standard().unwrap()
+    }
+
+    #[test]
+    fn outgoing_drops_what_targets_must_not_get() {
+        let r = json!({"schemas": ["s"], "id": "1", "meta": {}, "userName": "u",
+            "groups": [{"value": "g"}], "password": "p", "externalId": "e"});
+        assert_eq!(
+            outgoing(&r),
+            json!({"schemas": ["s"], "userName": "u", "externalId": "e"})
+        );
+    }
+
+    #[test]
+    fn changed_attributes_become_replace_and_remove() {
+        let reg = registry();
+        let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let body = json!({
+            "userName": "u", "title": "Boss", "name": {"givenName": "B"},
+            ent: {"department": "Sales"}
+        });
+        let changed: Vec<String> = [
+            "title",
+            "name.givenName",
+            "name.familyName",
+            "nickName",
+            &format!("{ent}:department"),
+            "meta.lastModified",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let ops = changed_ops(&reg, &body, &changed);
+        assert_eq!(
+            ops,
+            vec![
+                json!({"op": "replace", "value": {
+                    "title": "Boss", "name": {"givenName": "B"}, ent: {"department": "Sales"}}}),
+                json!({"op": "remove", "path": "name.familyName"}),
+                json!({"op": "remove", "path": "nickName"}),
+            ]
+        );
+        assert!(changed_ops(&reg, &body, &["meta.version".to_string()]).is_empty());
+    }
+
+    #[test]
+    fn filters_are_encoded_for_the_query() {
+        assert_eq!(
+            percent_encode("userName eq \"b j&n\""),
+            "userName%20eq%20%22b%20j%26n%22"
+        );
+    }
+}

@@ -1,0 +1,437 @@
+//! A target's worker: reads the tenant's changes from `SCIMBUS_CHANGES` in
+//! stream order and pushes them. Changes of one resource go in order;
+//! different resources go in parallel up to the target's concurrency.
+//!
+//! One worker drives a target at a time: the one holding the target's
+//! Postgres advisory lock. Its position (the stream sequence of the last
+//! change handled) is kept in Postgres, moved after each batch; the worker
+//! that takes a target over reads from there with an ordered consumer, so a
+//! handover neither skips nor reorders anything (a change seen twice is
+//! skipped by its version).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt};
+use scimbus_bus::Outgoing;
+use scimbus_db::links::{self, Advance, Parked};
+use scimbus_events::v1::{Change, DeadLetter};
+use scimbus_events::{Message, Subjects};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgConnection};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::client::PushError;
+use crate::push::{Pushed, Target};
+
+/// The advisory-lock class of targets (the second key is a hash of tenant
+/// and target name).
+const LOCK_CLASS: i32 = 0x5c1b_0002;
+/// Most changes handled per batch.
+const BATCH: usize = 256;
+
+/// What every worker shares.
+#[derive(Debug, Clone)]
+pub struct Bus {
+    pub js: jetstream::Context,
+    pub subjects: Subjects,
+    pub pg: PgConnectOptions,
+    /// How often a replica tries to take a target someone else drives.
+    pub lease_retry: Duration,
+    /// The first retry delay of a transient failure (doubles, with jitter).
+    pub backoff: Duration,
+}
+
+/// Why a worker let its target go (it will try to take it again).
+#[derive(Debug, thiserror::Error)]
+enum WorkerError {
+    #[error("Postgres: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("JetStream: {0}")]
+    JetStream(String),
+    #[error("the target: {0}")]
+    Target(String),
+}
+
+/// Keeps trying to drive `target` and drives it while it holds the lock.
+pub async fn run(bus: Bus, target: Arc<Target>, shutdown: CancellationToken) {
+    loop {
+        match acquire(&bus.pg, &target).await {
+            Ok(Some(conn)) => {
+                tracing::info!(tenant = %target.tenant, target = %target.cfg.name, "target taken");
+                match drive(&bus, &target, conn, &shutdown).await {
+                    Ok(()) => return,
+                    Err(e) => tracing::warn!(
+                        tenant = %target.tenant, target = %target.cfg.name, error = %e,
+                        "target released"
+                    ),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot reach Postgres"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(bus.lease_retry) => {}
+        }
+    }
+}
+
+fn lock_key(target: &Target) -> i32 {
+    // FNV-1a, folded to 32 bits.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in target
+        .tenant
+        .bytes()
+        .chain([0])
+        .chain(target.cfg.name.bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    ((h >> 32) ^ h) as u32 as i32
+}
+
+async fn acquire(pg: &PgConnectOptions, target: &Target) -> sqlx::Result<Option<PgConnection>> {
+    let mut conn = pg.connect().await?;
+    let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
+        .bind(LOCK_CLASS)
+        .bind(lock_key(target))
+        .fetch_one(&mut conn)
+        .await?;
+    Ok(got.then_some(conn))
+}
+
+async fn drive(
+    bus: &Bus,
+    target: &Target,
+    mut lock: PgConnection,
+    shutdown: &CancellationToken,
+) -> Result<(), WorkerError> {
+    let js_err = |e: &dyn std::fmt::Display| WorkerError::JetStream(e.to_string());
+    target
+        .discover()
+        .await
+        .map_err(|e| WorkerError::Target(e.to_string()))?;
+    let progress = links::progress(&mut lock, target.key()).await?;
+    let stream = bus
+        .js
+        .get_stream(bus.subjects.change_stream())
+        .await
+        .map_err(|e| js_err(&e))?;
+    let start = u64::try_from(progress.stream_seq).unwrap_or(0) + 1;
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: bus.subjects.tenant_changes(&target.tenant),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: start,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| js_err(&e))?;
+    let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
+    loop {
+        if paused(&mut lock, target).await? {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            }
+        }
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            m = messages.next() => m,
+        };
+        let first = first
+            .ok_or_else(|| WorkerError::JetStream("the change stream ended".into()))?
+            .map_err(|e| js_err(&e))?;
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match messages.next().now_or_never() {
+                Some(Some(Ok(m))) => batch.push(m),
+                Some(Some(Err(e))) => return Err(js_err(&e)),
+                _ => break,
+            }
+        }
+        let advance = handle(bus, target, &batch, shutdown).await?;
+        // The lock's connection moves the position: a worker that lost its
+        // session (and the lock) cannot move it any more.
+        links::advance(&mut lock, target.key(), &advance).await?;
+    }
+}
+
+async fn paused(lock: &mut PgConnection, target: &Target) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select paused from target_progress where tenant = $1 and target = $2")
+        .bind(&target.tenant)
+        .bind(&target.cfg.name)
+        .fetch_optional(lock)
+        .await
+        .map(|p| p.unwrap_or(false))
+}
+
+/// One change to push, with where it came from.
+struct Item {
+    stream_seq: u64,
+    subject: String,
+    msg_id: String,
+    change: Result<Change, String>,
+}
+
+/// Pushes a batch: per resource in order, resources in parallel.
+async fn handle(
+    bus: &Bus,
+    target: &Target,
+    batch: &[jetstream::Message],
+    shutdown: &CancellationToken,
+) -> Result<Advance, WorkerError> {
+    let mut advance = Advance::default();
+    let mut order: Vec<Uuid> = Vec::new();
+    let mut per_resource: HashMap<Uuid, Vec<Item>> = HashMap::new();
+    for m in batch {
+        let stream_seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+        advance.stream_seq = advance
+            .stream_seq
+            .max(i64::try_from(stream_seq).unwrap_or(i64::MAX));
+        let change =
+            Change::decode(m.payload.as_ref()).map_err(|e| format!("not a scimbus.v1.Change: {e}"));
+        let key = change
+            .as_ref()
+            .ok()
+            .and_then(|c| Uuid::parse_str(&c.resource_id).ok())
+            .unwrap_or_default();
+        let item = Item {
+            stream_seq,
+            subject: m.subject.to_string(),
+            msg_id: m
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default(),
+            change,
+        };
+        per_resource
+            .entry(key)
+            .or_insert_with(|| {
+                order.push(key);
+                Vec::new()
+            })
+            .push(item);
+    }
+    let groups: Vec<Vec<Item>> = order
+        .into_iter()
+        .filter_map(|k| per_resource.remove(&k))
+        .collect();
+    let outcomes: Vec<Result<Counts, WorkerError>> = futures_util::stream::iter(groups)
+        .map(|items| resource_in_order(bus, target, items, shutdown))
+        .buffer_unordered(target.cfg.concurrency.max(1))
+        .collect()
+        .await;
+    for o in outcomes {
+        let c = o?;
+        advance.pushed += c.pushed;
+        advance.skipped += c.skipped;
+        advance.parked += c.parked;
+        if c.last_error.is_some() {
+            advance.last_error = c.last_error;
+        }
+    }
+    Ok(advance)
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    pushed: i64,
+    skipped: i64,
+    parked: i64,
+    last_error: Option<String>,
+}
+
+/// The changes of one resource, in order. Once one is parked, the later
+/// ones park behind it (never applied out of order).
+async fn resource_in_order(
+    bus: &Bus,
+    target: &Target,
+    items: Vec<Item>,
+    shutdown: &CancellationToken,
+) -> Result<Counts, WorkerError> {
+    let mut counts = Counts::default();
+    for item in items {
+        let change = match &item.change {
+            Ok(c) => c,
+            Err(reason) => {
+                tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
+                park_letter(bus, target, &item, None, reason, 1).await?;
+                counts.parked += 1;
+                counts.last_error = Some(reason.clone());
+                continue;
+            }
+        };
+        let id = Uuid::parse_str(&change.resource_id).unwrap_or_default();
+        if links::has_parked(&target.pool, target.key(), id).await? {
+            let reason = "an earlier change of this resource is parked; this one waits behind it";
+            park(bus, target, &item, change, reason, None, 0).await?;
+            counts.parked += 1;
+            continue;
+        }
+        let mut attempt = 1;
+        loop {
+            match target.push(change).await {
+                Ok(Pushed::Skipped(why)) => {
+                    tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
+                    counts.skipped += 1;
+                    break;
+                }
+                Ok(what) => {
+                    tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, ?what, "pushed");
+                    counts.pushed += 1;
+                    break;
+                }
+                Err(e) if e.is_transient() && attempt < target.cfg.max_attempts => {
+                    let wait = match &e {
+                        PushError::Transient {
+                            retry_after: Some(d),
+                            ..
+                        } => *d,
+                        _ => backoff(bus.backoff, attempt, change.sequence),
+                    };
+                    tracing::info!(target = %target.cfg.name, resource = %change.resource_id,
+                        attempt, error = %e, ?wait, "push failed; retrying");
+                    counts.last_error = Some(e.to_string());
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Err(WorkerError::JetStream("shutting down".into())),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    attempt += 1;
+                }
+                Err(e) => {
+                    let reason = if e.is_transient() {
+                        format!("{e} (gave up after {attempt} attempts)")
+                    } else {
+                        e.to_string()
+                    };
+                    tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
+                    park(bus, target, &item, change, &reason, Some(&e), attempt).await?;
+                    counts.parked += 1;
+                    counts.last_error = Some(reason);
+                    break;
+                }
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Exponential from `first`, capped at a minute, with up to 50 % jitter
+/// (from the change's sequence and the attempt: no two resources retry in
+/// lock step).
+fn backoff(first: Duration, attempt: u32, salt: u64) -> Duration {
+    let base = first
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(Duration::from_secs(60));
+    let mut h = salt
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(u64::from(attempt));
+    h ^= h >> 29;
+    let jitter = base.mul_f64((h % 1000) as f64 / 2000.0);
+    base + jitter
+}
+
+/// Parks a change: in Postgres (for listing and replay, and so the
+/// resource's later changes wait behind it) and on `SCIMBUS_DLQ`.
+async fn park(
+    bus: &Bus,
+    target: &Target,
+    item: &Item,
+    change: &Change,
+    reason: &str,
+    error: Option<&PushError>,
+    attempts: u32,
+) -> Result<(), WorkerError> {
+    let exchange = error.map(|e| e.exchange().clone()).unwrap_or_default();
+    links::park(
+        &target.pool,
+        target.key(),
+        &Parked {
+            seq: i64::try_from(change.sequence).unwrap_or(i64::MAX),
+            resource_type: change.resource_type.clone(),
+            resource_id: Uuid::parse_str(&change.resource_id).unwrap_or_default(),
+            payload: change.encode_to_vec(),
+            reason: reason.to_string(),
+            request: (!exchange.request.is_empty()).then(|| exchange.request.clone()),
+            response: exchange.response.clone(),
+            attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+        },
+    )
+    .await?;
+    park_letter(bus, target, item, error, reason, attempts).await
+}
+
+/// The dead letter on `SCIMBUS_DLQ` (`scimbus.dlq.target:<name>.<tenant>`).
+async fn park_letter(
+    bus: &Bus,
+    target: &Target,
+    item: &Item,
+    error: Option<&PushError>,
+    reason: &str,
+    attempts: u32,
+) -> Result<(), WorkerError> {
+    let origin = format!("target:{}", target.cfg.name);
+    let exchange = error.map(|e| e.exchange().clone()).unwrap_or_default();
+    let letter = DeadLetter {
+        origin: origin.clone(),
+        tenant: target.tenant.clone(),
+        subject: item.subject.clone(),
+        message_id: item.msg_id.clone(),
+        payload: item
+            .change
+            .as_ref()
+            .map(Message::encode_to_vec)
+            .unwrap_or_default(),
+        reason: reason.to_string(),
+        attempts,
+        parked_at_unix_micros: chrono::Utc::now().timestamp_micros(),
+        request: exchange.request,
+        response: exchange.response.unwrap_or_default(),
+    };
+    let out = Outgoing {
+        subject: bus.subjects.dead_letter(&origin, &target.tenant),
+        // One letter per (target, stream position): a re-park after a
+        // crash is deduplicated.
+        msg_id: format!("{origin}/{}/{}", target.tenant, item.stream_seq),
+        tenant: target.tenant.clone(),
+        payload: Bytes::from(letter.encode_to_vec()),
+        traceparent: None,
+        tracestate: None,
+        reply_to: None,
+    };
+    scimbus_bus::publish(&bus.js, &out)
+        .await
+        .map_err(|e| WorkerError::JetStream(e.to_string()))?
+        .await
+        .map_err(|e| WorkerError::JetStream(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let first = Duration::from_millis(100);
+        for attempt in 1..6 {
+            let base = first * (1 << (attempt - 1));
+            let d = backoff(first, attempt, 42);
+            assert!(d >= base && d <= base + base / 2, "{attempt}: {d:?}");
+        }
+        assert!(backoff(first, 40, 1) <= Duration::from_secs(90));
+        // Different resources do not retry in lock step.
+        assert_ne!(backoff(first, 3, 1), backoff(first, 3, 2));
+    }
+}
