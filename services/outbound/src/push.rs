@@ -240,39 +240,47 @@ impl Target {
         let added = uuids(&change.members_added);
         let removed = uuids(&change.members_removed);
         if let Some(l) = link.filter(|l| l.in_scope) {
-            let attrs: Vec<String> = change
-                .changed_attributes
-                .iter()
-                .filter(|p| !p.starts_with("members"))
-                .cloned()
-                .collect();
-            let ops = changed_ops(&self.registry, &body, &attrs);
-            if !ops.is_empty() {
-                let a = if self.use_patch() {
-                    self.patch(rt, &l.remote_id, ops).await?
+            let a = if self.use_patch() {
+                let attrs: Vec<String> = change
+                    .changed_attributes
+                    .iter()
+                    .filter(|p| !p.starts_with("members"))
+                    .cloned()
+                    .collect();
+                let ops = changed_ops(&self.registry, &body, &attrs);
+                if ops.is_empty() {
+                    None
                 } else {
-                    let full = self.with_all_members(id, &body).await?;
-                    self.put(rt, &l.remote_id, &full).await?
-                };
-                if a.status == StatusCode::NOT_FOUND {
+                    Some(self.patch(rt, &l.remote_id, ops).await?)
+                }
+            } else {
+                // Without PATCH, the whole group (members too) is replaced.
+                let full = self.with_all_members(id, &body).await?;
+                Some(self.put(rt, &l.remote_id, &full).await?)
+            };
+            match a {
+                Some(a) if a.status == StatusCode::NOT_FOUND => {
                     links::delete(&self.pool, self.key(), id)
                         .await
                         .map_err(db)?;
                     return self.create_group(rt, id, version, &body).await;
                 }
-                if !a.ok() {
-                    return Err(a.into_error("group update", None));
-                }
+                Some(a) if !a.ok() => return Err(a.into_error("group update", None)),
+                _ => {}
             }
-            self.members_delta(rt, &l.remote_id, &added, &removed)
-                .await?;
+            if self.use_patch() {
+                self.members_delta(rt, &l.remote_id, &added, &removed)
+                    .await?;
+            }
             self.link(rt, id, &l.remote_id, version).await?;
             return Ok(Pushed::Updated);
         }
         self.create_group(rt, id, version, &body).await
     }
 
-    /// Creates (or adopts) a group with its whole current member list.
+    /// Creates (or adopts) a group with its whole current member list: with
+    /// PATCH, the group first and its members in chunks; without, all in
+    /// one body.
     async fn create_group(
         &self,
         rt: &ResourceType,
@@ -280,6 +288,18 @@ impl Target {
         version: i64,
         body: &Value,
     ) -> Result<Pushed, PushError> {
+        if !self.use_patch() {
+            let full = self.with_all_members(id, body).await?;
+            let (remote_id, how) = self.adopt_or_create(rt, &full).await?;
+            if how == Pushed::Adopted {
+                let a = self.put(rt, &remote_id, &full).await?;
+                if !a.ok() {
+                    return Err(a.into_error("update of the adopted group", None));
+                }
+            }
+            self.link(rt, id, &remote_id, version).await?;
+            return Ok(how);
+        }
         let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
             .await
             .map_err(db)?;

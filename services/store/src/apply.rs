@@ -39,6 +39,9 @@ pub struct Ctx<'a> {
 pub struct Applied {
     pub result: CommandResult,
     pub change: Option<Change>,
+    /// Changes the command made to other resources (the groups a deleted
+    /// member leaves), after `change`.
+    pub others: Vec<Change>,
 }
 
 impl Applied {
@@ -51,6 +54,7 @@ impl Applied {
                 ..Default::default()
             },
             change: None,
+            others: Vec::new(),
         }
     }
 }
@@ -122,6 +126,31 @@ async fn delete(
         Ok(row) => row,
         Err(e) => return Ok(Err(e)),
     };
+    // The groups it was a member of change too: their members are part of
+    // them, and targets and subscribers must hear of it.
+    let groups = db_members::groups_of(&mut *conn, &cmd.tenant, id).await?;
+    let mut others = Vec::with_capacity(groups.len());
+    for (gid, _) in groups {
+        let Some(group) = resources::lock(conn, &cmd.tenant, "Group", gid).await? else {
+            continue;
+        };
+        let touched = Row {
+            version: group.version + 1,
+            last_modified: ctx.now,
+            ..group
+        };
+        resources::touch(conn, &cmd.tenant, gid, touched.version, ctx.now).await?;
+        let group_rt = ctx.registry.resource_type("Group").unwrap_or(rt);
+        others.push(Change {
+            operation: scimbus_events::v1::change::Operation::MembershipChanged as i32,
+            version: u64::try_from(touched.version).unwrap_or(0),
+            resource: serde_json::to_vec(&render::resource(&touched, Relations::default()))
+                .unwrap_or_default(),
+            changed_attributes: vec!["members".into()],
+            members_removed: vec![id.to_string()],
+            ..change_for(ctx, cmd, group_rt, gid)
+        });
+    }
     resources::delete(conn, &cmd.tenant, id).await?;
     let version = row.version + 1;
     let change = Change {
@@ -137,6 +166,7 @@ async fn delete(
             ..Default::default()
         },
         change: Some(change),
+        others,
     }))
 }
 
@@ -190,6 +220,7 @@ fn written(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, w: Written<'_>) -> Ap
             version,
             ..Default::default()
         },
+        others: Vec::new(),
         change: Some(Change {
             operation: operation as i32,
             version,
@@ -214,6 +245,7 @@ fn unchanged(cmd: &Command, row: &Row, resource: &Value) -> Applied {
             ..Default::default()
         },
         change: None,
+        others: Vec::new(),
     }
 }
 

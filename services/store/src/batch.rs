@@ -139,6 +139,7 @@ impl<'c> Outcomes<'c> {
         self.records
             .push((cmd.tenant.as_str(), id, applied.result.encode_to_vec()));
         self.pending.extend(applied.change);
+        self.pending.extend(applied.others);
         self.seen.insert(id, self.results.len());
         self.results.push(applied.result);
     }

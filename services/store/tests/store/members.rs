@@ -168,3 +168,65 @@ async fn a_group_display_name_is_unique_per_tenant() {
     assert!(r.error.unwrap().detail.contains("displayName"));
     h.teardown().await;
 }
+
+// A deleted user leaves its groups: each of them gets a new version and a
+// membership change naming the member removed, in the same transaction, so
+// targets and subscribers that mirror groups hear of it.
+#[tokio::test]
+async fn deleting_a_member_changes_its_groups() {
+    let h = Harness::new(&["acme"]).await;
+    let u = users(&h, 2).await;
+    let mut groups = Vec::new();
+    for name in ["Ops", "Dev"] {
+        let g = Uuid::now_v7();
+        let r = h
+            .send(&command(
+                "acme",
+                command::Operation::Create,
+                "Group",
+                g,
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": [member(u[0]), member(u[1])]}),
+            ))
+            .await;
+        assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+        groups.push(g);
+    }
+    let r = h
+        .send(&command(
+            "acme",
+            command::Operation::Delete,
+            "User",
+            u[0],
+            json!(null),
+        ))
+        .await;
+    assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+    // 2 user creates, 2 group creates, the delete, 2 membership changes.
+    let changes = h.changes(7).await;
+    assert_eq!(changes.len(), 7);
+    let tail = &changes[4..];
+    assert_eq!(tail[0].operation, change::Operation::Deleted as i32);
+    assert_eq!(tail[0].resource_id, u[0].to_string());
+    let mut touched: Vec<String> = Vec::new();
+    for c in &tail[1..] {
+        assert_eq!(c.operation, change::Operation::MembershipChanged as i32);
+        assert_eq!(c.resource_type, "Group");
+        assert_eq!(c.members_removed, vec![u[0].to_string()]);
+        assert!(c.members_added.is_empty());
+        assert_eq!(c.version, 2, "the group has a new version");
+        // One transaction: consecutive sequence numbers after the delete.
+        assert_eq!(c.sequence, tail[0].sequence + touched.len() as u64 + 1);
+        touched.push(c.resource_id.clone());
+    }
+    touched.sort();
+    let mut want: Vec<String> = groups.iter().map(Uuid::to_string).collect();
+    want.sort();
+    assert_eq!(touched, want);
+    let left: i64 = h
+        .count(
+            "select count(*) from group_members where member_id not in (select id from resources)",
+        )
+        .await;
+    assert_eq!(left, 0);
+    h.teardown().await;
+}

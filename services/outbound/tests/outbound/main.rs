@@ -1,0 +1,9 @@
+//! The outbound service end to end, with real NATS and Postgres: an
+//! IdP-style client writes to the ingress, the store commits, and target
+//! workers push to downstream SCIM servers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod fake_target;
+mod mirror;
+mod push;
+mod support;

@@ -1,0 +1,269 @@
+//! The whole hub on a fresh database and bus prefix: a store, an ingress
+//! listening on a real port (the IdP's side), and the outbound service with
+//! the targets a test gives it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use scimbus_ingress::{Ingress, IngressConfig, Limits};
+use scimbus_outbound::{Outbound, OutboundConfig};
+use scimbus_runtime::config::Tenant;
+use scimbus_runtime::{AuthConfig, Deprovision, TargetConfig, UpdateStyle, token_hash};
+use scimbus_scim::Registry;
+use scimbus_store::{Settings, Store, StoreConfig};
+use scimbus_testkit::TestEnv;
+use serde_json::{Value, json};
+
+pub const TOKEN: &str = "acme-token";
+pub const TENANT: &str = "acme";
+
+pub struct Hub {
+    pub env: TestEnv,
+    store: Option<Store>,
+    ingress: Option<tokio::task::JoinHandle<()>>,
+    stop_ingress: Option<tokio::sync::oneshot::Sender<()>>,
+    pub outbound: Option<Outbound>,
+    /// The ingress's SCIM base URL of tenant `acme`.
+    pub base: String,
+    http: reqwest::Client,
+}
+
+/// A target with the defaults of the configuration file.
+pub fn target(name: &str, url: &str) -> TargetConfig {
+    TargetConfig {
+        name: name.into(),
+        url: url.into(),
+        auth: AuthConfig::None,
+        resource_types: vec!["User".into(), "Group".into()],
+        filter: None,
+        deprovision: Deprovision::Deactivate,
+        update: UpdateStyle::Auto,
+        groups: true,
+        member_chunk: 100,
+        rate_per_sec: None,
+        concurrency: 4,
+        timeout_secs: 2,
+        max_attempts: 4,
+    }
+}
+
+impl Hub {
+    pub async fn new() -> Hub {
+        let env = TestEnv::new().await;
+        env.bus().await;
+        let registry = Arc::new(Registry::standard().unwrap());
+        let store = Store::start(
+            StoreConfig {
+                nats_url: env.nats_url.clone(),
+                database_url: env.database_url.clone(),
+                bus_prefix: env.prefix.clone(),
+                tenants: vec![TENANT.into()],
+                health_addr: "127.0.0.1:0".parse().unwrap(),
+                settings: Settings {
+                    lease_retry: Duration::from_millis(200),
+                    sweep_interval: Duration::from_millis(500),
+                    ..Settings::default()
+                },
+            },
+            registry.clone(),
+        )
+        .await
+        .unwrap();
+        let ingress = Ingress::build(
+            IngressConfig {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                public_url: "http://scim.test".into(),
+                nats_url: env.nats_url.clone(),
+                database_url: env.database_url.clone(),
+                read_database_url: env.database_url.clone(),
+                bus_prefix: env.prefix.clone(),
+                partitions: 1,
+                write_timeout: Duration::from_secs(15),
+                tenants: vec![Tenant {
+                    name: TENANT.into(),
+                    token_hashes: vec![token_hash(TOKEN)],
+                }],
+                limits: Limits::default(),
+            },
+            registry,
+        )
+        .await
+        .unwrap();
+        let addr = ingress.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = ingress
+                .run_until(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Hub {
+            env,
+            store: Some(store),
+            ingress: Some(task),
+            stop_ingress: Some(tx),
+            outbound: None,
+            base: format!("http://{addr}/scim/v2/{TENANT}"),
+            http: {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::new()
+            },
+        }
+    }
+
+    /// Starts the outbound service with these targets of tenant `acme`.
+    pub async fn start_outbound(&mut self, targets: Vec<TargetConfig>) {
+        let cfg = OutboundConfig {
+            nats_url: self.env.nats_url.clone(),
+            database_url: self.env.database_url.clone(),
+            bus_prefix: self.env.prefix.clone(),
+            health_addr: "127.0.0.1:0".parse().unwrap(),
+            targets: targets
+                .into_iter()
+                .map(|t| (TENANT.to_string(), t))
+                .collect(),
+            backoff: Duration::from_millis(50),
+            lease_retry: Duration::from_millis(200),
+        };
+        let o = Outbound::start(&cfg, Arc::new(Registry::standard().unwrap()))
+            .await
+            .unwrap();
+        self.outbound = Some(o);
+    }
+
+    pub async fn stop_outbound(&mut self) {
+        if let Some(o) = self.outbound.take() {
+            o.stop().await;
+        }
+    }
+
+    /// An IdP request to the ingress; the status and the JSON body.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(b.to_string());
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates a user; its id.
+    pub async fn create_user(&self, user_name: &str, department: &str) -> String {
+        let (s, b) = self
+            .call(Method::POST, "/Users", Some(user(user_name, department)))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        b["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn create_group(&self, name: &str, members: &[&str]) -> String {
+        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+        let (s, b) = self
+            .call(
+                Method::POST,
+                "/Groups",
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": name,
+                    "members": members,
+                })),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        b["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn patch(&self, path: &str, operations: Value) -> Value {
+        let (s, b) = self
+            .call(
+                Method::PATCH,
+                path,
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": operations,
+                })),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b
+    }
+
+    /// A target's link of one of our resources: (remote id, version, in scope).
+    pub async fn link(&self, target: &str, id: &str) -> Option<(String, i64, bool)> {
+        sqlx::query_as(
+            "select remote_id, version, in_scope from target_links
+             where tenant = $1 and target = $2 and resource_id = $3::uuid",
+        )
+        .bind(TENANT)
+        .bind(target)
+        .bind(id)
+        .fetch_optional(&self.env.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&self.env.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn teardown(mut self) {
+        self.stop_outbound().await;
+        if let Some(tx) = self.stop_ingress.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.ingress.take() {
+            let _ = t.await;
+        }
+        if let Some(s) = self.store.take() {
+            s.stop().await;
+        }
+        self.env.teardown().await;
+    }
+}
+
+pub fn user(user_name: &str, department: &str) -> Value {
+    json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        ],
+        "userName": user_name,
+        "externalId": format!("ext-{user_name}"),
+        "name": {"givenName": "Barbara", "familyName": user_name},
+        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": department}
+    })
+}
+
+/// Waits until `check` holds (checked every 50 ms), up to `within`; panics
+/// with `what` and the last value otherwise.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) if start.elapsed() > within => {
+                panic!("{what}: not so after {within:?}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
