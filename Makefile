@@ -16,7 +16,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 test: ## run every test, against real NATS and Postgres
-	@$(WITH_STACK) $(CARGO) test --workspace --all-targets --locked
+	@$(WITH_STACK) export SCIMBUS_SCIM2_SERVER="$${SCIMBUS_SCIM2_SERVER:-$$(tests/scim2-server/ensure.sh)}" && \
+	  $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 	@$(MAKE) --no-print-directory conformance
 

@@ -329,7 +329,7 @@ async fn list(
     let filter = q.as_deref().and_then(|q| {
         q.split('&')
             .find_map(|kv| kv.strip_prefix("filter="))
-            .map(|f| percent_decode(f))
+            .map(percent_decode)
     });
     let parsed = match filter
         .as_deref()
@@ -385,8 +385,9 @@ async fn read(
     }
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|_| error(400, Some("invalidSyntax"), "not JSON"))
+fn parse_body(body: &Bytes) -> Result<Value, Box<Response>> {
+    serde_json::from_slice(body)
+        .map_err(|_| Box::new(error(400, Some("invalidSyntax"), "not JSON")))
 }
 
 async fn create(
@@ -398,7 +399,7 @@ async fn create(
 ) -> Response {
     let input = match parse_body(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = gate(&s, Method::POST, &uri, &headers, Some(input.clone())).await {
         return r;
@@ -436,7 +437,7 @@ async fn replace(
 ) -> Response {
     let input = match parse_body(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = gate(&s, Method::PUT, &uri, &headers, Some(input.clone())).await {
         return r;
@@ -483,7 +484,7 @@ async fn modify(
 ) -> Response {
     let input = match parse_body(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = gate(&s, Method::PATCH, &uri, &headers, Some(input.clone())).await {
         return r;

@@ -6,4 +6,5 @@
 mod fake_target;
 mod mirror;
 mod push;
+mod scim2_server;
 mod support;

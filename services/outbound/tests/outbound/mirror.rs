@@ -9,7 +9,23 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::fake_target::FakeTarget;
+use crate::scim2_server::Scim2Server;
 use crate::support::Hub;
+
+/// A target whose contents a test can read.
+pub enum Remote<'a> {
+    Fake(&'a FakeTarget),
+    Scim2(&'a Scim2Server),
+}
+
+impl Remote<'_> {
+    async fn resources(&self, endpoint: &str) -> BTreeMap<String, Value> {
+        match self {
+            Remote::Fake(f) => f.resources(endpoint),
+            Remote::Scim2(s) => s.resources(endpoint).await,
+        }
+    }
+}
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -30,14 +46,14 @@ fn user_view(u: &Value) -> Value {
 /// says which of our users the target should have.
 pub async fn mirrors(
     hub: &Hub,
-    fake: &FakeTarget,
+    remote: Remote<'_>,
     name: &str,
     in_scope: impl Fn(&Value) -> bool,
 ) -> Result<(), String> {
     let (_, users) = hub.call(Method::GET, "/Users?count=1000", None).await;
     let (_, groups) = hub.call(Method::GET, "/Groups?count=1000", None).await;
-    let remote_users = fake.resources("Users");
-    let remote_groups = fake.resources("Groups");
+    let remote_users = remote.resources("Users").await;
+    let remote_groups = remote.resources("Groups").await;
     let mut remote_of: BTreeMap<String, String> = BTreeMap::new();
     let mut expected_remote_users = BTreeSet::new();
     for u in users["Resources"].as_array().cloned().unwrap_or_default() {

@@ -8,16 +8,18 @@ use scimbus_runtime::{AuthConfig, Deprovision};
 use serde_json::json;
 
 use crate::fake_target::{FakeTarget, Fault};
-use crate::mirror::{department, mirrors};
+use crate::mirror::{Remote, department, mirrors};
+use crate::scim2_server::Scim2Server;
 use crate::support::{Hub, eventually, target};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
 #[tokio::test]
-async fn users_and_groups_reach_two_targets_scoped_and_in_step() {
+async fn users_and_groups_reach_every_target_scoped_and_in_step() {
     let mut hub = Hub::new().await;
     let a = FakeTarget::start(Some("token-a"), true).await;
     let b = FakeTarget::start(None, false).await;
+    let c = Scim2Server::start("token-c").await;
     let file = std::env::temp_dir().join(format!("scimbus-a-{}", std::process::id()));
     std::fs::write(&file, "token-a").unwrap();
     let mut ta = target("a", &a.url());
@@ -29,7 +31,13 @@ async fn users_and_groups_reach_two_targets_scoped_and_in_step() {
     tb.filter = Some(
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"Sales\"".into(),
     );
-    hub.start_outbound(vec![ta, tb]).await;
+    let mut tc = target("c", &c.url);
+    let file_c = std::env::temp_dir().join(format!("scimbus-c-{}", std::process::id()));
+    std::fs::write(&file_c, "token-c").unwrap();
+    tc.auth = AuthConfig::Bearer {
+        token: format!("file:{}", file_c.display()),
+    };
+    hub.start_outbound(vec![ta, tb, tc]).await;
 
     let mut ids = Vec::new();
     for i in 0..6 {
@@ -70,11 +78,15 @@ async fn users_and_groups_reach_two_targets_scoped_and_in_step() {
     assert_eq!(s, 204);
 
     eventually("target a mirrors the tenant", SETTLE, || {
-        mirrors(&hub, &a, "a", |_| true)
+        mirrors(&hub, Remote::Fake(&a), "a", |_| true)
     })
     .await;
     eventually("target b mirrors the Sales users", SETTLE, || {
-        mirrors(&hub, &b, "b", |u| department(u) == "Sales")
+        mirrors(&hub, Remote::Fake(&b), "b", |u| department(u) == "Sales")
+    })
+    .await;
+    eventually("scim2-server (target c) mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Scim2(&c), "c", |_| true)
     })
     .await;
 
@@ -112,13 +124,14 @@ async fn users_and_groups_reach_two_targets_scoped_and_in_step() {
     // Every change was handled exactly once per target: nothing parked.
     assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
     let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&file_c);
     hub.teardown().await;
 }
 
 #[tokio::test]
 async fn a_failing_target_does_not_hold_up_a_healthy_one() {
     let mut hub = Hub::new().await;
-    let good = FakeTarget::start(None, true).await;
+    let good = Scim2Server::start("token-good").await;
     let bad = FakeTarget::start(None, true).await;
     // bad: errors and a slow answer first, then down for a while.
     for _ in 0..3 {
@@ -128,8 +141,13 @@ async fn a_failing_target_does_not_hold_up_a_healthy_one() {
     bad.fail(None, "/Users", Fault::Slow(Duration::from_secs(3)));
     let mut tbad = target("bad", &bad.url());
     tbad.max_attempts = 50;
-    hub.start_outbound(vec![target("good", &good.url()), tbad])
-        .await;
+    let file = std::env::temp_dir().join(format!("scimbus-good-{}", std::process::id()));
+    std::fs::write(&file, "token-good").unwrap();
+    let mut tgood = target("good", &good.url);
+    tgood.auth = AuthConfig::Bearer {
+        token: format!("file:{}", file.display()),
+    };
+    hub.start_outbound(vec![tgood, tbad]).await;
     bad.down();
 
     let started = Instant::now();
@@ -138,7 +156,7 @@ async fn a_failing_target_does_not_hold_up_a_healthy_one() {
         ids.push(hub.create_user(&format!("f{i}"), "Sales").await);
     }
     eventually("the healthy target has every user", SETTLE, || {
-        mirrors(&hub, &good, "good", |_| true)
+        mirrors(&hub, Remote::Scim2(&good), "good", |_| true)
     })
     .await;
     let healthy_after = started.elapsed();
@@ -148,7 +166,7 @@ async fn a_failing_target_does_not_hold_up_a_healthy_one() {
     );
     bad.up().await;
     eventually("the failing target catches up", SETTLE, || {
-        mirrors(&hub, &bad, "bad", |_| true)
+        mirrors(&hub, Remote::Fake(&bad), "bad", |_| true)
     })
     .await;
     assert!(
@@ -164,6 +182,7 @@ async fn a_failing_target_does_not_hold_up_a_healthy_one() {
     assert!(posts >= 20 + 4, "the faults were met: {posts} POSTs");
     assert_eq!(bad.resources("Users").len(), 20);
     assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
+    let _ = std::fs::remove_file(&file);
     hub.teardown().await;
 }
 
@@ -198,7 +217,7 @@ async fn existing_remote_objects_are_adopted_not_duplicated() {
     t.fail(Some(Method::GET), "/Users", Fault::Miss);
     let c = hub.create_user("cjones", "Sales").await;
     eventually("the target mirrors the tenant", SETTLE, || {
-        mirrors(&hub, &t, "t", |_| true)
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
     })
     .await;
     assert_eq!(hub.link("t", &b).await.unwrap().0, pre_b);
@@ -257,7 +276,7 @@ async fn leaving_the_scope_deletes_under_the_delete_policy() {
     )
     .await;
     eventually("x is back", SETTLE, || {
-        mirrors(&hub, &t, "t", |u| u["active"] == true)
+        mirrors(&hub, Remote::Fake(&t), "t", |u| u["active"] == true)
     })
     .await;
     assert!(hub.link("t", &y).await.is_some());
