@@ -33,6 +33,9 @@ create table parked_changes (
     response       text,
     attempts       integer not null,
     parked_at      timestamptz not null default now(),
+    -- an operator asked for it (and the resource's later parked changes) to
+    -- be pushed again
+    replay_requested boolean not null default false,
     primary key (tenant, target, seq)
 );
 create index parked_changes_resource on parked_changes (tenant, target, resource_id, seq);
@@ -49,6 +52,9 @@ create table target_progress (
     pushed      bigint not null default 0,
     skipped     bigint not null default 0,
     parked      bigint not null default 0,
+    -- changes after the position when the worker last moved it
+    lag         bigint not null default 0,
+    circuit     text not null default 'closed',
     last_error  text,
     last_error_at timestamptz,
     paused      boolean not null default false,

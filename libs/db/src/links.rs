@@ -184,6 +184,8 @@ pub struct Progress {
     pub pushed: i64,
     pub skipped: i64,
     pub parked: i64,
+    pub lag: i64,
+    pub circuit: String,
     pub last_error: Option<String>,
     pub paused: bool,
 }
@@ -193,7 +195,7 @@ pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Re
     sqlx::query_as(
         "insert into target_progress (tenant, target) values ($1, $2)
          on conflict (tenant, target) do update set tenant = excluded.tenant
-         returning stream_seq, pushed, skipped, parked, last_error, paused",
+         returning stream_seq, pushed, skipped, parked, lag, circuit, last_error, paused",
     )
     .bind(t.tenant)
     .bind(t.target)
@@ -211,6 +213,10 @@ pub struct Advance {
     pub parked: i64,
     /// The last error of the batch, if any.
     pub last_error: Option<String>,
+    /// Changes after the new position (`None`: as it was).
+    pub lag: Option<i64>,
+    /// "closed", or "open" while the circuit breaker holds requests back.
+    pub circuit: String,
 }
 
 pub async fn advance<'e>(
@@ -223,7 +229,7 @@ pub async fn advance<'e>(
              pushed = pushed + $4, skipped = skipped + $5, parked = parked + $6,
              last_error = coalesce($7, last_error),
              last_error_at = case when $7 is null then last_error_at else now() end,
-             updated_at = now()
+             lag = coalesce($8, lag), circuit = $9, updated_at = now()
          where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
@@ -233,6 +239,8 @@ pub async fn advance<'e>(
     .bind(a.skipped)
     .bind(a.parked)
     .bind(&a.last_error)
+    .bind(a.lag)
+    .bind(&a.circuit)
     .execute(db)
     .await?;
     Ok(())
@@ -254,4 +262,124 @@ pub async fn set_paused<'e>(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Asks for parked changes to be pushed again: one (`seq`) or all. Returns
+/// how many were marked.
+pub async fn request_replay<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    seq: Option<i64>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update parked_changes set replay_requested = true
+         where tenant = $1 and target = $2 and ($3::bigint is null or seq = $3)",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(seq)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// The parked changes to push again: every parked change of each resource
+/// that has one marked for replay (its later ones must go with it), in
+/// change order.
+pub async fn replay_due<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<Parked>> {
+    sqlx::query_as(
+        "select seq, resource_type, resource_id, payload, reason, request, response, attempts
+         from parked_changes p
+         where tenant = $1 and target = $2
+           and exists (select 1 from parked_changes r
+                       where r.tenant = p.tenant and r.target = p.target
+                         and r.resource_id = p.resource_id and r.replay_requested)
+         order by seq limit $3",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// A replay failed again: the change keeps its place with the new reason,
+/// and its resource is no longer marked for replay.
+pub async fn replay_failed<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    p: &Parked,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "with failed as (
+             update parked_changes set reason = $4, request = $5, response = $6,
+                 attempts = attempts + $7, parked_at = now()
+             where tenant = $1 and target = $2 and seq = $3)
+         update parked_changes set replay_requested = false
+         where tenant = $1 and target = $2 and resource_id = $8",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(p.seq)
+    .bind(&p.reason)
+    .bind(&p.request)
+    .bind(&p.response)
+    .bind(p.attempts)
+    .bind(p.resource_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every target's progress (of one tenant, if given), by tenant and name;
+/// `parked` is how many changes are parked now.
+pub async fn all_progress<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: Option<&str>,
+) -> sqlx::Result<Vec<(String, String, Progress)>> {
+    let rows: Vec<(
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        bool,
+    )> = sqlx::query_as(
+        "select tenant, target, stream_seq, pushed, skipped,
+                    (select count(*) from parked_changes c
+                     where c.tenant = p.tenant and c.target = p.target),
+                    lag, circuit, last_error, paused
+             from target_progress p where $1::text is null or tenant = $1
+             order by tenant, target",
+    )
+    .bind(tenant)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.0,
+                r.1,
+                Progress {
+                    stream_seq: r.2,
+                    pushed: r.3,
+                    skipped: r.4,
+                    parked: r.5,
+                    lag: r.6,
+                    circuit: r.7,
+                    last_error: r.8,
+                    paused: r.9,
+                },
+            )
+        })
+        .collect())
 }

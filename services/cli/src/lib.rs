@@ -1,7 +1,9 @@
 //! scimbus-cli: `scimbus`, the operator's command line.
 //!
 //! Migrations (`scimbus migrate`), API tokens (`scimbus token create |
-//! revoke | list`) and a configuration check (`scimbus config check`). The
+//! revoke | list`), a configuration check (`scimbus config check`), and the
+//! outbound targets (`scimbus targets list | pause | resume | parked |
+//! replay`). The
 //! commands are library functions so that tests call them directly; `run`
 //! turns a parsed command line into calls and printed results.
 //!
@@ -12,6 +14,7 @@
 mod config_check;
 mod error;
 mod migrate;
+mod targets;
 mod token;
 
 use std::io::Write;
@@ -28,6 +31,10 @@ use uuid::Uuid;
 pub use config_check::{ConfigSummary, check as check_config};
 pub use error::{CliError, report};
 pub use migrate::{Migrated, migrate};
+pub use targets::{
+    TargetStatus, parked as parked_changes, replay as replay_parked, set_paused,
+    status as target_status,
+};
 pub use token::{
     NewToken, Revoked, TOKEN_PREFIX, TokenInfo, create as create_token, generate as generate_token,
     list as list_tokens, revoke as revoke_token,
@@ -61,6 +68,45 @@ pub enum Command {
     /// Check the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The outbound targets: status, pause and resume, parked changes, replay.
+    #[command(subcommand)]
+    Targets(TargetsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetsCommand {
+    /// Every target's position, lag, counts, circuit and last error.
+    List {
+        /// Only this tenant's targets.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Stop pushing to a target (its changes wait in the stream).
+    Pause(TargetArg),
+    /// Push to a paused target again, from where it stopped.
+    Resume(TargetArg),
+    /// The changes a target's worker parked, with request, answer and reason.
+    Parked(TargetArg),
+    /// Push parked changes again (a resource's later parked changes go with it).
+    Replay {
+        #[command(flatten)]
+        target: TargetArg,
+        /// Only the parked change with this sequence number.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        seq: Option<i64>,
+        /// Every parked change of the target.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArg {
+    /// The tenant the target belongs to.
+    #[arg(long)]
+    pub tenant: String,
+    /// The target's name, as the configuration file declares it.
+    pub name: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +172,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
             DbCommand::Create(args, tenants)
         }
         Command::Token(TokenCommand::Revoke { id }) => DbCommand::Revoke(id),
+        Command::Targets(t) => DbCommand::Targets(t),
         Command::Token(TokenCommand::List { tenant }) => DbCommand::List(tenant),
     };
     let pool = connect(cli.database_url.as_deref()).await?;
@@ -141,6 +188,7 @@ enum DbCommand {
     Create(CreateArgs, Vec<String>),
     Revoke(Uuid),
     List(Option<String>),
+    Targets(TargetsCommand),
 }
 
 async fn on_database(
@@ -198,6 +246,54 @@ async fn on_database(
             let tokens = list_tokens(pool, tenant.as_deref()).await?;
             write_table(out, &tokens)?;
         }
+        DbCommand::Targets(t) => on_targets(pool, t, out).await?,
+    }
+    Ok(())
+}
+
+async fn on_targets(
+    pool: &PgPool,
+    command: TargetsCommand,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match command {
+        TargetsCommand::List { tenant } => {
+            let rows = target_status(pool, tenant.as_deref()).await?;
+            targets::write_status(out, &rows)?;
+        }
+        TargetsCommand::Pause(t) => {
+            set_paused(pool, &t.tenant, &t.name, true).await?;
+            writeln!(out, "paused {} (tenant {})", t.name, t.tenant)?;
+        }
+        TargetsCommand::Resume(t) => {
+            set_paused(pool, &t.tenant, &t.name, false).await?;
+            writeln!(out, "resumed {} (tenant {})", t.name, t.tenant)?;
+        }
+        TargetsCommand::Parked(t) => {
+            let rows = parked_changes(pool, &t.tenant, &t.name).await?;
+            targets::write_parked(out, &rows)?;
+        }
+        TargetsCommand::Replay {
+            target,
+            seq,
+            all: _,
+        } => {
+            let n = replay_parked(pool, &target.tenant, &target.name, seq).await?;
+            if n == 0 {
+                anyhow::bail!(
+                    "nothing parked for {} (tenant {}){}",
+                    target.name,
+                    target.tenant,
+                    seq.map(|s| format!(" with sequence {s}"))
+                        .unwrap_or_default()
+                );
+            }
+            writeln!(
+                out,
+                "{n} parked change(s) of {} (tenant {}) will be pushed again",
+                target.name, target.tenant
+            )?;
+        }
     }
     Ok(())
 }
@@ -231,6 +327,29 @@ fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Rows under a header, each column as wide as its widest cell.
+pub(crate) fn write_columns<const N: usize>(
+    out: &mut impl Write,
+    header: &[String; N],
+    rows: &[[String; N]],
+) -> std::io::Result<()> {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(header).chain(rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(header).chain(rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
 /// `token list` as aligned columns.
 fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()> {
     if tokens.is_empty() {
@@ -250,19 +369,5 @@ fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()
         })
         .collect();
     let header = ["ID", "TENANT", "LABEL", "CREATED", "REVOKED"].map(String::from);
-    let mut widths = [0usize; 5];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
+    write_columns(out, &header, &rows)
 }

@@ -12,5 +12,7 @@ mod config;
 mod ingress;
 #[path = "cli/migrate.rs"]
 mod migrate;
+#[path = "cli/targets.rs"]
+mod targets;
 #[path = "cli/tokens.rs"]
 mod tokens;

@@ -142,6 +142,16 @@ async fn drive(
                 _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
             }
         }
+        let replayed = replay(bus, target, shutdown).await?;
+        if replayed.pushed > 0 || replayed.last_error.is_some() {
+            let a = Advance {
+                pushed: replayed.pushed,
+                last_error: replayed.last_error,
+                circuit: circuit(target),
+                ..Advance::default()
+            };
+            links::advance(&mut lock, target.key(), &a).await?;
+        }
         let first = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
@@ -158,10 +168,22 @@ async fn drive(
                 _ => break,
             }
         }
-        let advance = handle(bus, target, &batch, shutdown).await?;
+        let mut advance = handle(bus, target, &batch, shutdown).await?;
+        advance.lag = batch
+            .last()
+            .and_then(|m| m.info().ok())
+            .map(|i| i64::try_from(i.pending).unwrap_or(i64::MAX));
+        advance.circuit = circuit(target);
         // The lock's connection moves the position: a worker that lost its
         // session (and the lock) cannot move it any more.
         links::advance(&mut lock, target.key(), &advance).await?;
+    }
+}
+
+fn circuit(target: &Target) -> String {
+    match target.throttle.circuit() {
+        crate::throttle::Circuit::Closed => "closed".into(),
+        crate::throttle::Circuit::Open(_) => "open".into(),
     }
 }
 
@@ -279,48 +301,118 @@ async fn resource_in_order(
             counts.parked += 1;
             continue;
         }
-        let mut attempt = 1;
-        loop {
-            match target.push(change).await {
-                Ok(Pushed::Skipped(why)) => {
-                    tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
-                    counts.skipped += 1;
-                    break;
+        match push_with_retries(bus, target, change, shutdown).await? {
+            Ok(Pushed::Skipped(why)) => {
+                tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
+                counts.skipped += 1;
+            }
+            Ok(what) => {
+                tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, ?what, "pushed");
+                counts.pushed += 1;
+            }
+            Err((e, attempts)) => {
+                let reason = failure(&e, attempts);
+                tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
+                park(bus, target, &item, change, &reason, Some(&e), attempts).await?;
+                counts.parked += 1;
+                counts.last_error = Some(reason);
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn failure(e: &PushError, attempts: u32) -> String {
+    if e.is_transient() {
+        format!("{e} (gave up after {attempts} attempts)")
+    } else {
+        e.to_string()
+    }
+}
+
+/// Pushes a change, retrying transient failures with backoff (or the
+/// target's `Retry-After`) up to the target's attempts. The inner `Err` is
+/// the last failure and the attempts made.
+async fn push_with_retries(
+    bus: &Bus,
+    target: &Target,
+    change: &Change,
+    shutdown: &CancellationToken,
+) -> Result<Result<Pushed, (PushError, u32)>, WorkerError> {
+    let mut attempt = 1;
+    loop {
+        match target.push(change).await {
+            Ok(p) => return Ok(Ok(p)),
+            Err(e) if e.is_transient() && attempt < target.cfg.max_attempts => {
+                let wait = match &e {
+                    PushError::Transient {
+                        retry_after: Some(d),
+                        ..
+                    } => *d,
+                    _ => backoff(bus.backoff, attempt, change.sequence),
+                };
+                tracing::info!(target = %target.cfg.name, resource = %change.resource_id,
+                    attempt, error = %e, ?wait, "push failed; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Err(WorkerError::JetStream("shutting down".into())),
+                    _ = tokio::time::sleep(wait) => {}
                 }
-                Ok(what) => {
-                    tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, ?what, "pushed");
-                    counts.pushed += 1;
-                    break;
-                }
-                Err(e) if e.is_transient() && attempt < target.cfg.max_attempts => {
-                    let wait = match &e {
-                        PushError::Transient {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
-                        _ => backoff(bus.backoff, attempt, change.sequence),
-                    };
-                    tracing::info!(target = %target.cfg.name, resource = %change.resource_id,
-                        attempt, error = %e, ?wait, "push failed; retrying");
-                    counts.last_error = Some(e.to_string());
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Err(WorkerError::JetStream("shutting down".into())),
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                    attempt += 1;
-                }
-                Err(e) => {
-                    let reason = if e.is_transient() {
-                        format!("{e} (gave up after {attempt} attempts)")
-                    } else {
-                        e.to_string()
-                    };
-                    tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
-                    park(bus, target, &item, change, &reason, Some(&e), attempt).await?;
-                    counts.parked += 1;
-                    counts.last_error = Some(reason);
-                    break;
-                }
+                attempt += 1;
+            }
+            Err(e) => return Ok(Err((e, attempt))),
+        }
+    }
+}
+
+/// Pushes again the parked changes an operator asked to replay, resource by
+/// resource in change order; a change that succeeds leaves the parked
+/// list, one that fails again keeps its place (and the resource's later
+/// ones theirs).
+async fn replay(
+    bus: &Bus,
+    target: &Target,
+    shutdown: &CancellationToken,
+) -> Result<Counts, WorkerError> {
+    let mut counts = Counts::default();
+    let due = links::replay_due(&target.pool, target.key(), 1000).await?;
+    let mut failed: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+    for p in due {
+        if failed.contains(&p.resource_id) {
+            continue;
+        }
+        let change = match Change::decode(p.payload.as_slice()) {
+            Ok(c) => c,
+            Err(e) => {
+                failed.insert(p.resource_id);
+                let again = Parked {
+                    reason: format!("not a scimbus.v1.Change: {e}"),
+                    attempts: 1,
+                    ..p
+                };
+                links::replay_failed(&target.pool, target.key(), &again).await?;
+                continue;
+            }
+        };
+        match push_with_retries(bus, target, &change, shutdown).await? {
+            Ok(what) => {
+                tracing::info!(target = %target.cfg.name, resource = %change.resource_id, seq = p.seq, ?what, "parked change replayed");
+                links::unpark(&target.pool, target.key(), p.seq).await?;
+                counts.pushed += 1;
+            }
+            Err((e, attempts)) => {
+                let reason = failure(&e, attempts);
+                tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, seq = p.seq, %reason, "replay failed; still parked");
+                failed.insert(p.resource_id);
+                let exchange = e.exchange().clone();
+                let again = Parked {
+                    reason: reason.clone(),
+                    request: (!exchange.request.is_empty()).then_some(exchange.request),
+                    response: exchange.response,
+                    attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+                    ..p
+                };
+                links::replay_failed(&target.pool, target.key(), &again).await?;
+                counts.last_error = Some(reason);
             }
         }
     }

@@ -5,6 +5,7 @@
 
 mod fake_target;
 mod mirror;
+mod operate;
 mod push;
 mod scim2_server;
 mod support;

@@ -1,0 +1,127 @@
+//! `scimbus targets …`: the operator's view of the outbound workers —
+//! status (position, lag, pushed, skipped, parked, circuit, last error),
+//! pause and resume, the parked changes, and replaying them. The workers
+//! read the same rows: a pause takes effect within a second, a replay at
+//! the worker's next turn.
+
+use std::io::Write;
+
+use scimbus_db::links::{self, Parked, Progress, TargetKey};
+use sqlx::PgPool;
+
+use crate::error::CliError;
+
+/// One target's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetStatus {
+    pub tenant: String,
+    pub target: String,
+    pub progress: Progress,
+}
+
+/// Every target that has run (of one tenant, if given).
+pub async fn status(pool: &PgPool, tenant: Option<&str>) -> Result<Vec<TargetStatus>, CliError> {
+    Ok(links::all_progress(pool, tenant)
+        .await?
+        .into_iter()
+        .map(|(tenant, target, progress)| TargetStatus {
+            tenant,
+            target,
+            progress,
+        })
+        .collect())
+}
+
+/// Pauses (or resumes) a target's worker.
+pub async fn set_paused(
+    pool: &PgPool,
+    tenant: &str,
+    target: &str,
+    paused: bool,
+) -> Result<(), CliError> {
+    links::set_paused(pool, TargetKey { tenant, target }, paused).await?;
+    Ok(())
+}
+
+/// A target's parked changes, oldest first.
+pub async fn parked(pool: &PgPool, tenant: &str, target: &str) -> Result<Vec<Parked>, CliError> {
+    Ok(links::parked(pool, TargetKey { tenant, target }, 10_000).await?)
+}
+
+/// Asks the worker to push parked changes again (one, or all); how many
+/// were marked.
+pub async fn replay(
+    pool: &PgPool,
+    tenant: &str,
+    target: &str,
+    seq: Option<i64>,
+) -> Result<u64, CliError> {
+    Ok(links::request_replay(pool, TargetKey { tenant, target }, seq).await?)
+}
+
+/// `targets list` as aligned columns.
+pub fn write_status(out: &mut impl Write, rows: &[TargetStatus]) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "no targets have run yet");
+    }
+    let header = [
+        "TENANT",
+        "TARGET",
+        "STATE",
+        "POSITION",
+        "LAG",
+        "PUSHED",
+        "SKIPPED",
+        "PARKED",
+        "CIRCUIT",
+        "LAST ERROR",
+    ]
+    .map(String::from);
+    let cells: Vec<[String; 10]> = rows
+        .iter()
+        .map(|r| {
+            let p = &r.progress;
+            [
+                r.tenant.clone(),
+                r.target.clone(),
+                if p.paused { "paused" } else { "running" }.into(),
+                p.stream_seq.to_string(),
+                p.lag.to_string(),
+                p.pushed.to_string(),
+                p.skipped.to_string(),
+                p.parked.to_string(),
+                p.circuit.clone(),
+                p.last_error
+                    .as_deref()
+                    .map_or_else(|| "-".into(), |e| e.escape_debug().to_string()),
+            ]
+        })
+        .collect();
+    crate::write_columns(out, &header, &cells)
+}
+
+/// `targets parked` as aligned columns (the request and answer of each
+/// follow on their own lines).
+pub fn write_parked(out: &mut impl Write, rows: &[Parked]) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "nothing parked");
+    }
+    for p in rows {
+        writeln!(
+            out,
+            "seq {}  {} {}  attempts {}  {}",
+            p.seq,
+            p.resource_type,
+            p.resource_id,
+            p.attempts,
+            p.reason.escape_debug()
+        )?;
+        if let Some(r) = &p.request {
+            writeln!(out, "  request:  {}", r.escape_debug())?;
+        }
+        if let Some(r) = &p.response {
+            writeln!(out, "  response: {}", r.escape_debug())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! What operators do with targets (through the `scimbus` CLI's functions):
+//! status, pause and resume, parked changes and their replay.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::fake_target::{FakeTarget, Fault};
+use crate::mirror::{Remote, mirrors};
+use crate::support::{Hub, TENANT, eventually, target};
+
+const SETTLE: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn parked_changes_are_replayed_in_order() {
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+    // Refused once for good: the create parks, and the update after it
+    // parks behind it.
+    t.fail(Some(Method::POST), "/Users", Fault::Status(422));
+    let id = hub.create_user("late", "Sales").await;
+    hub.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "title", "value": "Second"}]),
+    )
+    .await;
+    let pool = &hub.env.pool;
+    let parked = eventually("both changes are parked", SETTLE, || async {
+        let p = scimbus_cli::parked_changes(pool, TENANT, "t")
+            .await
+            .unwrap();
+        if p.len() == 2 {
+            Ok(p)
+        } else {
+            Err(format!("{} parked", p.len()))
+        }
+    })
+    .await;
+    assert!(parked[0].seq < parked[1].seq);
+    assert!(parked[0].reason.contains("422"), "{}", parked[0].reason);
+    assert!(
+        parked[1].reason.contains("waits behind"),
+        "{}",
+        parked[1].reason
+    );
+    let status = scimbus_cli::target_status(pool, Some(TENANT))
+        .await
+        .unwrap();
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0].progress.parked, 2);
+    assert!(status[0].progress.last_error.is_some());
+
+    // Replaying the first takes its successor along, in order.
+    let n = scimbus_cli::replay_parked(pool, TENANT, "t", Some(parked[0].seq))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    eventually("the replay emptied the parked list", SETTLE, || async {
+        let p = scimbus_cli::parked_changes(pool, TENANT, "t")
+            .await
+            .unwrap();
+        if p.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} parked", p.len()))
+        }
+    })
+    .await;
+    eventually("the target mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    let users = t.resources("Users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users.values().next().unwrap()["title"], "Second");
+    // A later change flows normally again.
+    hub.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "title", "value": "Third"}]),
+    )
+    .await;
+    eventually("the next change arrives", SETTLE, || async {
+        let u = t.resources("Users");
+        let title = u.values().next().map(|u| u["title"].clone());
+        if title == Some(json!("Third")) {
+            Ok(())
+        } else {
+            Err(format!("{title:?}"))
+        }
+    })
+    .await;
+    // Nothing left to replay: the CLI says so.
+    assert_eq!(
+        scimbus_cli::replay_parked(pool, TENANT, "t", None)
+            .await
+            .unwrap(),
+        0
+    );
+    hub.teardown().await;
+}
+
+#[tokio::test]
+async fn a_paused_target_gets_nothing_until_resumed() {
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+    let first = hub.create_user("first", "Sales").await;
+    eventually("the first user arrives", SETTLE, || async {
+        hub.link("t", &first)
+            .await
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    let pool = &hub.env.pool;
+    scimbus_cli::set_paused(pool, TENANT, "t", true)
+        .await
+        .unwrap();
+    // The worker sees the pause within a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = hub.create_user("second", "Sales").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        hub.link("t", &second).await.is_none(),
+        "paused: nothing pushed"
+    );
+    assert_eq!(t.resources("Users").len(), 1);
+    let status = scimbus_cli::target_status(pool, Some(TENANT))
+        .await
+        .unwrap();
+    assert!(status[0].progress.paused);
+    scimbus_cli::set_paused(pool, TENANT, "t", false)
+        .await
+        .unwrap();
+    eventually("resumed: the target catches up", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    let status = scimbus_cli::target_status(pool, Some(TENANT))
+        .await
+        .unwrap();
+    assert!(!status[0].progress.paused);
+    assert_eq!(status[0].progress.pushed, 2);
+    assert_eq!(status[0].progress.lag, 0);
+    assert_eq!(status[0].progress.circuit, "closed");
+    hub.teardown().await;
+}
