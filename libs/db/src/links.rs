@@ -341,45 +341,26 @@ pub async fn all_progress<'e>(
     db: impl PgExecutor<'e>,
     tenant: Option<&str>,
 ) -> sqlx::Result<Vec<(String, String, Progress)>> {
-    let rows: Vec<(
-        String,
-        String,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        String,
-        Option<String>,
-        bool,
-    )> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        tenant: String,
+        target: String,
+        #[sqlx(flatten)]
+        progress: Progress,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "select tenant, target, stream_seq, pushed, skipped,
-                    (select count(*) from parked_changes c
-                     where c.tenant = p.tenant and c.target = p.target),
-                    lag, circuit, last_error, paused
-             from target_progress p where $1::text is null or tenant = $1
-             order by tenant, target",
+                (select count(*) from parked_changes c
+                 where c.tenant = p.tenant and c.target = p.target) as parked,
+                lag, circuit, last_error, paused
+         from target_progress p where $1::text is null or tenant = $1
+         order by tenant, target",
     )
     .bind(tenant)
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            (
-                r.0,
-                r.1,
-                Progress {
-                    stream_seq: r.2,
-                    pushed: r.3,
-                    skipped: r.4,
-                    parked: r.5,
-                    lag: r.6,
-                    circuit: r.7,
-                    last_error: r.8,
-                    paused: r.9,
-                },
-            )
-        })
+        .map(|r| (r.tenant, r.target, r.progress))
         .collect())
 }
