@@ -58,6 +58,14 @@ create table target_progress (
     last_error  text,
     last_error_at timestamptz,
     paused      boolean not null default false,
+    -- when the current state was last pushed whole (null: never; a new
+    -- target is synced before it follows the stream)
+    synced_at   timestamptz,
+    -- an operator asked for a full sync (dry: only report what it would do)
+    sync_requested boolean not null default false,
+    sync_dry_run   boolean not null default false,
+    -- what the last full sync (or dry run) did
+    last_sync   text,
     updated_at  timestamptz not null default now(),
     primary key (tenant, target)
 );

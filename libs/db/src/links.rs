@@ -188,6 +188,8 @@ pub struct Progress {
     pub circuit: String,
     pub last_error: Option<String>,
     pub paused: bool,
+    pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_sync: Option<String>,
 }
 
 /// A target's progress (a fresh row for a new target).
@@ -195,7 +197,8 @@ pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Re
     sqlx::query_as(
         "insert into target_progress (tenant, target) values ($1, $2)
          on conflict (tenant, target) do update set tenant = excluded.tenant
-         returning stream_seq, pushed, skipped, parked, lag, circuit, last_error, paused",
+         returning stream_seq, pushed, skipped, parked, lag, circuit, last_error, paused,
+                   synced_at, last_sync",
     )
     .bind(t.tenant)
     .bind(t.target)
@@ -352,7 +355,7 @@ pub async fn all_progress<'e>(
         "select tenant, target, stream_seq, pushed, skipped,
                 (select count(*) from parked_changes c
                  where c.tenant = p.tenant and c.target = p.target) as parked,
-                lag, circuit, last_error, paused
+                lag, circuit, last_error, paused, synced_at, last_sync
          from target_progress p where $1::text is null or tenant = $1
          order by tenant, target",
     )
@@ -363,4 +366,80 @@ pub async fn all_progress<'e>(
         .into_iter()
         .map(|r| (r.tenant, r.target, r.progress))
         .collect())
+}
+
+/// Asks a target's worker for a full sync (or a dry run of one).
+pub async fn request_sync<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    dry_run: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into target_progress (tenant, target, sync_requested, sync_dry_run)
+         values ($1, $2, true, $3)
+         on conflict (tenant, target) do update
+           set sync_requested = true, sync_dry_run = excluded.sync_dry_run, updated_at = now()",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(dry_run)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A requested full sync, if any: `Some(dry_run)`.
+pub async fn sync_request<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar(
+        "select sync_dry_run from target_progress
+         where tenant = $1 and target = $2 and sync_requested",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .fetch_optional(db)
+    .await
+}
+
+/// Records a finished full sync (or dry run): its report; a real one also
+/// its time and, for the first sync of a new target, the stream position
+/// taken before its snapshot.
+pub async fn synced<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    report: &str,
+    dry_run: bool,
+    position: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update target_progress set sync_requested = false, last_sync = $3,
+             synced_at = case when $4 then synced_at else now() end,
+             stream_seq = greatest(stream_seq, coalesce($5, stream_seq)), updated_at = now()
+         where tenant = $1 and target = $2",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(report)
+    .bind(dry_run)
+    .bind(position)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every link of a target whose resource is gone from Postgres.
+pub async fn orphans<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<Vec<Link>> {
+    sqlx::query_as(
+        "select l.resource_id, l.resource_type, l.remote_id, l.version, l.in_scope
+         from target_links l
+         where l.tenant = $1 and l.target = $2
+           and not exists (select 1 from resources r where r.tenant = l.tenant and r.id = l.resource_id)
+         order by l.resource_id",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .fetch_all(db)
+    .await
 }

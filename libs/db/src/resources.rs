@@ -238,3 +238,24 @@ pub async fn insert_many(
     .fetch_all(conn)
     .await
 }
+
+/// A page of a tenant's resources of one type in id order, after `after`
+/// (keyset paging: stable while others write).
+pub async fn page<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    resource_type: &str,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(select_row!(
+        "where tenant = $1 and resource_type = $2 and ($3::uuid is null or id > $3)
+         order by id limit $4"
+    ))
+    .bind(tenant)
+    .bind(resource_type)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -32,7 +32,7 @@ pub use config_check::{ConfigSummary, check as check_config};
 pub use error::{CliError, report};
 pub use migrate::{Migrated, migrate};
 pub use targets::{
-    TargetStatus, parked as parked_changes, replay as replay_parked, set_paused,
+    TargetStatus, parked as parked_changes, replay as replay_parked, request_sync, set_paused,
     status as target_status,
 };
 pub use token::{
@@ -80,6 +80,17 @@ pub enum TargetsCommand {
         /// Only this tenant's targets.
         #[arg(long)]
         tenant: Option<String>,
+    },
+    /// One target in full, with what its last full sync did.
+    Show(TargetArg),
+    /// Push the tenant's whole current state to a target (or, with
+    /// --dry-run, report what that would do); `targets show` has the result.
+    Sync {
+        #[command(flatten)]
+        target: TargetArg,
+        /// Only count what a sync would create, update and deprovision.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Stop pushing to a target (its changes wait in the stream).
     Pause(TargetArg),
@@ -260,6 +271,27 @@ async fn on_targets(
         TargetsCommand::List { tenant } => {
             let rows = target_status(pool, tenant.as_deref()).await?;
             targets::write_status(out, &rows)?;
+        }
+        TargetsCommand::Show(t) => {
+            let rows = target_status(pool, Some(&t.tenant)).await?;
+            let Some(r) = rows.iter().find(|r| r.target == t.name) else {
+                anyhow::bail!("no target {} (tenant {}) has run yet", t.name, t.tenant);
+            };
+            targets::write_one(out, r)?;
+        }
+        TargetsCommand::Sync { target, dry_run } => {
+            request_sync(pool, &target.tenant, &target.name, dry_run).await?;
+            writeln!(
+                out,
+                "{} of {} (tenant {}) requested; `scimbus targets show` reports it when done",
+                if dry_run {
+                    "a dry run of a full sync"
+                } else {
+                    "a full sync"
+                },
+                target.name,
+                target.tenant
+            )?;
         }
         TargetsCommand::Pause(t) => {
             set_paused(pool, &t.tenant, &t.name, true).await?;

@@ -43,6 +43,17 @@ pub async fn set_paused(
     Ok(())
 }
 
+/// Asks the worker for a full sync (or a dry run of one).
+pub async fn request_sync(
+    pool: &PgPool,
+    tenant: &str,
+    target: &str,
+    dry_run: bool,
+) -> Result<(), CliError> {
+    links::request_sync(pool, TargetKey { tenant, target }, dry_run).await?;
+    Ok(())
+}
+
 /// A target's parked changes, oldest first.
 pub async fn parked(pool: &PgPool, tenant: &str, target: &str) -> Result<Vec<Parked>, CliError> {
     Ok(links::parked(pool, TargetKey { tenant, target }, 10_000).await?)
@@ -98,6 +109,36 @@ pub fn write_status(out: &mut impl Write, rows: &[TargetStatus]) -> std::io::Res
         })
         .collect();
     crate::write_columns(out, &header, &cells)
+}
+
+/// `targets show`: one field a line.
+pub fn write_one(out: &mut impl Write, r: &TargetStatus) -> std::io::Result<()> {
+    let p = &r.progress;
+    writeln!(out, "tenant:     {}", r.tenant)?;
+    writeln!(out, "target:     {}", r.target)?;
+    writeln!(
+        out,
+        "state:      {}",
+        if p.paused { "paused" } else { "running" }
+    )?;
+    writeln!(out, "position:   {} (lag {})", p.stream_seq, p.lag)?;
+    writeln!(out, "pushed:     {}", p.pushed)?;
+    writeln!(out, "skipped:    {}", p.skipped)?;
+    writeln!(out, "parked:     {}", p.parked)?;
+    writeln!(out, "circuit:    {}", p.circuit)?;
+    writeln!(
+        out,
+        "last error: {}",
+        p.last_error.as_deref().unwrap_or("-")
+    )?;
+    writeln!(
+        out,
+        "synced at:  {}",
+        p.synced_at
+            .as_ref()
+            .map_or_else(|| "never".into(), crate::time)
+    )?;
+    writeln!(out, "last sync:  {}", p.last_sync.as_deref().unwrap_or("-"))
 }
 
 /// `targets parked` as aligned columns (the request and answer of each

@@ -10,6 +10,7 @@
 mod client;
 mod config;
 mod push;
+mod sync;
 mod throttle;
 mod worker;
 
@@ -25,7 +26,8 @@ use tokio_util::task::TaskTracker;
 
 pub use client::{Exchange, PushError, TargetClient};
 pub use config::{ConfigError, OutboundConfig};
-pub use push::{Pushed, Target, changed_ops, outgoing};
+pub use push::{Plan, Pushed, Target, changed_ops, outgoing};
+pub use sync::{SyncReport, full_sync};
 pub use throttle::{Circuit, Throttle};
 
 /// Why the outbound service could not start.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use scimbus_db::links::{self, Link, TargetKey};
 use scimbus_db::render::{self, Relations};
+use scimbus_db::resources::Row;
 use scimbus_events::v1::Change;
 use scimbus_events::v1::change::Operation;
 use scimbus_runtime::{Deprovision, TargetConfig, UpdateStyle};
@@ -37,6 +38,19 @@ pub struct Target {
     pub patch_supported: std::sync::OnceLock<bool>,
     pub pool: PgPool,
     pub throttle: Throttle,
+}
+
+/// What a full sync would do with one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Not on the target yet: look for its copy, else create it.
+    Create,
+    /// On the target: push the current state.
+    Update,
+    /// On the target but out of scope now.
+    Deprovision,
+    /// Out of scope and not there.
+    Skip,
 }
 
 /// What a push did.
@@ -437,6 +451,133 @@ impl Target {
         }
         self.link(rt, id, &remote_id, row.version).await?;
         Ok(Some(remote_id))
+    }
+
+    /// What a full sync does with one of our resources (as Postgres holds
+    /// it now) and the link the target has of it, if any: the current state
+    /// pushed whatever the recorded version says (a sync repairs drift).
+    pub fn plan(&self, rt: &ResourceType, resource: &Value, link: Option<&Link>) -> Plan {
+        let in_scope = self.in_scope(rt, resource);
+        match (in_scope, link) {
+            (true, Some(l)) if l.in_scope => Plan::Update,
+            (true, _) => Plan::Create,
+            (false, Some(l)) if l.in_scope => Plan::Deprovision,
+            (false, _) => Plan::Skip,
+        }
+    }
+
+    /// Pushes one resource's current state (a full sync's step).
+    pub async fn sync_resource(&self, row: &Row, link: Option<Link>) -> Result<Pushed, PushError> {
+        if !self.wants(&row.resource_type) {
+            return Ok(Pushed::Skipped("resource type not pushed to this target"));
+        }
+        let rt = self.rt(&row.resource_type)?;
+        let resource = render::resource(row, Relations::default());
+        let body = outgoing(&resource);
+        match self.plan(rt, &resource, link.as_ref()) {
+            Plan::Skip => Ok(Pushed::Skipped("out of scope")),
+            Plan::Deprovision => match link {
+                Some(l) => self.deprovision(rt, &l, row.version, false).await,
+                None => Ok(Pushed::Skipped("never pushed")),
+            },
+            Plan::Create if rt.name == "Group" => {
+                self.create_group(rt, row.id, row.version, &body).await
+            }
+            Plan::Create => {
+                let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
+                if how == Pushed::Adopted {
+                    let a = self.put(rt, &remote_id, &body).await?;
+                    if !a.ok() {
+                        return Err(a.into_error("update of the adopted resource", None));
+                    }
+                }
+                self.link(rt, row.id, &remote_id, row.version).await?;
+                Ok(how)
+            }
+            Plan::Update => {
+                let Some(l) = link else {
+                    return Ok(Pushed::Skipped("never pushed"));
+                };
+                let a = if rt.name == "Group" {
+                    self.replace_group(rt, row.id, &l.remote_id, &body).await?
+                } else {
+                    self.put(rt, &l.remote_id, &body).await?
+                };
+                if a.status == StatusCode::NOT_FOUND {
+                    links::delete(&self.pool, self.key(), row.id)
+                        .await
+                        .map_err(db)?;
+                    return Box::pin(self.sync_resource(row, None)).await;
+                }
+                if !a.ok() {
+                    return Err(a.into_error("sync update", None));
+                }
+                self.link(rt, row.id, &l.remote_id, row.version).await?;
+                Ok(Pushed::Updated)
+            }
+        }
+    }
+
+    /// A group's whole current state onto the target's copy: one PUT
+    /// without PATCH; with it, its attributes and members replaced (the
+    /// members in chunks: the first replaces, the rest add).
+    async fn replace_group(
+        &self,
+        rt: &ResourceType,
+        id: Uuid,
+        remote_id: &str,
+        body: &Value,
+    ) -> Result<Answer, PushError> {
+        if !self.use_patch() {
+            let full = self.with_all_members(id, body).await?;
+            return self.put(rt, remote_id, &full).await;
+        }
+        let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
+            .await
+            .map_err(db)?;
+        let ids: Vec<Uuid> = members.iter().map(|(m, _)| *m).collect();
+        let remote = self.remote_members(&ids).await?;
+        let mut chunks = remote.chunks(self.cfg.member_chunk.max(1));
+        let first: Vec<Value> = chunks.next().map(<[Value]>::to_vec).unwrap_or_default();
+        let mut attrs = Map::new();
+        for (k, v) in body.as_object().into_iter().flatten() {
+            if k != "schemas" {
+                attrs.insert(k.clone(), v.clone());
+            }
+        }
+        let a = self
+            .patch(
+                rt,
+                remote_id,
+                vec![
+                    json!({"op": "replace", "value": attrs}),
+                    json!({"op": "replace", "path": "members", "value": first}),
+                ],
+            )
+            .await?;
+        if !a.ok() {
+            return Ok(a);
+        }
+        for part in chunks {
+            let more = self
+                .patch(
+                    rt,
+                    remote_id,
+                    vec![json!({"op": "add", "path": "members", "value": part})],
+                )
+                .await?;
+            if !more.ok() {
+                return Ok(more);
+            }
+        }
+        Ok(a)
+    }
+
+    /// Deprovisions what the target holds of a resource deleted here (a
+    /// full sync's last step).
+    pub async fn sync_orphan(&self, l: &Link) -> Result<Pushed, PushError> {
+        let rt = self.rt(&l.resource_type)?;
+        self.deprovision(rt, l, l.version, true).await
     }
 
     /// Deactivates or deletes what the target holds of a resource deleted

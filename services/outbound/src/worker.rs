@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::client::PushError;
 use crate::push::{Pushed, Target};
+use crate::sync::full_sync;
 
 /// The advisory-lock class of targets (the second key is a hash of tenant
 /// and target name).
@@ -118,12 +119,35 @@ async fn drive(
         .await
         .map_err(|e| WorkerError::Target(e.to_string()))?;
     let progress = links::progress(&mut lock, target.key()).await?;
-    let stream = bus
+    let mut stream = bus
         .js
         .get_stream(bus.subjects.change_stream())
         .await
         .map_err(|e| js_err(&e))?;
-    let start = u64::try_from(progress.stream_seq).unwrap_or(0) + 1;
+    let mut position = progress.stream_seq;
+    if progress.synced_at.is_none() {
+        // A new target: the current state first, then the stream from the
+        // position taken before the snapshot.
+        let before = stream
+            .info()
+            .await
+            .map_err(|e| js_err(&e))?
+            .state
+            .last_sequence;
+        let before = i64::try_from(before).unwrap_or(i64::MAX);
+        let report = full_sync(target, false, bus.backoff).await?;
+        tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "initial sync done");
+        links::synced(
+            &mut lock,
+            target.key(),
+            &report.to_string(),
+            false,
+            Some(before),
+        )
+        .await?;
+        position = position.max(before);
+    }
+    let start = u64::try_from(position).unwrap_or(0) + 1;
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig {
             filter_subject: bus.subjects.tenant_changes(&target.tenant),
@@ -141,6 +165,11 @@ async fn drive(
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
             }
+        }
+        if let Some(dry_run) = links::sync_request(&mut lock, target.key()).await? {
+            let report = full_sync(target, dry_run, bus.backoff).await?;
+            tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
+            links::synced(&mut lock, target.key(), &report.to_string(), dry_run, None).await?;
         }
         let replayed = replay(bus, target, shutdown).await?;
         if replayed.pushed > 0 || replayed.last_error.is_some() {

@@ -161,6 +161,22 @@ impl FakeTarget {
         id
     }
 
+    /// Changes a resource behind our back (drift).
+    pub fn edit(&self, endpoint: &str, id: &str, f: impl FnOnce(&mut Value)) {
+        let mut d = self.shared.data.lock().unwrap();
+        if let Some(r) = d.resources.get_mut(endpoint).and_then(|m| m.get_mut(id)) {
+            f(r);
+        }
+    }
+
+    /// Removes a resource behind our back (drift).
+    pub fn forget(&self, endpoint: &str, id: &str) {
+        let mut d = self.shared.data.lock().unwrap();
+        if let Some(m) = d.resources.get_mut(endpoint) {
+            m.remove(id);
+        }
+    }
+
     pub fn log(&self) -> Vec<Logged> {
         self.shared.data.lock().unwrap().log.clone()
     }

@@ -9,3 +9,4 @@ mod operate;
 mod push;
 mod scim2_server;
 mod support;
+mod sync;

@@ -114,8 +114,39 @@ impl Hub {
         }
     }
 
-    /// Starts the outbound service with these targets of tenant `acme`.
+    /// Starts the outbound service with these targets of tenant `acme`, and
+    /// waits until each has done its initial sync (so later writes come to
+    /// it through the stream).
     pub async fn start_outbound(&mut self, targets: Vec<TargetConfig>) {
+        let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+        self.start_outbound_nowait(targets).await;
+        for name in names {
+            let pool = &self.env.pool;
+            eventually("the initial sync is done", Duration::from_secs(30), || {
+                let name = name.clone();
+                async move {
+                    let done: Option<bool> = sqlx::query_scalar(
+                        "select synced_at is not null from target_progress
+                         where tenant = $1 and target = $2",
+                    )
+                    .bind(TENANT)
+                    .bind(&name)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    if done == Some(true) {
+                        Ok(())
+                    } else {
+                        Err(format!("{name}: {done:?}"))
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Starts the outbound service without waiting for anything.
+    pub async fn start_outbound_nowait(&mut self, targets: Vec<TargetConfig>) {
         let cfg = OutboundConfig {
             nats_url: self.env.nats_url.clone(),
             database_url: self.env.database_url.clone(),
@@ -137,6 +168,14 @@ impl Hub {
     pub async fn stop_outbound(&mut self) {
         if let Some(o) = self.outbound.take() {
             o.stop().await;
+        }
+    }
+
+    /// Someone writing to the ingress alongside the test (another IdP).
+    pub fn idp(&self) -> Idp {
+        Idp {
+            http: self.http.clone(),
+            base: self.base.clone(),
         }
     }
 
@@ -265,5 +304,48 @@ where
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
+    }
+}
+
+/// An IdP client that can run in its own task.
+#[derive(Clone)]
+pub struct Idp {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Idp {
+    pub async fn create_user(&self, user_name: &str, department: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{}/Users", self.base))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/scim+json")
+            .body(user(user_name, department).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        let body: Value = res.json().await.unwrap();
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn set_title(&self, id: &str, title: &str) {
+        let res = self
+            .http
+            .patch(format!("{}/Users/{id}", self.base))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/scim+json")
+            .body(
+                json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": title}]
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
     }
 }

@@ -1,0 +1,136 @@
+//! Full sync: a new target gets the current state and then follows the
+//! stream with no gap, even while writes go on; an on-demand sync repairs
+//! drift, and its dry run only reports.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::fake_target::FakeTarget;
+use crate::mirror::{Remote, mirrors};
+use crate::support::{Hub, TENANT, eventually, target};
+
+const SETTLE: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn a_new_target_is_synced_while_writes_go_on_and_misses_nothing() {
+    let mut hub = Hub::new().await;
+    // State from before the target existed: users, a group, an update, a
+    // deletion.
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(hub.create_user(&format!("old{i}"), "Sales").await);
+    }
+    let members: Vec<&str> = ids[..10].iter().map(String::as_str).collect();
+    hub.create_group("old-group", &members).await;
+    hub.patch(
+        &format!("/Users/{}", ids[0]),
+        json!([{"op": "replace", "path": "title", "value": "Before"}]),
+    )
+    .await;
+    let (s, _) = hub
+        .call(Method::DELETE, &format!("/Users/{}", ids[29]), None)
+        .await;
+    assert_eq!(s, 204);
+
+    // Writes keep coming while the target is added and synced.
+    let idp = hub.idp();
+    let old: Vec<String> = ids[..20].to_vec();
+    let writer = tokio::spawn(async move {
+        for i in 0..40 {
+            idp.create_user(&format!("new{i}"), "Sales").await;
+            idp.set_title(&old[i % old.len()], &format!("During {i}"))
+                .await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound_nowait(vec![target("t", &t.url())]).await;
+    writer.await.unwrap();
+
+    eventually("the new target mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    let status = scimbus_cli::target_status(&hub.env.pool, Some(TENANT))
+        .await
+        .unwrap();
+    let p = &status[0].progress;
+    assert!(p.synced_at.is_some());
+    let report = p.last_sync.clone().unwrap();
+    assert!(report.starts_with("sync: created "), "{report}");
+    // The deleted user was never pushed: 29 old users and the group at
+    // least came through the snapshot.
+    let created: u64 = report["sync: created ".len()..]
+        .split(',')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(created >= 30, "{report}");
+    assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
+    hub.teardown().await;
+}
+
+#[tokio::test]
+async fn an_on_demand_sync_repairs_drift_and_a_dry_run_only_reports() {
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(hub.create_user(&format!("d{i}"), "Sales").await);
+    }
+    eventually("the target mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    // Drift behind our back: one user gone there, one changed there.
+    let gone = hub.link("t", &ids[0]).await.unwrap().0;
+    let changed = hub.link("t", &ids[1]).await.unwrap().0;
+    t.forget("Users", &gone);
+    t.edit("Users", &changed, |u| {
+        u["name"]["familyName"] = json!("Tampered")
+    });
+    assert!(
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+            .await
+            .is_err()
+    );
+
+    let pool = &hub.env.pool;
+    scimbus_cli::request_sync(pool, TENANT, "t", true)
+        .await
+        .unwrap();
+    let report = eventually("the dry run reports", SETTLE, || async {
+        let s = scimbus_cli::target_status(pool, Some(TENANT))
+            .await
+            .unwrap();
+        match s[0].progress.last_sync.clone() {
+            Some(r) if r.starts_with("dry run:") => Ok(r),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    // Every linked user would be updated (a sync pushes the current state);
+    // nothing was sent.
+    assert!(report.contains("would update 5"), "{report}");
+    assert!(t.resources("Users").get(&gone).is_none());
+
+    scimbus_cli::request_sync(pool, TENANT, "t", false)
+        .await
+        .unwrap();
+    eventually("the sync repaired the drift", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    let s = scimbus_cli::target_status(pool, Some(TENANT))
+        .await
+        .unwrap();
+    let report = s[0].progress.last_sync.clone().unwrap();
+    assert!(report.starts_with("sync: "), "{report}");
+    assert_eq!(t.resources("Users").len(), 5, "{report}");
+    hub.teardown().await;
+}
