@@ -117,7 +117,7 @@ async fn an_on_demand_sync_repairs_drift_and_a_dry_run_only_reports() {
     // Every linked user would be updated (a sync pushes the current state);
     // nothing was sent.
     assert!(report.contains("would update 5"), "{report}");
-    assert!(t.resources("Users").get(&gone).is_none());
+    assert!(!t.resources("Users").contains_key(&gone));
 
     scimbus_cli::request_sync(pool, TENANT, "t", false)
         .await
