@@ -66,6 +66,12 @@ create table target_progress (
     sync_dry_run   boolean not null default false,
     -- what the last full sync (or dry run) did
     last_sync   text,
+    -- an operator asked to compare the target with the tenant (and, with
+    -- apply, to correct what differs)
+    reconcile_requested boolean not null default false,
+    reconcile_apply     boolean not null default false,
+    reconciled_at       timestamptz,
+    last_reconcile      text,
     updated_at  timestamptz not null default now(),
     primary key (tenant, target)
 );

@@ -190,6 +190,8 @@ pub struct Progress {
     pub paused: bool,
     pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
     pub last_sync: Option<String>,
+    pub reconciled_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_reconcile: Option<String>,
 }
 
 /// A target's progress (a fresh row for a new target).
@@ -198,7 +200,7 @@ pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Re
         "insert into target_progress (tenant, target) values ($1, $2)
          on conflict (tenant, target) do update set tenant = excluded.tenant
          returning stream_seq, pushed, skipped, parked, lag, circuit, last_error, paused,
-                   synced_at, last_sync",
+                   synced_at, last_sync, reconciled_at, last_reconcile",
     )
     .bind(t.tenant)
     .bind(t.target)
@@ -355,7 +357,8 @@ pub async fn all_progress<'e>(
         "select tenant, target, stream_seq, pushed, skipped,
                 (select count(*) from parked_changes c
                  where c.tenant = p.tenant and c.target = p.target) as parked,
-                lag, circuit, last_error, paused, synced_at, last_sync
+                lag, circuit, last_error, paused, synced_at, last_sync, reconciled_at,
+                last_reconcile
          from target_progress p where $1::text is null or tenant = $1
          order by tenant, target",
     )
@@ -437,6 +440,82 @@ pub async fn orphans<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Res
          where l.tenant = $1 and l.target = $2
            and not exists (select 1 from resources r where r.tenant = l.tenant and r.id = l.resource_id)
          order by l.resource_id",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .fetch_all(db)
+    .await
+}
+
+/// Asks a target's worker to compare the target with the tenant (and, with
+/// `apply`, to correct the drift).
+pub async fn request_reconcile<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    apply: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into target_progress (tenant, target, reconcile_requested, reconcile_apply)
+         values ($1, $2, true, $3)
+         on conflict (tenant, target) do update
+           set reconcile_requested = true, reconcile_apply = excluded.reconcile_apply,
+               updated_at = now()",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(apply)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A reconcile that is due: requested (`Some(apply)`), or, when `every`
+/// is set, none done for that long (`Some(false)`: report only).
+pub async fn reconcile_due<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    every: Option<std::time::Duration>,
+) -> sqlx::Result<Option<bool>> {
+    let every_secs = every.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    sqlx::query_scalar(
+        "select reconcile_requested and reconcile_apply from target_progress
+         where tenant = $1 and target = $2
+           and (reconcile_requested
+                or ($3::bigint is not null
+                    and coalesce(reconciled_at, synced_at, '-infinity')
+                        < now() - make_interval(secs => $3::bigint)))",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(every_secs)
+    .fetch_optional(db)
+    .await
+}
+
+/// Records a finished reconcile and its report.
+pub async fn reconciled<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    report: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update target_progress set reconcile_requested = false, reconcile_apply = false,
+             reconciled_at = now(), last_reconcile = $3, updated_at = now()
+         where tenant = $1 and target = $2",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(report)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every link of a target.
+pub async fn all<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<Vec<Link>> {
+    sqlx::query_as(
+        "select resource_id, resource_type, remote_id, version, in_scope from target_links
+         where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
     .bind(t.target)

@@ -62,6 +62,10 @@ pub struct TargetConfig {
     /// parked.
     #[serde(default = "max_attempts")]
     pub max_attempts: u32,
+    /// Compare the target with the tenant this often and report the drift
+    /// (`scimbus targets show`); none: only on demand.
+    #[serde(default)]
+    pub reconcile_every_secs: Option<u64>,
 }
 
 /// How scimbus authenticates to a target.

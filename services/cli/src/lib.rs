@@ -32,8 +32,8 @@ pub use config_check::{ConfigSummary, check as check_config};
 pub use error::{CliError, report};
 pub use migrate::{Migrated, migrate};
 pub use targets::{
-    TargetStatus, parked as parked_changes, replay as replay_parked, request_sync, set_paused,
-    status as target_status,
+    TargetStatus, parked as parked_changes, replay as replay_parked, request_reconcile,
+    request_sync, set_paused, status as target_status,
 };
 pub use token::{
     NewToken, Revoked, TOKEN_PREFIX, TokenInfo, create as create_token, generate as generate_token,
@@ -91,6 +91,16 @@ pub enum TargetsCommand {
         /// Only count what a sync would create, update and deprovision.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Compare a target with the tenant and report the drift (missing,
+    /// extra, different); with --apply, correct it. `targets show` has the
+    /// report.
+    Reconcile {
+        #[command(flatten)]
+        target: TargetArg,
+        /// Correct what differs (without it: only report).
+        #[arg(long)]
+        apply: bool,
     },
     /// Stop pushing to a target (its changes wait in the stream).
     Pause(TargetArg),
@@ -288,6 +298,20 @@ async fn on_targets(
                     "a dry run of a full sync"
                 } else {
                     "a full sync"
+                },
+                target.name,
+                target.tenant
+            )?;
+        }
+        TargetsCommand::Reconcile { target, apply } => {
+            request_reconcile(pool, &target.tenant, &target.name, apply).await?;
+            writeln!(
+                out,
+                "a reconcile{} of {} (tenant {}) requested; `scimbus targets show` reports it when done",
+                if apply {
+                    " with corrections"
+                } else {
+                    " (report only)"
                 },
                 target.name,
                 target.tenant

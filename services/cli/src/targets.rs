@@ -54,6 +54,17 @@ pub async fn request_sync(
     Ok(())
 }
 
+/// Asks the worker to reconcile the target (and, with `apply`, correct it).
+pub async fn request_reconcile(
+    pool: &PgPool,
+    tenant: &str,
+    target: &str,
+    apply: bool,
+) -> Result<(), CliError> {
+    links::request_reconcile(pool, TargetKey { tenant, target }, apply).await?;
+    Ok(())
+}
+
 /// A target's parked changes, oldest first.
 pub async fn parked(pool: &PgPool, tenant: &str, target: &str) -> Result<Vec<Parked>, CliError> {
     Ok(links::parked(pool, TargetKey { tenant, target }, 10_000).await?)
@@ -138,7 +149,19 @@ pub fn write_one(out: &mut impl Write, r: &TargetStatus) -> std::io::Result<()> 
             .as_ref()
             .map_or_else(|| "never".into(), crate::time)
     )?;
-    writeln!(out, "last sync:  {}", p.last_sync.as_deref().unwrap_or("-"))
+    writeln!(out, "last sync:  {}", p.last_sync.as_deref().unwrap_or("-"))?;
+    writeln!(
+        out,
+        "reconciled: {}",
+        p.reconciled_at
+            .as_ref()
+            .map_or_else(|| "never".into(), crate::time)
+    )?;
+    writeln!(
+        out,
+        "last reconcile: {}",
+        p.last_reconcile.as_deref().unwrap_or("-")
+    )
 }
 
 /// `targets parked` as aligned columns (the request and answer of each

@@ -10,6 +10,7 @@
 mod client;
 mod config;
 mod push;
+mod reconcile;
 mod sync;
 mod throttle;
 mod worker;
@@ -27,6 +28,7 @@ use tokio_util::task::TaskTracker;
 pub use client::{Exchange, PushError, TargetClient};
 pub use config::{ConfigError, OutboundConfig};
 pub use push::{Plan, Pushed, Target, changed_ops, outgoing};
+pub use reconcile::{ReconcileReport, reconcile};
 pub use sync::{SyncReport, full_sync};
 pub use throttle::{Circuit, Throttle};
 

@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::client::PushError;
 use crate::push::{Pushed, Target};
+use crate::reconcile::reconcile;
 use crate::sync::full_sync;
 
 /// The advisory-lock class of targets (the second key is a hash of tenant
@@ -170,6 +171,20 @@ async fn drive(
             let report = full_sync(target, dry_run, bus.backoff).await?;
             tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
             links::synced(&mut lock, target.key(), &report.to_string(), dry_run, None).await?;
+        }
+        let every = target.cfg.reconcile_every_secs.map(Duration::from_secs);
+        if let Some(apply) = links::reconcile_due(&mut lock, target.key(), every).await? {
+            match reconcile(target, apply).await {
+                Ok(report) => {
+                    tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "reconciled");
+                    links::reconciled(&mut lock, target.key(), &report.to_string()).await?;
+                }
+                Err(e) => {
+                    let report = format!("reconcile failed: {e}");
+                    tracing::warn!(tenant = %target.tenant, target = %target.cfg.name, %report);
+                    links::reconciled(&mut lock, target.key(), &report).await?;
+                }
+            }
         }
         let replayed = replay(bus, target, shutdown).await?;
         if replayed.pushed > 0 || replayed.last_error.is_some() {

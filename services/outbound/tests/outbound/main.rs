@@ -7,6 +7,7 @@ mod fake_target;
 mod mirror;
 mod operate;
 mod push;
+mod reconcile;
 mod scim2_server;
 mod support;
 mod sync;

@@ -46,6 +46,7 @@ pub fn target(name: &str, url: &str) -> TargetConfig {
         concurrency: 4,
         timeout_secs: 2,
         max_attempts: 4,
+        reconcile_every_secs: None,
     }
 }
 
