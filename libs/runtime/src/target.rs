@@ -62,10 +62,26 @@ pub struct TargetConfig {
     /// parked.
     #[serde(default = "max_attempts")]
     pub max_attempts: u32,
+    /// How users are mapped for this target (none: as they are).
+    #[serde(default)]
+    pub mapping: Option<MappingConfig>,
     /// Compare the target with the tenant this often and report the drift
     /// (`scimbus targets show`); none: only on demand.
     #[serde(default)]
     pub reconcile_every_secs: Option<u64>,
+}
+
+/// An attribute mapping (see the scimbus-mapping crate): attributes kept
+/// (an allow list), dropped, and set from CEL expressions over `resource`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingConfig {
+    #[serde(default)]
+    pub keep: Option<Vec<String>>,
+    #[serde(default)]
+    pub drop: Vec<String>,
+    #[serde(default)]
+    pub set: std::collections::BTreeMap<String, String>,
 }
 
 /// How scimbus authenticates to a target.

@@ -92,7 +92,14 @@ impl Outbound {
                 .map(|f| scope_filter(&registry, f))
                 .transpose()
                 .map_err(bad)?;
+            let mapping = t
+                .mapping
+                .as_ref()
+                .map(|m| scimbus_mapping::Mapping::compile(m.keep.as_deref(), &m.drop, &m.set))
+                .transpose()
+                .map_err(|e| bad(e.to_string()))?;
             targets.push(Arc::new(Target {
+                mapping,
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,

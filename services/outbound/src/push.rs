@@ -38,6 +38,8 @@ pub struct Target {
     pub patch_supported: std::sync::OnceLock<bool>,
     pub pool: PgPool,
     pub throttle: Throttle,
+    /// How users are mapped (none: as they are).
+    pub mapping: Option<scimbus_mapping::Mapping>,
 }
 
 /// What a full sync would do with one resource.
@@ -78,6 +80,34 @@ impl Target {
         TargetKey {
             tenant: &self.tenant,
             target: &self.cfg.name,
+        }
+    }
+
+    /// What the target is sent of a resource: [`outgoing`], then, for
+    /// users, the target's mapping. A mapping that fails on this resource is
+    /// a permanent error (the change parks, with the attribute named).
+    pub fn body_of(&self, rt: &ResourceType, resource: &Value) -> Result<Value, PushError> {
+        let body = outgoing(resource);
+        match &self.mapping {
+            Some(m) if rt.name == "User" => m
+                .apply(resource, &body)
+                .map_err(|e| PushError::permanent(e.to_string(), Exchange::default())),
+            _ => Ok(body),
+        }
+    }
+
+    /// The changed paths a PATCH names: those that reach the target, and,
+    /// with a mapping, every attribute it sets (its expressions may read
+    /// any attribute).
+    fn changed_paths(&self, rt: &ResourceType, changed: &[String]) -> Vec<String> {
+        match &self.mapping {
+            Some(m) if rt.name == "User" => changed
+                .iter()
+                .filter(|p| m.sends(p))
+                .cloned()
+                .chain(m.set_paths().map(|p| p.text.clone()))
+                .collect(),
+            _ => changed.to_vec(),
         }
     }
 
@@ -203,11 +233,12 @@ impl Target {
         change: &Change,
         link: Option<Link>,
     ) -> Result<Pushed, PushError> {
-        let body = outgoing(resource);
+        let body = self.body_of(rt, resource)?;
         if let Some(l) = link {
             let patchable = self.use_patch() && l.in_scope;
             let answer = if patchable {
-                let ops = changed_ops(&self.registry, &body, &change.changed_attributes);
+                let paths = self.changed_paths(rt, &change.changed_attributes);
+                let ops = changed_ops(&self.registry, &body, &paths);
                 if ops.is_empty() {
                     None
                 } else {
@@ -441,7 +472,7 @@ impl Target {
         if !self.in_scope(rt, &resource) {
             return Ok(None);
         }
-        let body = outgoing(&resource);
+        let body = self.body_of(rt, &resource)?;
         let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
         if how == Pushed::Adopted {
             let a = self.put(rt, &remote_id, &body).await?;
@@ -473,7 +504,7 @@ impl Target {
         }
         let rt = self.rt(&row.resource_type)?;
         let resource = render::resource(row, Relations::default());
-        let body = outgoing(&resource);
+        let body = self.body_of(rt, &resource)?;
         match self.plan(rt, &resource, link.as_ref()) {
             Plan::Skip => Ok(Pushed::Skipped("out of scope")),
             Plan::Deprovision => match link {

@@ -130,7 +130,7 @@ pub async fn reconcile(target: &Target, apply: bool) -> Result<ReconcileReport, 
                         )
                     }
                     (true, Some(l), Some(t)) => {
-                        let mut ours = outgoing(&resource);
+                        let mut ours = target.body_of(rt, &resource)?;
                         if rt_name == "Group" {
                             ours = target_members(target, row.id, &by_ours, ours).await?;
                         }

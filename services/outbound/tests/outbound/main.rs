@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod fake_target;
+mod mapping;
 mod mirror;
 mod operate;
 mod push;

@@ -47,6 +47,7 @@ pub fn target(name: &str, url: &str) -> TargetConfig {
         timeout_secs: 2,
         max_attempts: 4,
         reconcile_every_secs: None,
+        mapping: None,
     }
 }
 
