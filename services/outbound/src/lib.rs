@@ -100,6 +100,7 @@ impl Outbound {
                 .map_err(|e| bad(e.to_string()))?;
             targets.push(Arc::new(Target {
                 mapping,
+                index: std::sync::RwLock::new(None),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,

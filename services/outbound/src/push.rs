@@ -40,6 +40,57 @@ pub struct Target {
     pub throttle: Throttle,
     /// How users are mapped (none: as they are).
     pub mapping: Option<scimbus_mapping::Mapping>,
+    /// During a full sync: what the target held when it began, so that
+    /// looking for an existing copy costs no request per resource.
+    pub index: std::sync::RwLock<Option<Arc<RemoteIndex>>>,
+}
+
+/// A target's resources by their identifying values (lower-cased
+/// `userName` / `displayName`, and `externalId`), per resource type.
+#[derive(Debug, Default)]
+pub struct RemoteIndex {
+    by_key: std::collections::HashMap<(String, String, String), String>,
+}
+
+impl RemoteIndex {
+    /// Indexes the resources of `rt` (as the target lists them, by id).
+    pub fn add(&mut self, rt: &str, resources: &std::collections::BTreeMap<String, Value>) {
+        for (id, r) in resources {
+            for key in identifying(rt) {
+                if let Some(v) = r.get(*key).and_then(Value::as_str) {
+                    self.by_key
+                        .insert((rt.to_string(), key.to_string(), fold(key, v)), id.clone());
+                }
+            }
+        }
+    }
+
+    fn get(&self, rt: &str, body: &Value) -> Option<String> {
+        identifying(rt).iter().find_map(|key| {
+            let v = body.get(*key).and_then(Value::as_str)?;
+            self.by_key
+                .get(&(rt.to_string(), key.to_string(), fold(key, v)))
+                .cloned()
+        })
+    }
+}
+
+/// The attributes a copy is recognised by.
+fn identifying(rt: &str) -> &'static [&'static str] {
+    if rt == "Group" {
+        &["displayName", "externalId"]
+    } else {
+        &["userName", "externalId"]
+    }
+}
+
+/// userName and displayName compare case-insensitively; externalId exactly.
+fn fold(key: &str, v: &str) -> String {
+    if key == "externalId" {
+        v.to_string()
+    } else {
+        v.to_lowercase()
+    }
 }
 
 /// What a full sync would do with one resource.
@@ -689,7 +740,12 @@ impl Target {
         rt: &ResourceType,
         body: &Value,
     ) -> Result<(String, Pushed), PushError> {
-        if let Some(id) = self.find(rt, body).await? {
+        let index = self.index.read().ok().and_then(|i| i.clone());
+        let existing = match &index {
+            Some(ix) => ix.get(&rt.name, body),
+            None => self.find(rt, body).await?,
+        };
+        if let Some(id) = existing {
             return Ok((id, Pushed::Adopted));
         }
         let a = self.send(Method::POST, &rt.endpoint, Some(body)).await?;
@@ -714,12 +770,7 @@ impl Target {
     /// The target's id of the resource matching `body`'s identifying
     /// attributes, if it has one.
     async fn find(&self, rt: &ResourceType, body: &Value) -> Result<Option<String>, PushError> {
-        let keys: &[&str] = if rt.name == "Group" {
-            &["displayName", "externalId"]
-        } else {
-            &["userName", "externalId"]
-        };
-        for key in keys {
+        for key in identifying(&rt.name) {
             let Some(v) = body.get(*key).and_then(Value::as_str) else {
                 continue;
             };

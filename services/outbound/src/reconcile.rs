@@ -365,7 +365,10 @@ async fn remove_extra(
 }
 
 /// Every resource the target lists at an endpoint, by its id.
-async fn read_all(target: &Target, endpoint: &str) -> Result<BTreeMap<String, Value>, PushError> {
+pub(crate) async fn read_all(
+    target: &Target,
+    endpoint: &str,
+) -> Result<BTreeMap<String, Value>, PushError> {
     let mut out = BTreeMap::new();
     let mut start = 1usize;
     loop {

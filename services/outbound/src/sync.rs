@@ -15,7 +15,8 @@ use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
 
 use crate::client::PushError;
-use crate::push::{Plan, Pushed, Target};
+use crate::push::{Plan, Pushed, RemoteIndex, Target};
+use crate::reconcile::read_all;
 
 const PAGE: i64 = 500;
 
@@ -115,6 +116,46 @@ pub async fn full_sync(
         dry_run,
         ..SyncReport::default()
     };
+    if !dry_run {
+        // What the target has, read once: finding a resource's copy is then
+        // no request of its own.
+        let mut index = RemoteIndex::default();
+        for rt in ["User", "Group"] {
+            if let Some(rtype) = target
+                .registry
+                .resource_type(rt)
+                .filter(|_| target.wants(rt))
+            {
+                match read_all(target, &rtype.endpoint).await {
+                    Ok(all) => index.add(rt, &all),
+                    Err(e) => {
+                        // Without the index each resource is looked up.
+                        tracing::warn!(target = %target.cfg.name, error = %e, "cannot list the target; looking up resource by resource");
+                        index = RemoteIndex::default();
+                        break;
+                    }
+                }
+            }
+        }
+        if let Ok(mut slot) = target.index.write() {
+            *slot = Some(std::sync::Arc::new(index));
+        }
+    }
+    let result = sync_all(target, dry_run, backoff, &mut report).await;
+    if let Ok(mut slot) = target.index.write() {
+        *slot = None;
+    }
+    result?;
+    report.took = started.elapsed();
+    Ok(report)
+}
+
+async fn sync_all(
+    target: &Target,
+    dry_run: bool,
+    backoff: Duration,
+    report: &mut SyncReport,
+) -> Result<(), sqlx::Error> {
     for rt in ["User", "Group"] {
         if !target.wants(rt) {
             continue;
@@ -178,8 +219,7 @@ pub async fn full_sync(
             )),
         }
     }
-    report.took = started.elapsed();
-    Ok(report)
+    Ok(())
 }
 
 /// A step retried on transient failures, up to the target's attempts.
