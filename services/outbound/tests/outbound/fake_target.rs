@@ -51,6 +51,17 @@ struct Shared {
     data: Mutex<Data>,
     token: Option<String>,
     patch: bool,
+    oauth: Option<OAuth>,
+}
+
+/// OAuth 2.0 client credentials: the token endpoint's client, and the
+/// tokens it issued with when they expire.
+struct OAuth {
+    client_id: String,
+    secret: String,
+    lifetime: Duration,
+    issued: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    count: Mutex<u64>,
 }
 
 /// A running fake target.
@@ -64,11 +75,33 @@ impl FakeTarget {
     /// Starts one; `token` is the bearer token it wants (none: no auth),
     /// `patch` whether its ServiceProviderConfig offers PATCH.
     pub async fn start(token: Option<&str>, patch: bool) -> FakeTarget {
+        Self::start_with(token, patch, None).await
+    }
+
+    /// One that wants OAuth 2.0 client-credentials tokens from its
+    /// `/oauth/token`, valid for `lifetime`.
+    pub async fn start_oauth(client_id: &str, secret: &str, lifetime: Duration) -> FakeTarget {
+        Self::start_with(
+            None,
+            true,
+            Some(OAuth {
+                client_id: client_id.into(),
+                secret: secret.into(),
+                lifetime,
+                issued: Mutex::default(),
+                count: Mutex::new(0),
+            }),
+        )
+        .await
+    }
+
+    async fn start_with(token: Option<&str>, patch: bool, oauth: Option<OAuth>) -> FakeTarget {
         let shared = Arc::new(Shared {
             registry: Registry::standard().unwrap(),
             data: Mutex::new(Data::default()),
             token: token.map(str::to_string),
             patch,
+            oauth,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -83,6 +116,7 @@ impl FakeTarget {
 
     fn serve(&self, listener: tokio::net::TcpListener) {
         let app = Router::new()
+            .route("/oauth/token", axum::routing::post(token))
             .route("/scim/v2/ServiceProviderConfig", get(spc))
             .route("/scim/v2/{endpoint}", get(list).post(create))
             .route(
@@ -94,6 +128,21 @@ impl FakeTarget {
             let _ = axum::serve(listener, app).await;
         });
         *self.server.lock().unwrap() = Some(handle);
+    }
+
+    /// How many tokens the token endpoint issued.
+    pub fn tokens_issued(&self) -> u64 {
+        self.shared
+            .oauth
+            .as_ref()
+            .map_or(0, |o| *o.count.lock().unwrap())
+    }
+
+    /// Forgets every token it issued (as a server does on a key rotation).
+    pub fn revoke_tokens(&self) {
+        if let Some(o) = &self.shared.oauth {
+            o.issued.lock().unwrap().clear();
+        }
     }
 
     pub fn url(&self) -> String {
@@ -242,10 +291,20 @@ async fn gate(
         });
         at.and_then(|i| d.faults.remove(i)).map(|(_, _, f)| f)
     };
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     if let Some(t) = &s.token {
         let want = format!("Bearer {t}");
-        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(want.as_str()) {
+        if auth != Some(want.as_str()) {
             return Some(error(401, None, "bad token"));
+        }
+    }
+    if let Some(o) = &s.oauth {
+        let valid = auth
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .and_then(|t| o.issued.lock().unwrap().get(t).copied())
+            .is_some_and(|until| until > std::time::Instant::now());
+        if !valid {
+            return Some(error(401, None, "no valid token"));
         }
     }
     match fault {
@@ -272,6 +331,63 @@ fn miss(s: &Shared, path: &str) -> bool {
         .iter()
         .position(|(_, p, f)| matches!(f, Fault::Miss) && path.contains(p.as_str()));
     at.and_then(|i| d.faults.remove(i)).is_some()
+}
+
+/// The token endpoint: client credentials in HTTP basic (RFC 6749 §2.3.1),
+/// `grant_type=client_credentials` in the form.
+async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(o) = &s.oauth else {
+        return error(404, None, "no OAuth here");
+    };
+    let want = format!(
+        "Basic {}",
+        base64_encode(format!("{}:{}", o.client_id, o.secret).as_bytes())
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(want.as_str()) {
+        return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_client"}"#).into_response();
+    }
+    if !String::from_utf8_lossy(&body).contains("grant_type=client_credentials") {
+        return (
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"unsupported_grant_type"}"#,
+        )
+            .into_response();
+    }
+    let n = {
+        let mut c = o.count.lock().unwrap();
+        *c += 1;
+        *c
+    };
+    let token = format!("tok-{n}");
+    o.issued
+        .lock()
+        .unwrap()
+        .insert(token.clone(), std::time::Instant::now() + o.lifetime);
+    ok(
+        StatusCode::OK,
+        &json!({"access_token": token, "token_type": "Bearer", "expires_in": o.lifetime.as_secs()}),
+    )
+}
+
+fn base64_encode(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 async fn spc(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {

@@ -146,3 +146,44 @@ async fn a_paused_target_gets_nothing_until_resumed() {
     assert_eq!(status[0].progress.circuit, "closed");
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn oauth_tokens_are_fetched_reused_and_fetched_again() {
+    let mut hub = Hub::new().await;
+    // Tokens live 31 s: the client fetches a new one 30 s early, so every
+    // request here finds its token about to expire after a second.
+    let t = FakeTarget::start_oauth("scimbus", "s3cret", Duration::from_secs(31)).await;
+    let file = std::env::temp_dir().join(format!("scimbus-oauth-{}", std::process::id()));
+    std::fs::write(&file, "s3cret\n").unwrap();
+    let mut cfg = target("t", &t.url());
+    cfg.auth = scimbus_runtime::AuthConfig::Oauth2 {
+        token_url: format!("http://{}/oauth/token", t.addr),
+        client_id: "scimbus".into(),
+        client_secret: format!("file:{}", file.display()),
+        scope: Some("scim".into()),
+    };
+    hub.start_outbound(vec![cfg]).await;
+    let a = hub.create_user("o1", "Sales").await;
+    eventually("o1 arrives", SETTLE, || async {
+        hub.link("t", &a).await.ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    let first = t.tokens_issued();
+    assert!(first >= 1);
+    // The server forgets its tokens: the next request gets 401, the client
+    // fetches a new token and the request goes through.
+    t.revoke_tokens();
+    let b = hub.create_user("o2", "Sales").await;
+    eventually("o2 arrives", SETTLE, || async {
+        hub.link("t", &b).await.ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    assert!(t.tokens_issued() > first);
+    eventually("the target mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
+    let _ = std::fs::remove_file(&file);
+    hub.teardown().await;
+}
