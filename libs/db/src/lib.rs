@@ -13,7 +13,7 @@ pub mod render;
 pub mod resources;
 pub mod tenants;
 
-pub use pool::{DbError, connect, connect_read_only};
+pub use pool::{DbError, connect, connect_async_commit, connect_read_only};
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -522,3 +522,57 @@ pub async fn all<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<
     .fetch_all(db)
     .await
 }
+
+/// What an operator (or a schedule) wants of a target's worker now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Control {
+    pub paused: bool,
+    /// A full sync requested: `Some(dry_run)`.
+    pub sync: Option<bool>,
+    /// A reconcile due: `Some(apply)`.
+    pub reconcile: Option<bool>,
+    /// Parked changes marked for replay.
+    pub replay: bool,
+}
+
+impl Control {
+    /// Whether the worker must stop taking changes to serve it.
+    pub fn wanted(&self) -> bool {
+        self.paused || self.sync.is_some() || self.reconcile.is_some() || self.replay
+    }
+}
+
+/// Everything [`Control`] holds, in one query (the worker asks every
+/// second). `every`: the reconcile schedule, if any.
+pub async fn control<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    every: Option<std::time::Duration>,
+) -> sqlx::Result<Control> {
+    let every_secs = every.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let row: Option<(bool, bool, bool, bool, bool, bool)> = sqlx::query_as(
+        "select paused, sync_requested, sync_dry_run,
+                reconcile_requested
+                  or ($3::bigint is not null
+                      and coalesce(reconciled_at, synced_at, '-infinity')
+                          < now() - make_interval(secs => $3::bigint)),
+                reconcile_requested and reconcile_apply,
+                exists (select 1 from parked_changes c
+                        where c.tenant = p.tenant and c.target = p.target and c.replay_requested)
+         from target_progress p where tenant = $1 and target = $2",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(every_secs)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        None => Control::default(),
+        Some((paused, sync, dry, reconcile, apply, replay)) => Control {
+            paused,
+            sync: sync.then_some(dry),
+            reconcile: reconcile.then_some(apply),
+            replay,
+        },
+    })
+}

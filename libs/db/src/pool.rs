@@ -59,6 +59,21 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
         .map_err(DbError::Connect)
 }
 
+/// A pool whose commits do not wait for the WAL flush
+/// (`synchronous_commit = off`), for writes that can be lost in a crash and
+/// redone (outbound links). Never for identity data or anything acknowledged.
+pub async fn connect_async_commit(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let opts = options(url)?.options([("synchronous_commit", "off")]);
+    probe(&opts).await?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .connect_with(opts)
+        .await
+        .map_err(DbError::Connect)
+}
+
 /// A pool whose sessions are read-only (`default_transaction_read_only`),
 /// for the ingress's reads; it may point at a replica.
 pub async fn connect_read_only(url: &str, max_connections: u32) -> Result<PgPool, DbError> {

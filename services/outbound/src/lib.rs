@@ -77,6 +77,7 @@ impl Outbound {
             .run(&pool)
             .await
             .map_err(scimbus_db::DbError::from)?;
+        let links_pool = scimbus_db::connect_async_commit(&cfg.database_url, 8).await?;
         let pg: PgConnectOptions = cfg.database_url.parse().map_err(StartError::Url)?;
         let mut targets = Vec::with_capacity(cfg.targets.len());
         for (tenant, t) in &cfg.targets {
@@ -108,6 +109,7 @@ impl Outbound {
                 registry: registry.clone(),
                 patch_supported: std::sync::OnceLock::new(),
                 pool: pool.clone(),
+                links_pool: links_pool.clone(),
                 throttle: Throttle::new(t.rate_per_sec),
             }));
         }

@@ -37,6 +37,10 @@ pub struct Target {
     /// `/ServiceProviderConfig` (asked once, when `update = "auto"`).
     pub patch_supported: std::sync::OnceLock<bool>,
     pub pool: PgPool,
+    /// For link writes: commits that do not wait for the WAL flush. A link
+    /// lost in a crash costs a lookup (and adoption) or a push again, both
+    /// harmless; waiting for an fsync per push is not.
+    pub links_pool: PgPool,
     pub throttle: Throttle,
     /// How users are mapped (none: as they are).
     pub mapping: Option<scimbus_mapping::Mapping>,
@@ -301,7 +305,7 @@ impl Target {
             match answer {
                 Some(a) if a.status == StatusCode::NOT_FOUND => {
                     // The target lost it: create it again.
-                    links::delete(&self.pool, self.key(), id)
+                    links::delete(&self.links_pool, self.key(), id)
                         .await
                         .map_err(db)?;
                 }
@@ -356,7 +360,7 @@ impl Target {
             };
             match a {
                 Some(a) if a.status == StatusCode::NOT_FOUND => {
-                    links::delete(&self.pool, self.key(), id)
+                    links::delete(&self.links_pool, self.key(), id)
                         .await
                         .map_err(db)?;
                     return self.create_group(rt, id, version, &body).await;
@@ -586,7 +590,7 @@ impl Target {
                     self.put(rt, &l.remote_id, &body).await?
                 };
                 if a.status == StatusCode::NOT_FOUND {
-                    links::delete(&self.pool, self.key(), row.id)
+                    links::delete(&self.links_pool, self.key(), row.id)
                         .await
                         .map_err(db)?;
                     return Box::pin(self.sync_resource(row, None)).await;
@@ -677,7 +681,7 @@ impl Target {
         let id = l.resource_id;
         if rt.name == "Group" || self.cfg.deprovision == Deprovision::Delete {
             if !l.in_scope && self.cfg.deprovision == Deprovision::Delete {
-                links::delete(&self.pool, self.key(), id)
+                links::delete(&self.links_pool, self.key(), id)
                     .await
                     .map_err(db)?;
                 return Ok(Pushed::Skipped("deleted on the target already"));
@@ -692,7 +696,7 @@ impl Target {
             if !a.ok() && a.status != StatusCode::NOT_FOUND {
                 return Err(a.into_error("delete", None));
             }
-            links::delete(&self.pool, self.key(), id)
+            links::delete(&self.links_pool, self.key(), id)
                 .await
                 .map_err(db)?;
             return Ok(Pushed::Deprovisioned);
@@ -726,7 +730,7 @@ impl Target {
             version: version.max(l.version),
             ..l.clone()
         };
-        links::put(&self.pool, self.key(), &kept)
+        links::put(&self.links_pool, self.key(), &kept)
             .await
             .map_err(db)?;
         Ok(Pushed::Deprovisioned)
@@ -770,7 +774,15 @@ impl Target {
     /// The target's id of the resource matching `body`'s identifying
     /// attributes, if it has one.
     async fn find(&self, rt: &ResourceType, body: &Value) -> Result<Option<String>, PushError> {
-        for key in identifying(&rt.name) {
+        // The first identifying attribute the body has (userName or a
+        // group's displayName; externalId only without it): one lookup.
+        let ids = identifying(&rt.name);
+        let keys = if body.get(ids[0]).is_some() {
+            &ids[..1]
+        } else {
+            &ids[1..]
+        };
+        for key in keys {
             let Some(v) = body.get(*key).and_then(Value::as_str) else {
                 continue;
             };
@@ -833,7 +845,7 @@ impl Target {
         version: i64,
     ) -> Result<(), PushError> {
         links::put(
-            &self.pool,
+            &self.links_pool,
             self.key(),
             &Link {
                 resource_id: id,

@@ -171,7 +171,7 @@ pub async fn reconcile(target: &Target, apply: bool) -> Result<ReconcileReport, 
                                 in_scope: false,
                                 ..l
                             };
-                            links::put(&target.pool, target.key(), &kept)
+                            links::put(&target.links_pool, target.key(), &kept)
                                 .await
                                 .map_err(db)
                         }

@@ -1,6 +1,7 @@
 //! A target's worker: reads the tenant's changes from `SCIMBUS_CHANGES` in
 //! stream order and pushes them. Changes of one resource go in order;
-//! different resources go in parallel up to the target's concurrency.
+//! different resources go in parallel up to the target's concurrency, with
+//! no batch barrier (a slow resource holds up only its own later changes).
 //!
 //! One worker drives a target at a time: the one holding the target's
 //! Postgres advisory lock. Its position (the stream sequence of the last
@@ -11,11 +12,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer};
 use bytes::Bytes;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use scimbus_bus::Outgoing;
 use scimbus_db::links::{self, Advance, Parked};
 use scimbus_events::v1::{Change, DeadLetter};
@@ -33,8 +34,6 @@ use crate::sync::full_sync;
 /// The advisory-lock class of targets (the second key is a hash of tenant
 /// and target name).
 const LOCK_CLASS: i32 = 0x5c1b_0002;
-/// Most changes handled per batch.
-const BATCH: usize = 256;
 
 /// What every worker shares.
 #[derive(Debug, Clone)]
@@ -160,70 +159,171 @@ async fn drive(
         .await
         .map_err(|e| js_err(&e))?;
     let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
+    follow(bus, target, &mut lock, &mut messages, shutdown).await
+}
+
+/// One change in hand: pushed (or parked) in its own future; the changes
+/// of a resource one after the other, different resources side by side.
+type Done = (Uuid, u64, Result<Counts, WorkerError>);
+
+/// Follows the stream without batch barriers: up to `concurrency`
+/// resources in flight, each resource's later changes queued behind its
+/// current one, the position moved (every 200 ms) to the highest stream
+/// sequence below which everything is done. Operator requests (pause, sync,
+/// reconcile, replay) are looked at every second and served once what is in
+/// flight has finished.
+async fn follow(
+    bus: &Bus,
+    target: &Target,
+    lock: &mut PgConnection,
+    messages: &mut consumer::pull::Ordered,
+    shutdown: &CancellationToken,
+) -> Result<(), WorkerError> {
+    let js_err = |e: &dyn std::fmt::Display| WorkerError::JetStream(e.to_string());
+    let concurrency = target.cfg.concurrency.max(1);
+    let mut inflight = futures_util::stream::FuturesUnordered::new();
+    // Resources with a change in flight, and their changes waiting behind it.
+    let mut queued: HashMap<Uuid, std::collections::VecDeque<Item>> = HashMap::new();
+    // Stream sequences received and not done yet.
+    let mut pending: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
+    let mut highest: u64 = 0;
+    let mut done = Advance::default();
+    let mut lag: Option<i64> = None;
+    let mut flushed = Instant::now();
+    let mut looked = Instant::now() - Duration::from_secs(2);
+    let mut control = links::Control::default();
+    let start = |item: Item| push_item(bus, target, item, shutdown);
     loop {
-        if paused(&mut lock, target).await? {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-            }
+        if looked.elapsed() >= Duration::from_secs(1) {
+            let every = target.cfg.reconcile_every_secs.map(Duration::from_secs);
+            control = links::control(&mut *lock, target.key(), every).await?;
+            looked = Instant::now();
         }
-        if let Some(dry_run) = links::sync_request(&mut lock, target.key()).await? {
-            let report = full_sync(target, dry_run, bus.backoff).await?;
-            tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
-            links::synced(&mut lock, target.key(), &report.to_string(), dry_run, None).await?;
-        }
-        let every = target.cfg.reconcile_every_secs.map(Duration::from_secs);
-        if let Some(apply) = links::reconcile_due(&mut lock, target.key(), every).await? {
-            match reconcile(target, apply).await {
-                Ok(report) => {
-                    tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "reconciled");
-                    links::reconciled(&mut lock, target.key(), &report.to_string()).await?;
+        let serve_control = control.wanted() && inflight.is_empty();
+        if serve_control {
+            // Everything received is done: the position can move first.
+            flush(lock, target, &mut done, &pending, highest, lag).await?;
+            flushed = Instant::now();
+            if control.paused {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
-                Err(e) => {
-                    let report = format!("reconcile failed: {e}");
-                    tracing::warn!(tenant = %target.tenant, target = %target.cfg.name, %report);
-                    links::reconciled(&mut lock, target.key(), &report).await?;
+                looked = Instant::now() - Duration::from_secs(2);
+                continue;
+            }
+            serve(bus, target, lock, &control, shutdown).await?;
+            control = links::Control::default();
+            looked = Instant::now() - Duration::from_secs(2);
+            continue;
+        }
+        let take = inflight.len() < concurrency && !control.wanted();
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                // What finished is recorded; what was in flight is seen again
+                // by the next worker (and skipped where it got through).
+                return flush(lock, target, &mut done, &pending, highest, lag).await;
+            }
+            Some((rid, seq, result)) = inflight.next(), if !inflight.is_empty() => {
+                let c: Counts = result?;
+                done.pushed += c.pushed;
+                done.skipped += c.skipped;
+                done.parked += c.parked;
+                if c.last_error.is_some() {
+                    done.last_error = c.last_error;
+                }
+                pending.remove(&seq);
+                match queued.get_mut(&rid).and_then(std::collections::VecDeque::pop_front) {
+                    Some(next) => inflight.push(start(next)),
+                    None => {
+                        queued.remove(&rid);
+                    }
                 }
             }
-        }
-        let replayed = replay(bus, target, shutdown).await?;
-        if replayed.pushed > 0 || replayed.last_error.is_some() {
-            let a = Advance {
-                pushed: replayed.pushed,
-                last_error: replayed.last_error,
-                circuit: circuit(target),
-                ..Advance::default()
-            };
-            links::advance(&mut lock, target.key(), &a).await?;
-        }
-        let first = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-            m = messages.next() => m,
-        };
-        let first = first
-            .ok_or_else(|| WorkerError::JetStream("the change stream ended".into()))?
-            .map_err(|e| js_err(&e))?;
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match messages.next().now_or_never() {
-                Some(Some(Ok(m))) => batch.push(m),
-                Some(Some(Err(e))) => return Err(js_err(&e)),
-                _ => break,
+            m = messages.next(), if take => {
+                let m = m
+                    .ok_or_else(|| WorkerError::JetStream("the change stream ended".into()))?
+                    .map_err(|e| js_err(&e))?;
+                let item = Item::of(&m);
+                if let Ok(info) = m.info() {
+                    lag = Some(i64::try_from(info.pending).unwrap_or(i64::MAX));
+                }
+                pending.insert(item.stream_seq);
+                highest = highest.max(item.stream_seq);
+                let rid = item.resource;
+                match queued.get_mut(&rid) {
+                    Some(q) => q.push_back(item),
+                    None => {
+                        queued.insert(rid, std::collections::VecDeque::new());
+                        inflight.push(start(item));
+                    }
+                }
             }
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
         }
-        let mut advance = handle(bus, target, &batch, shutdown).await?;
-        advance.lag = batch
-            .last()
-            .and_then(|m| m.info().ok())
-            .map(|i| i64::try_from(i.pending).unwrap_or(i64::MAX));
-        advance.circuit = circuit(target);
-        // The lock's connection moves the position: a worker that lost its
-        // session (and the lock) cannot move it any more.
-        links::advance(&mut lock, target.key(), &advance).await?;
+        if flushed.elapsed() >= Duration::from_millis(200) {
+            flush(lock, target, &mut done, &pending, highest, lag).await?;
+            flushed = Instant::now();
+        }
     }
 }
 
+/// Moves the position to just below the oldest change not done (or to the
+/// highest received, when all are) and adds up the counts.
+async fn flush(
+    lock: &mut PgConnection,
+    target: &Target,
+    done: &mut Advance,
+    pending: &std::collections::BTreeSet<u64>,
+    highest: u64,
+    lag: Option<i64>,
+) -> Result<(), WorkerError> {
+    let position = pending.first().map_or(highest, |p| p.saturating_sub(1));
+    done.stream_seq = i64::try_from(position).unwrap_or(i64::MAX);
+    done.lag = lag.map(|l| l + i64::try_from(pending.len()).unwrap_or(0));
+    done.circuit = circuit(target);
+    if done.stream_seq > 0 || done.pushed > 0 || done.parked > 0 || done.last_error.is_some() {
+        links::advance(lock, target.key(), done).await?;
+    }
+    *done = Advance::default();
+    Ok(())
+}
+
+/// Serves what an operator asked for (the target is idle meanwhile).
+async fn serve(
+    bus: &Bus,
+    target: &Target,
+    lock: &mut PgConnection,
+    control: &links::Control,
+    shutdown: &CancellationToken,
+) -> Result<(), WorkerError> {
+    if let Some(dry_run) = control.sync {
+        let report = full_sync(target, dry_run, bus.backoff).await?;
+        tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
+        links::synced(&mut *lock, target.key(), &report.to_string(), dry_run, None).await?;
+    }
+    if let Some(apply) = control.reconcile {
+        let report = match reconcile(target, apply).await {
+            Ok(r) => r.to_string(),
+            Err(e) => format!("reconcile failed: {e}"),
+        };
+        tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "reconciled");
+        links::reconciled(&mut *lock, target.key(), &report).await?;
+    }
+    if control.replay {
+        let replayed = replay(bus, target, shutdown).await?;
+        let a = Advance {
+            pushed: replayed.pushed,
+            last_error: replayed.last_error,
+            circuit: circuit(target),
+            ..Advance::default()
+        };
+        links::advance(&mut *lock, target.key(), &a).await?;
+    }
+    Ok(())
+}
+
+/// The circuit breaker's state, as the status shows it.
 fn circuit(target: &Target) -> String {
     match target.throttle.circuit() {
         crate::throttle::Circuit::Closed => "closed".into(),
@@ -231,47 +331,22 @@ fn circuit(target: &Target) -> String {
     }
 }
 
-async fn paused(lock: &mut PgConnection, target: &Target) -> sqlx::Result<bool> {
-    sqlx::query_scalar("select paused from target_progress where tenant = $1 and target = $2")
-        .bind(&target.tenant)
-        .bind(&target.cfg.name)
-        .fetch_optional(lock)
-        .await
-        .map(|p| p.unwrap_or(false))
-}
-
 /// One change to push, with where it came from.
 struct Item {
     stream_seq: u64,
     subject: String,
     msg_id: String,
+    /// The resource it changes (nil when it cannot be decoded).
+    resource: Uuid,
     change: Result<Change, String>,
 }
 
-/// Pushes a batch: per resource in order, resources in parallel.
-async fn handle(
-    bus: &Bus,
-    target: &Target,
-    batch: &[jetstream::Message],
-    shutdown: &CancellationToken,
-) -> Result<Advance, WorkerError> {
-    let mut advance = Advance::default();
-    let mut order: Vec<Uuid> = Vec::new();
-    let mut per_resource: HashMap<Uuid, Vec<Item>> = HashMap::new();
-    for m in batch {
-        let stream_seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
-        advance.stream_seq = advance
-            .stream_seq
-            .max(i64::try_from(stream_seq).unwrap_or(i64::MAX));
+impl Item {
+    fn of(m: &jetstream::Message) -> Item {
         let change =
             Change::decode(m.payload.as_ref()).map_err(|e| format!("not a scimbus.v1.Change: {e}"));
-        let key = change
-            .as_ref()
-            .ok()
-            .and_then(|c| Uuid::parse_str(&c.resource_id).ok())
-            .unwrap_or_default();
-        let item = Item {
-            stream_seq,
+        Item {
+            stream_seq: m.info().map(|i| i.stream_sequence).unwrap_or(0),
             subject: m.subject.to_string(),
             msg_id: m
                 .headers
@@ -279,35 +354,14 @@ async fn handle(
                 .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
                 .map(|v| v.as_str().to_string())
                 .unwrap_or_default(),
+            resource: change
+                .as_ref()
+                .ok()
+                .and_then(|c| Uuid::parse_str(&c.resource_id).ok())
+                .unwrap_or_default(),
             change,
-        };
-        per_resource
-            .entry(key)
-            .or_insert_with(|| {
-                order.push(key);
-                Vec::new()
-            })
-            .push(item);
-    }
-    let groups: Vec<Vec<Item>> = order
-        .into_iter()
-        .filter_map(|k| per_resource.remove(&k))
-        .collect();
-    let outcomes: Vec<Result<Counts, WorkerError>> = futures_util::stream::iter(groups)
-        .map(|items| resource_in_order(bus, target, items, shutdown))
-        .buffer_unordered(target.cfg.concurrency.max(1))
-        .collect()
-        .await;
-    for o in outcomes {
-        let c = o?;
-        advance.pushed += c.pushed;
-        advance.skipped += c.skipped;
-        advance.parked += c.parked;
-        if c.last_error.is_some() {
-            advance.last_error = c.last_error;
         }
     }
-    Ok(advance)
 }
 
 #[derive(Debug, Default)]
@@ -318,49 +372,53 @@ struct Counts {
     last_error: Option<String>,
 }
 
-/// The changes of one resource, in order. Once one is parked, the later
-/// ones park behind it (never applied out of order).
-async fn resource_in_order(
+/// Pushes one change (after its resource's earlier ones). A resource with
+/// a parked change parks its later ones behind it (never applied out of
+/// order).
+async fn push_item(bus: &Bus, target: &Target, item: Item, shutdown: &CancellationToken) -> Done {
+    let rid = item.resource;
+    let seq = item.stream_seq;
+    (rid, seq, push_one(bus, target, &item, shutdown).await)
+}
+
+async fn push_one(
     bus: &Bus,
     target: &Target,
-    items: Vec<Item>,
+    item: &Item,
     shutdown: &CancellationToken,
 ) -> Result<Counts, WorkerError> {
     let mut counts = Counts::default();
-    for item in items {
-        let change = match &item.change {
-            Ok(c) => c,
-            Err(reason) => {
-                tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
-                park_letter(bus, target, &item, None, reason, 1).await?;
-                counts.parked += 1;
-                counts.last_error = Some(reason.clone());
-                continue;
-            }
-        };
-        let id = Uuid::parse_str(&change.resource_id).unwrap_or_default();
-        if links::has_parked(&target.pool, target.key(), id).await? {
-            let reason = "an earlier change of this resource is parked; this one waits behind it";
-            park(bus, target, &item, change, reason, None, 0).await?;
+    let change = match &item.change {
+        Ok(c) => c,
+        Err(reason) => {
+            tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
+            park_letter(bus, target, item, None, reason, 1).await?;
             counts.parked += 1;
-            continue;
+            counts.last_error = Some(reason.clone());
+            return Ok(counts);
         }
-        match push_with_retries(bus, target, change, shutdown).await? {
-            Ok(Pushed::Skipped(why)) => {
-                tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
-                counts.skipped += 1;
-            }
-            Ok(what) => {
-                tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, ?what, "pushed");
-                counts.pushed += 1;
-            }
-            Err((e, attempts)) => {
-                let reason = failure(&e, attempts);
-                tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
-                park(bus, target, &item, change, &reason, Some(&e), attempts).await?;
-                counts.parked += 1;
-                counts.last_error = Some(reason);
-            }
+    };
+    if links::has_parked(&target.pool, target.key(), item.resource).await? {
+        let reason = "an earlier change of this resource is parked; this one waits behind it";
+        park(bus, target, item, change, reason, None, 0).await?;
+        counts.parked += 1;
+        return Ok(counts);
+    }
+    match push_with_retries(bus, target, change, shutdown).await? {
+        Ok(Pushed::Skipped(why)) => {
+            tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
+            counts.skipped += 1;
+        }
+        Ok(what) => {
+            tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, ?what, "pushed");
+            counts.pushed += 1;
+        }
+        Err((e, attempts)) => {
+            let reason = failure(&e, attempts);
+            tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
+            park(bus, target, item, change, &reason, Some(&e), attempts).await?;
+            counts.parked += 1;
+            counts.last_error = Some(reason);
         }
     }
     Ok(counts)

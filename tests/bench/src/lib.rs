@@ -4,9 +4,14 @@
 //! - [`reference`]: the trivial axum handler whose GET rate under the same
 //!   wrk script is the HTTP ceiling of the machine (DESIGN.md §9);
 //! - [`streams`]: removes the JetStream streams of a bench run's bus prefix,
-//!   so that runs do not pile up messages in a NATS shared with others.
-//!
-//! It must not grow into a load generator: wrk drives the load.
+//!   so that runs do not pile up messages in a NATS shared with others;
+//! - [`target`] and [`drive`]: the outbound bench (`tests/bench/outbound.sh`):
+//!   a fast in-memory SCIM target that records when each user arrived, a
+//!   steady-rate writer that records when each write was acknowledged, and
+//!   creates sent straight to a target. wrk cannot join the two clocks, so
+//!   this bench brings its own load; the HTTP bench keeps wrk.
 
+pub mod drive;
 pub mod reference;
 pub mod streams;
+pub mod target;

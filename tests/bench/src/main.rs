@@ -2,7 +2,10 @@
 
 use anyhow::Context;
 
-const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats-url> <bus-prefix>";
+const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats-url> <bus-prefix>
+  | target <addr> [<delay-ms>]
+  | propagation <ingress-base> <token> <rate> <secs> <conns> <run> <target-url>...
+  | direct <target-base> <conns> <n> <prefix>";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -24,6 +27,47 @@ async fn main() -> anyhow::Result<()> {
                 println!("deleted stream {name}");
             }
             Ok(())
+        }
+        ["target", addr, rest @ ..] => {
+            let addr = addr
+                .parse()
+                .with_context(|| format!("{addr} is not host:port"))?;
+            let delay = match rest {
+                [] => 0,
+                [ms] => ms.parse().context("delay-ms")?,
+                _ => anyhow::bail!("{USAGE}"),
+            };
+            scimbus_bench::target::serve(addr, std::time::Duration::from_millis(delay)).await
+        }
+        [
+            "propagation",
+            ingress,
+            token,
+            rate,
+            secs,
+            conns,
+            run,
+            targets @ ..,
+        ] if !targets.is_empty() => {
+            scimbus_bench::drive::propagation(scimbus_bench::drive::Propagation {
+                ingress: ingress.to_string(),
+                token: token.to_string(),
+                rate: rate.parse().context("rate")?,
+                secs: secs.parse().context("secs")?,
+                conns: conns.parse().context("conns")?,
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+                run: run.to_string(),
+            })
+            .await
+        }
+        ["direct", url, conns, n, prefix] => {
+            scimbus_bench::drive::direct(
+                url,
+                conns.parse().context("conns")?,
+                n.parse().context("n")?,
+                prefix,
+            )
+            .await
         }
         _ => anyhow::bail!("{USAGE}"),
     }

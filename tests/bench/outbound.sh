@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# `make bench-outbound` (and the end of `make bench`): the outbound service
+# measured against its targets (issue 4), on the running NATS and Postgres:
+#
+# 1. propagation: creates at a steady BENCH_OUT_RATE (1000/s) for
+#    BENCH_OUT_SECS (20) through the ingress, each pushed to 3 targets; the
+#    latency from the IdP's 201 to each target having the user, p50/p99;
+# 2. full sync: a new target for a tenant of BENCH_OUT_USERS (100 000)
+#    users; the users/s of its initial sync, against the rate the same target
+#    accepts when driven directly with creates at the same concurrency (the
+#    target's default, 4); target: >= 0.8.
+#
+# The targets are `scimbus-bench target`: in-memory SCIM servers in Rust, as
+# fast as this machine allows (BENCH_OUT_DELAY_MS adds a per-request delay,
+# like a SaaS application's). Output: the table on stdout and in
+# .data/bench/outbound/last.txt; service logs beside it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd -P)"
+cd "$root"
+here=tests/bench
+out=${SCIMBUS_STACK_DIR:-$root/.data}/bench/outbound
+mkdir -p "$out"
+rate=${BENCH_OUT_RATE:-1000}
+secs=${BENCH_OUT_SECS:-20}
+users=${BENCH_OUT_USERS:-100000}
+delay=${BENCH_OUT_DELAY_MS:-0}
+conns=${BENCH_OUT_CONNECTIONS:-32}
+db=${BENCH_OUT_DB:-scimbus_bench_out}
+
+log() { printf 'bench-outbound: %s %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+lines=$(deploy/local/stack.sh up)
+set -a
+eval "$lines"
+set +a
+server_url=${SCIMBUS_DATABASE_URL%/*}
+url="$server_url/$db"
+admin() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$SCIMBUS_DATABASE_URL" "$@"; }
+q() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$url" "$@"; }
+
+log "building the services, the CLI and scimbus-bench (release)"
+cargo build --release --locked -p scimbus-store -p scimbus-ingress -p scimbus-outbound \
+  -p scimbus-cli -p scimbus-bench >&2
+bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release"
+
+pids=()
+prefix="bout-$(date +%H%M%S)-$$"
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$bin/scimbus-bench" drop-streams "$SCIMBUS_NATS_URL" "$prefix" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+wait_http() { # url name
+  local i
+  for ((i = 0; i < 300; i++)); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  die "$2 did not answer $1 (logs in $out)"
+}
+
+# A fresh database each run: tenants `prop` (through the ingress) and `sync`
+# (preloaded for the full sync).
+admin -c "drop database if exists $db" -c "create database $db"
+SCIMBUS_DATABASE_URL=$url "$bin/scimbus" migrate >&2
+q -v tenant=sync -f "$here/sql/prepare.sql" >&2
+log "preloading $users users of tenant sync"
+q -v users="$users" -v tenant=sync -v shape=outbound -f "$here/sql/preload.sql" >&2
+q -c "insert into tenants (name) values ('prop') on conflict do nothing"
+
+token="bench-out-$$"
+ports=(19101 19102 19103 19104 19105)
+for p in "${ports[@]}"; do
+  "$bin/scimbus-bench" target "127.0.0.1:$p" "$delay" >"$out/target-$p.log" 2>&1 &
+  pids+=($!)
+done
+for p in "${ports[@]}"; do wait_http "http://127.0.0.1:$p/_arrivals" "target $p"; done
+
+config() { # with-sync-target
+  cat <<EOF
+[[tenants]]
+name = "prop"
+tokens = ["env:SCIMBUS_BENCH_OUT_TOKEN"]
+$(for i in 1 2 3; do printf '[[tenants.targets]]\nname = "t%s"\nurl = "http://127.0.0.1:%s/scim/v2"\n' "$i" "${ports[$((i - 1))]}"; done)
+
+[[tenants]]
+name = "sync"
+EOF
+  if [[ $1 == 1 ]]; then
+    printf '[[tenants.targets]]\nname = "s"\nurl = "http://127.0.0.1:%s/scim/v2"\n' "${ports[3]}"
+  fi
+}
+
+export SCIMBUS_BUS_PREFIX=$prefix SCIMBUS_DATABASE_URL=$url SCIMBUS_BENCH_OUT_TOKEN=$token \
+  SCIMBUS_INGRESS_ADDR=127.0.0.1:18180 SCIMBUS_STORE_ADDR=127.0.0.1:18181 \
+  SCIMBUS_OUTBOUND_ADDR=127.0.0.1:18182 RUST_LOG=${RUST_LOG:-info}
+config 0 >"$out/config.toml"
+export SCIMBUS_CONFIG=$out/config.toml
+"$bin/scimbus-store" >"$out/store.log" 2>&1 &
+pids+=($!)
+wait_http "http://$SCIMBUS_STORE_ADDR/readyz" store
+"$bin/scimbus-ingress" >"$out/ingress.log" 2>&1 &
+pids+=($!)
+wait_http "http://$SCIMBUS_INGRESS_ADDR/readyz" ingress
+"$bin/scimbus-outbound" >"$out/outbound.log" 2>&1 &
+outbound_pid=$!
+pids+=($outbound_pid)
+wait_http "http://$SCIMBUS_OUTBOUND_ADDR/readyz" outbound
+for t in t1 t2 t3; do
+  for _ in $(seq 1 300); do
+    [[ $(q -c "select synced_at is not null from target_progress where target = '$t'") == t ]] && break
+    sleep 0.2
+  done
+done
+
+# 1. propagation
+log "propagation: $rate creates/s for ${secs}s through the ingress, to 3 targets"
+"$bin/scimbus-bench" propagation "http://$SCIMBUS_INGRESS_ADDR/scim/v2/prop" "$token" "$rate" "$secs" \
+  "$conns" "p$$" http://127.0.0.1:19101 http://127.0.0.1:19102 http://127.0.0.1:19103 | tee "$out/propagation.txt"
+
+# 2. full sync: the outbound again, now with a target for tenant sync
+kill -TERM "$outbound_pid"
+wait "$outbound_pid" 2>/dev/null || true
+config 1 >"$out/config.toml"
+log "full sync: $users users to a new target"
+"$bin/scimbus-outbound" >"$out/outbound-sync.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 3000); do
+  [[ $(q -c "select synced_at is not null from target_progress where target = 's'") == t ]] && break
+  sleep 0.5
+done
+sync_report=$(q -c "select last_sync from target_progress where target = 's'")
+[[ -n $sync_report ]] || die "the full sync did not finish (log: $out/outbound-sync.log)"
+printf '%s\n' "$sync_report" >"$out/sync.txt"
+sync_secs=$(sed -n 's/.* in \([0-9.]*\) s$/\1/p' <<<"$sync_report" | head -1)
+synced=$(curl -fsS "http://127.0.0.1:${ports[3]}/_arrivals" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+
+# 3. the same kind of target, driven directly at the same concurrency (4)
+log "direct: $users creates straight to a target, 4 connections"
+"$bin/scimbus-bench" direct "http://127.0.0.1:${ports[4]}/scim/v2" 4 "$users" direct | tee "$out/direct.txt"
+
+read_kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+p50=$(read_kv "$out/propagation.txt" p50_ms)
+p99=$(read_kv "$out/propagation.txt" p99_ms)
+missing=$(read_kv "$out/propagation.txt" missing)
+achieved=$(read_kv "$out/propagation.txt" rate)
+direct_rate=$(read_kv "$out/direct.txt" rate)
+sync_rate=$(awk -v n="$synced" -v s="$sync_secs" 'BEGIN { if (s + 0 == 0) print "n/a"; else printf "%.0f", n / s }')
+ratio=$(awk -v a="$sync_rate" -v b="$direct_rate" 'BEGIN { if (a == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
+verdict() { awk -v x="$1" -v t="$3" -v op="$2" 'BEGIN { if (x == "n/a" || x == "") { print "n/a"; exit }
+  ok = (op == ">=") ? (x + 0 >= t + 0) : (x + 0 < t + 0); print ok ? "met" : "MISSED" }'; }
+{
+  printf 'scimbus outbound bench, %s\n' "$(date -u +%FT%TZ)"
+  printf '  %s, %s cores, load %s; target delay %s ms per request\n' "$(uname -n)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$delay"
+  printf '\n  propagation (IdP 201 -> target has it), %s creates/s asked, %s achieved, %s s, 3 targets, %s connections\n' "$rate" "$achieved" "$secs" "$conns"
+  printf '    p50 %s ms   p99 %s ms   missing %s        target p99 < 100 ms   %s\n' "$p50" "$p99" "$missing" "$(verdict "$p99" "<" 100)"
+  printf '\n  full sync of %s users to a new target (concurrency 4): %s pushed in %s s = %s users/s\n' "$users" "$synced" "$sync_secs" "$sync_rate"
+  printf '    the same target driven directly with creates, 4 connections: %s creates/s\n' "$direct_rate"
+  printf '    ratio %s        target >= 0.8   %s\n' "$ratio" "$(verdict "$ratio" ">=" 0.8)"
+  printf '    sync report: %s\n' "$sync_report"
+} | tee "$out/last.txt"
