@@ -131,21 +131,17 @@ pub async fn park<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, p: &Parked) -> 
     Ok(())
 }
 
-/// Whether a resource has a parked change for this target (its later
-/// changes must wait behind it).
-pub async fn has_parked<'e>(
+/// The resources that have a parked change for this target.
+pub async fn parked_resources<'e>(
     db: impl PgExecutor<'e>,
     t: TargetKey<'_>,
-    resource_id: Uuid,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
-        "select exists (select 1 from parked_changes
-                        where tenant = $1 and target = $2 and resource_id = $3)",
+        "select distinct resource_id from parked_changes where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
     .bind(t.target)
-    .bind(resource_id)
-    .fetch_one(db)
+    .fetch_all(db)
     .await
 }
 

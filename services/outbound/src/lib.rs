@@ -102,6 +102,7 @@ impl Outbound {
             targets.push(Arc::new(Target {
                 mapping,
                 index: std::sync::RwLock::new(None),
+                parked: std::sync::Mutex::new(None),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,

@@ -44,6 +44,10 @@ pub struct Target {
     pub throttle: Throttle,
     /// How users are mapped (none: as they are).
     pub mapping: Option<scimbus_mapping::Mapping>,
+    /// The resources with a parked change (their later changes park
+    /// behind), known in memory: the worker driving the target is the only
+    /// one that parks and replays. `None` until loaded.
+    pub parked: std::sync::Mutex<Option<std::collections::HashSet<Uuid>>>,
     /// During a full sync: what the target held when it began, so that
     /// looking for an existing copy costs no request per resource.
     pub index: std::sync::RwLock<Option<Arc<RemoteIndex>>>,

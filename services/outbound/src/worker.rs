@@ -312,6 +312,7 @@ async fn serve(
     }
     if control.replay {
         let replayed = replay(bus, target, shutdown).await?;
+        reload_parked(target);
         let a = Advance {
             pushed: replayed.pushed,
             last_error: replayed.last_error,
@@ -321,6 +322,32 @@ async fn serve(
         links::advance(&mut *lock, target.key(), &a).await?;
     }
     Ok(())
+}
+
+/// Whether a resource has a parked change for this target (from memory,
+/// loaded from Postgres the first time).
+async fn has_parked(target: &Target, resource: Uuid) -> Result<bool, WorkerError> {
+    if let Some(set) = target
+        .parked
+        .lock()
+        .ok()
+        .and_then(|p| p.as_ref().map(|s| s.contains(&resource)))
+    {
+        return Ok(set);
+    }
+    let all = links::parked_resources(&target.pool, target.key()).await?;
+    let has = all.contains(&resource);
+    if let Ok(mut p) = target.parked.lock() {
+        *p = Some(all.into_iter().collect());
+    }
+    Ok(has)
+}
+
+/// Forgets what is known of parked resources (after a replay).
+fn reload_parked(target: &Target) {
+    if let Ok(mut p) = target.parked.lock() {
+        *p = None;
+    }
 }
 
 /// The circuit breaker's state, as the status shows it.
@@ -398,7 +425,7 @@ async fn push_one(
             return Ok(counts);
         }
     };
-    if links::has_parked(&target.pool, target.key(), item.resource).await? {
+    if has_parked(target, item.resource).await? {
         let reason = "an earlier change of this resource is parked; this one waits behind it";
         park(bus, target, item, change, reason, None, 0).await?;
         counts.parked += 1;
@@ -548,6 +575,11 @@ async fn park(
     attempts: u32,
 ) -> Result<(), WorkerError> {
     let exchange = error.map(|e| e.exchange().clone()).unwrap_or_default();
+    if let Ok(mut p) = target.parked.lock()
+        && let Some(set) = p.as_mut()
+    {
+        set.insert(Uuid::parse_str(&change.resource_id).unwrap_or_default());
+    }
     links::park(
         &target.pool,
         target.key(),
