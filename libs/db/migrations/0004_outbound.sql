@@ -14,7 +14,6 @@ create table target_links (
     updated_at     timestamptz not null default now(),
     primary key (tenant, target, resource_id)
 );
-create index target_links_remote on target_links (tenant, target, remote_id);
 
 -- Changes a target worker gave up on (a permanent error, or transient ones
 -- past the attempt limit), with the request, the answer and why. While a

@@ -104,6 +104,14 @@ async fn acquire(pg: &PgConnectOptions, target: &Target) -> sqlx::Result<Option<
         .bind(lock_key(target))
         .fetch_one(&mut conn)
         .await?;
+    if got {
+        // The position and counters written on this connection can be lost
+        // in a crash and redone (changes seen again are skipped by their
+        // version): not worth an fsync every 200 ms while pushes wait.
+        sqlx::query("set synchronous_commit = off")
+            .execute(&mut conn)
+            .await?;
+    }
     Ok(got.then_some(conn))
 }
 

@@ -97,21 +97,18 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
     let mut latencies: Vec<f64> = Vec::new();
     let mut missing = 0u64;
     for t in &p.targets {
-        let arrivals = loop {
-            let a: Value = http
-                .get(format!("{t}/_arrivals"))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let have = (0..n)
-                .filter(|i| acks[*i as usize].load(Ordering::Relaxed) > 0)
-                .all(|i| a.get(format!("{}-{i}", p.run)).is_some());
-            if have || Instant::now() > deadline {
-                break a;
+        let acked = (0..n)
+            .filter(|i| acks[*i as usize].load(Ordering::Relaxed) > 0)
+            .count() as u64;
+        // Poll the count (cheap), then fetch the arrivals once.
+        loop {
+            let have: u64 = http.get(format!("{t}/_count")).send().await?.json().await?;
+            if have >= acked || Instant::now() > deadline {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        }
+        let arrivals: Value = http.get(format!("{t}/_arrivals")).send().await?.json().await?;
         for i in 0..n {
             let ack = acks[i as usize].load(Ordering::Relaxed);
             if ack == 0 {

@@ -48,6 +48,7 @@ pub async fn serve(addr: SocketAddr, delay: Duration) -> anyhow::Result<()> {
     });
     let app = Router::new()
         .route("/_arrivals", get(arrivals))
+        .route("/_count", get(count))
         .route("/scim/v2/ServiceProviderConfig", get(spc))
         .route("/scim/v2/{endpoint}", get(list).post(create))
         .route(
@@ -91,6 +92,13 @@ async fn arrivals(State(s): State<Arc<Shared>>) -> Response {
         .map(|st| json!(st.arrivals))
         .unwrap_or(Value::Null);
     scim(StatusCode::OK, &a)
+}
+
+/// How many users arrived (cheap to poll: the arrivals themselves are
+/// fetched once, at the end).
+async fn count(State(s): State<Arc<Shared>>) -> Response {
+    let n = s.store.lock().map(|st| st.arrivals.len()).unwrap_or(0);
+    scim(StatusCode::OK, &json!(n))
 }
 
 async fn spc(State(s): State<Arc<Shared>>) -> Response {
