@@ -77,6 +77,41 @@ pub async fn put<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, l: &Link) -> sql
     Ok(())
 }
 
+/// Records many links in one statement (as [`put`] each).
+pub async fn put_many<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    list: &[Link],
+) -> sqlx::Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = list.iter().map(|l| l.resource_id).collect();
+    let types: Vec<&str> = list.iter().map(|l| l.resource_type.as_str()).collect();
+    let remotes: Vec<&str> = list.iter().map(|l| l.remote_id.as_str()).collect();
+    let versions: Vec<i64> = list.iter().map(|l| l.version).collect();
+    let scoped: Vec<bool> = list.iter().map(|l| l.in_scope).collect();
+    sqlx::query(
+        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
+         select $1, $2, i, rt, r, v, s
+         from unnest($3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::bool[]) as x(i, rt, r, v, s)
+         on conflict (tenant, target, resource_id) do update
+           set remote_id = excluded.remote_id, version = excluded.version,
+               in_scope = excluded.in_scope, updated_at = now()
+           where target_links.version <= excluded.version",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(ids)
+    .bind(types)
+    .bind(remotes)
+    .bind(versions)
+    .bind(scoped)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Forgets a link (the resource is gone from the target).
 pub async fn delete<'e>(
     db: impl PgExecutor<'e>,

@@ -103,6 +103,7 @@ impl Outbound {
                 mapping,
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
+                deferred: std::sync::Mutex::new(None),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,

@@ -48,6 +48,9 @@ pub struct Target {
     /// behind), known in memory: the worker driving the target is the only
     /// one that parks and replays. `None` until loaded.
     pub parked: std::sync::Mutex<Option<std::collections::HashSet<Uuid>>>,
+    /// During a full sync: links to write with one statement per page
+    /// (lost in a crash, they cost an adoption at the next sync).
+    pub deferred: std::sync::Mutex<Option<Vec<Link>>>,
     /// During a full sync: what the target held when it began, so that
     /// looking for an existing copy costs no request per resource.
     pub index: std::sync::RwLock<Option<Arc<RemoteIndex>>>,
@@ -848,19 +851,22 @@ impl Target {
         remote_id: &str,
         version: i64,
     ) -> Result<(), PushError> {
-        links::put(
-            &self.links_pool,
-            self.key(),
-            &Link {
-                resource_id: id,
-                resource_type: rt.name.clone(),
-                remote_id: remote_id.to_string(),
-                version,
-                in_scope: true,
-            },
-        )
-        .await
-        .map_err(db)
+        let link = Link {
+            resource_id: id,
+            resource_type: rt.name.clone(),
+            remote_id: remote_id.to_string(),
+            version,
+            in_scope: true,
+        };
+        if let Ok(mut d) = self.deferred.lock()
+            && let Some(list) = d.as_mut()
+        {
+            list.push(link);
+            return Ok(());
+        }
+        links::put(&self.links_pool, self.key(), &link)
+            .await
+            .map_err(db)
     }
 }
 

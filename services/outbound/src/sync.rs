@@ -141,9 +141,16 @@ pub async fn full_sync(
             *slot = Some(std::sync::Arc::new(index));
         }
     }
+    if !dry_run && let Ok(mut d) = target.deferred.lock() {
+        *d = Some(Vec::new());
+    }
     let result = sync_all(target, dry_run, backoff, &mut report).await;
     if let Ok(mut slot) = target.index.write() {
         *slot = None;
+    }
+    let left = target.deferred.lock().ok().and_then(|mut d| d.take());
+    if let Some(list) = left {
+        links::put_many(&target.links_pool, target.key(), &list).await?;
     }
     result?;
     report.took = started.elapsed();
@@ -200,6 +207,15 @@ async fn sync_all(
                     Err(e) => report.fail(format!("{} {}: {e}", row.resource_type, row.id)),
                 }
             }
+            // The page's links, in one statement (groups after users find
+            // their members' links).
+            let page_links = target
+                .deferred
+                .lock()
+                .ok()
+                .and_then(|mut d| d.as_mut().map(std::mem::take))
+                .unwrap_or_default();
+            links::put_many(&target.links_pool, target.key(), &page_links).await?;
         }
     }
     for l in links::orphans(&target.pool, target.key()).await? {

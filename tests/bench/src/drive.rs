@@ -108,7 +108,12 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let arrivals: Value = http.get(format!("{t}/_arrivals")).send().await?.json().await?;
+        let arrivals: Value = http
+            .get(format!("{t}/_arrivals"))
+            .send()
+            .await?
+            .json()
+            .await?;
         for i in 0..n {
             let ack = acks[i as usize].load(Ordering::Relaxed);
             if ack == 0 {
