@@ -9,6 +9,7 @@ mod mirror;
 mod operate;
 mod push;
 mod reconcile;
+mod replicas;
 mod scim2_server;
 mod support;
 mod sync;

@@ -1,0 +1,80 @@
+//! Several outbound replicas share the targets: one drives a target at a
+//! time, and when it stops another takes over from where it was, with
+//! nothing lost or pushed twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use scimbus_outbound::{Outbound, OutboundConfig};
+use scimbus_scim::Registry;
+
+use crate::fake_target::FakeTarget;
+use crate::mirror::{Remote, mirrors};
+use crate::support::{Hub, TENANT, eventually, target};
+
+const SETTLE: Duration = Duration::from_secs(30);
+
+async fn replica(hub: &Hub, t: &FakeTarget) -> Outbound {
+    let cfg = OutboundConfig {
+        nats_url: hub.env.nats_url.clone(),
+        database_url: hub.env.database_url.clone(),
+        bus_prefix: hub.env.prefix.clone(),
+        health_addr: "127.0.0.1:0".parse().unwrap(),
+        targets: vec![(TENANT.to_string(), target("t", &t.url()))],
+        backoff: Duration::from_millis(50),
+        lease_retry: Duration::from_millis(200),
+    };
+    Outbound::start(&cfg, Arc::new(Registry::standard().unwrap()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_replica_drives_a_target_and_another_takes_over() {
+    let hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    let first = replica(&hub, &t).await;
+    // The first one takes the target (its initial sync is done) before the
+    // second starts.
+    eventually("the first replica drives the target", SETTLE, || async {
+        let s = scimbus_cli::target_status(&hub.env.pool, Some(TENANT))
+            .await
+            .unwrap();
+        if s.first().is_some_and(|s| s.progress.synced_at.is_some()) {
+            Ok(())
+        } else {
+            Err(format!("{s:?}"))
+        }
+    })
+    .await;
+    let second = replica(&hub, &t).await;
+    for i in 0..15 {
+        hub.create_user(&format!("a{i}"), "Sales").await;
+    }
+    eventually("the target mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    // The one driving the target stops: the other takes over.
+    first.stop().await;
+    for i in 0..15 {
+        hub.create_user(&format!("b{i}"), "Sales").await;
+    }
+    eventually(
+        "the target mirrors the tenant after the handover",
+        SETTLE,
+        || mirrors(&hub, Remote::Fake(&t), "t", |_| true),
+    )
+    .await;
+    // Each user was created once: never two workers on the target.
+    let posts = t
+        .log()
+        .iter()
+        .filter(|(m, p, _)| *m == Method::POST && p.ends_with("/Users"))
+        .count();
+    assert_eq!(posts, 30);
+    assert_eq!(t.resources("Users").len(), 30);
+    second.stop().await;
+    hub.teardown().await;
+}
