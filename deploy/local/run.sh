@@ -15,6 +15,7 @@ set +a
 export SCIMBUS_CONFIG="${SCIMBUS_CONFIG:-$root/deploy/local/scimbus.toml}"
 export SCIMBUS_DEMO_TOKEN="${SCIMBUS_DEMO_TOKEN:-scimbus-dev-token}"
 export SCIMBUS_DEMO2_TOKEN="${SCIMBUS_DEMO2_TOKEN:-scimbus-dev-token-2}"
+export SCIMBUS_ADMIN_TOKEN="${SCIMBUS_ADMIN_TOKEN:-scimbus-admin-dev-token}"
 export SCIMBUS_INGRESS_ADDR="${SCIMBUS_INGRESS_ADDR:-127.0.0.1:8080}"
 export SCIMBUS_STORE_ADDR="${SCIMBUS_STORE_ADDR:-127.0.0.1:8081}"
 export SCIMBUS_OUTBOUND_ADDR="${SCIMBUS_OUTBOUND_ADDR:-127.0.0.1:8082}"
@@ -56,6 +57,7 @@ scimbus is running.
   SCIM base URL: $base/scim/v2/demo
   bearer token:  $SCIMBUS_DEMO_TOKEN
   second tenant: $base/scim/v2/demo2 (token $SCIMBUS_DEMO2_TOKEN)
+  operator API:  $base/admin/v1/targets (token $SCIMBUS_ADMIN_TOKEN)
   health:        $base/readyz, http://$SCIMBUS_STORE_ADDR/readyz (store), http://$SCIMBUS_OUTBOUND_ADDR/readyz (outbound)
   try: curl -H "Authorization: Bearer $SCIMBUS_DEMO_TOKEN" $base/scim/v2/demo/Users
 Ctrl-C stops the services.

@@ -19,6 +19,17 @@ use crate::target::TargetConfig;
 pub struct FileConfig {
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
+    /// The operator API (`/admin/v1`) and its bearer tokens.
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
+}
+
+/// The operator API's tokens (references, as tenants' tokens are).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    #[serde(default)]
+    pub tokens: Vec<String>,
 }
 
 /// One tenant.
@@ -113,6 +124,19 @@ impl FileConfig {
                     name: t.name.clone(),
                     token_hashes,
                 })
+            })
+            .collect()
+    }
+
+    /// The hashes of the operator API's tokens.
+    pub fn resolve_admin_tokens(&self) -> Result<Vec<[u8; 32]>, String> {
+        self.admin
+            .iter()
+            .flat_map(|a| a.tokens.iter().enumerate())
+            .map(|(i, r)| {
+                Secret::resolve(r)
+                    .map(|s| s.token_hash())
+                    .map_err(|e| format!("admin.tokens[{i}]: {e}"))
             })
             .collect()
     }

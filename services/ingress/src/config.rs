@@ -40,6 +40,9 @@ pub struct IngressConfig {
     pub write_timeout: Duration,
     pub tenants: Vec<Tenant>,
     pub limits: Limits,
+    /// SHA-256 of the operator API's bearer tokens (none: `/admin/v1`
+    /// answers 401 to everyone).
+    pub admin_token_hashes: Vec<[u8; 32]>,
 }
 
 impl IngressConfig {
@@ -60,12 +63,18 @@ impl IngressConfig {
             "SCIMBUS_DATABASE_URL",
             "postgres://user:password@host:5432/scimbus",
         )?;
-        let tenants = match e.get("SCIMBUS_CONFIG") {
-            Some(path) => FileConfig::load(&path)
-                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?
-                .resolve_tenants()
-                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}")))?,
-            None => Vec::new(),
+        let (tenants, admin_token_hashes) = match e.get("SCIMBUS_CONFIG") {
+            Some(path) => {
+                let file = FileConfig::load(&path)
+                    .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
+                let bad =
+                    |err: String| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"));
+                (
+                    file.resolve_tenants().map_err(bad)?,
+                    file.resolve_admin_tokens().map_err(bad)?,
+                )
+            }
+            None => (Vec::new(), Vec::new()),
         };
         let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
         scimbus_events::Subjects::new(&bus_prefix)
@@ -88,6 +97,7 @@ impl IngressConfig {
                 100..=600_000,
             )?),
             tenants,
+            admin_token_hashes,
             limits: Limits {
                 max_payload: env::number(
                     e,

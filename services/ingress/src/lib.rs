@@ -4,6 +4,7 @@
 //! and the answer waits for the store's result; reads come straight from
 //! Postgres through a read-only pool. It never writes identity data itself.
 
+mod admin;
 mod auth;
 mod body;
 mod config;
@@ -78,7 +79,7 @@ impl Ingress {
             read.clone(),
         )
         .await?;
-        let tokens = Arc::new(auth::Tokens::new(&cfg.tenants, write));
+        let tokens = Arc::new(auth::Tokens::new(&cfg.tenants, write.clone()));
         let listener = TcpListener::bind(cfg.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -100,6 +101,8 @@ impl Ingress {
             public_url: cfg.public_url.into(),
             limits: Arc::new(cfg.limits),
             caps: Arc::new(caps),
+            admin_tokens: cfg.admin_token_hashes.clone(),
+            admin_db: write,
         });
         Ok(Ingress { state, listener })
     }

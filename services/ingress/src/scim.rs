@@ -43,6 +43,7 @@ pub fn routes(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .nest("/scim/v2/{tenant}", tenant)
+        .nest("/admin/v1", crate::admin::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

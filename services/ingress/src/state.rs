@@ -40,6 +40,11 @@ pub struct Shared {
     pub public_url: Arc<str>,
     pub limits: Arc<Limits>,
     pub caps: Arc<Capabilities>,
+    /// The operator API's token hashes.
+    pub admin_tokens: Vec<[u8; 32]>,
+    /// Read-write: the operator API writes the outbound workers' requests
+    /// (pause, replay, sync, reconcile), never identity data.
+    pub admin_db: PgPool,
 }
 
 impl Shared {

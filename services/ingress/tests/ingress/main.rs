@@ -5,6 +5,7 @@
 
 mod support;
 
+mod admin;
 mod bulk;
 mod errors;
 mod lists;

@@ -18,6 +18,7 @@ use tower::ServiceExt;
 
 pub const ACME: &str = "acme-token";
 pub const OTHER: &str = "other-token";
+pub const ADMIN: &str = "admin-token";
 
 pub struct Api {
     pub env: TestEnv,
@@ -121,6 +122,7 @@ impl Api {
             write_timeout,
             tenants,
             limits,
+            admin_token_hashes: vec![token_hash(ADMIN)],
         };
         let ingress = Ingress::build(cfg, registry).await.unwrap();
         let router = scimbus_ingress::app(ingress.state.clone());

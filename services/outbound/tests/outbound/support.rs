@@ -88,6 +88,7 @@ impl Hub {
                     token_hashes: vec![token_hash(TOKEN)],
                 }],
                 limits: Limits::default(),
+                admin_token_hashes: Vec::new(),
             },
             registry,
         )

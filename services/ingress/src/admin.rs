@@ -1,0 +1,261 @@
+//! `/admin/v1`: the operator API (DESIGN.md §6), behind its own bearer
+//! tokens (`[admin] tokens` in the configuration file; a tenant's SCIM
+//! token is not one). For now: the outbound targets — status, pause and
+//! resume, parked changes, replay, full sync, reconcile — the same rows the
+//! `scimbus targets` commands write and the workers read.
+//!
+//! ```text
+//! GET  /admin/v1/targets[?tenant=T]
+//! GET  /admin/v1/tenants/{tenant}/targets/{name}
+//! POST /admin/v1/tenants/{tenant}/targets/{name}/pause | /resume
+//! GET  /admin/v1/tenants/{tenant}/targets/{name}/parked
+//! POST /admin/v1/tenants/{tenant}/targets/{name}/replay     {"seq": N} or {"all": true}
+//! POST /admin/v1/tenants/{tenant}/targets/{name}/sync       {"dryRun": bool}
+//! POST /admin/v1/tenants/{tenant}/targets/{name}/reconcile  {"apply": bool}
+//! ```
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use scimbus_db::links::{self, Progress, TargetKey};
+use scimbus_runtime::token_hash;
+use scimbus_scim::ScimError;
+use serde_json::{Value, json};
+
+use crate::body::ScimBody;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/targets", get(list))
+        .route("/tenants/{tenant}/targets/{name}", get(show))
+        .route("/tenants/{tenant}/targets/{name}/pause", post(pause))
+        .route("/tenants/{tenant}/targets/{name}/resume", post(resume))
+        .route("/tenants/{tenant}/targets/{name}/parked", get(parked))
+        .route("/tenants/{tenant}/targets/{name}/replay", post(replay))
+        .route("/tenants/{tenant}/targets/{name}/sync", post(sync))
+        .route(
+            "/tenants/{tenant}/targets/{name}/reconcile",
+            post(reconcile),
+        )
+        .route_layer(from_fn_with_state(state, require_admin))
+}
+
+/// Middleware: the bearer token must be one of the operator API's.
+async fn require_admin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(ScimError::unauthorized("an admin bearer token is required").into());
+    };
+    let hash = token_hash(token);
+    if !state.admin_tokens.contains(&hash) {
+        return Err(ScimError::unauthorized("the bearer token is not an admin token").into());
+    }
+    Ok(next.run(req).await)
+}
+
+fn status_json(tenant: &str, target: &str, p: &Progress) -> Value {
+    let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    json!({
+        "tenant": tenant,
+        "target": target,
+        "state": if p.paused { "paused" } else { "running" },
+        "position": p.stream_seq,
+        "lag": p.lag,
+        "pushed": p.pushed,
+        "skipped": p.skipped,
+        "parked": p.parked,
+        "circuit": p.circuit,
+        "lastError": p.last_error,
+        "syncedAt": time(&p.synced_at),
+        "lastSync": p.last_sync,
+        "reconciledAt": time(&p.reconciled_at),
+        "lastReconcile": p.last_reconcile,
+    })
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ListQuery {
+    tenant: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
+    let rows = links::all_progress(&state.admin_db, q.tenant.as_deref()).await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|(tenant, target, p)| status_json(tenant, target, p))
+        .collect();
+    Ok(Json(json!({"targets": list})).into_response())
+}
+
+/// A target that has run, or 404.
+async fn known(state: &AppState, tenant: &str, name: &str) -> ApiResult<Progress> {
+    links::all_progress(&state.admin_db, Some(tenant))
+        .await?
+        .into_iter()
+        .find(|(_, t, _)| t == name)
+        .map(|(_, _, p)| p)
+        .ok_or_else(|| {
+            ScimError::not_found(format!("no target {name} of tenant {tenant} has run")).into()
+        })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let p = known(&state, &tenant, &name).await?;
+    Ok(Json(status_json(&tenant, &name, &p)).into_response())
+}
+
+async fn set_paused(
+    state: &AppState,
+    tenant: &str,
+    name: &str,
+    paused: bool,
+) -> ApiResult<Response> {
+    known(state, tenant, name).await?;
+    let key = TargetKey {
+        tenant,
+        target: name,
+    };
+    links::set_paused(&state.admin_db, key, paused).await?;
+    let p = known(state, tenant, name).await?;
+    Ok(Json(status_json(tenant, name, &p)).into_response())
+}
+
+async fn pause(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    set_paused(&state, &tenant, &name, true).await
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    set_paused(&state, &tenant, &name, false).await
+}
+
+async fn parked(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    known(&state, &tenant, &name).await?;
+    let key = TargetKey {
+        tenant: &tenant,
+        target: &name,
+    };
+    let rows = links::parked(&state.admin_db, key, 10_000).await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|p| {
+            json!({
+                "seq": p.seq,
+                "resourceType": p.resource_type,
+                "resourceId": p.resource_id,
+                "reason": p.reason,
+                "attempts": p.attempts,
+                "request": p.request,
+                "response": p.response,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"parked": list})).into_response())
+}
+
+/// A JSON body's boolean field (absent: false); anything else is a 400.
+fn flag(body: &Value, name: &str) -> ApiResult<bool> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(ScimError::invalid_value(format!(
+            "\"{name}\" must be true or false, not {other}"
+        ))
+        .into()),
+    }
+}
+
+async fn replay(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    known(&state, &tenant, &name).await?;
+    let all = flag(&body.value, "all")?;
+    let seq = match body.value.get("seq") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            ApiError::from(ScimError::invalid_value("\"seq\" must be an integer"))
+        })?),
+    };
+    if all == seq.is_some() {
+        return Err(ScimError::invalid_value("give either \"seq\" or \"all\": true").into());
+    }
+    let key = TargetKey {
+        tenant: &tenant,
+        target: &name,
+    };
+    let marked = links::request_replay(&state.admin_db, key, seq).await?;
+    if marked == 0 {
+        return Err(ScimError::not_found("nothing parked matches").into());
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({"marked": marked}))).into_response())
+}
+
+async fn sync(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    known(&state, &tenant, &name).await?;
+    let dry_run = flag(&body.value, "dryRun")?;
+    let key = TargetKey {
+        tenant: &tenant,
+        target: &name,
+    };
+    links::request_sync(&state.admin_db, key, dry_run).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"requested": "sync", "dryRun": dry_run})),
+    )
+        .into_response())
+}
+
+async fn reconcile(
+    State(state): State<AppState>,
+    Path((tenant, name)): Path<(String, String)>,
+    body: ScimBody,
+) -> ApiResult<Response> {
+    known(&state, &tenant, &name).await?;
+    let apply = flag(&body.value, "apply")?;
+    let key = TargetKey {
+        tenant: &tenant,
+        target: &name,
+    };
+    links::request_reconcile(&state.admin_db, key, apply).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"requested": "reconcile", "apply": apply})),
+    )
+        .into_response())
+}
