@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use scimbus_db::links::{self, Progress, TargetKey};
-use scimbus_runtime::token_hash;
+use scimbus_runtime::{AuthConfig, TargetConfig, token_hash};
 use scimbus_scim::ScimError;
 use serde_json::{Value, json};
 
@@ -70,6 +70,56 @@ async fn require_admin(
     Ok(next.run(req).await)
 }
 
+/// A configured target as the operator API shows it: everything but
+/// secrets (the auth kind and its non-secret parts only).
+fn config_json(t: &TargetConfig) -> Value {
+    let auth = match &t.auth {
+        AuthConfig::None => json!({"type": "none"}),
+        AuthConfig::Bearer { .. } => json!({"type": "bearer"}),
+        AuthConfig::Basic { username, .. } => json!({"type": "basic", "username": username}),
+        AuthConfig::Oauth2 {
+            token_url,
+            client_id,
+            scope,
+            ..
+        } => {
+            json!({"type": "oauth2", "tokenUrl": token_url, "clientId": client_id, "scope": scope})
+        }
+    };
+    json!({
+        "url": t.url,
+        "auth": auth,
+        "resourceTypes": t.resource_types,
+        "filter": t.filter,
+        "deprovision": format!("{:?}", t.deprovision).to_lowercase(),
+        "update": format!("{:?}", t.update).to_lowercase(),
+        "groups": t.groups,
+        "memberChunk": t.member_chunk,
+        "ratePerSec": t.rate_per_sec,
+        "concurrency": t.concurrency,
+        "timeoutSecs": t.timeout_secs,
+        "maxAttempts": t.max_attempts,
+        "mapping": t.mapping.as_ref().map(|m| json!({"keep": m.keep, "drop": m.drop, "set": m.set})),
+    })
+}
+
+/// A target: its configuration (if the configuration file declares it)
+/// and its worker's status (once it has run).
+fn target_json(state: &AppState, tenant: &str, target: &str, progress: Option<&Progress>) -> Value {
+    let cfg = state
+        .targets
+        .iter()
+        .find(|(t, c)| t == tenant && c.name == target)
+        .map(|(_, c)| config_json(c));
+    let mut out = match progress {
+        Some(p) => status_json(tenant, target, p),
+        None => json!({"tenant": tenant, "target": target, "state": "not started"}),
+    };
+    out["configured"] = json!(cfg.is_some());
+    out["config"] = cfg.unwrap_or(Value::Null);
+    out
+}
+
 fn status_json(tenant: &str, target: &str, p: &Progress) -> Value {
     let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -99,23 +149,44 @@ struct ListQuery {
 
 async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let rows = links::all_progress(&state.admin_db, q.tenant.as_deref()).await?;
-    let list: Vec<Value> = rows
+    let mut names: Vec<(String, String)> = state
+        .targets
         .iter()
-        .map(|(tenant, target, p)| status_json(tenant, target, p))
+        .filter(|(t, _)| q.tenant.as_ref().is_none_or(|w| w == t))
+        .map(|(t, c)| (t.clone(), c.name.clone()))
+        .chain(rows.iter().map(|(t, n, _)| (t.clone(), n.clone())))
+        .collect();
+    names.sort();
+    names.dedup();
+    let list: Vec<Value> = names
+        .iter()
+        .map(|(tenant, target)| {
+            let p = rows
+                .iter()
+                .find(|(t, n, _)| t == tenant && n == target)
+                .map(|(_, _, p)| p);
+            target_json(&state, tenant, target, p)
+        })
         .collect();
     Ok(Json(json!({"targets": list})).into_response())
 }
 
-/// A target that has run, or 404.
-async fn known(state: &AppState, tenant: &str, name: &str) -> ApiResult<Progress> {
-    links::all_progress(&state.admin_db, Some(tenant))
+/// A target the configuration declares or that has run (its status, if
+/// it has run), or 404.
+async fn known(state: &AppState, tenant: &str, name: &str) -> ApiResult<Option<Progress>> {
+    let progress = links::all_progress(&state.admin_db, Some(tenant))
         .await?
         .into_iter()
         .find(|(_, t, _)| t == name)
-        .map(|(_, _, p)| p)
-        .ok_or_else(|| {
-            ScimError::not_found(format!("no target {name} of tenant {tenant} has run")).into()
-        })
+        .map(|(_, _, p)| p);
+    let configured = state
+        .targets
+        .iter()
+        .any(|(t, c)| t == tenant && c.name == name);
+    if progress.is_none() && !configured {
+        return Err(ScimError::not_found(format!("no target {name} of tenant {tenant}")).into());
+    }
+    Ok(progress)
 }
 
 async fn show(
@@ -123,7 +194,7 @@ async fn show(
     Path((tenant, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let p = known(&state, &tenant, &name).await?;
-    Ok(Json(status_json(&tenant, &name, &p)).into_response())
+    Ok(Json(target_json(&state, &tenant, &name, p.as_ref())).into_response())
 }
 
 async fn set_paused(
@@ -139,7 +210,7 @@ async fn set_paused(
     };
     links::set_paused(&state.admin_db, key, paused).await?;
     let p = known(state, tenant, name).await?;
-    Ok(Json(status_json(tenant, name, &p)).into_response())
+    Ok(Json(target_json(state, tenant, name, p.as_ref())).into_response())
 }
 
 async fn pause(

@@ -43,6 +43,9 @@ pub struct IngressConfig {
     /// SHA-256 of the operator API's bearer tokens (none: `/admin/v1`
     /// answers 401 to everyone).
     pub admin_token_hashes: Vec<[u8; 32]>,
+    /// The outbound targets the configuration declares, per tenant (shown
+    /// by the operator API; the outbound service drives them).
+    pub targets: Vec<(String, scimbus_runtime::TargetConfig)>,
 }
 
 impl IngressConfig {
@@ -63,18 +66,24 @@ impl IngressConfig {
             "SCIMBUS_DATABASE_URL",
             "postgres://user:password@host:5432/scimbus",
         )?;
-        let (tenants, admin_token_hashes) = match e.get("SCIMBUS_CONFIG") {
+        let (tenants, admin_token_hashes, targets) = match e.get("SCIMBUS_CONFIG") {
             Some(path) => {
                 let file = FileConfig::load(&path)
                     .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
                 let bad =
                     |err: String| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"));
+                let targets = file
+                    .tenants
+                    .iter()
+                    .flat_map(|t| t.targets.iter().map(|x| (t.name.clone(), x.clone())))
+                    .collect();
                 (
                     file.resolve_tenants().map_err(bad)?,
                     file.resolve_admin_tokens().map_err(bad)?,
+                    targets,
                 )
             }
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), Vec::new()),
         };
         let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
         scimbus_events::Subjects::new(&bus_prefix)
@@ -98,6 +107,7 @@ impl IngressConfig {
             )?),
             tenants,
             admin_token_hashes,
+            targets,
             limits: Limits {
                 max_payload: env::number(
                     e,

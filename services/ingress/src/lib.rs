@@ -103,6 +103,7 @@ impl Ingress {
             caps: Arc::new(caps),
             admin_tokens: cfg.admin_token_hashes.clone(),
             admin_db: write,
+            targets: cfg.targets.clone(),
         });
         Ok(Ingress { state, listener })
     }

@@ -45,6 +45,8 @@ pub struct Shared {
     /// Read-write: the operator API writes the outbound workers' requests
     /// (pause, replay, sync, reconcile), never identity data.
     pub admin_db: PgPool,
+    /// The outbound targets of the configuration, per tenant.
+    pub targets: Vec<(String, scimbus_runtime::TargetConfig)>,
 }
 
 impl Shared {

@@ -39,6 +39,7 @@ async fn ingress(env: &TestEnv) -> axum::Router {
         ],
         limits: Limits::default(),
         admin_token_hashes: Vec::new(),
+        targets: Vec::new(),
     };
     let registry = Arc::new(scimbus_scim::Registry::standard().unwrap());
     let ingress = Ingress::build(cfg, registry).await.unwrap();

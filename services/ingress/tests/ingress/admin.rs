@@ -29,7 +29,15 @@ async fn only_admin_tokens_open_the_admin_api() {
         .call(Method::GET, "/admin/v1/targets", ADMIN, None)
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body, json!({"targets": []}));
+    // The configured target, not started yet, without its secret.
+    let t = &r.body["targets"][0];
+    assert_eq!(t["state"], "not started", "{}", r.body);
+    assert_eq!(t["configured"], true);
+    assert_eq!(t["config"]["url"], "https://crm.example.com/scim/v2");
+    assert_eq!(t["config"]["auth"], json!({"type": "bearer"}));
+    assert_eq!(t["config"]["filter"], "active eq true");
+    assert_eq!(t["config"]["deprovision"], "delete");
+    assert!(!r.body.to_string().contains("CRM_TOKEN"));
     // And an admin token is not a SCIM token.
     let r = api.call(Method::GET, USERS, ADMIN, None).await;
     r.assert_error(401, None);
@@ -54,6 +62,7 @@ async fn targets_are_listed_paused_resumed_synced_reconciled_and_replayed() {
         (Some(42), Some(7))
     );
     assert_eq!(t["state"], "running");
+    assert_eq!(t["config"]["concurrency"], 2);
 
     let base = "/admin/v1/tenants/acme/targets/crm";
     let r = api

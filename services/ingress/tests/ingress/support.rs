@@ -20,6 +20,29 @@ pub const ACME: &str = "acme-token";
 pub const OTHER: &str = "other-token";
 pub const ADMIN: &str = "admin-token";
 
+/// The target the test configuration declares for tenant acme.
+pub fn crm_target() -> scimbus_runtime::TargetConfig {
+    scimbus_runtime::TargetConfig {
+        name: "crm".into(),
+        url: "https://crm.example.com/scim/v2".into(),
+        auth: scimbus_runtime::AuthConfig::Bearer {
+            token: "env:CRM_TOKEN".into(),
+        },
+        resource_types: vec!["User".into()],
+        filter: Some("active eq true".into()),
+        deprovision: scimbus_runtime::Deprovision::Delete,
+        update: scimbus_runtime::UpdateStyle::Auto,
+        groups: false,
+        member_chunk: 50,
+        rate_per_sec: Some(10),
+        concurrency: 2,
+        timeout_secs: 5,
+        max_attempts: 3,
+        reconcile_every_secs: None,
+        mapping: None,
+    }
+}
+
 pub struct Api {
     pub env: TestEnv,
     store: Option<Store>,
@@ -123,6 +146,7 @@ impl Api {
             tenants,
             limits,
             admin_token_hashes: vec![token_hash(ADMIN)],
+            targets: vec![("acme".into(), crm_target())],
         };
         let ingress = Ingress::build(cfg, registry).await.unwrap();
         let router = scimbus_ingress::app(ingress.state.clone());

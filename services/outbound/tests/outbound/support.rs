@@ -89,6 +89,7 @@ impl Hub {
                 }],
                 limits: Limits::default(),
                 admin_token_hashes: Vec::new(),
+                targets: Vec::new(),
             },
             registry,
         )
