@@ -422,21 +422,6 @@ pub async fn request_sync<'e>(
     Ok(())
 }
 
-/// A requested full sync, if any: `Some(dry_run)`.
-pub async fn sync_request<'e>(
-    db: impl PgExecutor<'e>,
-    t: TargetKey<'_>,
-) -> sqlx::Result<Option<bool>> {
-    sqlx::query_scalar(
-        "select sync_dry_run from target_progress
-         where tenant = $1 and target = $2 and sync_requested",
-    )
-    .bind(t.tenant)
-    .bind(t.target)
-    .fetch_optional(db)
-    .await
-}
-
 /// Records a finished full sync (or dry run): its report; a real one also
 /// its time and, for the first sync of a new target, the stream position
 /// taken before its snapshot.
@@ -498,29 +483,6 @@ pub async fn request_reconcile<'e>(
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// A reconcile that is due: requested (`Some(apply)`), or, when `every`
-/// is set, none done for that long (`Some(false)`: report only).
-pub async fn reconcile_due<'e>(
-    db: impl PgExecutor<'e>,
-    t: TargetKey<'_>,
-    every: Option<std::time::Duration>,
-) -> sqlx::Result<Option<bool>> {
-    let every_secs = every.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    sqlx::query_scalar(
-        "select reconcile_requested and reconcile_apply from target_progress
-         where tenant = $1 and target = $2
-           and (reconcile_requested
-                or ($3::bigint is not null
-                    and coalesce(reconciled_at, synced_at, '-infinity')
-                        < now() - make_interval(secs => $3::bigint)))",
-    )
-    .bind(t.tenant)
-    .bind(t.target)
-    .bind(every_secs)
-    .fetch_optional(db)
-    .await
 }
 
 /// Records a finished reconcile and its report.

@@ -94,6 +94,18 @@ impl Tokens {
     }
 }
 
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .filter(|t| !t.is_empty())
+}
+
 /// Middleware on `/scim/v2/{tenant}/…`: the bearer token must belong to
 /// `{tenant}`.
 pub async fn require_token(
@@ -103,17 +115,7 @@ pub async fn require_token(
     next: Next,
 ) -> Result<Response, ApiError> {
     let tenant = params.get("tenant").cloned().unwrap_or_default();
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| rest.trim().to_string())
-        });
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
+    let Some(token) = bearer(req.headers()).map(str::to_string) else {
         return Err(ScimError::unauthorized("a bearer token is required").into());
     };
     let client = state

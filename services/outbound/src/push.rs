@@ -323,13 +323,7 @@ impl Target {
                 }
             }
         }
-        let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
-        if how == Pushed::Adopted {
-            let a = self.put(rt, &remote_id, &body).await?;
-            if !a.ok() {
-                return Err(a.into_error("update of the adopted resource", None));
-            }
-        }
+        let (remote_id, how) = self.place(rt, &body).await?;
         self.link(rt, id, &remote_id, version).await?;
         Ok(how)
     }
@@ -397,13 +391,7 @@ impl Target {
     ) -> Result<Pushed, PushError> {
         if !self.use_patch() {
             let full = self.with_all_members(id, body).await?;
-            let (remote_id, how) = self.adopt_or_create(rt, &full).await?;
-            if how == Pushed::Adopted {
-                let a = self.put(rt, &remote_id, &full).await?;
-                if !a.ok() {
-                    return Err(a.into_error("update of the adopted group", None));
-                }
-            }
+            let (remote_id, how) = self.place(rt, &full).await?;
             self.link(rt, id, &remote_id, version).await?;
             return Ok(how);
         }
@@ -535,13 +523,7 @@ impl Target {
             return Ok(None);
         }
         let body = self.body_of(rt, &resource)?;
-        let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
-        if how == Pushed::Adopted {
-            let a = self.put(rt, &remote_id, &body).await?;
-            if !a.ok() {
-                return Err(a.into_error("update of the adopted member", None));
-            }
-        }
+        let (remote_id, _) = self.place(rt, &body).await?;
         self.link(rt, id, &remote_id, row.version).await?;
         Ok(Some(remote_id))
     }
@@ -577,13 +559,7 @@ impl Target {
                 self.create_group(rt, row.id, row.version, &body).await
             }
             Plan::Create => {
-                let (remote_id, how) = self.adopt_or_create(rt, &body).await?;
-                if how == Pushed::Adopted {
-                    let a = self.put(rt, &remote_id, &body).await?;
-                    if !a.ok() {
-                        return Err(a.into_error("update of the adopted resource", None));
-                    }
-                }
+                let (remote_id, how) = self.place(rt, &body).await?;
                 self.link(rt, row.id, &remote_id, row.version).await?;
                 Ok(how)
             }
@@ -741,6 +717,19 @@ impl Target {
             .await
             .map_err(db)?;
         Ok(Pushed::Deprovisioned)
+    }
+
+    /// [`Self::adopt_or_create`], and an adopted copy brought to our state
+    /// with a PUT of `body`.
+    async fn place(&self, rt: &ResourceType, body: &Value) -> Result<(String, Pushed), PushError> {
+        let (remote_id, how) = self.adopt_or_create(rt, body).await?;
+        if how == Pushed::Adopted {
+            let a = self.put(rt, &remote_id, body).await?;
+            if !a.ok() {
+                return Err(a.into_error("update of the adopted copy", None));
+            }
+        }
+        Ok((remote_id, how))
     }
 
     /// Finds the target's own copy (by `userName`, `externalId`, or a
