@@ -35,8 +35,8 @@ pub async fn reserve(conn: &mut PgConnection, tenant: &str, n: i64) -> sqlx::Res
     Ok(last - n + 1)
 }
 
-/// Writes change rows (one statement for the lot), each marked as not yet
-/// published.
+/// Writes change rows, each marked as not yet published (one statement for
+/// the lot).
 pub async fn insert(conn: &mut PgConnection, rows: &[ChangeRow]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -58,25 +58,19 @@ pub async fn insert(conn: &mut PgConnection, rows: &[ChangeRow]) -> sqlx::Result
         ats.push(r.committed_at);
     }
     sqlx::query(
-        "insert into changes (tenant, seq, id, resource_type, resource_id, payload, committed_at)
-         select * from unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::uuid[],
-                              $6::bytea[], $7::timestamptz[])",
+        "with c as (
+             insert into changes (tenant, seq, id, resource_type, resource_id, payload, committed_at)
+             select * from unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::uuid[],
+                                  $6::bytea[], $7::timestamptz[])
+             returning tenant, seq, committed_at)
+         insert into unpublished_changes (tenant, seq, committed_at) select * from c",
     )
-    .bind(&tenants)
-    .bind(&seqs)
+    .bind(tenants)
+    .bind(seqs)
     .bind(ids)
     .bind(types)
     .bind(resource_ids)
     .bind(payloads)
-    .bind(&ats)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into unpublished_changes (tenant, seq, committed_at)
-         select * from unnest($1::text[], $2::bigint[], $3::timestamptz[])",
-    )
-    .bind(tenants)
-    .bind(seqs)
     .bind(ats)
     .execute(conn)
     .await?;
@@ -104,20 +98,16 @@ pub async fn unpublished<'e>(
 }
 
 /// Marks changes as published (acknowledged by JetStream): their
-/// unpublished marks go. The deletion is committed without waiting for the
-/// WAL flush: losing it in a crash only means the change is published
-/// again, which JetStream and consumers deduplicate — so it need not cost
-/// an fsync per batch.
-pub async fn mark_published(pool: &sqlx::PgPool, rows: &[ChangeRow]) -> sqlx::Result<()> {
+/// unpublished marks go. Give it a pool from
+/// [`crate::connect_async_commit`]: losing a mark in a crash only means the
+/// change is published again, which JetStream and consumers deduplicate — so
+/// it need not cost an fsync per batch.
+pub async fn mark_published<'e>(db: impl PgExecutor<'e>, rows: &[ChangeRow]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let tenants: Vec<&str> = rows.iter().map(|r| r.tenant.as_str()).collect();
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    let mut tx = pool.begin().await?;
-    sqlx::query("set local synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
     sqlx::query(
         "delete from unpublished_changes u
          using unnest($1::text[], $2::bigint[]) as p(tenant, seq)
@@ -125,9 +115,9 @@ pub async fn mark_published(pool: &sqlx::PgPool, rows: &[ChangeRow]) -> sqlx::Re
     )
     .bind(tenants)
     .bind(seqs)
-    .execute(&mut *tx)
+    .execute(db)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// The tenants that have changes.

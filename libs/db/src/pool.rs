@@ -43,9 +43,8 @@ async fn probe(opts: &PgConnectOptions) -> Result<(), DbError> {
     Ok(())
 }
 
-/// A read-write pool for the store.
-pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let opts = options(url)?;
+/// A pool on `opts` (after one probing connection).
+async fn pool(opts: PgConnectOptions, max_connections: u32) -> Result<PgPool, DbError> {
     probe(&opts).await?;
     PgPoolOptions::new()
         .max_connections(max_connections)
@@ -59,34 +58,29 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
         .map_err(DbError::Connect)
 }
 
+/// A read-write pool for the store.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    pool(options(url)?, max_connections).await
+}
+
 /// A pool whose commits do not wait for the WAL flush
 /// (`synchronous_commit = off`), for writes that can be lost in a crash and
-/// redone (outbound links). Never for identity data or anything acknowledged.
+/// redone (outbound links, published marks). Never for identity data or
+/// anything acknowledged.
 pub async fn connect_async_commit(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let opts = options(url)?.options([("synchronous_commit", "off")]);
-    probe(&opts).await?;
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .test_before_acquire(false)
-        .connect_with(opts)
-        .await
-        .map_err(DbError::Connect)
+    pool(
+        options(url)?.options([("synchronous_commit", "off")]),
+        max_connections,
+    )
+    .await
 }
 
 /// A pool whose sessions are read-only (`default_transaction_read_only`),
 /// for the ingress's reads; it may point at a replica.
 pub async fn connect_read_only(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let opts = options(url)?.options([("default_transaction_read_only", "on")]);
-    probe(&opts).await?;
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        // No ping before each use (a round trip per query): a connection
-        // that broke fails its query, which the caller reports, and sqlx
-        // drops it from the pool.
-        .test_before_acquire(false)
-        .connect_with(opts)
-        .await
-        .map_err(DbError::Connect)
+    pool(
+        options(url)?.options([("default_transaction_read_only", "on")]),
+        max_connections,
+    )
+    .await
 }

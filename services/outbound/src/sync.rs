@@ -6,6 +6,7 @@
 //! snapshot: a change after it is seen again and skipped by its version,
 //! none is missed. A dry run only counts what would be done.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ use futures_util::StreamExt;
 use scimbus_db::links;
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
+
+use uuid::Uuid;
 
 use crate::client::PushError;
 use crate::push::{Plan, Pushed, RemoteIndex, Target};
@@ -173,8 +176,13 @@ async fn sync_all(
             let Some(last) = rows.last() else { break };
             after = Some(last.id);
             let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
-            let known = links::get_many(&target.pool, target.key(), &ids).await?;
-            let link_of = |id| known.iter().find(|l| l.resource_id == id).cloned();
+            let known: HashMap<Uuid, links::Link> =
+                links::get_many(&target.pool, target.key(), &ids)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.resource_id, l))
+                    .collect();
+            let link_of = |id| known.get(&id).cloned();
             if dry_run {
                 let Some(rtype) = target.registry.resource_type(rt) else {
                     break;
@@ -252,11 +260,8 @@ where
     loop {
         match step().await {
             Err(PushError::Transient { retry_after, .. }) if attempt < target.cfg.max_attempts => {
-                let wait = retry_after.unwrap_or_else(|| {
-                    backoff
-                        .saturating_mul(1 << (attempt - 1).min(10))
-                        .min(Duration::from_secs(30))
-                });
+                let wait =
+                    retry_after.unwrap_or_else(|| crate::worker::backoff(backoff, attempt, 0));
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }

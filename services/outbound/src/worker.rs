@@ -277,7 +277,9 @@ async fn follow(
 }
 
 /// Moves the position to just below the oldest change not done (or to the
-/// highest received, when all are) and adds up the counts.
+/// highest received, when all are) and adds up the counts. `done` carries
+/// the counts since the last flush and the position, lag and circuit last
+/// written.
 async fn flush(
     lock: &mut PgConnection,
     target: &Target,
@@ -287,13 +289,30 @@ async fn flush(
     lag: Option<i64>,
 ) -> Result<(), WorkerError> {
     let position = pending.first().map_or(highest, |p| p.saturating_sub(1));
-    done.stream_seq = i64::try_from(position).unwrap_or(i64::MAX);
-    done.lag = lag.map(|l| l + i64::try_from(pending.len()).unwrap_or(0));
-    done.circuit = circuit(target);
-    if done.stream_seq > 0 || done.pushed > 0 || done.parked > 0 || done.last_error.is_some() {
-        links::advance(lock, target.key(), done).await?;
+    let next = Advance {
+        stream_seq: i64::try_from(position).unwrap_or(i64::MAX),
+        lag: lag.map(|l| l + i64::try_from(pending.len()).unwrap_or(0)),
+        circuit: circuit(target),
+        ..std::mem::take(done)
+    };
+    // Written only when something moved: an idle target writes nothing.
+    let same = next.pushed == 0
+        && next.skipped == 0
+        && next.parked == 0
+        && next.last_error.is_none()
+        && done.stream_seq == next.stream_seq
+        && done.lag == next.lag
+        && done.circuit == next.circuit;
+    if !same {
+        links::advance(lock, target.key(), &next).await?;
     }
-    *done = Advance::default();
+    // What was written stays for the next comparison; the counts start over.
+    *done = Advance {
+        stream_seq: next.stream_seq,
+        lag: next.lag,
+        circuit: next.circuit,
+        ..Advance::default()
+    };
     Ok(())
 }
 
@@ -559,7 +578,7 @@ async fn replay(
 /// Exponential from `first`, capped at a minute, with up to 50 % jitter
 /// (from the change's sequence and the attempt: no two resources retry in
 /// lock step).
-fn backoff(first: Duration, attempt: u32, salt: u64) -> Duration {
+pub(crate) fn backoff(first: Duration, attempt: u32, salt: u64) -> Duration {
     let base = first
         .saturating_mul(1 << attempt.saturating_sub(1).min(16))
         .min(Duration::from_secs(60));

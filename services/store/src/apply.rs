@@ -130,6 +130,7 @@ async fn delete(
     // them, and targets and subscribers must hear of it.
     let groups = db_members::groups_of(&mut *conn, &cmd.tenant, id).await?;
     let mut others = Vec::with_capacity(groups.len());
+    let group_rt = ctx.registry.resource_type("Group").unwrap_or(rt);
     for (gid, _) in groups {
         let Some(group) = resources::lock(conn, &cmd.tenant, "Group", gid).await? else {
             continue;
@@ -140,7 +141,6 @@ async fn delete(
             ..group
         };
         resources::touch(conn, &cmd.tenant, gid, touched.version, ctx.now).await?;
-        let group_rt = ctx.registry.resource_type("Group").unwrap_or(rt);
         others.push(Change {
             operation: scimbus_events::v1::change::Operation::MembershipChanged as i32,
             version: u64::try_from(touched.version).unwrap_or(0),

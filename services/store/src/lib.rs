@@ -80,6 +80,10 @@ impl Store {
             .await
             .map_err(scimbus_db::DbError::from)?;
         scimbus_db::tenants::ensure(&pool, &cfg.tenants).await?;
+        drop(pool);
+        // The outbox reads changes and removes their unpublished marks; a
+        // mark lost in a crash is a republish, not worth an fsync a batch.
+        let pool = scimbus_db::connect_async_commit(&cfg.database_url, 4).await?;
         let resource_types: Vec<String> = registry
             .resource_types()
             .iter()
