@@ -2,7 +2,8 @@
 //! validated and patched with `scimbus-scim` (strict like a real service
 //! provider: unique userName / displayName → 409), and told to fail on
 //! demand — 5xx, 429 with `Retry-After`, slow answers, a refused
-//! connection (server down), a lookup that finds nothing.
+//! connection (server down), a connection cut in the middle of an answer,
+//! a lookup that finds nothing.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -31,6 +32,10 @@ pub enum Fault {
     Slow(Duration),
     /// A list answer with no resources (a lookup that misses).
     Miss,
+    /// The request is carried out, then the connection is cut in the middle
+    /// of the answer: the status line and half the body arrive, the rest
+    /// never does (the client cannot know whether it took effect).
+    Cut,
 }
 
 /// A request the target got: method, path (with query).
@@ -123,6 +128,10 @@ impl FakeTarget {
                 "/scim/v2/{endpoint}/{id}",
                 get(read).put(replace).patch(modify).delete(remove),
             )
+            .layer(axum::middleware::from_fn_with_state(
+                self.shared.clone(),
+                cut,
+            ))
             .with_state(self.shared.clone());
         let handle = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -182,6 +191,11 @@ impl FakeTarget {
             .unwrap()
             .faults
             .push_back((method, path.to_string(), fault));
+    }
+
+    /// How many queued faults no request has met yet.
+    pub fn faults_left(&self) -> usize {
+        self.shared.data.lock().unwrap().faults.len()
     }
 
     /// The resources of an endpoint ("Users", "Groups"), by id.
@@ -283,9 +297,9 @@ async fn gate(
     let fault = {
         let mut d = s.data.lock().unwrap();
         d.log.push((method.clone(), path.clone(), body));
-        // A miss is the list handler's to take.
+        // A miss is the list handler's to take, a cut the middleware's.
         let at = d.faults.iter().position(|(m, p, f)| {
-            !matches!(f, Fault::Miss)
+            !matches!(f, Fault::Miss | Fault::Cut)
                 && m.as_ref().is_none_or(|m| *m == method)
                 && path.contains(p.as_str())
         });
@@ -308,7 +322,7 @@ async fn gate(
         }
     }
     match fault {
-        None | Some(Fault::Miss) => None,
+        None | Some(Fault::Miss | Fault::Cut) => None,
         Some(Fault::Status(code)) => Some(error(code, None, "told to fail")),
         Some(Fault::TooMany(secs)) => {
             let mut r = error(429, None, "slow down");
@@ -321,6 +335,44 @@ async fn gate(
             None
         }
     }
+}
+
+/// Carries a request out, then cuts its answer if a `Cut` fault is queued
+/// for it: the head and half the body are sent, then the connection drops.
+async fn cut(
+    State(s): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let queued = {
+        let mut d = s.data.lock().unwrap();
+        let at = d.faults.iter().position(|(m, p, f)| {
+            matches!(f, Fault::Cut)
+                && m.as_ref().is_none_or(|m| *m == method)
+                && path.contains(p.as_str())
+        });
+        at.and_then(|i| d.faults.remove(i)).is_some()
+    };
+    let answer = next.run(req).await;
+    if !queued {
+        return answer;
+    }
+    let (parts, body) = answer.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let half = bytes.slice(..bytes.len() / 2);
+    use futures_util::StreamExt;
+    // The head and the first half go out; the rest fails a moment later.
+    let rest = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "cut",
+        ))
+    });
+    let body = futures_util::stream::once(async move { Ok(half) }).chain(rest);
+    Response::from_parts(parts, axum::body::Body::from_stream(body))
 }
 
 /// Whether a `Miss` fault is queued for this path (consumed).

@@ -337,3 +337,60 @@ async fn a_permanent_error_parks_the_change_and_its_successors_only() {
     assert_eq!(info.state.messages, 2, "two dead letters");
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn answers_cut_mid_way_are_retried_without_duplicates() {
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    // The fake really cuts: the status arrives, the body does not.
+    t.fail(Some(Method::GET), "/ServiceProviderConfig", Fault::Cut);
+    let answer = reqwest::get(format!("{}/ServiceProviderConfig", t.url()))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.bytes().await.is_err(), "the body was cut");
+    // Every kind of write has its answer cut once, after the target did it.
+    t.fail(Some(Method::POST), "/Users", Fault::Cut);
+    t.fail(Some(Method::POST), "/Groups", Fault::Cut);
+    t.fail(Some(Method::PATCH), "/Users/", Fault::Cut);
+    t.fail(Some(Method::PATCH), "/Groups/", Fault::Cut);
+    t.fail(Some(Method::GET), "/Users", Fault::Cut);
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(hub.create_user(&format!("c{i}"), "Sales").await);
+    }
+    let group = hub.create_group("cut", &[&ids[0], &ids[1]]).await;
+    hub.patch(
+        &format!("/Users/{}", ids[0]),
+        json!([{"op": "replace", "path": "title", "value": "Lead"}]),
+    )
+    .await;
+    hub.patch(
+        &format!("/Groups/{group}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}]}]),
+    )
+    .await;
+    let (s, _) = hub
+        .call(Method::DELETE, &format!("/Users/{}", ids[3]), None)
+        .await;
+    assert_eq!(s, 204);
+
+    eventually("the target mirrors the tenant", SETTLE, || {
+        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+    })
+    .await;
+    assert_eq!(t.faults_left(), 0, "every cut was met");
+    assert_eq!(t.resources("Users").len(), 4, "no duplicate users");
+    assert_eq!(t.resources("Groups").len(), 1, "no duplicate groups");
+    let members: Vec<String> = t.resources("Groups").values().next().unwrap()["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(members.len(), 3, "each member once: {members:?}");
+    assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
+    hub.teardown().await;
+}
