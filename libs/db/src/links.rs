@@ -43,9 +43,19 @@ pub async fn get_many<'e>(
     t: TargetKey<'_>,
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<Link>> {
+    // One primary-key probe per id, whatever the statistics say: with
+    // `resource_id = any($3)` a planner that believes the target has few
+    // links (a new target, before autovacuum analyzes) scans all of them
+    // against the list each time, quadratic over a full sync. The `limit`
+    // keeps the lateral subquery from being flattened into a join.
     sqlx::query_as(
-        "select resource_id, resource_type, remote_id, version, in_scope from target_links
-         where tenant = $1 and target = $2 and resource_id = any($3)",
+        "select l.resource_id, l.resource_type, l.remote_id, l.version, l.in_scope
+         from (select distinct unnest($3::uuid[]) as id) i
+         cross join lateral (
+           select * from target_links
+           where tenant = $1 and target = $2 and resource_id = i.id
+           limit 1
+         ) l",
     )
     .bind(t.tenant)
     .bind(t.target)

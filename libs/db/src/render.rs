@@ -42,17 +42,21 @@ pub fn members(list: &[Member]) -> Value {
 /// Renders a stored resource. Attribute order: `schemas`, `id`, the
 /// document's attributes, `members`/`groups`, `meta`.
 pub fn resource(row: &Row, rel: Relations<'_>) -> Value {
+    into_resource(row.clone(), rel)
+}
+
+/// [`resource`], taking the row: its document's values are moved, not copied.
+pub fn into_resource(row: Row, rel: Relations<'_>) -> Value {
     let mut out = Map::new();
-    let doc = row.doc.0.as_object();
-    if let Some(s) = doc.and_then(|d| d.get("schemas")) {
-        out.insert("schemas".into(), s.clone());
+    let mut doc = match row.doc.0 {
+        Value::Object(d) => d,
+        _ => Map::new(),
+    };
+    if let Some(s) = doc.shift_remove("schemas") {
+        out.insert("schemas".into(), s);
     }
     out.insert("id".into(), Value::String(row.id.to_string()));
-    for (k, v) in doc.into_iter().flatten() {
-        if k != "schemas" {
-            out.insert(k.clone(), v.clone());
-        }
-    }
+    out.extend(doc);
     if let Some(list) = rel.members.filter(|m| !m.is_empty()) {
         out.insert("members".into(), members(list));
     }

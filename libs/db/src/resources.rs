@@ -248,13 +248,16 @@ pub async fn page<'e>(
     after: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Vec<Row>> {
+    // `id > $3` from the nil UUID on, not `($3 is null or id > $3)`: the
+    // generic plan of the latter cannot start the index scan at $3 and
+    // reads every earlier row on each page.
     sqlx::query_as(select_row!(
-        "where tenant = $1 and resource_type = $2 and ($3::uuid is null or id > $3)
+        "where tenant = $1 and resource_type = $2 and id > $3
          order by id limit $4"
     ))
     .bind(tenant)
     .bind(resource_type)
-    .bind(after)
+    .bind(after.unwrap_or(Uuid::nil()))
     .bind(limit)
     .fetch_all(db)
     .await

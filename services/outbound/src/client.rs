@@ -222,8 +222,10 @@ impl TargetClient {
         fresh_token: bool,
     ) -> Result<Answer, PushError> {
         let url = self.url(path);
+        // The body is serialized once, for the request and its record.
+        let text = body.map(Value::to_string);
         let mut exchange = Exchange {
-            request: match body {
+            request: match &text {
                 Some(b) => format!("{method} {url}\n{b}"),
                 None => format!("{method} {url}"),
             },
@@ -233,10 +235,8 @@ impl TargetClient {
             .http
             .request(method.clone(), &url)
             .header(reqwest::header::ACCEPT, SCIM_JSON);
-        if let Some(b) = body {
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, SCIM_JSON)
-                .body(b.to_string());
+        if let Some(b) = text {
+            req = req.header(reqwest::header::CONTENT_TYPE, SCIM_JSON).body(b);
         }
         req = match &self.auth {
             Auth::None => req,
@@ -383,6 +383,10 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// At most 2 000 characters of a body, for the record.
 fn excerpt(text: &str) -> String {
+    // Fewer bytes than the limit: fewer characters too.
+    if text.len() <= 2000 {
+        return text.to_string();
+    }
     match text.char_indices().nth(2000) {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_string(),

@@ -543,48 +543,72 @@ impl Target {
 
     /// Pushes one resource's current state (a full sync's step).
     pub async fn sync_resource(&self, row: &Row, link: Option<Link>) -> Result<Pushed, PushError> {
-        if !self.wants(&row.resource_type) {
+        let resource = render::resource(row, Relations::default());
+        self.sync_rendered(&Current::of(row), &resource, link).await
+    }
+
+    /// [`Self::sync_resource`] of a resource rendered already (retries
+    /// render it once).
+    pub async fn sync_rendered(
+        &self,
+        now: &Current,
+        resource: &Value,
+        link: Option<Link>,
+    ) -> Result<Pushed, PushError> {
+        if !self.wants(&now.resource_type) {
             return Ok(Pushed::Skipped("resource type not pushed to this target"));
         }
-        let rt = self.rt(&row.resource_type)?;
-        let resource = render::resource(row, Relations::default());
-        let body = self.body_of(rt, &resource)?;
-        match self.plan(rt, &resource, link.as_ref()) {
+        let rt = self.rt(&now.resource_type)?;
+        match self.plan(rt, resource, link.as_ref()) {
             Plan::Skip => Ok(Pushed::Skipped("out of scope")),
             Plan::Deprovision => match link {
-                Some(l) => self.deprovision(rt, &l, row.version, false).await,
+                Some(l) => self.deprovision(rt, &l, now.version, false).await,
                 None => Ok(Pushed::Skipped("never pushed")),
             },
-            Plan::Create if rt.name == "Group" => {
-                self.create_group(rt, row.id, row.version, &body).await
-            }
             Plan::Create => {
-                let (remote_id, how) = self.place(rt, &body).await?;
-                self.link(rt, row.id, &remote_id, row.version).await?;
-                Ok(how)
+                let body = self.body_of(rt, resource)?;
+                self.create_current(rt, now, &body).await
             }
             Plan::Update => {
                 let Some(l) = link else {
                     return Ok(Pushed::Skipped("never pushed"));
                 };
+                let body = self.body_of(rt, resource)?;
                 let a = if rt.name == "Group" {
-                    self.replace_group(rt, row.id, &l.remote_id, &body).await?
+                    self.replace_group(rt, now.id, &l.remote_id, &body).await?
                 } else {
                     self.put(rt, &l.remote_id, &body).await?
                 };
                 if a.status == StatusCode::NOT_FOUND {
-                    links::delete(&self.links_pool, self.key(), row.id)
+                    // Gone there: created again.
+                    links::delete(&self.links_pool, self.key(), now.id)
                         .await
                         .map_err(db)?;
-                    return Box::pin(self.sync_resource(row, None)).await;
+                    return self.create_current(rt, now, &body).await;
                 }
                 if !a.ok() {
                     return Err(a.into_error("sync update", None));
                 }
-                self.link(rt, row.id, &l.remote_id, row.version).await?;
+                self.link(rt, now.id, &l.remote_id, now.version).await?;
                 Ok(Pushed::Updated)
             }
         }
+    }
+
+    /// A resource the target has no copy of (that we know): a group created
+    /// with its members, a user adopted or created; then linked.
+    async fn create_current(
+        &self,
+        rt: &ResourceType,
+        now: &Current,
+        body: &Value,
+    ) -> Result<Pushed, PushError> {
+        if rt.name == "Group" {
+            return self.create_group(rt, now.id, now.version, body).await;
+        }
+        let (remote_id, how) = self.place(rt, body).await?;
+        self.link(rt, now.id, &remote_id, now.version).await?;
+        Ok(how)
     }
 
     /// A group's whole current state onto the target's copy: one PUT
@@ -856,6 +880,24 @@ impl Target {
         links::put(&self.links_pool, self.key(), &link)
             .await
             .map_err(db)
+    }
+}
+
+/// What identifies a resource's current state: its type, id and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub resource_type: String,
+    pub id: Uuid,
+    pub version: i64,
+}
+
+impl Current {
+    pub fn of(row: &Row) -> Current {
+        Current {
+            resource_type: row.resource_type.clone(),
+            id: row.id,
+            version: row.version,
+        }
     }
 }
 

@@ -6,11 +6,13 @@
 //! snapshot: a change after it is seen again and skipped by its version,
 //! none is missed. A dry run only counts what would be done.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use futures_util::future::OptionFuture;
+use futures_util::stream::FuturesUnordered;
 use scimbus_db::links;
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
@@ -18,7 +20,7 @@ use scimbus_db::resources::{self, Row};
 use uuid::Uuid;
 
 use crate::client::PushError;
-use crate::push::{Plan, Pushed, RemoteIndex, Target};
+use crate::push::{Current, Plan, Pushed, RemoteIndex, Target};
 use crate::reconcile::read_all;
 
 const PAGE: i64 = 500;
@@ -170,60 +172,10 @@ async fn sync_all(
         if !target.wants(rt) {
             continue;
         }
-        let mut after = None;
-        loop {
-            let rows = resources::page(&target.pool, &target.tenant, rt, after, PAGE).await?;
-            let Some(last) = rows.last() else { break };
-            after = Some(last.id);
-            let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
-            let known: HashMap<Uuid, links::Link> =
-                links::get_many(&target.pool, target.key(), &ids)
-                    .await?
-                    .into_iter()
-                    .map(|l| (l.resource_id, l))
-                    .collect();
-            let link_of = |id| known.get(&id).cloned();
-            if dry_run {
-                let Some(rtype) = target.registry.resource_type(rt) else {
-                    break;
-                };
-                for row in &rows {
-                    let resource = render::resource(row, Relations::default());
-                    report.count_plan(target.plan(rtype, &resource, link_of(row.id).as_ref()));
-                }
-                continue;
-            }
-            let work: Vec<(Row, Option<links::Link>)> = rows
-                .into_iter()
-                .map(|row| {
-                    let link = link_of(row.id);
-                    (row, link)
-                })
-                .collect();
-            let steps = work.into_iter().map(|(row, link)| async move {
-                let r = with_retries(target, backoff, || target.sync_resource(&row, link.clone()))
-                    .await;
-                (row, r)
-            });
-            let outcomes: Vec<(Row, Result<Pushed, PushError>)> = futures_util::stream::iter(steps)
-                .buffer_unordered(target.cfg.concurrency.max(1))
-                .collect()
-                .await;
-            for (row, o) in outcomes {
-                match o {
-                    Ok(p) => report.count(p),
-                    Err(e) => report.fail(format!("{} {}: {e}", row.resource_type, row.id)),
-                }
-            }
-            // The page's links, in one statement (groups after users find
-            // their members' links).
-            let page_links = target
-                .deferred
-                .lock()
-                .ok()
-                .and_then(|mut d| d.as_mut().map(std::mem::take))
-                .unwrap_or_default();
-            links::put_many(&target.links_pool, target.key(), &page_links).await?;
+        if dry_run {
+            plan_all(target, rt, report).await?;
+        } else {
+            push_all(target, rt, backoff, report).await?;
         }
     }
     for l in links::orphans(&target.pool, target.key()).await? {
@@ -244,6 +196,147 @@ async fn sync_all(
         }
     }
     Ok(())
+}
+
+/// One page of a resource type after `after`, each row with its link.
+async fn page(
+    target: &Target,
+    rt: &str,
+    after: Option<Uuid>,
+) -> Result<Vec<(Row, Option<links::Link>)>, sqlx::Error> {
+    let rows = resources::page(&target.pool, &target.tenant, rt, after, PAGE).await?;
+    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let mut known: HashMap<Uuid, links::Link> = links::get_many(&target.pool, target.key(), &ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.resource_id, l))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let link = known.remove(&row.id);
+            (row, link)
+        })
+        .collect())
+}
+
+/// Counts what a sync of every resource of type `rt` would do.
+async fn plan_all(target: &Target, rt: &str, report: &mut SyncReport) -> Result<(), sqlx::Error> {
+    let Some(rtype) = target.registry.resource_type(rt) else {
+        return Ok(());
+    };
+    let mut after = None;
+    loop {
+        let rows = page(target, rt, after).await?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last.id);
+        for (row, link) in &rows {
+            let resource = render::resource(row, Relations::default());
+            report.count_plan(target.plan(rtype, &resource, link.as_ref()));
+        }
+    }
+}
+
+/// Pushes every resource of type `rt`, up to the target's concurrency
+/// without a pause between pages: the next page is read while the last
+/// resources of this one are in flight, and the links of each page's worth
+/// of pushes are written in the background (one statement), the next such
+/// write waiting for the previous. All are written when this returns, so
+/// groups pushed after users find their members' links.
+async fn push_all(
+    target: &Target,
+    rt: &str,
+    backoff: Duration,
+    report: &mut SyncReport,
+) -> Result<(), sqlx::Error> {
+    let concurrency = target.cfg.concurrency.max(1);
+    let mut fetch = Some(Box::pin(page(target, rt, None)));
+    let mut last_page = false;
+    let mut last_seen = None;
+    let mut queue: VecDeque<(Row, Option<links::Link>)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut writing: Option<tokio::task::JoinHandle<sqlx::Result<()>>> = None;
+    let mut done = 0usize;
+    loop {
+        while in_flight.len() < concurrency
+            && let Some((row, link)) = queue.pop_front()
+        {
+            in_flight.push(step(target, backoff, row, link));
+        }
+        // The next page is read while this one's last resources are pushed.
+        if fetch.is_none() && !last_page && queue.len() < PAGE as usize / 4 {
+            fetch = Some(Box::pin(page(target, rt, last_seen)));
+        }
+        tokio::select! {
+            Some(rows) = OptionFuture::from(fetch.as_mut()) => {
+                fetch = None;
+                let rows = rows?;
+                last_page = (rows.len() as i64) < PAGE;
+                last_seen = rows.last().map(|(r, _)| r.id).or(last_seen);
+                queue.extend(rows);
+            }
+            Some((row, o)) = in_flight.next() => {
+                match o {
+                    Ok(p) => report.count(p),
+                    Err(e) => report.fail(format!("{} {}: {e}", row.resource_type, row.id)),
+                }
+                done += 1;
+                if done % PAGE as usize == 0 {
+                    if let Some(w) = writing.take() {
+                        joined(w).await?;
+                    }
+                    writing = Some(write_links(target));
+                }
+            }
+            else => break,
+        }
+    }
+    if let Some(w) = writing.take() {
+        joined(w).await?;
+    }
+    joined(write_links(target)).await
+}
+
+async fn step(
+    target: &Target,
+    backoff: Duration,
+    row: Row,
+    link: Option<links::Link>,
+) -> (Current, Result<Pushed, PushError>) {
+    let now = Current::of(&row);
+    let resource = render::into_resource(row, Relations::default());
+    let r = with_retries(target, backoff, || {
+        target.sync_rendered(&now, &resource, link.clone())
+    })
+    .await;
+    (now, r)
+}
+
+/// Writes the links pushed so far (taken from the target's deferred list)
+/// in a task of its own.
+fn write_links(target: &Target) -> tokio::task::JoinHandle<sqlx::Result<()>> {
+    let list = target
+        .deferred
+        .lock()
+        .ok()
+        .and_then(|mut d| d.as_mut().map(std::mem::take))
+        .unwrap_or_default();
+    let pool = target.links_pool.clone();
+    let (tenant, name) = (target.tenant.clone(), target.cfg.name.clone());
+    tokio::spawn(async move {
+        let key = links::TargetKey {
+            tenant: &tenant,
+            target: &name,
+        };
+        links::put_many(&pool, key, &list).await
+    })
+}
+
+async fn joined(w: tokio::task::JoinHandle<sqlx::Result<()>>) -> sqlx::Result<()> {
+    w.await
+        .map_err(|e| sqlx::Error::Protocol(format!("writing links: {e}")))?
 }
 
 /// A step retried on transient failures, up to the target's attempts.

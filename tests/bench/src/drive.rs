@@ -142,27 +142,52 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends `n` creates straight to a target over `conns` connections; prints
-/// the rate.
-pub async fn direct(url: &str, conns: usize, n: u64, prefix: &str) -> anyhow::Result<()> {
+/// The full sync's reference: the users another target received (`from`,
+/// its `/_dump/Users`: the very bodies the sync sent, their `id` removed),
+/// created again on the target at `url` with `conns` connections. The
+/// bodies are serialized before the clock starts: what is timed is the
+/// target taking them.
+pub async fn direct(url: &str, conns: usize, from: &str) -> anyhow::Result<()> {
     let http = client()?;
+    let dumped: Vec<Value> = http
+        .get(format!("{from}/_dump/Users"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let bodies: Arc<Vec<String>> = Arc::new(
+        dumped
+            .into_iter()
+            .map(|mut u| {
+                if let Some(o) = u.as_object_mut() {
+                    o.remove("id");
+                    o.remove("meta");
+                }
+                u.to_string()
+            })
+            .collect(),
+    );
+    let n = bodies.len() as u64;
+    anyhow::ensure!(n > 0, "{from} has no users to replay");
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conns {
-        let (http, next, errors) = (http.clone(), next.clone(), errors.clone());
-        let (url, prefix) = (format!("{url}/Users"), prefix.to_string());
+        let (http, next, errors, bodies) =
+            (http.clone(), next.clone(), errors.clone(), bodies.clone());
+        let url = format!("{url}/Users");
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
+                let Some(body) = bodies.get(i as usize) else {
                     return;
-                }
+                };
                 let ok = http
                     .post(&url)
                     .header("content-type", "application/scim+json")
-                    .body(user(&format!("{prefix}-{i}")).to_string())
+                    .body(body.clone())
                     .send()
                     .await
                     .is_ok_and(|r| r.status().is_success());

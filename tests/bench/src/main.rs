@@ -5,7 +5,7 @@ use anyhow::Context;
 const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats-url> <bus-prefix>
   | target <addr> [<delay-ms>]
   | propagation <ingress-base> <token> <rate> <secs> <conns> <run> <target-url>...
-  | direct <target-base> <conns> <n> <prefix>";
+  | direct <target-base> <conns> <from-target>";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -60,14 +60,8 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
-        ["direct", url, conns, n, prefix] => {
-            scimbus_bench::drive::direct(
-                url,
-                conns.parse().context("conns")?,
-                n.parse().context("n")?,
-                prefix,
-            )
-            .await
+        ["direct", url, conns, from] => {
+            scimbus_bench::drive::direct(url, conns.parse().context("conns")?, from).await
         }
         _ => anyhow::bail!("{USAGE}"),
     }

@@ -49,6 +49,7 @@ pub async fn serve(addr: SocketAddr, delay: Duration) -> anyhow::Result<()> {
     let app = Router::new()
         .route("/_arrivals", get(arrivals))
         .route("/_count", get(count))
+        .route("/_dump/{endpoint}", get(dump))
         .route("/scim/v2/ServiceProviderConfig", get(spc))
         .route("/scim/v2/{endpoint}", get(list).post(create))
         .route(
@@ -99,6 +100,27 @@ async fn arrivals(State(s): State<Arc<Shared>>) -> Response {
 async fn count(State(s): State<Arc<Shared>>) -> Response {
     let n = s.store.lock().map(|st| st.arrivals.len()).unwrap_or(0);
     scim(StatusCode::OK, &json!(n))
+}
+
+/// Every resource of an endpoint as the target holds it (what it was sent,
+/// plus the `id` it gave), in the order they were created.
+async fn dump(State(s): State<Arc<Shared>>, Path(endpoint): Path<String>) -> Response {
+    let Ok(st) = s.store.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut all: Vec<&Value> = st
+        .resources
+        .get(&endpoint)
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    let seq = |r: &Value| {
+        r["id"]
+            .as_str()
+            .and_then(|id| id.trim_start_matches('t').parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    all.sort_by_key(|r| seq(r));
+    scim(StatusCode::OK, &json!(all))
 }
 
 async fn spc(State(s): State<Arc<Shared>>) -> Response {

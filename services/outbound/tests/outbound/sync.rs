@@ -152,3 +152,48 @@ async fn an_on_demand_sync_repairs_drift_and_a_dry_run_only_reports() {
     assert_eq!(t.resources("Users").len(), 5, "{report}");
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn a_sync_of_many_pages_pushes_every_resource_once() {
+    let mut hub = Hub::new().await;
+    // A tenant of 1 234 users (three pages and a part), written straight
+    // into Postgres as the store writes them, before the target existed.
+    let n = 1234;
+    sqlx::query(
+        "insert into resources (tenant, id, resource_type, user_name, active, version, created, last_modified, doc)
+         select $1, gen_random_uuid(), 'User', 'bulk-' || i, true, 1, now(), now(),
+                jsonb_build_object('schemas', jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'),
+                                   'userName', 'bulk-' || i, 'active', true)
+         from generate_series(1, $2) i",
+    )
+    .bind(TENANT)
+    .bind(n)
+    .execute(&hub.env.pool)
+    .await
+    .unwrap();
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+
+    let users = t.resources("Users");
+    let mut names: Vec<String> = users
+        .values()
+        .map(|u| u["userName"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(users.len(), n as usize, "one copy each");
+    assert_eq!(names.len(), n as usize, "every user");
+    let linked = hub
+        .count("select count(*) from target_links where target = 't' and in_scope")
+        .await;
+    assert_eq!(linked, i64::from(n), "each linked");
+    let status = scimbus_cli::target_status(&hub.env.pool, Some(TENANT))
+        .await
+        .unwrap();
+    let report = status[0].progress.last_sync.clone().unwrap();
+    assert!(
+        report.starts_with(&format!("sync: created {n},")),
+        "{report}"
+    );
+    hub.teardown().await;
+}
