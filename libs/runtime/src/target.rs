@@ -65,6 +65,10 @@ pub struct TargetConfig {
     /// How users are mapped for this target (none: as they are).
     #[serde(default)]
     pub mapping: Option<MappingConfig>,
+    /// How groups are mapped (none: as they are). Their members are sent
+    /// by themselves (translated to the target's ids), never mapped.
+    #[serde(default)]
+    pub group_mapping: Option<MappingConfig>,
     /// Compare the target with the tenant this often and report the drift
     /// (`scimbus targets show`); none: only on demand.
     #[serde(default)]
@@ -213,6 +217,14 @@ mod tests {
         .unwrap();
         assert!(matches!(t.auth, AuthConfig::Oauth2 { .. }));
         assert_eq!(t.deprovision, Deprovision::Delete);
+        let t = parse(
+            "name = \"a\"\nurl = \"https://x\"\n[mapping]\ndrop = [\"emails\"]\n[group_mapping.set]\ndisplayName = \"'app-' + resource.displayName\"",
+        )
+        .unwrap();
+        assert_eq!(t.mapping.unwrap().drop, vec!["emails"]);
+        let groups = t.group_mapping.unwrap();
+        assert_eq!(groups.set["displayName"], "'app-' + resource.displayName");
+        assert!(groups.drop.is_empty() && groups.keep.is_none());
         for bad in [
             "name = \"A\"\nurl = \"http://x\"",
             "name = \"a\"\nurl = \"ftp://x\"",

@@ -91,8 +91,13 @@ fn config_json(t: &TargetConfig) -> Value {
         "concurrency": t.concurrency,
         "timeoutSecs": t.timeout_secs,
         "maxAttempts": t.max_attempts,
-        "mapping": t.mapping.as_ref().map(|m| json!({"keep": m.keep, "drop": m.drop, "set": m.set})),
+        "mapping": t.mapping.as_ref().map(mapping_json),
+        "groupMapping": t.group_mapping.as_ref().map(mapping_json),
     })
+}
+
+fn mapping_json(m: &scimbus_runtime::MappingConfig) -> Value {
+    json!({"keep": m.keep, "drop": m.drop, "set": m.set})
 }
 
 /// A target: its configuration (if the configuration file declares it)

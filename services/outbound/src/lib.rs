@@ -93,14 +93,16 @@ impl Outbound {
                 .map(|f| scope_filter(&registry, f))
                 .transpose()
                 .map_err(bad)?;
-            let mapping = t
-                .mapping
-                .as_ref()
-                .map(|m| scimbus_mapping::Mapping::compile(m.keep.as_deref(), &m.drop, &m.set))
-                .transpose()
-                .map_err(|e| bad(e.to_string()))?;
+            let compile = |m: Option<&scimbus_runtime::MappingConfig>, of: &str| {
+                m.map(|m| scimbus_mapping::Mapping::compile(m.keep.as_deref(), &m.drop, &m.set))
+                    .transpose()
+                    .map_err(|e| bad(format!("{of}: {e}")))
+            };
+            let mapping = compile(t.mapping.as_ref(), "mapping")?;
+            let group_mapping = compile(t.group_mapping.as_ref(), "group_mapping")?;
             targets.push(Arc::new(Target {
                 mapping,
+                group_mapping,
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
                 deferred: std::sync::Mutex::new(None),

@@ -44,6 +44,8 @@ pub struct Target {
     pub throttle: Throttle,
     /// How users are mapped (none: as they are).
     pub mapping: Option<scimbus_mapping::Mapping>,
+    /// How groups are mapped (none: as they are; members never are).
+    pub group_mapping: Option<scimbus_mapping::Mapping>,
     /// The resources with a parked change (their later changes park
     /// behind), known in memory: the worker driving the target is the only
     /// one that parks and replays. `None` until loaded.
@@ -145,16 +147,25 @@ impl Target {
         }
     }
 
-    /// What the target is sent of a resource: [`outgoing`], then, for
-    /// users, the target's mapping. A mapping that fails on this resource is
+    /// What the target is sent of a resource: [`outgoing`], then the
+    /// target's mapping of its type. A mapping that fails on this resource is
     /// a permanent error (the change parks, with the attribute named).
     pub fn body_of(&self, rt: &ResourceType, resource: &Value) -> Result<Value, PushError> {
         let body = outgoing(resource);
-        match &self.mapping {
-            Some(m) if rt.name == "User" => m
+        match self.mapping_of(rt) {
+            Some(m) => m
                 .apply(resource, &body)
                 .map_err(|e| PushError::permanent(e.to_string(), Exchange::default())),
-            _ => Ok(body),
+            None => Ok(body),
+        }
+    }
+
+    /// The mapping of a resource type, if it has one.
+    fn mapping_of(&self, rt: &ResourceType) -> Option<&scimbus_mapping::Mapping> {
+        match rt.name.as_str() {
+            "User" => self.mapping.as_ref(),
+            "Group" => self.group_mapping.as_ref(),
+            _ => None,
         }
     }
 
@@ -162,14 +173,14 @@ impl Target {
     /// with a mapping, every attribute it sets (its expressions may read
     /// any attribute).
     fn changed_paths(&self, rt: &ResourceType, changed: &[String]) -> Vec<String> {
-        match &self.mapping {
-            Some(m) if rt.name == "User" => changed
+        match self.mapping_of(rt) {
+            Some(m) => changed
                 .iter()
                 .filter(|p| m.sends(p))
                 .cloned()
                 .chain(m.set_paths().map(|p| p.text.clone()))
                 .collect(),
-            _ => changed.to_vec(),
+            None => changed.to_vec(),
         }
     }
 
@@ -337,7 +348,7 @@ impl Target {
         change: &Change,
         link: Option<Link>,
     ) -> Result<Pushed, PushError> {
-        let body = outgoing(resource);
+        let body = self.body_of(rt, resource)?;
         let added = uuids(&change.members_added);
         let removed = uuids(&change.members_removed);
         if let Some(l) = link.filter(|l| l.in_scope) {
@@ -348,6 +359,12 @@ impl Target {
                     .filter(|p| !p.starts_with("members"))
                     .cloned()
                     .collect();
+                // A change of members only changes no mapped attribute.
+                let attrs = if attrs.is_empty() {
+                    attrs
+                } else {
+                    self.changed_paths(rt, &attrs)
+                };
                 let ops = changed_ops(&self.registry, &body, &attrs);
                 if ops.is_empty() {
                     None

@@ -40,6 +40,7 @@ pub fn crm_target() -> scimbus_runtime::TargetConfig {
         max_attempts: 3,
         reconcile_every_secs: None,
         mapping: None,
+        group_mapping: None,
     }
 }
 

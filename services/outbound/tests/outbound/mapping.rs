@@ -1,6 +1,7 @@
 //! A target with an attribute mapping gets users as the mapping says —
 //! transformed, renamed, constant, conditional, from an extension,
-//! dropped — on create and on update; a mapping that fails on a user parks
+//! dropped — on create and on update, and groups as their own mapping says
+//! (members translated, never mapped); a mapping that fails on a user parks
 //! that user's change with the attribute named.
 
 use std::collections::BTreeMap;
@@ -86,6 +87,108 @@ async fn users_go_as_the_mapping_says() {
     let u = t.resources("Users")[&remote].clone();
     assert!(u.get("emails").is_none(), "{u}");
     assert_eq!(u["userName"], "mixedcase@corp.example");
+    hub.teardown().await;
+}
+
+#[tokio::test]
+async fn groups_go_as_their_mapping_says_with_their_members() {
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    // The target had the mapped form of one group already.
+    let pre = t.seed(
+        "Groups",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "app-existing"}),
+    );
+    let mut cfg = target("t", &t.url());
+    cfg.group_mapping = Some(scimbus_runtime::MappingConfig {
+        keep: None,
+        drop: Vec::new(),
+        set: [
+            ("displayName", "'app-' + resource.displayName.lowerAscii()"),
+            ("externalId", "resource.id"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect(),
+    });
+    hub.start_outbound(vec![cfg]).await;
+
+    let a = hub.create_user("ga", "Sales").await;
+    let b = hub.create_user("gb", "Sales").await;
+    let c = hub.create_user("gc", "Sales").await;
+    let g = hub.create_group("Sales Team", &[&a, &b]).await;
+    let existing = hub.create_group("Existing", &[&c]).await;
+    let h = &hub;
+    let remote = |id: String| async move {
+        h.link("t", &id)
+            .await
+            .map(|l| l.0)
+            .ok_or_else(|| "not yet".to_string())
+    };
+    let rg = eventually("the mapped group arrives", SETTLE, || remote(g.clone())).await;
+    let members_of = |rg: &str| -> Vec<String> {
+        let mut m: Vec<String> = t.resources("Groups")[rg]["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    let mut want = Vec::new();
+    for u in [&a, &b] {
+        want.push(remote(u.clone()).await.unwrap());
+    }
+    want.sort();
+    eventually("its members arrive, translated", SETTLE, || {
+        let got = members_of(&rg);
+        let want = want.clone();
+        async move {
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("{got:?}"))
+            }
+        }
+    })
+    .await;
+    let group = t.resources("Groups")[&rg].clone();
+    assert_eq!(group["displayName"], "app-sales team");
+    assert_eq!(group["externalId"], json!(g));
+    // Found by its mapped name and adopted, not created again.
+    let re = eventually("the existing group is linked", SETTLE, || {
+        remote(existing.clone())
+    })
+    .await;
+    assert_eq!(re, pre);
+    assert_eq!(t.resources("Groups").len(), 2, "no duplicate groups");
+
+    // A rename goes mapped; a member added goes translated.
+    hub.patch(
+        &format!("/Groups/{g}"),
+        json!([
+            {"op": "replace", "path": "displayName", "value": "Support Team"},
+            {"op": "add", "path": "members", "value": [{"value": c}]}
+        ]),
+    )
+    .await;
+    let rc = remote(c.clone()).await.unwrap();
+    eventually("the rename and the new member arrive", SETTLE, || {
+        let group = t.resources("Groups")[&rg].clone();
+        let members = members_of(&rg);
+        let rc = rc.clone();
+        async move {
+            if group["displayName"] == "app-support team" && members.contains(&rc) {
+                Ok(())
+            } else {
+                Err(group.to_string())
+            }
+        }
+    })
+    .await;
+    assert_eq!(members_of(&rg).len(), 3);
     hub.teardown().await;
 }
 

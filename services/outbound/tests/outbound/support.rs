@@ -48,6 +48,7 @@ pub fn target(name: &str, url: &str) -> TargetConfig {
         max_attempts: 4,
         reconcile_every_secs: None,
         mapping: None,
+        group_mapping: None,
     }
 }
 
