@@ -9,6 +9,7 @@
 
 mod client;
 mod config;
+mod link_cache;
 mod push;
 mod reconcile;
 mod sync;
@@ -20,6 +21,8 @@ use std::sync::Arc;
 use scimbus_bus::{BusError, StreamSettings};
 use scimbus_events::Subjects;
 use scimbus_scim::Registry;
+
+use crate::link_cache::LinkCache;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio_util::sync::CancellationToken;
@@ -106,6 +109,7 @@ impl Outbound {
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
                 deferred: std::sync::Mutex::new(None),
+                link_cache: LinkCache::default(),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,

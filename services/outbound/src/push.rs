@@ -20,6 +20,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::client::{Answer, Exchange, PushError, TargetClient};
+use crate::link_cache::{Cached, LinkCache};
 use crate::throttle::Throttle;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -50,6 +51,9 @@ pub struct Target {
     /// behind), known in memory: the worker driving the target is the only
     /// one that parks and replays. `None` until loaded.
     pub parked: std::sync::Mutex<Option<std::collections::HashSet<Uuid>>>,
+    /// While a worker follows the stream: the links it wrote since its
+    /// last flush.
+    pub link_cache: LinkCache,
     /// During a full sync: links to write with one statement per page
     /// (lost in a crash, they cost an adoption at the next sync).
     pub deferred: std::sync::Mutex<Option<Vec<Link>>>,
@@ -265,7 +269,7 @@ impl Target {
                 Exchange::default(),
             )
         })?;
-        let link = links::get(&self.pool, self.key(), id).await.map_err(db)?;
+        let link = self.link_get(id).await?;
         let version = i64::try_from(change.version).unwrap_or(i64::MAX);
         if change.operation == Operation::Deleted as i32 {
             return match link {
@@ -323,9 +327,7 @@ impl Target {
             match answer {
                 Some(a) if a.status == StatusCode::NOT_FOUND => {
                     // The target lost it: create it again.
-                    links::delete(&self.links_pool, self.key(), id)
-                        .await
-                        .map_err(db)?;
+                    self.link_forget(id).await?;
                 }
                 Some(a) if !a.ok() => return Err(a.into_error("update", None)),
                 _ => {
@@ -378,9 +380,7 @@ impl Target {
             };
             match a {
                 Some(a) if a.status == StatusCode::NOT_FOUND => {
-                    links::delete(&self.links_pool, self.key(), id)
-                        .await
-                        .map_err(db)?;
+                    self.link_forget(id).await?;
                     return self.create_group(rt, id, version, &body).await;
                 }
                 Some(a) if !a.ok() => return Err(a.into_error("group update", None)),
@@ -478,9 +478,7 @@ impl Target {
                 return Err(a.into_error("adding members", None));
             }
         }
-        let gone = links::get_many(&self.pool, self.key(), removed)
-            .await
-            .map_err(db)?;
+        let gone = self.links_get_many(removed).await?;
         for part in gone.chunks(chunk) {
             let ops = part
                 .iter()
@@ -500,9 +498,7 @@ impl Target {
     /// target does not have yet is pushed first (if it is in scope; one
     /// out of scope is left out).
     async fn remote_members(&self, ids: &[Uuid]) -> Result<Vec<Value>, PushError> {
-        let known = links::get_many(&self.pool, self.key(), ids)
-            .await
-            .map_err(db)?;
+        let known = self.links_get_many(ids).await?;
         let mut out = Vec::with_capacity(ids.len());
         let mut have: HashSet<Uuid> = HashSet::new();
         for l in known.iter().filter(|l| l.in_scope) {
@@ -598,9 +594,7 @@ impl Target {
                 };
                 if a.status == StatusCode::NOT_FOUND {
                     // Gone there: created again.
-                    links::delete(&self.links_pool, self.key(), now.id)
-                        .await
-                        .map_err(db)?;
+                    self.link_forget(now.id).await?;
                     return self.create_current(rt, now, &body).await;
                 }
                 if !a.ok() {
@@ -705,9 +699,7 @@ impl Target {
         let id = l.resource_id;
         if rt.name == "Group" || self.cfg.deprovision == Deprovision::Delete {
             if !l.in_scope && self.cfg.deprovision == Deprovision::Delete {
-                links::delete(&self.links_pool, self.key(), id)
-                    .await
-                    .map_err(db)?;
+                self.link_forget(id).await?;
                 return Ok(Pushed::Skipped("deleted on the target already"));
             }
             let a = self
@@ -720,9 +712,7 @@ impl Target {
             if !a.ok() && a.status != StatusCode::NOT_FOUND {
                 return Err(a.into_error("delete", None));
             }
-            links::delete(&self.links_pool, self.key(), id)
-                .await
-                .map_err(db)?;
+            self.link_forget(id).await?;
             return Ok(Pushed::Deprovisioned);
         }
         if l.in_scope {
@@ -754,9 +744,7 @@ impl Target {
             version: version.max(l.version),
             ..l.clone()
         };
-        links::put(&self.links_pool, self.key(), &kept)
-            .await
-            .map_err(db)?;
+        self.link_put(kept).await?;
         Ok(Pushed::Deprovisioned)
     }
 
@@ -894,9 +882,62 @@ impl Target {
             list.push(link);
             return Ok(());
         }
+        self.link_put(link).await
+    }
+
+    /// A resource's link: what this worker wrote since its last flush, or
+    /// what Postgres has.
+    async fn link_get(&self, id: Uuid) -> Result<Option<Link>, PushError> {
+        match self.link_cache.get(id) {
+            Cached::Known(l) => Ok(l),
+            Cached::Unknown => links::get(&self.pool, self.key(), id).await.map_err(db),
+        }
+    }
+
+    /// The links of several resources (those that have one).
+    async fn links_get_many(&self, ids: &[Uuid]) -> Result<Vec<Link>, PushError> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut ask = Vec::new();
+        for id in ids {
+            match self.link_cache.get(*id) {
+                Cached::Known(l) => out.extend(l),
+                Cached::Unknown => ask.push(*id),
+            }
+        }
+        if !ask.is_empty() {
+            out.extend(
+                links::get_many(&self.pool, self.key(), &ask)
+                    .await
+                    .map_err(db)?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Records a link: kept until the worker's next flush while it follows
+    /// the stream, else written now.
+    async fn link_put(&self, link: Link) -> Result<(), PushError> {
+        if self.link_cache.record(link.resource_id, Some(link.clone())) {
+            return Ok(());
+        }
         links::put(&self.links_pool, self.key(), &link)
             .await
             .map_err(db)
+    }
+
+    /// Forgets a link (the resource is gone from the target).
+    async fn link_forget(&self, id: Uuid) -> Result<(), PushError> {
+        if self.link_cache.record(id, None) {
+            return Ok(());
+        }
+        links::delete(&self.links_pool, self.key(), id)
+            .await
+            .map_err(db)
+    }
+
+    /// Writes the links kept since the last flush.
+    pub async fn flush_links(&self) -> sqlx::Result<()> {
+        self.link_cache.flush(&self.links_pool, self.key()).await
     }
 }
 

@@ -64,7 +64,10 @@ pub async fn run(bus: Bus, target: Arc<Target>, shutdown: CancellationToken) {
         match acquire(&bus.pg, &target).await {
             Ok(Some(conn)) => {
                 tracing::info!(tenant = %target.tenant, target = %target.cfg.name, "target taken");
-                match drive(&bus, &target, conn, &shutdown).await {
+                let driven = drive(&bus, &target, conn, &shutdown).await;
+                // Links not flushed are the next driver's to redo or adopt.
+                target.link_cache.stop();
+                match driven {
                     Ok(()) => return,
                     Err(e) => tracing::warn!(
                         tenant = %target.tenant, target = %target.cfg.name, error = %e,
@@ -201,6 +204,7 @@ async fn follow(
     let mut looked = Instant::now() - Duration::from_secs(2);
     let mut control = links::Control::default();
     let start = |item: Item| push_item(bus, target, item, shutdown);
+    target.link_cache.start();
     loop {
         if looked.elapsed() >= Duration::from_secs(1) {
             let every = target.cfg.reconcile_every_secs.map(Duration::from_secs);
@@ -220,7 +224,10 @@ async fn follow(
                 looked = Instant::now() - Duration::from_secs(2);
                 continue;
             }
+            // Sync, reconcile and replay write their links themselves.
+            target.link_cache.stop();
             serve(bus, target, lock, &control, shutdown).await?;
+            target.link_cache.start();
             control = links::Control::default();
             looked = Instant::now() - Duration::from_secs(2);
             continue;
@@ -276,8 +283,9 @@ async fn follow(
     }
 }
 
-/// Moves the position to just below the oldest change not done (or to the
-/// highest received, when all are) and adds up the counts. `done` carries
+/// Writes the links kept since the last flush, moves the position to just
+/// below the oldest change not done (or to the highest received, when all
+/// are) and adds up the counts. `done` carries
 /// the counts since the last flush and the position, lag and circuit last
 /// written.
 async fn flush(
@@ -288,6 +296,9 @@ async fn flush(
     highest: u64,
     lag: Option<i64>,
 ) -> Result<(), WorkerError> {
+    // The links of what is done go first: the position never passes a
+    // change whose link is only in memory.
+    target.flush_links().await?;
     let position = pending.first().map_or(highest, |p| p.saturating_sub(1));
     let next = Advance {
         stream_seq: i64::try_from(position).unwrap_or(i64::MAX),
