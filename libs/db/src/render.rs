@@ -47,16 +47,16 @@ pub fn resource(row: &Row, rel: Relations<'_>) -> Value {
 
 /// [`resource`], taking the row: its document's values are moved, not copied.
 pub fn into_resource(row: Row, rel: Relations<'_>) -> Value {
-    let mut out = Map::new();
     let mut doc = match row.doc.0 {
         Value::Object(d) => d,
         _ => Map::new(),
     };
-    if let Some(s) = doc.shift_remove("schemas") {
+    let mut out = Map::with_capacity(doc.len() + 4);
+    if let Some(s) = doc.get_mut("schemas").map(Value::take) {
         out.insert("schemas".into(), s);
     }
     out.insert("id".into(), Value::String(row.id.to_string()));
-    out.extend(doc);
+    out.extend(doc.into_iter().filter(|(k, _)| k != "schemas"));
     if let Some(list) = rel.members.filter(|m| !m.is_empty()) {
         out.insert("members".into(), members(list));
     }

@@ -962,7 +962,7 @@ impl Current {
 /// What a target is sent of a resource: no `id`, `meta`, a user's derived
 /// `groups` or `password`, a group's `members` (sent separately).
 pub fn outgoing(resource: &Value) -> Value {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(resource.as_object().map_or(0, Map::len));
     for (k, v) in resource.as_object().into_iter().flatten() {
         if !matches!(
             k.as_str(),
