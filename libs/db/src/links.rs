@@ -225,6 +225,7 @@ pub struct Progress {
     pub pushed: i64,
     pub skipped: i64,
     pub parked: i64,
+    pub failed: i64,
     pub lag: i64,
     pub circuit: String,
     pub last_error: Option<String>,
@@ -240,7 +241,7 @@ pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Re
     sqlx::query_as(
         "insert into target_progress (tenant, target) values ($1, $2)
          on conflict (tenant, target) do update set tenant = excluded.tenant
-         returning stream_seq, pushed, skipped, parked, lag, circuit, last_error, paused,
+         returning stream_seq, pushed, skipped, parked, failed, lag, circuit, last_error, paused,
                    synced_at, last_sync, reconciled_at, last_reconcile",
     )
     .bind(t.tenant)
@@ -257,6 +258,8 @@ pub struct Advance {
     pub pushed: i64,
     pub skipped: i64,
     pub parked: i64,
+    /// Failed attempts (retried or not).
+    pub failed: i64,
     /// The last error of the batch, if any.
     pub last_error: Option<String>,
     /// Changes after the new position (`None`: as it was).
@@ -275,7 +278,7 @@ pub async fn advance<'e>(
              pushed = pushed + $4, skipped = skipped + $5, parked = parked + $6,
              last_error = coalesce($7, last_error),
              last_error_at = case when $7 is null then last_error_at else now() end,
-             lag = coalesce($8, lag), circuit = $9, updated_at = now()
+             lag = coalesce($8, lag), circuit = $9, failed = failed + $10, updated_at = now()
          where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
@@ -287,6 +290,7 @@ pub async fn advance<'e>(
     .bind(&a.last_error)
     .bind(a.lag)
     .bind(&a.circuit)
+    .bind(a.failed)
     .execute(db)
     .await?;
     Ok(())
@@ -398,7 +402,7 @@ pub async fn all_progress<'e>(
         "select tenant, target, stream_seq, pushed, skipped,
                 (select count(*) from parked_changes c
                  where c.tenant = p.tenant and c.target = p.target) as parked,
-                lag, circuit, last_error, paused, synced_at, last_sync, reconciled_at,
+                failed, lag, circuit, last_error, paused, synced_at, last_sync, reconciled_at,
                 last_reconcile
          from target_progress p where $1::text is null or tenant = $1
          order by tenant, target",

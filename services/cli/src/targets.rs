@@ -1,6 +1,6 @@
 //! `scimbus targets …`: the operator's view of the outbound workers —
-//! status (position, lag, pushed, skipped, parked, circuit, last error),
-//! pause and resume, the parked changes, and replaying them. The workers
+//! status (position, lag, pushed, skipped, failed, parked, circuit, last
+//! error), pause and resume, the parked changes, and replaying them. The workers
 //! read the same rows: a pause takes effect within a second, a replay at
 //! the worker's next turn.
 
@@ -94,12 +94,13 @@ pub fn write_status(out: &mut impl Write, rows: &[TargetStatus]) -> std::io::Res
         "LAG",
         "PUSHED",
         "SKIPPED",
+        "FAILED",
         "PARKED",
         "CIRCUIT",
         "LAST ERROR",
     ]
     .map(String::from);
-    let cells: Vec<[String; 10]> = rows
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             let p = &r.progress;
@@ -111,6 +112,7 @@ pub fn write_status(out: &mut impl Write, rows: &[TargetStatus]) -> std::io::Res
                 p.lag.to_string(),
                 p.pushed.to_string(),
                 p.skipped.to_string(),
+                p.failed.to_string(),
                 p.parked.to_string(),
                 p.circuit.clone(),
                 p.last_error
@@ -135,6 +137,7 @@ pub fn write_one(out: &mut impl Write, r: &TargetStatus) -> std::io::Result<()> 
     writeln!(out, "position:   {} (lag {})", p.stream_seq, p.lag)?;
     writeln!(out, "pushed:     {}", p.pushed)?;
     writeln!(out, "skipped:    {}", p.skipped)?;
+    writeln!(out, "failed:     {} (attempts)", p.failed)?;
     writeln!(out, "parked:     {}", p.parked)?;
     writeln!(out, "circuit:    {}", p.circuit)?;
     writeln!(

@@ -129,6 +129,7 @@ fn status_json(tenant: &str, target: &str, p: &Progress) -> Value {
         "lag": p.lag,
         "pushed": p.pushed,
         "skipped": p.skipped,
+        "failed": p.failed,
         "parked": p.parked,
         "circuit": p.circuit,
         "lastError": p.last_error,

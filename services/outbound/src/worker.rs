@@ -244,6 +244,7 @@ async fn follow(
                 done.pushed += c.pushed;
                 done.skipped += c.skipped;
                 done.parked += c.parked;
+                done.failed += c.failed;
                 if c.last_error.is_some() {
                     done.last_error = c.last_error;
                 }
@@ -310,6 +311,7 @@ async fn flush(
     let same = next.pushed == 0
         && next.skipped == 0
         && next.parked == 0
+        && next.failed == 0
         && next.last_error.is_none()
         && done.stream_seq == next.stream_seq
         && done.lag == next.lag
@@ -353,6 +355,7 @@ async fn serve(
         reload_parked(target);
         let a = Advance {
             pushed: replayed.pushed,
+            failed: replayed.failed,
             last_error: replayed.last_error,
             circuit: circuit(target),
             ..Advance::default()
@@ -434,6 +437,8 @@ struct Counts {
     pushed: i64,
     skipped: i64,
     parked: i64,
+    /// Failed attempts, retried or not.
+    failed: i64,
     last_error: Option<String>,
 }
 
@@ -469,7 +474,7 @@ async fn push_one(
         counts.parked += 1;
         return Ok(counts);
     }
-    match push_with_retries(bus, target, change, shutdown).await? {
+    match push_with_retries(bus, target, change, shutdown, &mut counts).await? {
         Ok(Pushed::Skipped(why)) => {
             tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
             counts.skipped += 1;
@@ -505,10 +510,16 @@ async fn push_with_retries(
     target: &Target,
     change: &Change,
     shutdown: &CancellationToken,
+    counts: &mut Counts,
 ) -> Result<Result<Pushed, (PushError, u32)>, WorkerError> {
     let mut attempt = 1;
     loop {
-        match target.push(change).await {
+        let pushed = target.push(change).await;
+        if let Err(e) = &pushed {
+            counts.failed += 1;
+            counts.last_error = Some(e.to_string());
+        }
+        match pushed {
             Ok(p) => return Ok(Ok(p)),
             Err(e) if e.is_transient() && attempt < target.cfg.max_attempts => {
                 let wait = match &e {
@@ -560,7 +571,7 @@ async fn replay(
                 continue;
             }
         };
-        match push_with_retries(bus, target, &change, shutdown).await? {
+        match push_with_retries(bus, target, &change, shutdown, &mut counts).await? {
             Ok(what) => {
                 tracing::info!(target = %target.cfg.name, resource = %change.resource_id, seq = p.seq, ?what, "parked change replayed");
                 links::unpark(&target.pool, target.key(), p.seq).await?;

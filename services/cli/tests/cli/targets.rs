@@ -21,10 +21,18 @@ async fn targets_are_listed_paused_resumed_and_replayed() {
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("TENANT  TARGET  STATE"), "{out}");
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        &header[5..10],
+        ["PUSHED", "SKIPPED", "FAILED", "PARKED", "CIRCUIT"],
+        "{out}"
+    );
     let cells: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(
-        &cells[..9],
-        ["acme", "crm", "paused", "0", "0", "0", "0", "0", "closed"]
+        &cells[..10],
+        [
+            "acme", "crm", "paused", "0", "0", "0", "0", "0", "0", "closed"
+        ]
     );
 
     let o = scimbus(&env, &["targets", "resume", "--tenant", "acme", "crm"]);

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::fake_target::{FakeTarget, Fault};
 use crate::mirror::{Remote, department, mirrors};
 use crate::scim2_server::Scim2Server;
-use crate::support::{Hub, eventually, target};
+use crate::support::{Hub, TENANT, eventually, target};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -182,6 +182,28 @@ async fn a_failing_target_does_not_hold_up_a_healthy_one() {
     assert!(posts >= 20 + 4, "the faults were met: {posts} POSTs");
     assert_eq!(bad.resources("Users").len(), 20);
     assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
+    // The status counts the failed attempts of each target.
+    let pool = &hub.env.pool;
+    let failed = |name: &'static str| async move {
+        scimbus_cli::target_status(pool, Some(TENANT))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.target == name)
+            .map(|s| s.progress)
+            .unwrap()
+    };
+    let p = eventually("the failures are counted", SETTLE, || async {
+        let p = failed("bad").await;
+        if p.failed >= 4 {
+            Ok(p)
+        } else {
+            Err(format!("{p:?}"))
+        }
+    })
+    .await;
+    assert!(p.last_error.is_some(), "{p:?}");
+    assert_eq!(failed("good").await.failed, 0);
     let _ = std::fs::remove_file(&file);
     hub.teardown().await;
 }
