@@ -128,6 +128,25 @@ async fn read_only_pool_refuses_writes(pool: PgPool) {
     assert_eq!(n, 0);
 }
 
+/// A tenant with `n` users (empty documents), and statistics taken.
+async fn analyzed_users(pool: &PgPool, name: &str, n: i32) {
+    tenant(pool, name).await;
+    sqlx::query(
+        "insert into resources (tenant, id, resource_type, user_name, version, created, last_modified, doc)
+         select $1, gen_random_uuid(), 'User', 'user-' || i, 1, now(), now(), '{}'
+         from generate_series(1, $2) i",
+    )
+    .bind(name)
+    .bind(n)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze resources")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
 /// The estimated rows of the generic plan of `sql` (a prepared statement
 /// with three text parameters), from its first plan node that scans
 /// `resources`.
@@ -166,19 +185,7 @@ async fn generic_estimate(pool: &PgPool, sql: &str, params: &str) -> (f64, Strin
 // planned again.
 #[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
 async fn user_name_lookups_get_a_reusable_generic_plan(pool: PgPool) {
-    tenant(&pool, "a").await;
-    sqlx::query(
-        "insert into resources (tenant, id, resource_type, user_name, version, created, last_modified, doc)
-         select 'a', gen_random_uuid(), 'User', 'user-' || n, 1, now(), now(), '{}'
-         from generate_series(1, 4000) n",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query("analyze resources")
-        .execute(&pool)
-        .await
-        .unwrap();
+    analyzed_users(&pool, "a", 4000).await;
     let (rows, plan) = generic_estimate(
         &pool,
         "select r.id from resources r where r.tenant = $1 and r.resource_type = $2
@@ -237,19 +244,7 @@ async fn changes_are_unpublished_until_marked(pool: PgPool) {
 // all the rows before it and a sync is quadratic in the tenant's size.
 #[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
 async fn pages_start_where_the_last_one_ended(pool: PgPool) {
-    tenant(&pool, "a").await;
-    sqlx::query(
-        "insert into resources (tenant, id, resource_type, user_name, version, created, last_modified, doc)
-         select 'a', gen_random_uuid(), 'User', 'user-' || n, 1, now(), now(), '{}'
-         from generate_series(1, 3000) n",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query("analyze resources")
-        .execute(&pool)
-        .await
-        .unwrap();
+    analyzed_users(&pool, "a", 3000).await;
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("set local plan_cache_mode = force_generic_plan")
         .execute(&mut *tx)

@@ -30,14 +30,9 @@ async fn replica(hub: &Hub, t: &FakeTarget) -> Outbound {
         .unwrap()
 }
 
-#[tokio::test]
-async fn one_replica_drives_a_target_and_another_takes_over() {
-    let hub = Hub::new().await;
-    let t = FakeTarget::start(None, true).await;
-    let first = replica(&hub, &t).await;
-    // The first one takes the target (its initial sync is done) before the
-    // second starts.
-    eventually("the first replica drives the target", SETTLE, || async {
+/// Waits until a replica drives the target (its initial sync is done).
+async fn driven(hub: &Hub) {
+    eventually("a replica drives the target", SETTLE, || async {
         let s = scimbus_cli::target_status(&hub.env.pool, Some(TENANT))
             .await
             .unwrap();
@@ -48,6 +43,16 @@ async fn one_replica_drives_a_target_and_another_takes_over() {
         }
     })
     .await;
+}
+
+#[tokio::test]
+async fn one_replica_drives_a_target_and_another_takes_over() {
+    let hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    let first = replica(&hub, &t).await;
+    // The first one takes the target (its initial sync is done) before the
+    // second starts.
+    driven(&hub).await;
     let second = replica(&hub, &t).await;
     for i in 0..15 {
         hub.create_user(&format!("a{i}"), "Sales").await;
@@ -84,17 +89,7 @@ async fn a_worker_that_loses_postgres_mid_stream_is_replaced_without_duplicates(
     let hub = Hub::new().await;
     let t = FakeTarget::start(None, true).await;
     let only = replica(&hub, &t).await;
-    eventually("the replica drives the target", SETTLE, || async {
-        let s = scimbus_cli::target_status(&hub.env.pool, Some(TENANT))
-            .await
-            .unwrap();
-        if s.first().is_some_and(|s| s.progress.synced_at.is_some()) {
-            Ok(())
-        } else {
-            Err(format!("{s:?}"))
-        }
-    })
-    .await;
+    driven(&hub).await;
     // Writes keep coming; halfway, the driver's connection (the one that
     // holds the target's lock and moves its position) is cut, with pushes
     // in flight and links not yet written.
