@@ -102,13 +102,20 @@ impl Outbound {
                     .map_err(|e| bad(format!("{of}: {e}")))
             };
             let mapping = compile(t.mapping.as_ref(), "mapping")?;
+            if let Some(m) = &t.group_mapping
+                && m.set.keys().any(|k| k.eq_ignore_ascii_case("members"))
+            {
+                return Err(bad(
+                    "group_mapping cannot set members: they are sent translated to the target's ids"
+                        .into(),
+                ));
+            }
             let group_mapping = compile(t.group_mapping.as_ref(), "group_mapping")?;
             targets.push(Arc::new(Target {
                 mapping,
                 group_mapping,
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
-                deferred: std::sync::Mutex::new(None),
                 link_cache: LinkCache::default(),
                 tenant: tenant.clone(),
                 cfg: t.clone(),

@@ -1,8 +1,10 @@
-//! The links a worker wrote since its last flush, kept in memory while it
-//! follows the stream and written together every 200 ms (one statement)
-//! before its position moves: one round trip per flush instead of one per
-//! push. Reads look here first, so a resource's next change sees what its
-//! last one wrote.
+//! The links a worker wrote and Postgres does not have yet, kept in memory
+//! and written together: while the worker follows the stream (every 200 ms,
+//! with its position, in one transaction on the connection that holds the
+//! target's lock), and during a full sync (every few hundred pushes, in the
+//! background). One statement per flush instead of one per push. Reads look
+//! here first, so whatever a push wrote is seen by the next one at once,
+//! even while its flush is on the way.
 //!
 //! Only the worker holding the target's lock writes its links, so what is
 //! here is the truth until flushed. Lost in a crash, a link costs what a
@@ -12,28 +14,30 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use scimbus_db::links::{self, Link, TargetKey};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Writes not flushed yet: `Some` a link recorded, `None` one forgotten.
+/// Writes not in Postgres yet: `Some` a link recorded, `None` one
+/// forgotten.
+pub type Writes = HashMap<Uuid, Option<Link>>;
+
 #[derive(Debug, Default)]
 pub struct LinkCache {
-    /// `None` while no worker follows the stream: writes go straight to
-    /// Postgres.
-    writes: Mutex<Option<HashMap<Uuid, Option<Link>>>>,
+    /// `None` while nobody keeps writes here: they go straight to Postgres.
+    writes: Mutex<Option<Writes>>,
 }
 
 /// What the cache knows of a resource's link.
 #[derive(Debug)]
 pub enum Cached {
-    /// Written since the last flush (`None`: forgotten).
+    /// Written and not flushed yet (`None`: forgotten).
     Known(Option<Link>),
-    /// Not written since: ask Postgres.
+    /// Nothing since the last flush: ask Postgres.
     Unknown,
 }
 
 impl LinkCache {
-    /// Starts keeping writes (a worker begins to follow the stream).
+    /// Starts keeping writes.
     pub fn start(&self) {
         if let Ok(mut w) = self.writes.lock() {
             w.get_or_insert_with(HashMap::new);
@@ -41,7 +45,8 @@ impl LinkCache {
     }
 
     /// Stops keeping writes, dropping what was not flushed (a worker lost
-    /// its target: what it did is seen again and redone or adopted).
+    /// its target: what it did is seen again and skipped, redone or
+    /// adopted).
     pub fn stop(&self) {
         if let Ok(mut w) = self.writes.lock() {
             *w = None;
@@ -55,31 +60,65 @@ impl LinkCache {
         }
     }
 
-    /// Keeps a write; `false` when not keeping (write it yourself).
+    /// Keeps a write; `false` when not keeping (write it yourself). A link
+    /// never replaces one of a later version (as in Postgres); forgetting
+    /// always does.
     pub fn record(&self, id: Uuid, link: Option<Link>) -> bool {
-        match self.writes.lock().ok().as_mut().and_then(|w| w.as_mut()) {
-            Some(w) => {
-                w.insert(id, link);
-                true
-            }
-            None => false,
+        let Some(mut guard) = self.writes.lock().ok() else {
+            return false;
+        };
+        let Some(w) = guard.as_mut() else {
+            return false;
+        };
+        let newer = match (w.get(&id), &link) {
+            (Some(Some(old)), Some(new)) => new.version >= old.version,
+            _ => true,
+        };
+        if newer {
+            w.insert(id, link);
         }
+        true
     }
 
-    /// Writes what was kept: the links in one statement, the forgotten ones
-    /// one by one (rare: a resource deleted on or by the target).
-    pub async fn flush(&self, pool: &PgPool, key: TargetKey<'_>) -> sqlx::Result<()> {
-        let taken = match self.writes.lock().ok().as_mut().and_then(|w| w.as_mut()) {
-            Some(w) if !w.is_empty() => std::mem::take(w),
-            _ => return Ok(()),
-        };
+    /// What is kept now (written by [`Self::flush`] and then let go).
+    pub fn snapshot(&self) -> Writes {
+        self.writes
+            .lock()
+            .ok()
+            .and_then(|w| w.as_ref().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Writes `taken` (a [`Self::snapshot`]): the links in one statement,
+    /// the forgotten ones one by one (rare: a resource deleted on or by the
+    /// target). Readers still find the entries here until
+    /// [`Self::release`].
+    pub async fn flush(
+        conn: &mut PgConnection,
+        key: TargetKey<'_>,
+        taken: &Writes,
+    ) -> sqlx::Result<()> {
         let mut put = Vec::new();
         for (id, link) in taken {
             match link {
-                Some(l) => put.push(l),
-                None => links::delete(pool, key, id).await?,
+                Some(l) => put.push(l.clone()),
+                None => links::delete(&mut *conn, key, *id).await?,
             }
         }
-        links::put_many(pool, key, &put).await
+        links::put_many(&mut *conn, key, &put).await
+    }
+
+    /// Lets go of the entries of `taken` that did not change since (once
+    /// Postgres has them).
+    pub fn release(&self, taken: Writes) {
+        if let Ok(mut guard) = self.writes.lock()
+            && let Some(w) = guard.as_mut()
+        {
+            for (id, link) in taken {
+                if w.get(&id) == Some(&link) {
+                    w.remove(&id);
+                }
+            }
+        }
     }
 }

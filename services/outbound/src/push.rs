@@ -51,12 +51,9 @@ pub struct Target {
     /// behind), known in memory: the worker driving the target is the only
     /// one that parks and replays. `None` until loaded.
     pub parked: std::sync::Mutex<Option<std::collections::HashSet<Uuid>>>,
-    /// While a worker follows the stream: the links it wrote since its
-    /// last flush.
+    /// Links written and not in Postgres yet (while a worker follows the
+    /// stream, and during a full sync).
     pub link_cache: LinkCache,
-    /// During a full sync: links to write with one statement per page
-    /// (lost in a crash, they cost an adoption at the next sync).
-    pub deferred: std::sync::Mutex<Option<Vec<Link>>>,
     /// During a full sync: what the target held when it began, so that
     /// looking for an existing copy costs no request per resource.
     pub index: std::sync::RwLock<Option<Arc<RemoteIndex>>>,
@@ -156,12 +153,19 @@ impl Target {
     /// a permanent error (the change parks, with the attribute named).
     pub fn body_of(&self, rt: &ResourceType, resource: &Value) -> Result<Value, PushError> {
         let body = outgoing(resource);
-        match self.mapping_of(rt) {
-            Some(m) => m
-                .apply(resource, &body)
-                .map_err(|e| PushError::permanent(e.to_string(), Exchange::default())),
-            None => Ok(body),
+        let Some(m) = self.mapping_of(rt) else {
+            return Ok(body);
+        };
+        let mut mapped = m
+            .apply(resource, &body)
+            .map_err(|e| PushError::permanent(e.to_string(), Exchange::default()))?;
+        // A group's members go separately, translated: never mapped.
+        if rt.name == "Group"
+            && let Some(o) = mapped.as_object_mut()
+        {
+            o.remove("members");
         }
+        Ok(mapped)
     }
 
     /// The mapping of a resource type, if it has one.
@@ -536,6 +540,15 @@ impl Target {
             return Ok(None);
         }
         let body = self.body_of(rt, &resource)?;
+        if rt.name == "Group" {
+            // Only the group itself (no PUT of an adopted copy: that would
+            // empty it there), linked at version 0: its own change, or its
+            // own step of a full sync, is then not skipped and brings its
+            // members (groups may contain each other: no recursion here).
+            let (remote_id, _) = self.adopt_or_create(rt, &body).await?;
+            self.link(rt, id, &remote_id, 0).await?;
+            return Ok(Some(remote_id));
+        }
         let (remote_id, _) = self.place(rt, &body).await?;
         self.link(rt, id, &remote_id, row.version).await?;
         Ok(Some(remote_id))
@@ -876,12 +889,6 @@ impl Target {
             version,
             in_scope: true,
         };
-        if let Ok(mut d) = self.deferred.lock()
-            && let Some(list) = d.as_mut()
-        {
-            list.push(link);
-            return Ok(());
-        }
         self.link_put(link).await
     }
 
@@ -894,11 +901,31 @@ impl Target {
         }
     }
 
-    /// The links of several resources (those that have one).
+    /// A full sync's `link` of a resource read with its page a while ago,
+    /// or what was written since. Only a group can have been linked by
+    /// another resource's push meanwhile (as a member of a group; users are
+    /// all pushed before groups), and its link may be in Postgres already:
+    /// an unlinked group is looked up again.
+    pub async fn fresh_link(
+        &self,
+        now: &Current,
+        link: Option<Link>,
+    ) -> Result<Option<Link>, PushError> {
+        match self.link_cache.get(now.id) {
+            Cached::Known(l) => Ok(l),
+            Cached::Unknown if link.is_none() && now.resource_type == "Group" => {
+                links::get(&self.pool, self.key(), now.id).await.map_err(db)
+            }
+            Cached::Unknown => Ok(link),
+        }
+    }
+
+    /// The links of several resources (those that have one), once each.
     async fn links_get_many(&self, ids: &[Uuid]) -> Result<Vec<Link>, PushError> {
         let mut out = Vec::with_capacity(ids.len());
         let mut ask = Vec::new();
-        for id in ids {
+        let mut seen = HashSet::with_capacity(ids.len());
+        for id in ids.iter().filter(|id| seen.insert(**id)) {
             match self.link_cache.get(*id) {
                 Cached::Known(l) => out.extend(l),
                 Cached::Unknown => ask.push(*id),
@@ -933,11 +960,6 @@ impl Target {
         links::delete(&self.links_pool, self.key(), id)
             .await
             .map_err(db)
-    }
-
-    /// Writes the links kept since the last flush.
-    pub async fn flush_links(&self) -> sqlx::Result<()> {
-        self.link_cache.flush(&self.links_pool, self.key()).await
     }
 }
 

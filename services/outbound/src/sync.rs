@@ -20,6 +20,7 @@ use scimbus_db::resources::{self, Row};
 use uuid::Uuid;
 
 use crate::client::PushError;
+use crate::link_cache::LinkCache;
 use crate::push::{Current, Plan, Pushed, RemoteIndex, Target};
 use crate::reconcile::read_all;
 
@@ -146,16 +147,18 @@ pub async fn full_sync(
             *slot = Some(std::sync::Arc::new(index));
         }
     }
-    if !dry_run && let Ok(mut d) = target.deferred.lock() {
-        *d = Some(Vec::new());
+    if !dry_run {
+        target.link_cache.start();
     }
-    let result = sync_all(target, dry_run, backoff, &mut report).await;
+    let mut result = sync_all(target, dry_run, backoff, &mut report).await;
     if let Ok(mut slot) = target.index.write() {
         *slot = None;
     }
-    let left = target.deferred.lock().ok().and_then(|mut d| d.take());
-    if let Some(list) = left {
-        links::put_many(&target.links_pool, target.key(), &list).await?;
+    if !dry_run {
+        if result.is_ok() {
+            result = write_links(target).await;
+        }
+        target.link_cache.stop();
     }
     result?;
     report.took = started.elapsed();
@@ -242,9 +245,9 @@ async fn plan_all(target: &Target, rt: &str, report: &mut SyncReport) -> Result<
 /// Pushes every resource of type `rt`, up to the target's concurrency
 /// without a pause between pages: the next page is read while the last
 /// resources of this one are in flight, and the links of each page's worth
-/// of pushes are written in the background (one statement), the next such
-/// write waiting for the previous. All are written when this returns, so
-/// groups pushed after users find their members' links.
+/// of pushes are written alongside (one statement; readers find them in the
+/// link cache until then). All are written when this returns, so groups
+/// pushed after users find their members' links in Postgres too.
 async fn push_all(
     target: &Target,
     rt: &str,
@@ -257,8 +260,9 @@ async fn push_all(
     let mut last_seen = None;
     let mut queue: VecDeque<(Row, Option<links::Link>)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
-    let mut writing: Option<tokio::task::JoinHandle<sqlx::Result<()>>> = None;
+    let mut writing = None;
     let mut done = 0usize;
+    let mut failed = None;
     loop {
         while in_flight.len() < concurrency
             && let Some((row, link)) = queue.pop_front()
@@ -266,16 +270,30 @@ async fn push_all(
             in_flight.push(step(target, backoff, row, link));
         }
         // The next page is read while this one's last resources are pushed.
-        if fetch.is_none() && !last_page && queue.len() < PAGE as usize / 4 {
+        if fetch.is_none() && !last_page && failed.is_none() && queue.len() < PAGE as usize / 4 {
             fetch = Some(Box::pin(page(target, rt, last_seen)));
+        }
+        // A page's worth done: its links written (one write at a time).
+        if done >= PAGE as usize && writing.is_none() {
+            done = 0;
+            writing = Some(Box::pin(write_links(target)));
         }
         tokio::select! {
             Some(rows) = OptionFuture::from(fetch.as_mut()) => {
                 fetch = None;
-                let rows = rows?;
-                last_page = (rows.len() as i64) < PAGE;
-                last_seen = rows.last().map(|(r, _)| r.id).or(last_seen);
-                queue.extend(rows);
+                match rows {
+                    Ok(rows) => {
+                        last_page = (rows.len() as i64) < PAGE;
+                        last_seen = rows.last().map(|(r, _)| r.id).or(last_seen);
+                        queue.extend(rows);
+                    }
+                    Err(e) => {
+                        // What is in flight finishes and its links are
+                        // written; nothing more starts.
+                        queue.clear();
+                        failed = Some(e);
+                    }
+                }
             }
             Some((row, o)) = in_flight.next() => {
                 match o {
@@ -283,20 +301,22 @@ async fn push_all(
                     Err(e) => report.fail(format!("{} {}: {e}", row.resource_type, row.id)),
                 }
                 done += 1;
-                if done % PAGE as usize == 0 {
-                    if let Some(w) = writing.take() {
-                        joined(w).await?;
-                    }
-                    writing = Some(write_links(target));
+            }
+            Some(written) = OptionFuture::from(writing.as_mut()) => {
+                writing = None;
+                if let Err(e) = written {
+                    queue.clear();
+                    failed.get_or_insert(e);
                 }
             }
             else => break,
         }
     }
-    if let Some(w) = writing.take() {
-        joined(w).await?;
+    let written = write_links(target).await;
+    match failed {
+        Some(e) => Err(e),
+        None => written,
     }
-    joined(write_links(target)).await
 }
 
 async fn step(
@@ -306,6 +326,12 @@ async fn step(
     link: Option<links::Link>,
 ) -> (Current, Result<Pushed, PushError>) {
     let now = Current::of(&row);
+    // Read with its page, the link may have been written since (a group
+    // pushed as a member of another one).
+    let link = match target.fresh_link(&now, link).await {
+        Ok(l) => l,
+        Err(e) => return (now, Err(e)),
+    };
     let resource = render::into_resource(row, Relations::default());
     let r = with_retries(target, backoff, || {
         target.sync_rendered(&now, &resource, link.clone())
@@ -314,29 +340,18 @@ async fn step(
     (now, r)
 }
 
-/// Writes the links pushed so far (taken from the target's deferred list)
-/// in a task of its own.
-fn write_links(target: &Target) -> tokio::task::JoinHandle<sqlx::Result<()>> {
-    let list = target
-        .deferred
-        .lock()
-        .ok()
-        .and_then(|mut d| d.as_mut().map(std::mem::take))
-        .unwrap_or_default();
-    let pool = target.links_pool.clone();
-    let (tenant, name) = (target.tenant.clone(), target.cfg.name.clone());
-    tokio::spawn(async move {
-        let key = links::TargetKey {
-            tenant: &tenant,
-            target: &name,
-        };
-        links::put_many(&pool, key, &list).await
-    })
-}
-
-async fn joined(w: tokio::task::JoinHandle<sqlx::Result<()>>) -> sqlx::Result<()> {
-    w.await
-        .map_err(|e| sqlx::Error::Protocol(format!("writing links: {e}")))?
+/// Writes the links kept in the link cache to Postgres (through the links
+/// pool: a sync's writes are redone or adopted if lost), then lets go of
+/// them.
+async fn write_links(target: &Target) -> sqlx::Result<()> {
+    let taken = target.link_cache.snapshot();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let mut conn = target.links_pool.acquire().await?;
+    LinkCache::flush(&mut conn, target.key(), &taken).await?;
+    target.link_cache.release(taken);
+    Ok(())
 }
 
 /// A step retried on transient failures, up to the target's attempts.

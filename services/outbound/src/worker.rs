@@ -22,11 +22,12 @@ use scimbus_db::links::{self, Advance, Parked};
 use scimbus_events::v1::{Change, DeadLetter};
 use scimbus_events::{Message, Subjects};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::client::PushError;
+use crate::link_cache::LinkCache;
 use crate::push::{Pushed, Target};
 use crate::reconcile::reconcile;
 use crate::sync::full_sync;
@@ -240,7 +241,15 @@ async fn follow(
                 return flush(lock, target, &mut done, &pending, highest, lag).await;
             }
             Some((rid, seq, result)) = inflight.next(), if !inflight.is_empty() => {
-                let c: Counts = result?;
+                let c: Counts = match result {
+                    Ok(c) => c,
+                    // A retry cut short by the shutdown: what finished is
+                    // recorded as on any shutdown.
+                    Err(_) if shutdown.is_cancelled() => {
+                        return flush(lock, target, &mut done, &pending, highest, lag).await;
+                    }
+                    Err(e) => return Err(e),
+                };
                 done.pushed += c.pushed;
                 done.skipped += c.skipped;
                 done.parked += c.parked;
@@ -297,9 +306,6 @@ async fn flush(
     highest: u64,
     lag: Option<i64>,
 ) -> Result<(), WorkerError> {
-    // The links of what is done go first: the position never passes a
-    // change whose link is only in memory.
-    target.flush_links().await?;
     let position = pending.first().map_or(highest, |p| p.saturating_sub(1));
     let next = Advance {
         stream_seq: i64::try_from(position).unwrap_or(i64::MAX),
@@ -316,8 +322,17 @@ async fn flush(
         && done.stream_seq == next.stream_seq
         && done.lag == next.lag
         && done.circuit == next.circuit;
-    if !same {
-        links::advance(lock, target.key(), &next).await?;
+    // The links written since the last flush and the position, in one
+    // transaction on the connection that holds the lock: the position never
+    // passes a change whose link is only in memory, and a worker that lost
+    // its lock (and its connection) writes nothing more.
+    let taken = target.link_cache.snapshot();
+    if !same || !taken.is_empty() {
+        let mut tx = lock.begin().await?;
+        LinkCache::flush(&mut tx, target.key(), &taken).await?;
+        links::advance(&mut *tx, target.key(), &next).await?;
+        tx.commit().await?;
+        target.link_cache.release(taken);
     }
     // What was written stays for the next comparison; the counts start over.
     *done = Advance {

@@ -415,3 +415,66 @@ async fn answers_cut_mid_way_are_retried_without_duplicates() {
     assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn nested_and_circular_groups_arrive_with_their_members() {
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+    let u = hub.create_user("cu", "Sales").await;
+    // Written one right after the other: the outer group's push meets the
+    // inner one before the inner one's own change is through.
+    let inner = hub.create_group("inner", &[&u]).await;
+    let outer = hub.create_group("outer", &[&inner, &u]).await;
+    // A contains B and B contains A (RFC 7644 §3.7.1 allows it).
+    let a = hub.create_group("ring-a", &[&u]).await;
+    let b = hub.create_group("ring-b", &[&a]).await;
+    hub.patch(
+        &format!("/Groups/{a}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": b}]}]),
+    )
+    .await;
+    let h = &hub;
+    let remote = |id: String| async move {
+        h.link("t", &id)
+            .await
+            .map(|l| l.0)
+            .ok_or_else(|| format!("{id} not linked"))
+    };
+    let members_of = |rid: &str| -> Vec<String> {
+        let mut m: Vec<String> = t.resources("Groups")[rid]["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    let expected = [
+        (outer.clone(), vec![inner.clone(), u.clone()]),
+        (inner.clone(), vec![u.clone()]),
+        (a.clone(), vec![u.clone(), b.clone()]),
+        (b.clone(), vec![a.clone()]),
+    ];
+    eventually("each group has its members there", SETTLE, || async {
+        for (g, ms) in &expected {
+            let rg = remote(g.clone()).await?;
+            let mut want = Vec::new();
+            for m in ms {
+                want.push(remote(m.clone()).await?);
+            }
+            want.sort();
+            let got = members_of(&rg);
+            if got != want {
+                return Err(format!("{g}: {got:?} != {want:?}"));
+            }
+        }
+        Ok(())
+    })
+    .await;
+    assert_eq!(t.resources("Groups").len(), 4, "one copy each");
+    assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
+    hub.teardown().await;
+}

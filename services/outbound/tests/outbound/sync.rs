@@ -197,3 +197,65 @@ async fn a_sync_of_many_pages_pushes_every_resource_once() {
     );
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn nested_groups_are_synced_once_each_with_their_members_translated() {
+    let mut hub = Hub::new().await;
+    // Groups inside groups, in both orders of creation (a sync pushes them
+    // in id order: an inner group is met as a member before its own turn
+    // or after it).
+    let u = hub.create_user("nu", "Sales").await;
+    let inner_first = hub.create_group("inner-first", &[&u]).await;
+    let outer = hub.create_group("outer", &[&u, &inner_first]).await;
+    let inner_later = hub.create_group("inner-later", &[&u]).await;
+    hub.patch(
+        &format!("/Groups/{outer}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": inner_later}]}]),
+    )
+    .await;
+    let top = hub.create_group("top", &[&outer]).await;
+    let t = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url())]).await;
+
+    let groups = t.resources("Groups");
+    let mut names: Vec<&str> = groups
+        .values()
+        .map(|g| g["displayName"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["inner-first", "inner-later", "outer", "top"],
+        "one each"
+    );
+    let h = &hub;
+    let remote = |id: &str| {
+        let id = id.to_string();
+        async move { h.link("t", &id).await.unwrap().0 }
+    };
+    let members_of = |rid: &str| -> Vec<String> {
+        let mut m: Vec<String> = groups[rid]["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    let mut want = vec![
+        remote(&u).await,
+        remote(&inner_first).await,
+        remote(&inner_later).await,
+    ];
+    want.sort();
+    assert_eq!(members_of(&remote(&outer).await), want);
+    assert_eq!(members_of(&remote(&top).await), [remote(&outer).await]);
+    assert_eq!(
+        hub.count("select count(*) from target_links where target = 't'")
+            .await,
+        5
+    );
+    hub.teardown().await;
+}
