@@ -144,6 +144,14 @@ impl FileConfig {
     pub fn tenant_names(&self) -> Vec<String> {
         self.tenants.iter().map(|t| t.name.clone()).collect()
     }
+
+    /// Every tenant's targets, as (tenant, target).
+    pub fn targets(&self) -> Vec<(String, TargetConfig)> {
+        self.tenants
+            .iter()
+            .flat_map(|t| t.targets.iter().map(|x| (t.name.clone(), x.clone())))
+            .collect()
+    }
 }
 
 #[cfg(test)]

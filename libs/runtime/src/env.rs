@@ -46,6 +46,15 @@ pub fn text(env: &impl Lookup, name: &str, default: &str) -> String {
     env.get(name).unwrap_or_else(|| default.to_string())
 }
 
+/// `SCIMBUS_BUS_PREFIX`: the prefix of stream and subject names (empty by
+/// default), checked.
+pub fn bus_prefix(env: &impl Lookup) -> Result<String, SettingError> {
+    let prefix = text(env, "SCIMBUS_BUS_PREFIX", "");
+    scimbus_events::Subjects::new(&prefix)
+        .map_err(|err| SettingError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+    Ok(prefix)
+}
+
 /// A required text setting; `example` shows its form in the error.
 pub fn required(env: &impl Lookup, name: &str, example: &str) -> Result<String, SettingError> {
     env.get(name)

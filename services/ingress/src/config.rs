@@ -72,22 +72,15 @@ impl IngressConfig {
                     .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
                 let bad =
                     |err: String| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"));
-                let targets = file
-                    .tenants
-                    .iter()
-                    .flat_map(|t| t.targets.iter().map(|x| (t.name.clone(), x.clone())))
-                    .collect();
                 (
                     file.resolve_tenants().map_err(bad)?,
                     file.resolve_admin_tokens().map_err(bad)?,
-                    targets,
+                    file.targets(),
                 )
             }
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
-        let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
-        scimbus_events::Subjects::new(&bus_prefix)
-            .map_err(|err| SettingError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+        let bus_prefix = env::bus_prefix(e)?;
         let d = Limits::default();
         Ok(IngressConfig {
             addr,

@@ -36,19 +36,11 @@ impl OutboundConfig {
 
     /// As [`Self::from_env`], from any lookup (tests).
     pub fn from_lookup(e: &impl Lookup) -> Result<OutboundConfig, ConfigError> {
-        let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
-        scimbus_events::Subjects::new(&bus_prefix)
-            .map_err(|err| ConfigError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+        let bus_prefix = env::bus_prefix(e)?;
         let targets = match e.get("SCIMBUS_CONFIG") {
             Some(path) => scimbus_runtime::FileConfig::load(&path)
                 .map_err(|err| ConfigError::new("SCIMBUS_CONFIG", err.to_string()))?
-                .tenants
-                .into_iter()
-                .flat_map(|t| {
-                    let name = t.name;
-                    t.targets.into_iter().map(move |x| (name.clone(), x))
-                })
-                .collect(),
+                .targets(),
             None => Vec::new(),
         };
         let backoff_ms: u64 = env::number(e, "SCIMBUS_OUTBOUND_BACKOFF_MS", 500, 1..=600_000)?;

@@ -91,9 +91,7 @@ impl StoreConfig {
                 scimbus_events::TenantError(bad.clone()).to_string(),
             ));
         }
-        let bus_prefix = env::text(e, "SCIMBUS_BUS_PREFIX", "");
-        scimbus_events::Subjects::new(&bus_prefix)
-            .map_err(|err| ConfigError::new("SCIMBUS_BUS_PREFIX", err.to_string()))?;
+        let bus_prefix = env::bus_prefix(e)?;
         Ok(StoreConfig {
             nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
             database_url: env::required(
