@@ -14,6 +14,25 @@ pub struct Link {
     pub in_scope: bool,
 }
 
+/// The columns of a [`Link`].
+macro_rules! link_columns {
+    () => {
+        "resource_id, resource_type, remote_id, version, in_scope"
+    };
+}
+
+/// The columns of a [`Progress`] of `target_progress p`; `parked` is how
+/// many changes are parked now.
+macro_rules! progress_columns {
+    () => {
+        "stream_seq, pushed, skipped,
+         (select count(*) from parked_changes c
+          where c.tenant = p.tenant and c.target = p.target) as parked,
+         failed, lag, circuit, last_error, paused, synced_at, last_sync, reconciled_at,
+         last_reconcile"
+    };
+}
+
 /// Which target: tenant and target name.
 #[derive(Debug, Clone, Copy)]
 pub struct TargetKey<'a> {
@@ -26,10 +45,11 @@ pub async fn get<'e>(
     t: TargetKey<'_>,
     resource_id: Uuid,
 ) -> sqlx::Result<Option<Link>> {
-    sqlx::query_as(
-        "select resource_id, resource_type, remote_id, version, in_scope from target_links
-         where tenant = $1 and target = $2 and resource_id = $3",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        link_columns!(),
+        " from target_links where tenant = $1 and target = $2 and resource_id = $3"
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .bind(resource_id)
@@ -48,15 +68,16 @@ pub async fn get_many<'e>(
     // links (a new target, before autovacuum analyzes) scans all of them
     // against the list each time, quadratic over a full sync. The `limit`
     // keeps the lateral subquery from being flattened into a join.
-    sqlx::query_as(
-        "select l.resource_id, l.resource_type, l.remote_id, l.version, l.in_scope
-         from (select distinct unnest($3::uuid[]) as id) i
+    sqlx::query_as(concat!(
+        "select ",
+        link_columns!(),
+        " from (select distinct unnest($3::uuid[]) as id) i
          cross join lateral (
            select * from target_links
            where tenant = $1 and target = $2 and resource_id = i.id
            limit 1
-         ) l",
-    )
+         ) l"
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .bind(ids)
@@ -67,24 +88,7 @@ pub async fn get_many<'e>(
 /// Records (or moves forward) a link. A version older than the recorded
 /// one never overwrites it.
 pub async fn put<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, l: &Link) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (tenant, target, resource_id) do update
-           set remote_id = excluded.remote_id, version = excluded.version,
-               in_scope = excluded.in_scope, updated_at = now()
-           where target_links.version <= excluded.version",
-    )
-    .bind(t.tenant)
-    .bind(t.target)
-    .bind(l.resource_id)
-    .bind(&l.resource_type)
-    .bind(&l.remote_id)
-    .bind(l.version)
-    .bind(l.in_scope)
-    .execute(db)
-    .await?;
-    Ok(())
+    put_many(db, t, std::slice::from_ref(l)).await
 }
 
 /// Records many links in one statement (as [`put`] each).
@@ -218,7 +222,8 @@ pub async fn unpark<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, seq: i64) -> 
     Ok(())
 }
 
-/// A target's position and counters.
+/// A target's position and counters (`parked`: how many changes are
+/// parked now).
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Progress {
     pub stream_seq: i64,
@@ -238,12 +243,12 @@ pub struct Progress {
 
 /// A target's progress (a fresh row for a new target).
 pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<Progress> {
-    sqlx::query_as(
-        "insert into target_progress (tenant, target) values ($1, $2)
+    sqlx::query_as(concat!(
+        "insert into target_progress as p (tenant, target) values ($1, $2)
          on conflict (tenant, target) do update set tenant = excluded.tenant
-         returning stream_seq, pushed, skipped, parked, failed, lag, circuit, last_error, paused,
-                   synced_at, last_sync, reconciled_at, last_reconcile",
-    )
+         returning ",
+        progress_columns!()
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .fetch_one(db)
@@ -257,7 +262,6 @@ pub struct Advance {
     pub stream_seq: i64,
     pub pushed: i64,
     pub skipped: i64,
-    pub parked: i64,
     /// Failed attempts (retried or not).
     pub failed: i64,
     /// The last error of the batch, if any.
@@ -275,10 +279,10 @@ pub async fn advance<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update target_progress set stream_seq = greatest(stream_seq, $3),
-             pushed = pushed + $4, skipped = skipped + $5, parked = parked + $6,
+             pushed = pushed + $4, skipped = skipped + $5, failed = failed + $6,
              last_error = coalesce($7, last_error),
              last_error_at = case when $7 is null then last_error_at else now() end,
-             lag = coalesce($8, lag), circuit = $9, failed = failed + $10, updated_at = now()
+             lag = coalesce($8, lag), circuit = $9, updated_at = now()
          where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
@@ -286,11 +290,10 @@ pub async fn advance<'e>(
     .bind(a.stream_seq)
     .bind(a.pushed)
     .bind(a.skipped)
-    .bind(a.parked)
+    .bind(a.failed)
     .bind(&a.last_error)
     .bind(a.lag)
     .bind(&a.circuit)
-    .bind(a.failed)
     .execute(db)
     .await?;
     Ok(())
@@ -385,8 +388,23 @@ pub async fn replay_failed<'e>(
     Ok(())
 }
 
-/// Every target's progress (of one tenant, if given), by tenant and name;
-/// `parked` is how many changes are parked now.
+/// One target's progress, if it has run or been asked for anything.
+pub async fn find_progress<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+) -> sqlx::Result<Option<Progress>> {
+    sqlx::query_as(concat!(
+        "select ",
+        progress_columns!(),
+        " from target_progress p where tenant = $1 and target = $2"
+    ))
+    .bind(t.tenant)
+    .bind(t.target)
+    .fetch_optional(db)
+    .await
+}
+
+/// Every target's progress (of one tenant, if given), by tenant and name.
 pub async fn all_progress<'e>(
     db: impl PgExecutor<'e>,
     tenant: Option<&str>,
@@ -398,15 +416,12 @@ pub async fn all_progress<'e>(
         #[sqlx(flatten)]
         progress: Progress,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "select tenant, target, stream_seq, pushed, skipped,
-                (select count(*) from parked_changes c
-                 where c.tenant = p.tenant and c.target = p.target) as parked,
-                failed, lag, circuit, last_error, paused, synced_at, last_sync, reconciled_at,
-                last_reconcile
-         from target_progress p where $1::text is null or tenant = $1
-         order by tenant, target",
-    )
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "select tenant, target, ",
+        progress_columns!(),
+        " from target_progress p where $1::text is null or tenant = $1
+         order by tenant, target"
+    ))
     .bind(tenant)
     .fetch_all(db)
     .await?;
@@ -464,13 +479,14 @@ pub async fn synced<'e>(
 
 /// Every link of a target whose resource is gone from Postgres.
 pub async fn orphans<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<Vec<Link>> {
-    sqlx::query_as(
-        "select l.resource_id, l.resource_type, l.remote_id, l.version, l.in_scope
-         from target_links l
+    sqlx::query_as(concat!(
+        "select ",
+        link_columns!(),
+        " from target_links l
          where l.tenant = $1 and l.target = $2
            and not exists (select 1 from resources r where r.tenant = l.tenant and r.id = l.resource_id)
-         order by l.resource_id",
-    )
+         order by l.resource_id"
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .fetch_all(db)
@@ -520,10 +536,11 @@ pub async fn reconciled<'e>(
 
 /// Every link of a target.
 pub async fn all<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<Vec<Link>> {
-    sqlx::query_as(
-        "select resource_id, resource_type, remote_id, version, in_scope from target_links
-         where tenant = $1 and target = $2",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        link_columns!(),
+        " from target_links where tenant = $1 and target = $2"
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .fetch_all(db)

@@ -172,11 +172,11 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiR
 /// A target the configuration declares or that has run (its status, if
 /// it has run), or 404.
 async fn known(state: &AppState, tenant: &str, name: &str) -> ApiResult<Option<Progress>> {
-    let progress = links::all_progress(&state.admin_db, Some(tenant))
-        .await?
-        .into_iter()
-        .find(|(_, t, _)| t == name)
-        .map(|(_, _, p)| p);
+    let key = TargetKey {
+        tenant,
+        target: name,
+    };
+    let progress = links::find_progress(&state.admin_db, key).await?;
     let configured = state
         .targets
         .iter()

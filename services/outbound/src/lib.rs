@@ -21,12 +21,12 @@ use std::sync::Arc;
 use scimbus_bus::{BusError, StreamSettings};
 use scimbus_events::Subjects;
 use scimbus_scim::Registry;
-
-use crate::link_cache::LinkCache;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::link_cache::LinkCache;
 
 pub use client::{Exchange, PushError, TargetClient};
 pub use config::{ConfigError, OutboundConfig};
@@ -102,15 +102,16 @@ impl Outbound {
                     .map_err(|e| bad(format!("{of}: {e}")))
             };
             let mapping = compile(t.mapping.as_ref(), "mapping")?;
-            if let Some(m) = &t.group_mapping
-                && m.set.keys().any(|k| k.eq_ignore_ascii_case("members"))
-            {
+            let group_mapping = compile(t.group_mapping.as_ref(), "group_mapping")?;
+            if group_mapping.as_ref().is_some_and(|m| {
+                m.set_paths()
+                    .any(|p| p.top().eq_ignore_ascii_case("members"))
+            }) {
                 return Err(bad(
                     "group_mapping cannot set members: they are sent translated to the target's ids"
                         .into(),
                 ));
             }
-            let group_mapping = compile(t.group_mapping.as_ref(), "group_mapping")?;
             targets.push(Arc::new(Target {
                 mapping,
                 group_mapping,

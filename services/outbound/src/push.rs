@@ -132,7 +132,8 @@ pub enum Pushed {
     Skipped(&'static str),
 }
 
-fn db(e: sqlx::Error) -> PushError {
+/// A Postgres failure during a push: transient (tried again).
+pub(crate) fn db(e: sqlx::Error) -> PushError {
     PushError::Transient {
         reason: format!("Postgres: {e}"),
         retry_after: None,
@@ -153,19 +154,12 @@ impl Target {
     /// a permanent error (the change parks, with the attribute named).
     pub fn body_of(&self, rt: &ResourceType, resource: &Value) -> Result<Value, PushError> {
         let body = outgoing(resource);
-        let Some(m) = self.mapping_of(rt) else {
-            return Ok(body);
-        };
-        let mut mapped = m
-            .apply(resource, &body)
-            .map_err(|e| PushError::permanent(e.to_string(), Exchange::default()))?;
-        // A group's members go separately, translated: never mapped.
-        if rt.name == "Group"
-            && let Some(o) = mapped.as_object_mut()
-        {
-            o.remove("members");
+        match self.mapping_of(rt) {
+            Some(m) => m
+                .apply(resource, &body)
+                .map_err(|e| PushError::permanent(e.to_string(), Exchange::default())),
+            None => Ok(body),
         }
-        Ok(mapped)
     }
 
     /// The mapping of a resource type, if it has one.
@@ -177,19 +171,41 @@ impl Target {
         }
     }
 
-    /// The changed paths a PATCH names: those that reach the target, and,
-    /// with a mapping, every attribute it sets (its expressions may read
+    /// The changed paths a PATCH names: those that reach the target (a
+    /// group's members go by themselves), and, with a mapping, every
+    /// attribute it sets when anything changed (its expressions may read
     /// any attribute).
     fn changed_paths(&self, rt: &ResourceType, changed: &[String]) -> Vec<String> {
+        let changed: Vec<&String> = changed
+            .iter()
+            .filter(|p| rt.name != "Group" || !p.starts_with("members"))
+            .collect();
         match self.mapping_of(rt) {
-            Some(m) => changed
-                .iter()
+            Some(m) if !changed.is_empty() => changed
+                .into_iter()
                 .filter(|p| m.sends(p))
                 .cloned()
                 .chain(m.set_paths().map(|p| p.text.clone()))
                 .collect(),
-            None => changed.to_vec(),
+            _ => changed.into_iter().cloned().collect(),
         }
+    }
+
+    /// A PATCH of what a change changed of `body`, if it changed anything
+    /// that reaches the target.
+    async fn patch_changed(
+        &self,
+        rt: &ResourceType,
+        remote_id: &str,
+        body: &Value,
+        change: &Change,
+    ) -> Result<Option<Answer>, PushError> {
+        let paths = self.changed_paths(rt, &change.changed_attributes);
+        let ops = changed_ops(&self.registry, body, &paths);
+        if ops.is_empty() {
+            return Ok(None);
+        }
+        self.patch(rt, remote_id, ops).await.map(Some)
     }
 
     /// Whether updates go as PATCH (else PUT).
@@ -318,13 +334,7 @@ impl Target {
         if let Some(l) = link {
             let patchable = self.use_patch() && l.in_scope;
             let answer = if patchable {
-                let paths = self.changed_paths(rt, &change.changed_attributes);
-                let ops = changed_ops(&self.registry, &body, &paths);
-                if ops.is_empty() {
-                    None
-                } else {
-                    Some(self.patch(rt, &l.remote_id, ops).await?)
-                }
+                self.patch_changed(rt, &l.remote_id, &body, change).await?
             } else {
                 Some(self.put(rt, &l.remote_id, &body).await?)
             };
@@ -359,24 +369,7 @@ impl Target {
         let removed = uuids(&change.members_removed);
         if let Some(l) = link.filter(|l| l.in_scope) {
             let a = if self.use_patch() {
-                let attrs: Vec<String> = change
-                    .changed_attributes
-                    .iter()
-                    .filter(|p| !p.starts_with("members"))
-                    .cloned()
-                    .collect();
-                // A change of members only changes no mapped attribute.
-                let attrs = if attrs.is_empty() {
-                    attrs
-                } else {
-                    self.changed_paths(rt, &attrs)
-                };
-                let ops = changed_ops(&self.registry, &body, &attrs);
-                if ops.is_empty() {
-                    None
-                } else {
-                    Some(self.patch(rt, &l.remote_id, ops).await?)
-                }
+                self.patch_changed(rt, &l.remote_id, &body, change).await?
             } else {
                 // Without PATCH, the whole group (members too) is replaced.
                 let full = self.with_all_members(id, &body).await?;
@@ -416,37 +409,32 @@ impl Target {
             self.link(rt, id, &remote_id, version).await?;
             return Ok(how);
         }
-        let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
-            .await
-            .map_err(db)?;
-        let ids: Vec<Uuid> = members.iter().map(|(m, _)| *m).collect();
         let (remote_id, how) = self.adopt_or_create(rt, body).await?;
         if how == Pushed::Adopted {
-            // Ours is the truth: its members replace the target's.
-            let remote = self.remote_members(&ids).await?;
-            let a = self
-                .patch(
-                    rt,
-                    &remote_id,
-                    vec![json!({"op": "replace", "path": "members", "value": remote})],
-                )
-                .await?;
+            // Ours is the truth: the copy is brought to our state.
+            let a = self.replace_group(rt, id, &remote_id, body).await?;
             if !a.ok() {
-                return Err(a.into_error("members of the adopted group", None));
+                return Err(a.into_error("update of the adopted group", None));
             }
         } else {
+            let ids = self.member_ids(id).await?;
             self.members_delta(rt, &remote_id, &ids, &[]).await?;
         }
         self.link(rt, id, &remote_id, version).await?;
         Ok(how)
     }
 
-    /// A group body with every member, translated (for a PUT).
-    async fn with_all_members(&self, id: Uuid, body: &Value) -> Result<Value, PushError> {
+    /// The ids of a group's members, as Postgres has them now.
+    async fn member_ids(&self, id: Uuid) -> Result<Vec<Uuid>, PushError> {
         let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
             .await
             .map_err(db)?;
-        let ids: Vec<Uuid> = members.iter().map(|(m, _)| *m).collect();
+        Ok(members.into_iter().map(|(m, _)| m).collect())
+    }
+
+    /// A group body with every member, translated (for a PUT).
+    async fn with_all_members(&self, id: Uuid, body: &Value) -> Result<Value, PushError> {
+        let ids = self.member_ids(id).await?;
         let mut full = body.clone();
         if let Some(o) = full.as_object_mut() {
             o.insert(
@@ -520,16 +508,13 @@ impl Target {
     /// Pushes a member that the target does not have yet, from what
     /// Postgres holds now; its own change, when it comes, finds the link.
     async fn push_member(&self, id: Uuid) -> Result<Option<String>, PushError> {
-        let Some(row) = scimbus_db::resources::get(&self.pool, &self.tenant, "User", id)
-            .await
-            .map_err(db)?
-            .or(
-                scimbus_db::resources::get(&self.pool, &self.tenant, "Group", id)
-                    .await
-                    .map_err(db)?,
-            )
-        else {
-            return Ok(None);
+        let get = |rt| scimbus_db::resources::get(&self.pool, &self.tenant, rt, id);
+        let row = match get("User").await.map_err(db)? {
+            Some(user) => user,
+            None => match get("Group").await.map_err(db)? {
+                Some(group) => group,
+                None => return Ok(None),
+            },
         };
         if !self.wants(&row.resource_type) {
             return Ok(None);
@@ -649,10 +634,7 @@ impl Target {
             let full = self.with_all_members(id, body).await?;
             return self.put(rt, remote_id, &full).await;
         }
-        let members = scimbus_db::members::list(&self.pool, &self.tenant, id)
-            .await
-            .map_err(db)?;
-        let ids: Vec<Uuid> = members.iter().map(|(m, _)| *m).collect();
+        let ids = self.member_ids(id).await?;
         let remote = self.remote_members(&ids).await?;
         let mut chunks = remote.chunks(self.cfg.member_chunk.max(1));
         let first: Vec<Value> = chunks.next().map(<[Value]>::to_vec).unwrap_or_default();
@@ -911,13 +893,13 @@ impl Target {
         now: &Current,
         link: Option<Link>,
     ) -> Result<Option<Link>, PushError> {
-        match self.link_cache.get(now.id) {
-            Cached::Known(l) => Ok(l),
-            Cached::Unknown if link.is_none() && now.resource_type == "Group" => {
-                links::get(&self.pool, self.key(), now.id).await.map_err(db)
-            }
-            Cached::Unknown => Ok(link),
+        if link.is_none() && now.resource_type == "Group" {
+            return self.link_get(now.id).await;
         }
+        Ok(match self.link_cache.get(now.id) {
+            Cached::Known(l) => l,
+            Cached::Unknown => link,
+        })
     }
 
     /// The links of several resources (those that have one), once each.

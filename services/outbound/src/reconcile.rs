@@ -20,7 +20,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::client::PushError;
-use crate::push::{Target, outgoing};
+use crate::push::{Target, db, outgoing};
 
 const PAGE: usize = 100;
 
@@ -82,11 +82,6 @@ pub async fn reconcile(target: &Target, apply: bool) -> Result<ReconcileReport, 
     let mut report = ReconcileReport {
         applied: apply,
         ..ReconcileReport::default()
-    };
-    let db = |e: sqlx::Error| PushError::Transient {
-        reason: format!("Postgres: {e}"),
-        retry_after: None,
-        exchange: Box::default(),
     };
     let all_links = links::all(&target.pool, target.key()).await.map_err(db)?;
     let by_remote: HashMap<(String, String), Link> = all_links
@@ -251,11 +246,7 @@ async fn target_members(
 ) -> Result<Value, PushError> {
     let members = scimbus_db::members::list(&target.pool, &target.tenant, id)
         .await
-        .map_err(|e| PushError::Transient {
-            reason: format!("Postgres: {e}"),
-            retry_after: None,
-            exchange: Box::default(),
-        })?;
+        .map_err(db)?;
     let list: Vec<Value> = members
         .iter()
         .filter_map(|(m, _)| by_ours.get(m).filter(|l| l.in_scope))

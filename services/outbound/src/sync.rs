@@ -366,14 +366,14 @@ where
 {
     let mut attempt = 1;
     loop {
-        match step().await {
-            Err(PushError::Transient { retry_after, .. }) if attempt < target.cfg.max_attempts => {
-                let wait =
-                    retry_after.unwrap_or_else(|| crate::worker::backoff(backoff, attempt, 0));
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            other => return other,
+        let e = match step().await {
+            Ok(p) => return Ok(p),
+            Err(e) => e,
+        };
+        match crate::worker::retry_wait(target, backoff, &e, attempt, 0) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(e),
         }
+        attempt += 1;
     }
 }

@@ -252,7 +252,6 @@ async fn follow(
                 };
                 done.pushed += c.pushed;
                 done.skipped += c.skipped;
-                done.parked += c.parked;
                 done.failed += c.failed;
                 if c.last_error.is_some() {
                     done.last_error = c.last_error;
@@ -316,7 +315,6 @@ async fn flush(
     // Written only when something moved: an idle target writes nothing.
     let same = next.pushed == 0
         && next.skipped == 0
-        && next.parked == 0
         && next.failed == 0
         && next.last_error.is_none()
         && done.stream_seq == next.stream_seq
@@ -451,7 +449,6 @@ impl Item {
 struct Counts {
     pushed: i64,
     skipped: i64,
-    parked: i64,
     /// Failed attempts, retried or not.
     failed: i64,
     last_error: Option<String>,
@@ -478,7 +475,6 @@ async fn push_one(
         Err(reason) => {
             tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
             park_letter(bus, target, item, None, reason, 1).await?;
-            counts.parked += 1;
             counts.last_error = Some(reason.clone());
             return Ok(counts);
         }
@@ -486,7 +482,6 @@ async fn push_one(
     if has_parked(target, item.resource).await? {
         let reason = "an earlier change of this resource is parked; this one waits behind it";
         park(bus, target, item, change, reason, None, 0).await?;
-        counts.parked += 1;
         return Ok(counts);
     }
     match push_with_retries(bus, target, change, shutdown, &mut counts).await? {
@@ -502,7 +497,6 @@ async fn push_one(
             let reason = failure(&e, attempts);
             tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
             park(bus, target, item, change, &reason, Some(&e), attempts).await?;
-            counts.parked += 1;
             counts.last_error = Some(reason);
         }
     }
@@ -534,26 +528,20 @@ async fn push_with_retries(
             counts.failed += 1;
             counts.last_error = Some(e.to_string());
         }
-        match pushed {
+        let e = match pushed {
             Ok(p) => return Ok(Ok(p)),
-            Err(e) if e.is_transient() && attempt < target.cfg.max_attempts => {
-                let wait = match &e {
-                    PushError::Transient {
-                        retry_after: Some(d),
-                        ..
-                    } => *d,
-                    _ => backoff(bus.backoff, attempt, change.sequence),
-                };
-                tracing::info!(target = %target.cfg.name, resource = %change.resource_id,
-                    attempt, error = %e, ?wait, "push failed; retrying");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return Err(WorkerError::JetStream("shutting down".into())),
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                attempt += 1;
-            }
-            Err(e) => return Ok(Err((e, attempt))),
+            Err(e) => e,
+        };
+        let Some(wait) = retry_wait(target, bus.backoff, &e, attempt, change.sequence) else {
+            return Ok(Err((e, attempt)));
+        };
+        tracing::info!(target = %target.cfg.name, resource = %change.resource_id,
+            attempt, error = %e, ?wait, "push failed; retrying");
+        tokio::select! {
+            _ = shutdown.cancelled() => return Err(WorkerError::JetStream("shutting down".into())),
+            _ = tokio::time::sleep(wait) => {}
         }
+        attempt += 1;
     }
 }
 
@@ -612,10 +600,28 @@ async fn replay(
     Ok(counts)
 }
 
+/// How long to wait before trying again after `e` at attempt `attempt`:
+/// the target's `Retry-After`, else [`backoff`]; `None` when it is not
+/// tried again (a permanent error, or the target's attempts are spent).
+pub(crate) fn retry_wait(
+    target: &Target,
+    first: Duration,
+    e: &PushError,
+    attempt: u32,
+    salt: u64,
+) -> Option<Duration> {
+    match e {
+        PushError::Transient { retry_after, .. } if attempt < target.cfg.max_attempts => {
+            Some(retry_after.unwrap_or_else(|| backoff(first, attempt, salt)))
+        }
+        _ => None,
+    }
+}
+
 /// Exponential from `first`, capped at a minute, with up to 50 % jitter
 /// (from the change's sequence and the attempt: no two resources retry in
 /// lock step).
-pub(crate) fn backoff(first: Duration, attempt: u32, salt: u64) -> Duration {
+fn backoff(first: Duration, attempt: u32, salt: u64) -> Duration {
     let base = first
         .saturating_mul(1 << attempt.saturating_sub(1).min(16))
         .min(Duration::from_secs(60));

@@ -193,6 +193,19 @@ impl FakeTarget {
             .push_back((method, path.to_string(), fault));
     }
 
+    /// The member ids of one of its groups, sorted.
+    pub fn members(&self, group: &str) -> Vec<String> {
+        let mut m: Vec<String> = self.resources("Groups")[group]["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    }
+
     /// How many queued faults no request has met yet.
     pub fn faults_left(&self) -> usize {
         self.shared.data.lock().unwrap().faults.len()

@@ -126,24 +126,13 @@ async fn groups_go_as_their_mapping_says_with_their_members() {
             .ok_or_else(|| "not yet".to_string())
     };
     let rg = eventually("the mapped group arrives", SETTLE, || remote(g.clone())).await;
-    let members_of = |rg: &str| -> Vec<String> {
-        let mut m: Vec<String> = t.resources("Groups")[rg]["members"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|m| m["value"].as_str().unwrap().to_string())
-            .collect();
-        m.sort();
-        m
-    };
     let mut want = Vec::new();
     for u in [&a, &b] {
         want.push(remote(u.clone()).await.unwrap());
     }
     want.sort();
     eventually("its members arrive, translated", SETTLE, || {
-        let got = members_of(&rg);
+        let got = t.members(&rg);
         let want = want.clone();
         async move {
             if got == want {
@@ -177,7 +166,7 @@ async fn groups_go_as_their_mapping_says_with_their_members() {
     let rc = remote(c.clone()).await.unwrap();
     eventually("the rename and the new member arrive", SETTLE, || {
         let group = t.resources("Groups")[&rg].clone();
-        let members = members_of(&rg);
+        let members = t.members(&rg);
         let rc = rc.clone();
         async move {
             if group["displayName"] == "app-support team" && members.contains(&rc) {
@@ -188,7 +177,7 @@ async fn groups_go_as_their_mapping_says_with_their_members() {
         }
     })
     .await;
-    assert_eq!(members_of(&rg).len(), 3);
+    assert_eq!(t.members(&rg).len(), 3);
     hub.teardown().await;
 }
 

@@ -441,17 +441,6 @@ async fn nested_and_circular_groups_arrive_with_their_members() {
             .map(|l| l.0)
             .ok_or_else(|| format!("{id} not linked"))
     };
-    let members_of = |rid: &str| -> Vec<String> {
-        let mut m: Vec<String> = t.resources("Groups")[rid]["members"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|m| m["value"].as_str().unwrap().to_string())
-            .collect();
-        m.sort();
-        m
-    };
     let expected = [
         (outer.clone(), vec![inner.clone(), u.clone()]),
         (inner.clone(), vec![u.clone()]),
@@ -466,7 +455,7 @@ async fn nested_and_circular_groups_arrive_with_their_members() {
                 want.push(remote(m.clone()).await?);
             }
             want.sort();
-            let got = members_of(&rg);
+            let got = t.members(&rg);
             if got != want {
                 return Err(format!("{g}: {got:?} != {want:?}"));
             }

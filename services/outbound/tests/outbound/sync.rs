@@ -233,25 +233,14 @@ async fn nested_groups_are_synced_once_each_with_their_members_translated() {
         let id = id.to_string();
         async move { h.link("t", &id).await.unwrap().0 }
     };
-    let members_of = |rid: &str| -> Vec<String> {
-        let mut m: Vec<String> = groups[rid]["members"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|m| m["value"].as_str().unwrap().to_string())
-            .collect();
-        m.sort();
-        m
-    };
     let mut want = vec![
         remote(&u).await,
         remote(&inner_first).await,
         remote(&inner_later).await,
     ];
     want.sort();
-    assert_eq!(members_of(&remote(&outer).await), want);
-    assert_eq!(members_of(&remote(&top).await), [remote(&outer).await]);
+    assert_eq!(t.members(&remote(&outer).await), want);
+    assert_eq!(t.members(&remote(&top).await), [remote(&outer).await]);
     assert_eq!(
         hub.count("select count(*) from target_links where target = 't'")
             .await,
