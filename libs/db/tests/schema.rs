@@ -83,8 +83,13 @@ async fn members_go_with_their_group(pool: PgPool) {
         .bind(g)
         .bind(u)
         .execute(&pool)
-        .await;
-    assert!(dup.is_err(), "a member is listed once");
+        .await
+        .unwrap_err();
+    assert_eq!(
+        constraint(&dup).as_deref(),
+        Some("group_members_pkey"),
+        "a member is listed once"
+    );
     sqlx::query("delete from resources where tenant = 'a' and id = $1")
         .bind(g)
         .execute(&pool)
