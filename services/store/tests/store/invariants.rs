@@ -1,7 +1,7 @@
 //! DESIGN.md §2 invariants 2–6, as far as they are the store's.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use scimbus_events::v1::{Change, command_result::Outcome};
 use serde_json::json;
@@ -39,19 +39,30 @@ async fn a_redelivered_command_has_one_effect() {
     );
     h.publish(&title, None).await;
     h.publish(&title, None).await;
-    let changes = h.changes(3).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        h.changes(3).await.len(),
-        3,
-        "create, add, title: one change each"
+    // A sentinel behind them (same resource, so same partition, applied
+    // after both): once it is applied, so is whatever the two did.
+    let sentinel = patch(
+        "acme",
+        "User",
+        id,
+        json!([{"op": "replace", "path": "nickName", "value": "after"}]),
     );
+    let s = h.send(&sentinel).await;
+    assert_eq!(s.outcome, Outcome::Applied as i32, "{s:?}");
     assert_eq!(
-        changes.iter().filter(|c| c.command_id == title.id).count(),
-        1
+        s.version, 4,
+        "create, add, title once, sentinel: a second title would make it 5"
     );
-    assert_eq!(h.count("select version from resources").await, 3);
-    assert_eq!(h.count("select count(*) from applied_commands").await, 3);
+    let changes = h.changes(4).await;
+    let commands: Vec<&str> = changes.iter().map(|c| c.command_id.as_str()).collect();
+    assert_eq!(
+        commands,
+        [&create.id, &add.id, &title.id, &sentinel.id],
+        "one change each, in order"
+    );
+    assert_eq!(h.count("select count(*) from changes").await, 4);
+    assert_eq!(h.count("select version from resources").await, 4);
+    assert_eq!(h.count("select count(*) from applied_commands").await, 4);
     h.teardown().await;
 }
 
@@ -155,21 +166,35 @@ async fn two_replicas_keep_per_resource_order() {
         ids.push(id);
     }
     // Interleaved: step s of every user, then step s+1 …
-    for s in 0..STEPS {
+    let step = |s: usize, id: uuid::Uuid| {
+        patch(
+            "acme",
+            "User",
+            id,
+            json!([{"op": "replace", "path": "title", "value": format!("step {s}")}]),
+        )
+    };
+    for s in 0..STEPS / 2 {
         for id in &ids {
-            let cmd = patch(
-                "acme",
-                "User",
-                *id,
-                json!([{"op": "replace", "path": "title", "value": format!("step {s}")}]),
-            );
-            h.publish(&cmd, None).await;
+            h.publish(&step(s, *id), None).await;
         }
     }
     // Half-way through, one replica stops: the other takes its partitions.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    h.store.take().unwrap().stop().await;
+    // The stop comes once some of the load is applied, and before the rest
+    // is even published: the survivor has work to take over.
     let expected = USERS * (STEPS + 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.count("select count(*) from applied_commands").await < USERS as i64 {
+        assert!(Instant::now() < deadline, "nothing applied in 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = partition_holders(&h).await;
+    h.store.take().unwrap().stop().await;
+    for s in STEPS / 2..STEPS {
+        for id in &ids {
+            h.publish(&step(s, *id), None).await;
+        }
+    }
     let changes = h.changes(expected).await;
     assert_eq!(changes.len(), expected);
     let mut by_resource: HashMap<&str, Vec<&Change>> = HashMap::new();
@@ -200,8 +225,34 @@ async fn two_replicas_keep_per_resource_order() {
     let mut seqs: Vec<u64> = changes.iter().map(|c| c.sequence).collect();
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=expected as u64).collect::<Vec<_>>());
+    // The stopped replica held partitions, and the survivor holds them now.
+    let after = partition_holders(&h).await;
+    assert_eq!(after.len(), PARTITIONS as usize, "{after:?}");
+    let handed_over = before
+        .iter()
+        .filter(|(p, pid)| after.get(p) != Some(pid))
+        .count();
+    assert!(
+        handed_over > 0,
+        "no partition changed hands: before {before:?}, after {after:?}"
+    );
     second.stop().await;
     h.teardown().await;
+}
+
+/// Which backend holds each partition's lock (the store's advisory-lock
+/// class 0x5c1b_0001, second key the partition) in the test's database.
+async fn partition_holders(h: &Harness) -> std::collections::BTreeMap<i64, i32> {
+    sqlx::query_as(
+        "select objid::bigint, pid from pg_locks
+         where locktype = 'advisory' and classid = 1545273345 and objsubid = 2 and granted
+           and database = (select oid from pg_database where datname = current_database())",
+    )
+    .fetch_all(&h.env.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
 }
 
 /// Invariant 4: a change committed but not published (a crash between the

@@ -75,6 +75,13 @@ async fn a_nats_crash_loses_no_applied_write_and_no_change() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     nats.kill().await;
+    let at_kill = h.count("select count(*) from applied_commands").await;
+    assert!(
+        at_kill < (CLIENTS * EACH) as i64,
+        "the crash came before the end of the load ({at_kill} applied)"
+    );
+    // Down for a moment (how long is no proof of anything: the checks
+    // below wait for what they need).
     tokio::time::sleep(Duration::from_millis(800)).await;
     nats.restart().await;
 

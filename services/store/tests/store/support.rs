@@ -180,35 +180,42 @@ impl Harness {
         out
     }
 
-    /// The changes published so far, once there are at least `n` (waits up
-    /// to 20 s).
+    /// The changes published so far, once there are at least `n`; panics
+    /// with what there is if there are not within 20 s.
     pub async fn changes(&self, n: usize) -> Vec<Change> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let msgs = self
-                .stream_messages(&self.env.subjects.change_stream())
-                .await;
-            if msgs.len() >= n || Instant::now() > deadline {
-                return msgs
-                    .iter()
-                    .map(|m| Change::decode(m.payload.as_ref()).unwrap())
-                    .collect();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let stream = self.env.subjects.change_stream();
+        self.at_least(&stream, n, |m| Change::decode(m).unwrap())
+            .await
     }
 
-    /// The dead letters so far, once there are at least `n`.
+    /// The dead letters so far, once there are at least `n` (as
+    /// [`Self::changes`]).
     pub async fn dead_letters(&self, n: usize) -> Vec<DeadLetter> {
+        let stream = self.env.subjects.dlq_stream();
+        self.at_least(&stream, n, |m| DeadLetter::decode(m).unwrap())
+            .await
+    }
+
+    /// The messages of `stream`, decoded, once there are at least `n`.
+    async fn at_least<T: std::fmt::Debug>(
+        &self,
+        stream: &str,
+        n: usize,
+        decode: impl Fn(&[u8]) -> T,
+    ) -> Vec<T> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let msgs = self.stream_messages(&self.env.subjects.dlq_stream()).await;
-            if msgs.len() >= n || Instant::now() > deadline {
-                return msgs
-                    .iter()
-                    .map(|m| DeadLetter::decode(m.payload.as_ref()).unwrap())
-                    .collect();
+            let msgs = self.stream_messages(stream).await;
+            let got: Vec<T> = msgs.iter().map(|m| decode(m.payload.as_ref())).collect();
+            if got.len() >= n {
+                return got;
             }
+            assert!(
+                Instant::now() < deadline,
+                "{stream}: {} messages after 20 s, not {n}; the first of them: {:#?}",
+                got.len(),
+                &got[..got.len().min(10)]
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
