@@ -28,8 +28,8 @@ macro_rules! progress_columns {
         "stream_seq, pushed, skipped,
          (select count(*) from parked_changes c
           where c.tenant = p.tenant and c.target = p.target) as parked,
-         failed, lag, circuit, last_error, paused, synced_at, last_sync, reconciled_at,
-         last_reconcile"
+         failed, lag, circuit, last_error, paused, pause_acknowledged, synced_at, last_sync,
+         reconciled_at, last_reconcile"
     };
 }
 
@@ -235,6 +235,9 @@ pub struct Progress {
     pub circuit: String,
     pub last_error: Option<String>,
     pub paused: bool,
+    /// The worker has seen the pause: nothing is in flight and nothing
+    /// more is pushed until a resume.
+    pub pause_acknowledged: bool,
     pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
     pub last_sync: Option<String>,
     pub reconciled_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -299,7 +302,8 @@ pub async fn advance<'e>(
     Ok(())
 }
 
-/// Pauses or resumes a target.
+/// Pauses or resumes a target; either waits for the worker to
+/// acknowledge it anew ([`acknowledge_pause`]).
 pub async fn set_paused<'e>(
     db: impl PgExecutor<'e>,
     t: TargetKey<'_>,
@@ -307,11 +311,27 @@ pub async fn set_paused<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "insert into target_progress (tenant, target, paused) values ($1, $2, $3)
-         on conflict (tenant, target) do update set paused = excluded.paused, updated_at = now()",
+         on conflict (tenant, target) do update
+           set paused = excluded.paused, pause_acknowledged = false, updated_at = now()",
     )
     .bind(t.tenant)
     .bind(t.target)
     .bind(paused)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The worker's word that a pause holds: it has nothing in flight and takes
+/// nothing more. Only while the target is still paused (a resume in the
+/// meantime is not acknowledged as a pause).
+pub async fn acknowledge_pause<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "update target_progress set pause_acknowledged = true
+         where tenant = $1 and target = $2 and paused and not pause_acknowledged",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
     .execute(db)
     .await?;
     Ok(())

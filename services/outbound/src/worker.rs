@@ -218,6 +218,8 @@ async fn follow(
             flush(lock, target, &mut done, &pending, highest, lag).await?;
             flushed = Instant::now();
             if control.paused {
+                // Nothing in flight, the position written: the pause holds.
+                links::acknowledge_pause(&mut *lock, target.key()).await?;
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}

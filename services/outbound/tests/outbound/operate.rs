@@ -113,7 +113,10 @@ async fn parked_changes_are_replayed_in_order() {
 async fn a_paused_target_gets_nothing_until_resumed() {
     let mut hub = Hub::new().await;
     let t = FakeTarget::start(None, true).await;
-    hub.start_outbound(vec![target("t", &t.url())]).await;
+    // Never paused: when it has a change, the paused target was offered it.
+    let w = FakeTarget::start(None, true).await;
+    hub.start_outbound(vec![target("t", &t.url()), target("w", &w.url())])
+        .await;
     let first = hub.create_user("first", "Sales").await;
     eventually("the first user arrives", SETTLE, || async {
         hub.link("t", &first)
@@ -122,43 +125,65 @@ async fn a_paused_target_gets_nothing_until_resumed() {
     })
     .await;
     let pool = &hub.env.pool;
+    let progress = |name: &'static str| async move {
+        scimbus_cli::target_status(pool, Some(TENANT))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.target == name)
+            .map(|s| s.progress)
+            .unwrap()
+    };
     scimbus_cli::set_paused(pool, TENANT, "t", true)
         .await
         .unwrap();
-    // The worker sees the pause within a second.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    eventually("the worker acknowledges the pause", SETTLE, || async {
+        let p = progress("t").await;
+        if p.paused && p.pause_acknowledged {
+            Ok(())
+        } else {
+            Err(format!("{p:?}"))
+        }
+    })
+    .await;
+    let requests = t.log().len();
     let second = hub.create_user("second", "Sales").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(
-        hub.link("t", &second).await.is_none(),
-        "paused: nothing pushed"
+    eventually("the other target gets the second user", SETTLE, || async {
+        hub.link("w", &second)
+            .await
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    assert_eq!(
+        t.log()[requests..],
+        [],
+        "paused: not a request since the pause was acknowledged"
     );
+    assert!(hub.link("t", &second).await.is_none());
     assert_eq!(t.resources("Users").len(), 1);
-    let status = scimbus_cli::target_status(pool, Some(TENANT))
-        .await
-        .unwrap();
-    assert!(status[0].progress.paused);
     scimbus_cli::set_paused(pool, TENANT, "t", false)
         .await
         .unwrap();
+    assert!(
+        !progress("t").await.pause_acknowledged,
+        "a resume clears it"
+    );
     eventually("resumed: the target catches up", SETTLE, || {
         mirrors(&hub, Remote::Fake(&t), "t", |_| true)
     })
     .await;
-    let status = eventually("the status counts both", SETTLE, || async {
-        let s = scimbus_cli::target_status(pool, Some(TENANT))
-            .await
-            .unwrap();
-        if s[0].progress.pushed == 2 {
-            Ok(s)
+    let p = eventually("the status counts both", SETTLE, || async {
+        let p = progress("t").await;
+        if p.pushed == 2 {
+            Ok(p)
         } else {
-            Err(format!("{s:?}"))
+            Err(format!("{p:?}"))
         }
     })
     .await;
-    assert!(!status[0].progress.paused);
-    assert_eq!(status[0].progress.lag, 0);
-    assert_eq!(status[0].progress.circuit, "closed");
+    assert!(!p.paused && !p.pause_acknowledged, "{p:?}");
+    assert_eq!(p.lag, 0);
+    assert_eq!(p.circuit, "closed");
     hub.teardown().await;
 }
 
