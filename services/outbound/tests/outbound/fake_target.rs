@@ -3,7 +3,7 @@
 //! provider: unique userName / displayName → 409), and told to fail on
 //! demand — 5xx, 429 with `Retry-After`, slow answers, a refused
 //! connection (server down), a connection cut in the middle of an answer,
-//! a lookup that finds nothing.
+//! a lookup that finds nothing — and told to hold its writes until released.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -57,6 +57,10 @@ struct Shared {
     token: Option<String>,
     patch: bool,
     oauth: Option<OAuth>,
+    /// While true, writes (anything but GET) wait before they are served.
+    hold: tokio::sync::watch::Sender<bool>,
+    /// How many writes wait now.
+    held: std::sync::atomic::AtomicUsize,
 }
 
 /// OAuth 2.0 client credentials: the token endpoint's client, and the
@@ -107,6 +111,8 @@ impl FakeTarget {
             token: token.map(str::to_string),
             patch,
             oauth,
+            hold: tokio::sync::watch::Sender::new(false),
+            held: std::sync::atomic::AtomicUsize::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -204,6 +210,35 @@ impl FakeTarget {
             .collect();
         m.sort();
         m
+    }
+
+    /// Holds every write (logged, then kept waiting) until
+    /// [`Self::release_writes`]; reads are served.
+    pub fn hold_writes(&self) {
+        self.shared.hold.send_replace(true);
+    }
+
+    pub fn release_writes(&self) {
+        self.shared.hold.send_replace(false);
+    }
+
+    /// How many writes are being held now.
+    pub fn writes_held(&self) -> usize {
+        self.shared.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The filters of the lookups it got (filtered GETs), decoded, in order.
+    pub fn lookups(&self) -> Vec<String> {
+        self.log()
+            .iter()
+            .filter(|(m, _, _)| *m == Method::GET)
+            .filter_map(|(_, p, _)| {
+                let q = p.split_once('?')?.1;
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix("filter="))
+                    .map(percent_decode)
+            })
+            .collect()
     }
 
     /// How many queued faults no request has met yet.
@@ -318,6 +353,14 @@ async fn gate(
         });
         at.and_then(|i| d.faults.remove(i)).map(|(_, _, f)| f)
     };
+    if method != Method::GET {
+        let mut hold = s.hold.subscribe();
+        if *hold.borrow_and_update() {
+            s.held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = hold.wait_for(|held| !*held).await;
+            s.held.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     if let Some(t) = &s.token {
         let want = format!("Bearer {t}");

@@ -2,10 +2,13 @@
 //! stream with no gap, even while writes go on; an on-demand sync repairs
 //! drift, and its dry run only reports.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::fake_target::FakeTarget;
 use crate::mirror::{Remote, mirrors};
@@ -34,25 +37,75 @@ async fn a_new_target_is_synced_while_writes_go_on_and_misses_nothing() {
         .await;
     assert_eq!(s, 204);
 
-    // Writes keep coming while the target is added and synced.
+    // Writes keep coming while the target is added and synced: a writer
+    // that does one write (a create and an update) per permit, and says
+    // how many it has done.
     let idp = hub.idp();
     let old: Vec<String> = ids[..20].to_vec();
-    let writer = tokio::spawn(async move {
-        for i in 0..40 {
-            idp.create_user(&format!("new{i}"), "Sales").await;
-            idp.set_title(&old[i % old.len()], &format!("During {i}"))
-                .await;
+    let permits = Arc::new(Semaphore::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (permits, done) = (permits.clone(), done.clone());
+        tokio::spawn(async move {
+            for i in 0..40 {
+                permits.acquire().await.unwrap().forget();
+                idp.create_user(&format!("new{i}"), "Sales").await;
+                idp.set_title(&old[i % old.len()], &format!("During {i}"))
+                    .await;
+                done.store(i + 1, Ordering::SeqCst);
+            }
+        })
+    };
+    let writes = |n: usize| {
+        let done = done.clone();
+        async move {
+            eventually(&format!("{n} writes done"), SETTLE, || async {
+                let d = done.load(Ordering::SeqCst);
+                if d >= n {
+                    Ok(())
+                } else {
+                    Err(format!("{d} done"))
+                }
+            })
+            .await;
         }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let t = FakeTarget::start(None, true).await;
     // The target had one of them already: adopted, not duplicated.
     let pre = t.seed(
         "Users",
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "OLD5", "active": true}),
     );
-    hub.start_outbound_nowait(vec![target("t", &t.url())]).await;
+    // Ten writes before the target exists, ten more while it starts (the
+    // stream position and the snapshot are taken), and twenty while the
+    // sync is held at its first pushes: the target holds its writes until
+    // then (and the client waits that long for them).
+    permits.add_permits(10);
+    writes(10).await;
+    let before_target = done.load(Ordering::SeqCst);
+    t.hold_writes();
+    permits.add_permits(10);
+    let mut cfg = target("t", &t.url());
+    cfg.timeout_secs = 120;
+    hub.start_outbound_nowait(vec![cfg]).await;
+    eventually("the sync is held at its first pushes", SETTLE, || async {
+        match t.writes_held() {
+            0 => Err("no write held".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    permits.add_permits(20);
     writer.await.unwrap();
+    let synced: Option<bool> = sqlx::query_scalar(
+        "select synced_at is not null from target_progress where tenant = $1 and target = 't'",
+    )
+    .bind(TENANT)
+    .fetch_optional(&hub.env.pool)
+    .await
+    .unwrap();
+    assert_ne!(synced, Some(true), "the writes went on while the sync ran");
+    t.release_writes();
 
     eventually("the new target mirrors the tenant", SETTLE, || {
         mirrors(&hub, Remote::Fake(&t), "t", |_| true)
@@ -78,15 +131,25 @@ async fn a_new_target_is_synced_while_writes_go_on_and_misses_nothing() {
     assert!(report.contains("adopted 1"), "{report}");
     assert_eq!(hub.link("t", &ids[5]).await.unwrap().0, pre);
     // The snapshot looked for existing copies in one listing, not one
-    // filtered lookup per resource.
-    let lookups = t
-        .log()
+    // filtered lookup per resource: no lookup named a resource that was
+    // there before the target (those the stream created after the snapshot
+    // may be looked up).
+    let mut snapshot: Vec<String> = (0..29).map(|i| format!("old{i}")).collect();
+    snapshot.extend((0..before_target).map(|i| format!("new{i}")));
+    snapshot.push("old-group".into());
+    let lookups = t.lookups();
+    let of_snapshot: Vec<&String> = lookups
         .iter()
-        .filter(|(m, p, _)| *m == Method::GET && p.contains("filter="))
-        .count();
+        .filter(|f| {
+            let named = f.split('"').nth(1).unwrap_or_default();
+            snapshot.iter().any(|s| s.eq_ignore_ascii_case(named))
+        })
+        .collect();
     assert!(
-        lookups <= 80,
-        "{lookups} lookups: the stream's creates look up, the snapshot does not"
+        of_snapshot.is_empty(),
+        "{} of {} lookups named resources of the snapshot: {of_snapshot:?}",
+        of_snapshot.len(),
+        lookups.len()
     );
     assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
     hub.teardown().await;
@@ -112,10 +175,12 @@ async fn an_on_demand_sync_repairs_drift_and_a_dry_run_only_reports() {
     t.edit("Users", &changed, |u| {
         u["name"]["familyName"] = json!("Tampered")
     });
+    let drift = mirrors(&hub, Remote::Fake(&t), "t", |_| true)
+        .await
+        .unwrap_err();
     assert!(
-        mirrors(&hub, Remote::Fake(&t), "t", |_| true)
-            .await
-            .is_err()
+        drift.contains(&gone) || drift.contains("Tampered"),
+        "the drift is what differs: {drift}"
     );
 
     let pool = &hub.env.pool;
