@@ -178,6 +178,6 @@ mod tests {
         assert_eq!(t.change_stream(), "T_42_SCIMBUS_CHANGES");
         assert_eq!(t.tenant_changes("demo"), "t-42.scimbus.chg.demo.>");
         assert_eq!(t.command_partition(7), "t-42.scimbus.cmd.*.7");
-        assert!(Subjects::new("a.b").is_err());
+        assert_eq!(Subjects::new("a.b"), Err(TenantError("a.b".into())));
     }
 }

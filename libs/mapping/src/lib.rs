@@ -397,7 +397,12 @@ mod tests {
         let e = m.apply(&resource(), &body()).unwrap_err();
         assert_eq!(e.attribute, "title");
         assert!(e.to_string().starts_with("mapping of \"title\": "), "{e}");
-        assert!(Path::parse("name..x").is_err());
-        assert!(Path::parse("urn:").is_err());
+        for bad in ["name..x", "urn:"] {
+            let e = Path::parse(bad).unwrap_err();
+            assert_eq!(
+                (e.attribute.as_str(), e.message.as_str()),
+                (bad, "not an attribute path")
+            );
+        }
     }
 }

@@ -97,7 +97,10 @@ mod tests {
             Secret::resolve(&format!("sha256:{}", to_hex(&h))),
             Ok(Secret::Hash(h))
         );
-        assert!(Secret::resolve("sha256:xyz").is_err());
+        assert_eq!(
+            Secret::resolve("sha256:xyz"),
+            Err("sha256: needs 64 hexadecimal digits".to_string())
+        );
         assert!(
             Secret::resolve("plain-token")
                 .unwrap_err()
@@ -109,7 +112,10 @@ mod tests {
         assert_eq!(s, Secret::Value("s3cret".into()));
         assert_eq!(format!("{s:?}"), "Secret::Value(…)");
         std::fs::remove_file(&dir).unwrap();
-        assert!(Secret::resolve("env:SCIMBUS_SURELY_UNSET_VARIABLE").is_err());
+        assert_eq!(
+            Secret::resolve("env:SCIMBUS_SURELY_UNSET_VARIABLE"),
+            Err("environment variable SCIMBUS_SURELY_UNSET_VARIABLE is not set".to_string())
+        );
         assert!(
             Secret::resolve("file:/nonexistent/x")
                 .unwrap_err()

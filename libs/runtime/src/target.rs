@@ -225,15 +225,28 @@ mod tests {
         let groups = t.group_mapping.unwrap();
         assert_eq!(groups.set["displayName"], "'app-' + resource.displayName");
         assert!(groups.drop.is_empty() && groups.keep.is_none());
-        for bad in [
-            "name = \"A\"\nurl = \"http://x\"",
-            "name = \"a\"\nurl = \"ftp://x\"",
-            "name = \"a\"\nurl = \"http://x\"\nresource_types = [\"Device\"]",
-            "name = \"a\"\nurl = \"http://x\"\nconcurrency = 0",
-            "name = \"a\"\nurl = \"http://x\"\nauth = { type = \"bearer\" }",
-            "name = \"a\"\nurl = \"http://x\"\nsurprise = 1",
+        for (bad, why) in [
+            ("name = \"A\"\nurl = \"http://x\"", "not a valid name"),
+            ("name = \"a\"\nurl = \"ftp://x\"", "is not an http(s) URL"),
+            (
+                "name = \"a\"\nurl = \"http://x\"\nresource_types = [\"Device\"]",
+                "\"Device\" is neither User nor Group",
+            ),
+            (
+                "name = \"a\"\nurl = \"http://x\"\nconcurrency = 0",
+                "must be at least 1",
+            ),
+            (
+                "name = \"a\"\nurl = \"http://x\"\nauth = { type = \"bearer\" }",
+                "missing field `token`",
+            ),
+            (
+                "name = \"a\"\nurl = \"http://x\"\nsurprise = 1",
+                "unknown field `surprise`",
+            ),
         ] {
-            assert!(parse(bad).is_err(), "{bad}");
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
         }
     }
 }

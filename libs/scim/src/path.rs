@@ -151,7 +151,14 @@ mod tests {
         // Found by fuzzing: slicing at byte 4 inside a multi-byte character.
         assert!(!is_urn("urnƕetra"));
         assert!(is_urn("URN:x"));
-        assert!(AttrPath::parse("urnƕetra.s:rams:anager").is_err());
+        let e = AttrPath::parse("urnƕetra.s:rams:anager").unwrap_err();
+        assert_eq!(e.scim_type, Some(crate::ScimType::InvalidPath));
+        assert!(
+            e.detail
+                .starts_with("\"urnƕetra\" is not a valid attribute name"),
+            "{}",
+            e.detail
+        );
     }
 
     #[test]

@@ -236,7 +236,13 @@ mod tests {
             assert!(p.is_malformed(), "{bad:?}");
             assert!(!p.matches(Some(Version(3))), "{bad:?}");
         }
-        assert!(check_if_match(Some("3"), Some(Version(3))).is_err());
+        let e = check_if_match(Some("3"), Some(Version(3))).unwrap_err();
+        assert_eq!(e.status, 412, "a malformed If-Match never matches");
+        assert!(
+            e.detail.starts_with("If-Match 3 does not match"),
+            "{}",
+            e.detail
+        );
     }
 
     #[test]

@@ -319,7 +319,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert_eq!(e.scim_type, Some(ScimType::InvalidFilter), "{}", e);
-                prop_assert!(Matcher::new(&registry, rt, &negated).is_err());
+                prop_assert_eq!(Matcher::new(&registry, rt, &negated).err(), Some(e.clone()));
                 for doc in documents() {
                     prop_assert_eq!(matches(&registry, rt, &doc, &f), Err(e.clone()));
                 }

@@ -146,8 +146,9 @@ fn custom_extension_registers_and_resolves() {
         false,
     );
     assert_eq!(dup.unwrap_err().status, 400);
-    assert!(
-        r.add_extension_json("Device", &json!({"id": "urn:a:b", "attributes": []}), false)
-            .is_err()
-    );
+    let e = r
+        .add_extension_json("Device", &json!({"id": "urn:a:b", "attributes": []}), false)
+        .unwrap_err();
+    assert_eq!(e.scim_type, Some(crate::ScimType::InvalidValue));
+    assert_eq!(e.detail, "unknown resource type \"Device\"");
 }

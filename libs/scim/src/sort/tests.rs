@@ -119,7 +119,9 @@ fn parse_rejects_what_cannot_be_sorted() {
         assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{bad}");
         assert_eq!(e.status, 400);
     }
-    assert!(SortKey::parse(&r, rt, "userName", Some("sideways")).is_err());
+    let e = SortKey::parse(&r, rt, "userName", Some("sideways")).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+    assert!(e.detail.contains("sortOrder \"sideways\""), "{}", e.detail);
 }
 
 #[test]

@@ -489,8 +489,10 @@ mod tests {
         assert_eq!(decode_cursor(&s, "abc").unwrap(), c);
         let e = decode_cursor(&s, "other").unwrap_err();
         assert_eq!(e.error.scim_type, Some(ScimType::InvalidCursor));
-        assert!(decode_cursor("zz", "abc").is_err());
-        assert!(decode_cursor("", "abc").is_err());
+        for bad in ["zz", ""] {
+            let e = decode_cursor(bad, "abc").unwrap_err();
+            assert_eq!(e.error.scim_type, Some(ScimType::InvalidCursor), "{bad:?}");
+        }
         let c = Cursor {
             value: SortValue::Null,
             id: uuid::Uuid::now_v7(),

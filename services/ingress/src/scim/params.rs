@@ -104,6 +104,8 @@ mod tests {
         let p = ListParams::from_search(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "attributes": ["userName", "emails"], "count": 10, "cursor": ""})).unwrap();
         assert_eq!(p.attributes.as_deref(), Some("userName,emails"));
         assert_eq!((p.count, p.cursor.as_deref()), (Some(10), Some("")));
-        assert!(ListParams::from_search(&json!([])).is_err());
+        let e = ListParams::from_search(&json!([])).unwrap_err();
+        assert_eq!(e.scim_type, Some(scimbus_scim::ScimType::InvalidSyntax));
+        assert_eq!(e.detail, "a SearchRequest must be a JSON object");
     }
 }

@@ -195,7 +195,9 @@ fn hand_built_trees_are_checked_too() {
     for _ in 0..1000 {
         right = Filter::And(Box::new(parse("title pr").unwrap()), Box::new(right));
     }
-    assert!(validate(&r, rt, &right).is_err());
+    let e = validate(&r, rt, &right).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
+    assert_eq!(e.detail, "the filter is nested too deeply");
 }
 
 #[test]
@@ -216,7 +218,19 @@ fn element_filters_for_patch() {
     assert!(m.matches(&doc["emails"][0]) && !m.matches(&doc["emails"][1]));
     assert!(!m.matches(&json!("not an object")));
     let bad = parse("emails.value pr").unwrap();
-    assert!(matches_element(&r, rt, &emails, &doc["emails"][0], &bad).is_err());
+    let e = matches_element(&r, rt, &emails, &doc["emails"][0], &bad).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
+    assert_eq!(
+        e.detail,
+        "\"emails.value\": inside \"emails[…]\" only sub-attribute names are allowed"
+    );
     let user_name = r.resolve(rt, &AttrPath::new("userName", None)).unwrap();
-    assert!(Matcher::for_element(&r, &user_name, &f).is_err());
+    let Err(e) = Matcher::for_element(&r, &user_name, &f) else {
+        panic!("userName has no value filter");
+    };
+    assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
+    assert_eq!(
+        e.detail,
+        "\"userName\" is not a complex attribute, so it has no value filter"
+    );
 }

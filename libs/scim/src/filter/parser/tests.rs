@@ -180,7 +180,12 @@ fn errors_name_the_one_based_position_and_what_was_expected() {
         err("a eq (\"x\")"),
         "at position 6: expected a value (a \"string\", a number, true, false or null), found \"(\""
     );
-    assert!(parse_value_filter("emails[value pr]").is_err());
+    let e = parse_value_filter("emails[value pr]").unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
+    assert_eq!(
+        e.detail,
+        "at position 7: a value filter cannot contain another value filter"
+    );
     assert_eq!(
         err(r#""userName" eq 1"#),
         "at position 1: expected an attribute path, \"(\" or \"not (\", found the string \"userName\""
