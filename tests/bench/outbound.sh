@@ -15,6 +15,12 @@
 # fast as this machine allows (BENCH_OUT_DELAY_MS adds a per-request delay,
 # like a SaaS application's). Output: the table on stdout and in
 # .data/bench/outbound/last.txt; service logs beside it.
+#
+# The latencies are those of the users that arrived, and the sync rate that
+# of the users the sync pushed: a run where a user never arrived, a create
+# was not answered 201, or the sync or its reference did not push every
+# user measured something else. Its verdict says FAIL, and the script exits
+# 4 after printing every figure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd -P)"
 cd "$root"
@@ -148,19 +154,52 @@ read_kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
 p50=$(read_kv "$out/propagation.txt" p50_ms)
 p99=$(read_kv "$out/propagation.txt" p99_ms)
 missing=$(read_kv "$out/propagation.txt" missing)
+missing_users=$(read_kv "$out/propagation.txt" missing_users)
+prop_errors=$(read_kv "$out/propagation.txt" errors)
+acked=$(read_kv "$out/propagation.txt" acked)
+writes=$(read_kv "$out/propagation.txt" writes)
+direct_errors=$(read_kv "$out/direct.txt" errors)
+sync_failed=$(sed -n 's/.*, failed \([0-9]*\), in .*/\1/p' <<<"$sync_report" | head -1)
 achieved=$(read_kv "$out/propagation.txt" rate)
 direct_rate=$(read_kv "$out/direct.txt" rate)
 sync_rate=$(awk -v n="$synced" -v s="$sync_secs" 'BEGIN { if (s + 0 == 0) print "n/a"; else printf "%.0f", n / s }')
 ratio=$(awk -v a="$sync_rate" -v b="$direct_rate" 'BEGIN { if (a == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
 verdict() { awk -v x="$1" -v t="$3" -v op="$2" 'BEGIN { if (x == "n/a" || x == "") { print "n/a"; exit }
   ok = (op == ">=") ? (x + 0 >= t + 0) : (x + 0 < t + 0); print ok ? "met" : "MISSED" }'; }
+# What makes a figure no measurement of what it names (an empty count, a
+# line the bench did not print, is a failure too).
+failures=()
+count_is_zero() { [[ $1 =~ ^[0-9]+$ ]] && (($1 == 0)); }
+count_is_zero "$missing_users" ||
+  failures+=("propagation: ${missing_users:-?} users never arrived at some target (${missing:-?} arrivals missing of $acked acknowledged users x 3 targets)")
+count_is_zero "$prop_errors" ||
+  failures+=("propagation: ${prop_errors:-?} of $writes creates were not answered 201")
+count_is_zero "$sync_failed" ||
+  failures+=("full sync: ${sync_failed:-?} resources failed (report: $sync_report)")
+[[ $synced == "$users" ]] ||
+  failures+=("full sync: the target has $synced users, the tenant $users")
+count_is_zero "$direct_errors" ||
+  failures+=("direct reference: ${direct_errors:-?} creates were not answered 201")
+# A figure over what got through is not held against its target.
+prop_verdict=$(verdict "$p99" "<" 100)
+sync_verdict=$(verdict "$ratio" ">=" 0.8)
+[[ " ${failures[*]} " != *" propagation: "* ]] || prop_verdict="FAIL (of the users that arrived only)"
+[[ " ${failures[*]} " != *" full sync: "* && " ${failures[*]} " != *" direct reference: "* ]] ||
+  sync_verdict="FAIL (not every user pushed)"
 {
   printf 'scimbus outbound bench, %s\n' "$(date -u +%FT%TZ)"
   printf '  %s, %s cores, load %s; target delay %s ms per request\n' "$(uname -n)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$delay"
   printf '\n  propagation (IdP 201 -> target has it), %s creates/s asked, %s achieved, %s s, 3 targets, %s connections\n' "$rate" "$achieved" "$secs" "$conns"
-  printf '    p50 %s ms   p99 %s ms   missing %s        target p99 < 100 ms   %s\n' "$p50" "$p99" "$missing" "$(verdict "$p99" "<" 100)"
+  printf '    p50 %s ms   p99 %s ms   missing %s        target p99 < 100 ms   %s\n' "$p50" "$p99" "$missing" "$prop_verdict"
   printf '\n  full sync of %s users to a new target (concurrency 4): %s pushed in %s s = %s users/s\n' "$users" "$synced" "$sync_secs" "$sync_rate"
   printf '    the same bodies created directly on the same kind of target, 4 connections: %s creates/s\n' "$direct_rate"
-  printf '    ratio %s        target >= 0.8   %s\n' "$ratio" "$(verdict "$ratio" ">=" 0.8)"
+  printf '    ratio %s        target >= 0.8   %s\n' "$ratio" "$sync_verdict"
   printf '    sync report: %s\n' "$sync_report"
+  printf '\n'
+  if ((${#failures[@]} == 0)); then
+    printf '  verdict: every user arrived, every create was answered 201\n'
+  else
+    for f in "${failures[@]}"; do printf '  FAIL: %s\n' "$f"; done
+  fi
 } | tee "$out/last.txt"
+((${#failures[@]} == 0)) || exit 4

@@ -17,6 +17,11 @@
 # BENCH_INGRESS_ADDR (127.0.0.1:18080), BENCH_STORE_ADDR (127.0.0.1:18081),
 # BENCH_REF_ADDR (127.0.0.1:18090), BENCH_STRICT (1: exit 3 when a target is
 # missed). SCIMBUS_PARTITIONS, SCIMBUS_STORE_BATCH, RUST_LOG reach the services.
+#
+# A run whose requests did not all get the expected answer (201 for a
+# create, 200 for a GET or PATCH; see wrk/common.lua) or whose pgbench
+# transactions failed measured something else: its verdict says FAIL and the
+# script exits 4 after printing everything.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -282,7 +287,8 @@ run_wrk() { # phase script base_url server_pid
   printf 'ticks (server store nats postgres machine) and time, before and after:\n%s\n%s\n' "$c0" "$c1" >"$out/$phase.cpu"
   line=$(grep '^BENCH ' "$out/$phase.txt" | tail -n 1) || die "no BENCH line in $out/$phase.txt"
   for kv in ${line#BENCH }; do R[$phase.${kv%%=*}]=${kv#*=}; done
-  R[$phase.errors]=$((R[$phase.non2xx] + R[$phase.connect] + R[$phase.read] + R[$phase.write] + R[$phase.timeout]))
+  # Statuses >= 400 (wrk's non2xx) are among the unexpected ones.
+  R[$phase.errors]=$((R[$phase.unexpected] + R[$phase.connect] + R[$phase.read] + R[$phase.write] + R[$phase.timeout]))
   read -r lu ls <"$out/$phase.time" || true
   cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[$phase.requests]}"
   wal_account "$phase" "$w0" "$w1" "${R[$phase.requests]}"
@@ -373,7 +379,7 @@ row() { # label phase unit
   fi
   local errs
   if [[ $2 == pgbench || $2 == lookup ]]; then errs="${R[$2.failed]:-0} failed"; else
-    errs="$(v "$2.errors") (non2xx $(v "$2.non2xx"), sock $(($(v "$2.connect") + $(v "$2.read") + $(v "$2.write"))), timeout $(v "$2.timeout"))"
+    errs="$(v "$2.errors") (not $(v "$2.expected") $(v "$2.unexpected") [$(v "$2.statuses")], sock $(($(v "$2.connect") + $(v "$2.read") + $(v "$2.write"))), timeout $(v "$2.timeout"))"
   fi
   printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "$1" "$(v "$2.ok_rps")" "$3" "$(v "$2.p50_ms")" "$(v "$2.p99_ms")" "$errs"
 }
@@ -381,6 +387,7 @@ row() { # label phase unit
 create_ratio=$(ratio "$(v create.ok_rps)" "$(v pgbench.ok_rps)")
 get_ratio=$(ratio "$(v get.ok_rps)" "$(v ref.ok_rps)")
 verdicts=()
+failures=()
 report=$out/last.txt
 {
   printf 'scimbus HTTP bench, %s\n' "$(date -u +%FT%TZ)"
@@ -447,12 +454,35 @@ report=$out/last.txt
     verdicts+=("$m")
     printf '  %-44s %6s   target < 50     %s\n' "$p p99 (ms)" "$(v "$p.p99_ms")" "$m"
   done
+  # Figures of requests that did not get the expected answer are not the
+  # figures of the operation: such a run fails whatever its ratios.
+  for p in create get ref patch; do
+    [[ -n $(v "$p.requests") ]] || continue
+    if ((${R[$p.unexpected]:-0} > 0)); then
+      failures+=("$p: $(v "$p.unexpected") of $(v "$p.requests") responses were not $(v "$p.expected") ($(v "$p.statuses"))")
+    fi
+  done
+  for p in pgbench lookup; do
+    [[ -n $(v "$p.requests") ]] || continue
+    if ((${R[$p.failed]:-0} > 0)); then
+      failures+=("$p: ${R[$p.failed]} failed transactions")
+    fi
+  done
+  printf '\n'
+  if ((${#failures[@]} == 0)); then
+    printf '  verdict: every request got its expected answer\n'
+  else
+    for f in "${failures[@]}"; do printf '  FAIL: %s\n' "$f"; done
+  fi
   printf '\n  raw output: %s/{pgbench,create,get,lookup,ref,patch}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
 } >"$report.tmp"
 mv "$report.tmp" "$report"
 cat "$report"
 log "saved to $report"
 
+if ((${#failures[@]} > 0)); then
+  exit 4
+fi
 if [[ ${BENCH_STRICT:-0} == 1 && " ${verdicts[*]} " == *" MISSED "* ]]; then
   exit 3
 fi

@@ -50,7 +50,12 @@ pub struct Propagation {
 }
 
 /// Creates `rate × secs` users at a steady `rate` over `conns` connections,
-/// then waits for every target to have them; prints the latencies.
+/// then waits for every target to have them; prints the latencies of those
+/// that arrived, and how many did not: `missing` (user × target arrivals
+/// that never came), `missing_users` (users absent from some target) and
+/// `errors` (creates not answered 201). The latencies describe only what
+/// arrived, so a run with any of those three is no measurement of the
+/// propagation: outbound.sh fails its verdict.
 pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
     let http = client()?;
     let n = p.rate * p.secs;
@@ -96,6 +101,7 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut latencies: Vec<f64> = Vec::new();
     let mut missing = 0u64;
+    let mut absent = std::collections::BTreeSet::new();
     for t in &p.targets {
         let acked = (0..n)
             .filter(|i| acks[*i as usize].load(Ordering::Relaxed) > 0)
@@ -125,18 +131,25 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
             {
                 // Arrived before the client had its answer: no wait at all.
                 Some(at) => latencies.push(at.saturating_sub(ack) as f64 / 1000.0),
-                None => missing += 1,
+                None => {
+                    missing += 1;
+                    absent.insert(i);
+                }
             }
         }
     }
     latencies.sort_by(f64::total_cmp);
+    let acked = (0..n)
+        .filter(|i| acks[*i as usize].load(Ordering::Relaxed) > 0)
+        .count();
     println!(
-        "BENCH propagation writes={n} seconds={sent_secs:.1} rate={:.0} targets={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} missing={missing} errors={}",
+        "BENCH propagation writes={n} acked={acked} seconds={sent_secs:.1} rate={:.0} targets={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} missing={missing} missing_users={} errors={}",
         n as f64 / sent_secs,
         p.targets.len(),
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         latencies.last().copied().unwrap_or(f64::NAN),
+        absent.len(),
         errors.load(Ordering::Relaxed),
     );
     Ok(())
@@ -146,7 +159,8 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
 /// its `/_dump/Users`: the very bodies the sync sent, their `id` removed),
 /// created again on the target at `url` with `conns` connections. The
 /// bodies are serialized before the clock starts: what is timed is the
-/// target taking them.
+/// target taking them. `errors`: creates not answered 201 (a reference
+/// with errors is no reference; outbound.sh fails its verdict).
 pub async fn direct(url: &str, conns: usize, from: &str) -> anyhow::Result<()> {
     let http = client()?;
     let dumped: Vec<Value> = http
@@ -190,7 +204,7 @@ pub async fn direct(url: &str, conns: usize, from: &str) -> anyhow::Result<()> {
                     .body(body.clone())
                     .send()
                     .await
-                    .is_ok_and(|r| r.status().is_success());
+                    .is_ok_and(|r| r.status().as_u16() == 201);
                 if !ok {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }

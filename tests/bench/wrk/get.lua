@@ -3,6 +3,9 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "common.lua")
 
+-- Success is 200 OK; any other status fails the run (common.lua).
+expected = 200
+
 local headers
 
 function init(args)

@@ -4,6 +4,10 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "common.lua")
 
+-- Success is 200 OK with the resource; any other status (204 included)
+-- fails the run (common.lua).
+expected = 200
+
 local ids = {}
 local headers
 local k = 0
