@@ -115,10 +115,10 @@ impl Path {
         let keys = self.keys_in(doc);
         let mut node = doc;
         for k in &keys[..keys.len() - 1] {
-            if !node.get(k).is_some_and(Value::is_object) {
-                if let Some(o) = node.as_object_mut() {
-                    o.insert(k.clone(), Value::Object(Map::new()));
-                }
+            if !node.get(k).is_some_and(Value::is_object)
+                && let Some(o) = node.as_object_mut()
+            {
+                o.insert(k.clone(), Value::Object(Map::new()));
             }
             match node.get_mut(k) {
                 Some(n) => node = n,
