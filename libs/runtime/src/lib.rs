@@ -17,7 +17,9 @@ pub mod target;
 pub use config::{FileConfig, TenantConfig};
 pub use env::SettingError;
 pub use secret::{Secret, token_hash};
-pub use target::{AuthConfig, Deprovision, MappingConfig, TargetConfig, UpdateStyle};
+pub use target::{
+    AuthConfig, CircuitConfig, Deprovision, MappingConfig, TargetConfig, UpdateStyle,
+};
 
 /// Logging to stderr, filtered by `RUST_LOG` (default `info`); JSON lines
 /// when `SCIMBUS_LOG_FORMAT=json`.

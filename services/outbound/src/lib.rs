@@ -7,11 +7,18 @@
 //! ([`throttle`]). Several replicas share the targets: a Postgres advisory
 //! lock makes sure one worker drives a target at a time.
 
+mod adopt;
 mod client;
 mod config;
+mod deprovision;
+pub mod lifecycle;
 mod link_cache;
+mod linking;
+mod memberships;
 mod push;
 mod reconcile;
+mod remote_index;
+pub mod requests;
 mod sync;
 mod throttle;
 mod worker;
@@ -30,8 +37,9 @@ use crate::link_cache::LinkCache;
 
 pub use client::{Exchange, PushError, TargetClient};
 pub use config::{ConfigError, OutboundConfig};
-pub use push::{Plan, Pushed, Target, changed_ops, outgoing};
+pub use push::{Pushed, Target};
 pub use reconcile::{ReconcileReport, reconcile};
+pub use requests::{changed_ops, outgoing};
 pub use sync::{SyncReport, full_sync};
 pub use throttle::{Circuit, Throttle};
 
@@ -118,6 +126,7 @@ impl Outbound {
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
                 link_cache: LinkCache::default(),
+                member_locks: memberships::MemberLocks::default(),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,
@@ -126,7 +135,7 @@ impl Outbound {
                 patch_supported: std::sync::OnceLock::new(),
                 pool: pool.clone(),
                 links_pool: links_pool.clone(),
-                throttle: Throttle::new(t.rate_per_sec),
+                throttle: Throttle::new(t.rate_per_sec, t.circuit.clone()),
             }));
         }
         let shutdown = CancellationToken::new();

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::client::PushError;
+use crate::lifecycle::Mode;
 use crate::link_cache::LinkCache;
 use crate::push::{Pushed, Target};
 use crate::reconcile::reconcile;
@@ -57,15 +58,18 @@ enum WorkerError {
     JetStream(String),
     #[error("the target: {0}")]
     Target(String),
+    /// Something that cannot be unless a bug broke an invariant.
+    #[error("broken invariant: {0}")]
+    Invariant(String),
 }
 
 /// Keeps trying to drive `target` and drives it while it holds the lock.
 pub async fn run(bus: Bus, target: Arc<Target>, shutdown: CancellationToken) {
     loop {
         match acquire(&bus.pg, &target).await {
-            Ok(Some(conn)) => {
-                tracing::info!(tenant = %target.tenant, target = %target.cfg.name, "target taken");
-                let driven = drive(&bus, &target, conn, &shutdown).await;
+            Ok(Some((conn, clean))) => {
+                tracing::info!(tenant = %target.tenant, target = %target.cfg.name, clean, "target taken");
+                let driven = drive(&bus, &target, conn, clean, &shutdown).await;
                 // Links not flushed are the next driver's to redo or adopt.
                 target.link_cache.stop();
                 match driven {
@@ -101,14 +105,25 @@ fn lock_key(target: &Target) -> i32 {
     ((h >> 32) ^ h) as u32 as i32
 }
 
-async fn acquire(pg: &PgConnectOptions, target: &Target) -> sqlx::Result<Option<PgConnection>> {
+/// Takes the target's lock, if free: the connection that holds it, and
+/// whether the worker before stopped cleanly.
+async fn acquire(
+    pg: &PgConnectOptions,
+    target: &Target,
+) -> sqlx::Result<Option<(PgConnection, bool)>> {
     let mut conn = pg.connect().await?;
     let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
         .bind(LOCK_CLASS)
         .bind(lock_key(target))
         .fetch_one(&mut conn)
         .await?;
-    if got {
+    if !got {
+        return Ok(None);
+    }
+    // Recorded (synchronously) before anything is pushed: a crash from
+    // here on is seen by the next worker.
+    let clean = links::take_over(&mut conn, target.key()).await?;
+    {
         // The position and counters written on this connection can be lost
         // in a crash and redone (changes seen again are skipped by their
         // version): not worth an fsync every 200 ms while pushes wait.
@@ -116,13 +131,14 @@ async fn acquire(pg: &PgConnectOptions, target: &Target) -> sqlx::Result<Option<
             .execute(&mut conn)
             .await?;
     }
-    Ok(got.then_some(conn))
+    Ok(Some((conn, clean)))
 }
 
 async fn drive(
     bus: &Bus,
     target: &Target,
     mut lock: PgConnection,
+    clean: bool,
     shutdown: &CancellationToken,
 ) -> Result<(), WorkerError> {
     let js_err = |e: &dyn std::fmt::Display| WorkerError::JetStream(e.to_string());
@@ -159,7 +175,23 @@ async fn drive(
         .await?;
         position = position.max(before);
     }
-    let start = u64::try_from(position).unwrap_or(0) + 1;
+    // After a crash, the links in Postgres may be behind what the target
+    // got (they are written every 200 ms): the changes up to the end of the
+    // stream as it is now, which the dead worker may have pushed, are
+    // answered with the current state, never an older one.
+    let recover_through = if clean {
+        0
+    } else {
+        stream
+            .info()
+            .await
+            .map_err(|e| js_err(&e))?
+            .state
+            .last_sequence
+    };
+    let start = u64::try_from(position)
+        .map_err(|_| WorkerError::Invariant(format!("negative stream position {position}")))?
+        + 1;
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig {
             filter_subject: bus.subjects.tenant_changes(&target.tenant),
@@ -171,7 +203,15 @@ async fn drive(
         .await
         .map_err(|e| js_err(&e))?;
     let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
-    follow(bus, target, &mut lock, &mut messages, shutdown).await
+    follow(
+        bus,
+        target,
+        &mut lock,
+        &mut messages,
+        recover_through,
+        shutdown,
+    )
+    .await
 }
 
 /// One change in hand: pushed (or parked) in its own future; the changes
@@ -189,6 +229,7 @@ async fn follow(
     target: &Target,
     lock: &mut PgConnection,
     messages: &mut consumer::pull::Ordered,
+    recover_through: u64,
     shutdown: &CancellationToken,
 ) -> Result<(), WorkerError> {
     let js_err = |e: &dyn std::fmt::Display| WorkerError::JetStream(e.to_string());
@@ -204,7 +245,14 @@ async fn follow(
     let mut flushed = Instant::now();
     let mut looked = Instant::now() - Duration::from_secs(2);
     let mut control = links::Control::default();
-    let start = |item: Item| push_item(bus, target, item, shutdown);
+    let start = |item: Item| {
+        let mode = if item.stream_seq <= recover_through {
+            Mode::Recover
+        } else {
+            Mode::Change
+        };
+        push_item(bus, target, item, mode, shutdown)
+    };
     target.link_cache.start();
     loop {
         if looked.elapsed() >= Duration::from_secs(1) {
@@ -238,7 +286,7 @@ async fn follow(
             _ = shutdown.cancelled() => {
                 // What finished is recorded; what was in flight is seen again
                 // by the next worker (and skipped where it got through).
-                return flush(lock, target, &mut done, &pending, highest, lag).await;
+                return stop_cleanly(lock, target, &mut done, &pending, highest, lag).await;
             }
             Some((rid, seq, result)) = inflight.next(), if !inflight.is_empty() => {
                 let c: Counts = match result {
@@ -246,13 +294,12 @@ async fn follow(
                     // A retry cut short by the shutdown: what finished is
                     // recorded as on any shutdown.
                     Err(_) if shutdown.is_cancelled() => {
-                        return flush(lock, target, &mut done, &pending, highest, lag).await;
+                        return stop_cleanly(lock, target, &mut done, &pending, highest, lag).await;
                     }
                     Err(e) => return Err(e),
                 };
                 done.pushed += c.pushed;
                 done.skipped += c.skipped;
-                done.failed += c.failed;
                 if c.last_error.is_some() {
                     done.last_error = c.last_error;
                 }
@@ -315,7 +362,6 @@ async fn flush(
     // Written only when something moved: an idle target writes nothing.
     let same = next.pushed == 0
         && next.skipped == 0
-        && next.failed == 0
         && next.last_error.is_none()
         && done.stream_seq == next.stream_seq
         && done.lag == next.lag
@@ -339,6 +385,21 @@ async fn flush(
         circuit: next.circuit,
         ..Advance::default()
     };
+    Ok(())
+}
+
+/// The last flush of a shutdown: everything pushed is then in Postgres, so
+/// the next worker need not doubt the links (`clean_stop`).
+async fn stop_cleanly(
+    lock: &mut PgConnection,
+    target: &Target,
+    done: &mut Advance,
+    pending: &std::collections::BTreeSet<u64>,
+    highest: u64,
+    lag: Option<i64>,
+) -> Result<(), WorkerError> {
+    flush(lock, target, done, pending, highest, lag).await?;
+    links::stopped_cleanly(&mut *lock, target.key()).await?;
     Ok(())
 }
 
@@ -368,7 +429,6 @@ async fn serve(
         reload_parked(target);
         let a = Advance {
             pushed: replayed.pushed,
-            failed: replayed.failed,
             last_error: replayed.last_error,
             circuit: circuit(target),
             ..Advance::default()
@@ -449,24 +509,29 @@ impl Item {
 struct Counts {
     pushed: i64,
     skipped: i64,
-    /// Failed attempts, retried or not.
-    failed: i64,
     last_error: Option<String>,
 }
 
 /// Pushes one change (after its resource's earlier ones). A resource with
 /// a parked change parks its later ones behind it (never applied out of
 /// order).
-async fn push_item(bus: &Bus, target: &Target, item: Item, shutdown: &CancellationToken) -> Done {
+async fn push_item(
+    bus: &Bus,
+    target: &Target,
+    item: Item,
+    mode: Mode,
+    shutdown: &CancellationToken,
+) -> Done {
     let rid = item.resource;
     let seq = item.stream_seq;
-    (rid, seq, push_one(bus, target, &item, shutdown).await)
+    (rid, seq, push_one(bus, target, &item, mode, shutdown).await)
 }
 
 async fn push_one(
     bus: &Bus,
     target: &Target,
     item: &Item,
+    mode: Mode,
     shutdown: &CancellationToken,
 ) -> Result<Counts, WorkerError> {
     let mut counts = Counts::default();
@@ -484,7 +549,7 @@ async fn push_one(
         park(bus, target, item, change, reason, None, 0).await?;
         return Ok(counts);
     }
-    match push_with_retries(bus, target, change, shutdown, &mut counts).await? {
+    match push_with_retries(bus, target, change, mode, shutdown, &mut counts).await? {
         Ok(Pushed::Skipped(why)) => {
             tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
             counts.skipped += 1;
@@ -518,15 +583,18 @@ async fn push_with_retries(
     bus: &Bus,
     target: &Target,
     change: &Change,
+    mode: Mode,
     shutdown: &CancellationToken,
     counts: &mut Counts,
 ) -> Result<Result<Pushed, (PushError, u32)>, WorkerError> {
     let mut attempt = 1;
     loop {
-        let pushed = target.push(change).await;
+        let pushed = target.push(change, mode).await;
         if let Err(e) = &pushed {
-            counts.failed += 1;
-            counts.last_error = Some(e.to_string());
+            // Counted now: a crash before the next flush must not lose it.
+            let error = e.to_string();
+            links::count_failure(&target.links_pool, target.key(), &error).await?;
+            counts.last_error = Some(error);
         }
         let e = match pushed {
             Ok(p) => return Ok(Ok(p)),
@@ -574,7 +642,7 @@ async fn replay(
                 continue;
             }
         };
-        match push_with_retries(bus, target, &change, shutdown, &mut counts).await? {
+        match push_with_retries(bus, target, &change, Mode::Change, shutdown, &mut counts).await? {
             Ok(what) => {
                 tracing::info!(target = %target.cfg.name, resource = %change.resource_id, seq = p.seq, ?what, "parked change replayed");
                 links::unpark(&target.pool, target.key(), p.seq).await?;

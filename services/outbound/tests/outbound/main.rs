@@ -3,6 +3,7 @@
 //! workers push to downstream SCIM servers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crash;
 mod fake_target;
 mod mapping;
 mod mirror;
@@ -13,3 +14,4 @@ mod replicas;
 mod scim2_server;
 mod support;
 mod sync;
+mod transitions;
