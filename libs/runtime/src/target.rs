@@ -277,4 +277,31 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn circuit_settings_have_defaults_and_are_checked() {
+        let t = parse("name = \"a\"\nurl = \"http://x\"").unwrap();
+        assert_eq!(t.circuit, CircuitConfig::default());
+        let t = parse("name = \"a\"\nurl = \"http://x\"\n[circuit]\nopen_ms = 500\ngrowth = 1.5")
+            .unwrap();
+        assert_eq!(
+            (
+                t.circuit.trip_after,
+                t.circuit.open_ms,
+                t.circuit.growth,
+                t.circuit.max_open_ms
+            ),
+            (5, 500, 1.5, 30_000)
+        );
+        for (bad, says) in [
+            ("trip_after = 0", "trip_after"),
+            ("open_ms = 40000", "open_ms at most max_open_ms"),
+            ("growth = 0.5", "growth must be between 1 and 10"),
+            ("surprise = 1", "unknown field"),
+        ] {
+            let text = format!("name = \"a\"\nurl = \"http://x\"\n[circuit]\n{bad}");
+            let err = parse(&text).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
 }

@@ -1,24 +1,39 @@
 //! scimbus-outbound: pushes committed changes to downstream SCIM
 //! applications (DESIGN.md §1, invariants 3, 4, 6, 7).
 //!
-//! Each configured target gets a worker ([`worker`]) that reads its
-//! tenant's changes in order and pushes them ([`push`]) through the
+//! Each configured target gets a worker ([`worker`], [`follow`]) that reads
+//! its tenant's changes in order and pushes them ([`push`]) through the
 //! target's client ([`client`]), rate-limited and behind a circuit breaker
 //! ([`throttle`]). Several replicas share the targets: a Postgres advisory
 //! lock makes sure one worker drives a target at a time.
+//!
+//! A push is one step of a resource's life on the target ([`lifecycle`]:
+//! absent, in scope, out of scope; enter, return, update, leave, remove),
+//! carried out with the requests of [`requests`]. Memberships follow the
+//! user across the scope's edge ([`memberships`]).
+//!
+//! Links (our id ↔ the target's, with the version pushed) are written behind
+//! the pushes, every 200 ms. A worker that takes a target over after a crash
+//! (`target_progress.clean_stop` false) cannot trust them to be as new as
+//! what the target got, so it answers every change up to the stream's end at
+//! takeover with the resource's current state: the target never gets an
+//! older version after a newer one.
 
 mod adopt;
 mod client;
 mod config;
 mod deprovision;
+mod follow;
 pub mod lifecycle;
 mod link_cache;
 mod linking;
 mod memberships;
+mod parking;
 mod push;
 mod reconcile;
 mod remote_index;
 pub mod requests;
+mod retry;
 mod sync;
 mod throttle;
 mod worker;

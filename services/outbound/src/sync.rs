@@ -376,7 +376,7 @@ where
             Ok(p) => return Ok(p),
             Err(e) => e,
         };
-        match crate::worker::retry_wait(target, backoff, &e, attempt, 0) {
+        match crate::retry::retry_wait(target, backoff, &e, attempt, 0) {
             Some(wait) => tokio::time::sleep(wait).await,
             None => return Err(e),
         }
