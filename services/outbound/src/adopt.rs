@@ -64,7 +64,11 @@ impl Target {
 
     /// The target's id of the resource matching `body`'s identifying
     /// attributes, if it has one.
-    async fn find(&self, rt: &ResourceType, body: &Value) -> Result<Option<String>, PushError> {
+    pub(crate) async fn find(
+        &self,
+        rt: &ResourceType,
+        body: &Value,
+    ) -> Result<Option<String>, PushError> {
         // The first identifying attribute the body has (userName or a
         // group's displayName; externalId only without it): one lookup.
         let ids = identifying(&rt.name);

@@ -264,7 +264,7 @@ impl Target {
         };
         let step = step(held, ours, exit, mode);
         if mode == Mode::Recover && !matches!(step, Step::Skip(_)) {
-            return self.push_current(rt, id, link).await;
+            return self.push_current(rt, id, link, resource.as_ref()).await;
         }
         self.carry_out(
             rt,
@@ -279,46 +279,60 @@ impl Target {
         .await
     }
 
-    /// Pushes the resource as Postgres holds it now (or its deletion).
+    /// Pushes the resource as Postgres holds it now (or its deletion), for
+    /// a change (`seen`: its resource) the worker that died may have pushed
+    /// already.
     async fn push_current(
         &self,
         rt: &ResourceType,
         id: Uuid,
-        link: Option<Link>,
+        mut link: Option<Link>,
+        seen: Option<&Value>,
     ) -> Result<Pushed, PushError> {
-        let held = Held::of(link.as_ref());
         let exit = exit(self.cfg.deprovision, rt.name == "Group");
         let row = scimbus_db::resources::get(&self.pool, &self.tenant, &rt.name, id)
             .await
             .map_err(db)?;
-        match row {
-            None => {
-                let version = link.as_ref().map_or(0, |l| l.version);
-                let step = step(held, Ours::Deleted, exit, Mode::Recover);
-                self.carry_out(rt, id, version, step, None, None, link, Mode::Recover)
-                    .await
-            }
-            Some(row) => {
-                let resource = render::into_resource(row.clone(), Relations::default());
-                let step = step(
-                    held,
-                    self.ours(rt, &resource, row.version),
-                    exit,
-                    Mode::Recover,
-                );
-                self.carry_out(
-                    rt,
-                    id,
-                    row.version,
-                    step,
-                    Some(&resource),
-                    None,
-                    link,
-                    Mode::Recover,
-                )
-                .await
+        let (version, current) = match row {
+            None => (link.as_ref().map_or(0, |l| l.version), None),
+            Some(row) => (
+                row.version,
+                Some(render::into_resource(row, Relations::default())),
+            ),
+        };
+        let ours = match &current {
+            None => Ours::Deleted,
+            Some(r) => self.ours(rt, r, version),
+        };
+        if link.is_none()
+            && !matches!(ours, Ours::InScope(_))
+            && let Some(seen) = seen
+        {
+            // Unlinked, and gone or out of scope now: the worker that died
+            // may have placed it before (its link lost with it). Its copy,
+            // found as it was sent, is deprovisioned as if linked.
+            if let Some(remote_id) = self.find(rt, &self.body_of(rt, seen)?).await? {
+                link = Some(Link {
+                    resource_id: id,
+                    resource_type: rt.name.clone(),
+                    remote_id,
+                    version: 0,
+                    in_scope: true,
+                });
             }
         }
+        let step = step(Held::of(link.as_ref()), ours, exit, Mode::Recover);
+        self.carry_out(
+            rt,
+            id,
+            version,
+            step,
+            current.as_ref(),
+            None,
+            link,
+            Mode::Recover,
+        )
+        .await
     }
 
     /// Carries a step out: the requests, then the link.

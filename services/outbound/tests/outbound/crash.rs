@@ -1,6 +1,7 @@
 //! Invariant 3 across crashes of the outbound service: its binary is
-//! killed (SIGKILL) again and again while users are updated, and the
-//! target never gets an older version of a user after a newer one.
+//! killed (SIGKILL) again and again while users are updated, created and
+//! deleted; the target never gets an older version of a user after a newer
+//! one, and every user deleted here is deactivated there.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -104,6 +105,28 @@ async fn a_killed_outbound_never_sends_an_older_version_after_a_newer_one() {
             round
         }
     });
+    // Alongside, users come and go (created, then deleted at once).
+    let churn = tokio::spawn({
+        let hub_idp = hub.idp();
+        let base = hub.base.clone();
+        let stop = stop.clone();
+        async move {
+            let http = reqwest::Client::new();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let id = hub_idp.create_user(&format!("churn{n}"), "Sales").await;
+                let res = http
+                    .delete(format!("{base}/Users/{id}"))
+                    .bearer_auth(crate::support::TOKEN)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 204);
+                n += 1;
+            }
+            n
+        }
+    });
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(600)).await;
         outbound.start_kill().unwrap();
@@ -113,6 +136,8 @@ async fn a_killed_outbound_never_sends_an_older_version_after_a_newer_one() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let rounds = writer.await.unwrap();
+    let churned = churn.await.unwrap();
+    assert!(churned > 0);
 
     let last = format!("seq-{rounds}");
     eventually(
@@ -122,13 +147,37 @@ async fn a_killed_outbound_never_sends_an_older_version_after_a_newer_one() {
             let behind: Vec<String> = t
                 .resources("Users")
                 .values()
-                .filter(|u| u["title"] != serde_json::json!(last))
+                .filter(|u| {
+                    !u["userName"].as_str().unwrap_or("").starts_with("churn")
+                        && u["title"] != serde_json::json!(last)
+                })
                 .map(|u| format!("{}={}", u["userName"], u["title"]))
                 .collect();
             if behind.is_empty() {
                 Ok(())
             } else {
                 Err(behind.join(", "))
+            }
+        },
+    )
+    .await;
+    eventually(
+        "every user deleted here is deactivated there",
+        Duration::from_secs(60),
+        || async {
+            let active: Vec<String> = t
+                .resources("Users")
+                .values()
+                .filter(|u| {
+                    u["userName"].as_str().unwrap_or("").starts_with("churn")
+                        && u["active"] != serde_json::json!(false)
+                })
+                .map(|u| u["userName"].to_string())
+                .collect();
+            if active.is_empty() {
+                Ok(())
+            } else {
+                Err(active.join(", "))
             }
         },
     )
