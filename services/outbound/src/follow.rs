@@ -126,7 +126,7 @@ pub(crate) async fn follow(
                 let m = m
                     .ok_or_else(|| WorkerError::JetStream("the change stream ended".into()))?
                     .map_err(|e| js_err(&e))?;
-                let item = Item::of(&m);
+                let item = Item::of(&m)?;
                 if let Ok(info) = m.info() {
                     lag = Some(i64::try_from(info.pending).unwrap_or(i64::MAX));
                 }
@@ -268,25 +268,38 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    fn of(m: &jetstream::Message) -> Item {
+    /// A message of the change stream. One without its stream position
+    /// is a broken consumer (the position could not move past it): an
+    /// error, never position 0.
+    fn of(m: &jetstream::Message) -> Result<Item, WorkerError> {
         let change =
             Change::decode(m.payload.as_ref()).map_err(|e| format!("not a scimbus.v1.Change: {e}"));
-        Item {
-            stream_seq: m.info().map(|i| i.stream_sequence).unwrap_or(0),
+        let stream_seq = m
+            .info()
+            .map_err(|e| {
+                WorkerError::JetStream(format!("a change without its stream position: {e}"))
+            })?
+            .stream_sequence;
+        Ok(Item {
+            stream_seq,
             subject: m.subject.to_string(),
+            // Only named in a dead letter: one without the header (the store
+            // always sets it) is still pushed.
             msg_id: m
                 .headers
                 .as_ref()
                 .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
                 .map(|v| v.as_str().to_string())
                 .unwrap_or_default(),
+            // The key changes queue on: those that cannot be read share the
+            // nil id (in stream order), and park with their reason.
             resource: change
                 .as_ref()
                 .ok()
                 .and_then(|c| Uuid::parse_str(&c.resource_id).ok())
                 .unwrap_or_default(),
             change,
-        }
+        })
     }
 }
 

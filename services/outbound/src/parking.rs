@@ -65,7 +65,9 @@ pub(crate) async fn park(
         &target.pool,
         target.key(),
         &Parked {
-            seq: i64::try_from(change.sequence).unwrap_or(i64::MAX),
+            seq: i64::try_from(change.sequence).map_err(|_| {
+                WorkerError::Invariant(format!("change sequence {} out of range", change.sequence))
+            })?,
             resource_type: change.resource_type.clone(),
             resource_id: item.resource,
             payload: change.encode_to_vec(),

@@ -353,7 +353,11 @@ impl Target {
             None => Err(ours_error("no resource to push")),
         };
         let linked = |l: Option<Link>| l.ok_or_else(|| ours_error("no link to act on"));
-        let join = step.joins_groups(mode);
+        // A user's creation joins no groups: any membership of it is younger
+        // and comes with its group's own change (which pushes the user first
+        // if need be). Saves a Postgres read per created user and target.
+        let created = change.is_some_and(|c| c.operation == Operation::Created as i32);
+        let join = step.joins_groups(mode) && !created;
         match step {
             Step::Skip(why) => Ok(Pushed::Skipped(why)),
             Step::Enter => {
