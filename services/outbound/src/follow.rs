@@ -48,11 +48,7 @@ pub(crate) async fn follow(
     let mut inflight = futures_util::stream::FuturesUnordered::new();
     // Resources with a change in flight, and their changes waiting behind it.
     let mut queued: HashMap<Uuid, std::collections::VecDeque<Item>> = HashMap::new();
-    // Stream sequences received and not done yet.
-    let mut pending: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
-    let mut highest: u64 = 0;
-    let mut done = Advance::default();
-    let mut lag: Option<i64> = None;
+    let mut tally = Tally::default();
     let mut flushed = Instant::now();
     let mut looked = Instant::now() - Duration::from_secs(2);
     let mut control = links::Control::default();
@@ -74,11 +70,11 @@ pub(crate) async fn follow(
         let serve_control = control.wanted() && inflight.is_empty();
         if serve_control {
             // Everything received is done: the position can move first.
-            flush(lock, target, &mut done, &pending, highest, lag).await?;
+            flush(lock, target, &mut tally).await?;
             flushed = Instant::now();
             if control.paused {
                 tokio::select! {
-                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = shutdown.cancelled() => return stop_cleanly(lock, target, &mut tally).await,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 looked = Instant::now() - Duration::from_secs(2);
@@ -97,7 +93,7 @@ pub(crate) async fn follow(
             _ = shutdown.cancelled() => {
                 // What finished is recorded; what was in flight is seen again
                 // by the next worker (and skipped where it got through).
-                return stop_cleanly(lock, target, &mut done, &pending, highest, lag).await;
+                return stop_cleanly(lock, target, &mut tally).await;
             }
             Some((rid, seq, result)) = inflight.next(), if !inflight.is_empty() => {
                 let c: Counts = match result {
@@ -105,16 +101,11 @@ pub(crate) async fn follow(
                     // A retry cut short by the shutdown: what finished is
                     // recorded as on any shutdown.
                     Err(_) if shutdown.is_cancelled() => {
-                        return stop_cleanly(lock, target, &mut done, &pending, highest, lag).await;
+                        return stop_cleanly(lock, target, &mut tally).await;
                     }
                     Err(e) => return Err(e),
                 };
-                done.pushed += c.pushed;
-                done.skipped += c.skipped;
-                if c.last_error.is_some() {
-                    done.last_error = c.last_error;
-                }
-                pending.remove(&seq);
+                tally.finished(seq, c);
                 match queued.get_mut(&rid).and_then(std::collections::VecDeque::pop_front) {
                     Some(next) => inflight.push(start(next)),
                     None => {
@@ -127,11 +118,8 @@ pub(crate) async fn follow(
                     .ok_or_else(|| WorkerError::JetStream("the change stream ended".into()))?
                     .map_err(|e| js_err(&e))?;
                 let item = Item::of(&m)?;
-                if let Ok(info) = m.info() {
-                    lag = Some(i64::try_from(info.pending).unwrap_or(i64::MAX));
-                }
-                pending.insert(item.stream_seq);
-                highest = highest.max(item.stream_seq);
+                let lag = m.info().ok().map(|i| i64::try_from(i.pending).unwrap_or(i64::MAX));
+                tally.received(item.stream_seq, lag);
                 let rid = item.resource;
                 match queued.get_mut(&rid) {
                     Some(q) => q.push_back(item),
@@ -144,45 +132,73 @@ pub(crate) async fn follow(
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
         }
         if flushed.elapsed() >= Duration::from_millis(200) {
-            flush(lock, target, &mut done, &pending, highest, lag).await?;
+            flush(lock, target, &mut tally).await?;
             flushed = Instant::now();
         }
     }
 }
 
-/// Writes the links kept since the last flush, moves the position to just
-/// below the oldest change not done (or to the highest received, when all
-/// are) and adds up the counts. `done` carries
-/// the counts since the last flush and the position, lag and circuit last
-/// written.
+/// Where a worker is in the stream: the changes received and not done
+/// yet, the highest received, what was done since the last flush (and the
+/// position, lag and circuit last written), the lag.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pending: std::collections::BTreeSet<u64>,
+    highest: u64,
+    done: Advance,
+    lag: Option<i64>,
+}
+
+impl Tally {
+    fn received(&mut self, seq: u64, lag: Option<i64>) {
+        self.pending.insert(seq);
+        self.highest = self.highest.max(seq);
+        if lag.is_some() {
+            self.lag = lag;
+        }
+    }
+
+    fn finished(&mut self, seq: u64, c: Counts) {
+        self.pending.remove(&seq);
+        self.done.pushed += c.pushed;
+        self.done.skipped += c.skipped;
+        if c.last_error.is_some() {
+            self.done.last_error = c.last_error;
+        }
+    }
+
+    /// Just below the oldest change not done, or the highest received when
+    /// all are.
+    fn position(&self) -> u64 {
+        self.pending
+            .first()
+            .map_or(self.highest, |p| p.saturating_sub(1))
+    }
+}
+
+/// Writes the links kept since the last flush and moves the position
+/// ([`Tally::position`]) with the counts, in one transaction on the
+/// connection that holds the lock: the position never passes a change whose
+/// link is only in memory, and a worker that lost its lock (and its
+/// connection) writes nothing more. An idle target writes nothing.
 pub(crate) async fn flush(
     lock: &mut PgConnection,
     target: &Target,
-    done: &mut Advance,
-    pending: &std::collections::BTreeSet<u64>,
-    highest: u64,
-    lag: Option<i64>,
+    t: &mut Tally,
 ) -> Result<(), WorkerError> {
-    let position = pending.first().map_or(highest, |p| p.saturating_sub(1));
+    let last = std::mem::take(&mut t.done);
     let next = Advance {
-        stream_seq: i64::try_from(position).unwrap_or(i64::MAX),
-        lag: lag.map(|l| l + i64::try_from(pending.len()).unwrap_or(0)),
+        stream_seq: i64::try_from(t.position()).unwrap_or(i64::MAX),
+        lag: t
+            .lag
+            .map(|l| l + i64::try_from(t.pending.len()).unwrap_or(i64::MAX)),
         circuit: circuit(target),
-        ..std::mem::take(done)
+        pushed: last.pushed,
+        skipped: last.skipped,
+        last_error: last.last_error.clone(),
     };
-    // Written only when something moved: an idle target writes nothing.
-    let same = next.pushed == 0
-        && next.skipped == 0
-        && next.last_error.is_none()
-        && done.stream_seq == next.stream_seq
-        && done.lag == next.lag
-        && done.circuit == next.circuit;
-    // The links written since the last flush and the position, in one
-    // transaction on the connection that holds the lock: the position never
-    // passes a change whose link is only in memory, and a worker that lost
-    // its lock (and its connection) writes nothing more.
     let taken = target.link_cache.snapshot();
-    if !same || !taken.is_empty() {
+    if !unchanged(&last, &next) || !taken.is_empty() {
         let mut tx = lock.begin().await?;
         LinkCache::flush(&mut tx, target.key(), &taken).await?;
         links::advance(&mut *tx, target.key(), &next).await?;
@@ -190,7 +206,7 @@ pub(crate) async fn flush(
         target.link_cache.release(taken);
     }
     // What was written stays for the next comparison; the counts start over.
-    *done = Advance {
+    t.done = Advance {
         stream_seq: next.stream_seq,
         lag: next.lag,
         circuit: next.circuit,
@@ -199,17 +215,25 @@ pub(crate) async fn flush(
     Ok(())
 }
 
+/// Whether a flush would write nothing new: no counts, and the position,
+/// lag and circuit as last written.
+fn unchanged(last: &Advance, next: &Advance) -> bool {
+    next.pushed == 0
+        && next.skipped == 0
+        && next.last_error.is_none()
+        && last.stream_seq == next.stream_seq
+        && last.lag == next.lag
+        && last.circuit == next.circuit
+}
+
 /// The last flush of a shutdown: everything pushed is then in Postgres, so
 /// the next worker need not doubt the links (`clean_stop`).
 pub(crate) async fn stop_cleanly(
     lock: &mut PgConnection,
     target: &Target,
-    done: &mut Advance,
-    pending: &std::collections::BTreeSet<u64>,
-    highest: u64,
-    lag: Option<i64>,
+    t: &mut Tally,
 ) -> Result<(), WorkerError> {
-    flush(lock, target, done, pending, highest, lag).await?;
+    flush(lock, target, t).await?;
     links::stopped_cleanly(&mut *lock, target.key()).await?;
     Ok(())
 }
@@ -364,4 +388,57 @@ pub(crate) async fn push_one(
         }
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_flush_writes_nothing_and_any_move_writes() {
+        let written = Advance {
+            stream_seq: 42,
+            lag: Some(0),
+            circuit: "closed".into(),
+            ..Advance::default()
+        };
+        assert!(unchanged(&written, &written.clone()));
+        for moved in [
+            Advance {
+                stream_seq: 43,
+                ..written.clone()
+            },
+            Advance {
+                pushed: 1,
+                ..written.clone()
+            },
+            Advance {
+                lag: Some(5),
+                ..written.clone()
+            },
+            Advance {
+                circuit: "open".into(),
+                ..written.clone()
+            },
+            Advance {
+                last_error: Some("x".into()),
+                ..written.clone()
+            },
+        ] {
+            assert!(!unchanged(&written, &moved), "{moved:?}");
+        }
+    }
+
+    #[test]
+    fn the_position_stays_below_the_oldest_change_in_flight() {
+        let mut t = Tally::default();
+        for seq in [10, 11, 12] {
+            t.received(seq, Some(3));
+        }
+        t.finished(11, Counts::default());
+        t.finished(12, Counts::default());
+        assert_eq!(t.position(), 9);
+        t.finished(10, Counts::default());
+        assert_eq!(t.position(), 12);
+    }
 }
