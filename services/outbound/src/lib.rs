@@ -28,6 +28,7 @@ pub mod lifecycle;
 mod link_cache;
 mod linking;
 mod memberships;
+mod outgoing;
 mod parking;
 mod push;
 mod reconcile;

@@ -24,7 +24,7 @@ use crate::lifecycle::{Held, Mode, Ours, Step, exit, step};
 use crate::link_cache::LinkCache;
 use crate::memberships::MemberLocks;
 use crate::remote_index::RemoteIndex;
-use crate::requests::{changed_ops, outgoing, patch_body};
+use crate::requests::patch_body;
 use crate::throttle::Throttle;
 
 /// Everything a push needs of its target.
@@ -91,65 +91,6 @@ impl Target {
             tenant: &self.tenant,
             target: &self.cfg.name,
         }
-    }
-
-    /// What the target is sent of a resource: [`outgoing`], then the
-    /// target's mapping of its type. A mapping that fails on this resource is
-    /// a permanent error (the change parks, with the attribute named).
-    pub fn body_of(&self, rt: &ResourceType, resource: &Value) -> Result<Value, PushError> {
-        let body = outgoing(resource);
-        match self.mapping_of(rt) {
-            Some(m) => m
-                .apply(resource, &body)
-                .map_err(|e| PushError::permanent(e.to_string(), Exchange::default())),
-            None => Ok(body),
-        }
-    }
-
-    /// The mapping of a resource type, if it has one.
-    fn mapping_of(&self, rt: &ResourceType) -> Option<&scimbus_mapping::Mapping> {
-        match rt.name.as_str() {
-            "User" => self.mapping.as_ref(),
-            "Group" => self.group_mapping.as_ref(),
-            _ => None,
-        }
-    }
-
-    /// The changed paths a PATCH names: those that reach the target (a
-    /// group's members go by themselves), and, with a mapping, every
-    /// attribute it sets when anything changed (its expressions may read
-    /// any attribute).
-    fn changed_paths(&self, rt: &ResourceType, changed: &[String]) -> Vec<String> {
-        let changed: Vec<&String> = changed
-            .iter()
-            .filter(|p| rt.name != "Group" || !p.starts_with("members"))
-            .collect();
-        match self.mapping_of(rt) {
-            Some(m) if !changed.is_empty() => changed
-                .into_iter()
-                .filter(|p| m.sends(p))
-                .cloned()
-                .chain(m.set_paths().map(|p| p.text.clone()))
-                .collect(),
-            _ => changed.into_iter().cloned().collect(),
-        }
-    }
-
-    /// A PATCH of what a change changed of `body`, if it changed anything
-    /// that reaches the target.
-    async fn patch_changed(
-        &self,
-        rt: &ResourceType,
-        remote_id: &str,
-        body: &Value,
-        change: &Change,
-    ) -> Result<Option<Answer>, PushError> {
-        let paths = self.changed_paths(rt, &change.changed_attributes);
-        let ops = changed_ops(&self.registry, body, &paths);
-        if ops.is_empty() {
-            return Ok(None);
-        }
-        self.patch(rt, remote_id, ops).await.map(Some)
     }
 
     /// Whether updates go as PATCH (else PUT).
@@ -306,11 +247,13 @@ impl Target {
         };
         if link.is_none()
             && !matches!(ours, Ours::InScope(_))
-            && let Some(seen) = seen
+            && let Some(seen) = seen.filter(|r| self.in_scope(rt, r))
         {
-            // Unlinked, and gone or out of scope now: the worker that died
-            // may have placed it before (its link lost with it). Its copy,
-            // found as it was sent, is deprovisioned as if linked.
+            // Unlinked, gone or out of scope now, and in scope as the change
+            // has it: the worker that died may have placed it (its link lost
+            // with it). Its copy, found as it was sent, is deprovisioned as
+            // if linked. (A resource never in scope is never looked for: the
+            // target's own account of the same name is not ours to touch.)
             if let Some(remote_id) = self.find(rt, &self.body_of(rt, seen)?).await? {
                 link = Some(Link {
                     resource_id: id,
