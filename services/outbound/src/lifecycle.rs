@@ -26,6 +26,11 @@ use scimbus_runtime::Deprovision;
 pub enum Held {
     /// Nothing (never pushed, deleted there, or forgotten).
     Absent,
+    /// A copy placed by another resource's push (a member pushed before
+    /// its group), with the state it had then but not its own memberships:
+    /// linked at version 0, so that its own change, when it comes, settles
+    /// it whole.
+    Placed,
     /// A copy in scope, pushed at this version.
     InScope(i64),
     /// A deactivated copy (out of scope, or deleted here under the
@@ -37,6 +42,7 @@ impl Held {
     pub fn of(link: Option<&Link>) -> Held {
         match link {
             None => Held::Absent,
+            Some(l) if l.in_scope && l.version == 0 => Held::Placed,
             Some(l) if l.in_scope => Held::InScope(l.version),
             Some(l) => Held::OutOfScope(l.version),
         }
@@ -45,6 +51,7 @@ impl Held {
     fn version(self) -> Option<i64> {
         match self {
             Held::Absent => None,
+            Held::Placed => Some(0),
             Held::InScope(v) | Held::OutOfScope(v) => Some(v),
         }
     }
@@ -96,8 +103,9 @@ pub enum Step {
     /// Absent there: adopt its copy or create one; a user joins its groups
     /// there (unless syncing), a group brings its members.
     Enter,
-    /// Deactivated there and in scope again: replaced whole (active again);
-    /// a user joins its groups there (unless syncing).
+    /// Deactivated there and in scope again, or placed there by another
+    /// resource's push: replaced whole (active again); a user joins its
+    /// groups there (unless syncing), a group gets all its members.
     Return,
     /// In scope there and here: the changes (`whole`: the whole state).
     Update { whole: bool },
@@ -145,7 +153,8 @@ pub fn step(held: Held, ours: Ours, exit: Exit, mode: Mode) -> Step {
             whole: mode != Mode::Change,
         },
         (Held::InScope(_), Ours::OutOfScope(_) | Ours::Deleted) => Step::Leave(exit),
-        (Held::OutOfScope(_), Ours::InScope(_)) => Step::Return,
+        (Held::OutOfScope(_) | Held::Placed, Ours::InScope(_)) => Step::Return,
+        (Held::Placed, Ours::OutOfScope(_) | Ours::Deleted) => Step::Leave(exit),
         (Held::OutOfScope(_), Ours::OutOfScope(_)) => Step::Skip("deprovisioned already"),
         (Held::OutOfScope(_), Ours::Deleted) => match exit {
             Exit::Delete => Step::Remove,
@@ -204,6 +213,11 @@ mod tests {
             (HeldIn(4), Out(2), X, Mode::Sync, Step::Leave(X)),
             (HeldIn(4), Deleted, D, Mode::Change, Step::Leave(D)),
             (HeldIn(4), Deleted, X, Mode::Recover, Step::Leave(X)),
+            // Placed there by another resource's push.
+            (Held::Placed, In(4), D, Mode::Change, Step::Return),
+            (Held::Placed, In(4), D, Mode::Sync, Step::Return),
+            (Held::Placed, Out(4), X, Mode::Change, Step::Leave(X)),
+            (Held::Placed, Deleted, D, Mode::Recover, Step::Leave(D)),
             // Deactivated there.
             (HeldOut(2), In(3), D, Mode::Change, Step::Return),
             (HeldOut(2), In(3), D, Mode::Sync, Step::Return),
@@ -265,6 +279,11 @@ mod tests {
         };
         assert_eq!(Held::of(None), Held::Absent);
         assert_eq!(Held::of(Some(&l(true))), Held::InScope(7));
+        let placed = Link {
+            version: 0,
+            ..l(true)
+        };
+        assert_eq!(Held::of(Some(&placed)), Held::Placed);
         assert_eq!(Held::of(Some(&l(false))), Held::OutOfScope(7));
     }
 }

@@ -364,8 +364,10 @@ impl Target {
             self.link(rt, id, &remote_id, 0).await?;
             return Ok(Some(remote_id));
         }
+        // Placed, not entered: linked at version 0 (as a group above), so
+        // that its own change settles it whole and joins its other groups.
         let (remote_id, _) = self.place(rt, &body).await?;
-        self.link(rt, id, &remote_id, row.version).await?;
+        self.link(rt, id, &remote_id, 0).await?;
         Ok(Some(remote_id))
     }
 }

@@ -337,8 +337,17 @@ impl Target {
         join: bool,
     ) -> Result<Pushed, PushError> {
         if rt.name == "Group" {
-            // A deactivated group does not exist (groups leave by
-            // deletion): adoption finds any copy left.
+            // A group placed as a member gets its whole state, members too.
+            if let Some(l) = returning {
+                let a = self.replace_group(rt, id, &l.remote_id, body, None).await?;
+                if a.ok() {
+                    self.link(rt, id, &l.remote_id, version).await?;
+                    return Ok(Pushed::Updated);
+                }
+                if a.status != StatusCode::NOT_FOUND {
+                    return Err(a.into_error("group update", None));
+                }
+            }
             return self.create_group(rt, id, version, body).await;
         }
         let mut placed = None;

@@ -163,3 +163,44 @@ async fn members_entering_scope_right_after_their_group_was_created_join_it() {
     }
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn a_member_placed_by_its_groups_push_still_joins_its_other_groups() {
+    // One change at a time, in stream order: a group's change that finds
+    // its new member unknown to the target places it; the member's own
+    // change, next, must still bring its other memberships.
+    let mut hub = Hub::new().await;
+    let t = FakeTarget::start(None, true).await;
+    let mut cfg = target("t", &t.url());
+    cfg.filter = Some(format!("{ENTERPRISE}:department ne \"Contractors\""));
+    cfg.deprovision = Deprovision::Delete;
+    cfg.concurrency = 1;
+    hub.start_outbound(vec![cfg]).await;
+    let u1 = hub.create_user("u1", "Contractors").await;
+    let u2 = hub.create_user("u2", "Sales").await;
+    hub.create_group("g1", &[&u1, &u2]).await;
+    let g2 = hub.create_group("g2", &[&u2]).await;
+    wait_members(&t, "t", "g1", &["u2"]).await;
+    wait_members(&t, "t", "g2", &["u2"]).await;
+    // A slow change first, so that the next two are committed before the
+    // worker gets to them: u1 joins g2, then enters the scope.
+    t.fail(
+        Some(reqwest::Method::PATCH),
+        "/Users/",
+        crate::fake_target::Fault::Slow(std::time::Duration::from_millis(1500)),
+    );
+    hub.patch(
+        &format!("/Users/{u2}"),
+        json!([{"op": "replace", "path": "title", "value": "slow"}]),
+    )
+    .await;
+    hub.patch(
+        &format!("/Groups/{g2}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": u1}]}]),
+    )
+    .await;
+    set_department(&hub, &u1, "Sales").await;
+    wait_members(&t, "t", "g2", &["u1", "u2"]).await;
+    wait_members(&t, "t", "g1", &["u1", "u2"]).await;
+    hub.teardown().await;
+}
