@@ -4,6 +4,7 @@
 //! and the answer waits for the store's result; reads come straight from
 //! Postgres through a read-only pool. It never writes identity data itself.
 
+mod accept;
 mod admin;
 mod auth;
 mod body;

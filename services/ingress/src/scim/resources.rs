@@ -9,6 +9,8 @@ use bytes::Bytes;
 use scimbus_db::members as db_members;
 use scimbus_db::render::{self, Relations};
 use scimbus_events::v1::{Command, CommandResult, command, command_result, source};
+use scimbus_scim::patch::{self, PatchRequest};
+use scimbus_scim::resource::{Intent, Leniency, normalize};
 use scimbus_scim::version::Precondition;
 use scimbus_scim::{AttrPath, Projection, ResourceType, ScimError, ScimType, Version};
 use serde_json::Value;
@@ -131,6 +133,32 @@ async fn submit(
     send(state, &cmd).await
 }
 
+/// Checks a write's body before it becomes a command, with the same
+/// `scimbus_scim` code the store applies it with: what the store would
+/// refuse costs no round trip, and what it must never see (a value of the
+/// wrong type, a string it cannot keep, an unregistered extension) never
+/// reaches it. What only the stored resource can tell is left to the store.
+pub(super) fn check_body(
+    state: &AppState,
+    rt: &ResourceType,
+    op: command::Operation,
+    body: &Value,
+) -> Result<(), ScimError> {
+    let (registry, leniency) = (&*state.registry, Leniency::default());
+    match op {
+        command::Operation::Create => {
+            normalize(registry, rt, body, Intent::Create, leniency).map(drop)
+        }
+        command::Operation::Replace => {
+            normalize(registry, rt, body, Intent::ReplaceUnseen, leniency).map(drop)
+        }
+        command::Operation::Patch => {
+            patch::check(registry, rt, &PatchRequest::parse(body)?, leniency)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Sends a write and waits for the store's answer.
 pub(super) async fn send(state: &AppState, cmd: &Command) -> ApiResult<CommandResult> {
     match state.dispatcher.send(cmd).await {
@@ -176,6 +204,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
+    check_body(&state, rt, command::Operation::Create, &body.value)?;
     let resource_id = match idempotency_key(&headers) {
         Some(k) => derived_id(&client, k, "resource"),
         None => Uuid::now_v7(),
@@ -273,6 +302,7 @@ pub async fn replace(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
+    check_body(&state, rt, command::Operation::Replace, &body.value)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
         &state,
@@ -305,8 +335,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
-    // A malformed PATCH is refused here, before it costs a round trip.
-    scimbus_scim::patch::PatchRequest::parse(&body.value)?;
+    check_body(&state, rt, command::Operation::Patch, &body.value)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
         &state,
