@@ -480,6 +480,13 @@ async fn a_filter_with_a_nul_or_control_character_is_a_400_not_a_500() {
         let r = api.get(&format!("{USERS}?{query}")).await;
         assert!(r.status.as_u16() < 500, "{query}: {} {}", r.status, r.body);
     }
+    // And in the path.
+    api.get("/scim/v2/ac%00me/Users")
+        .await
+        .assert_error(401, None);
+    api.get(&format!("{USERS}/%00"))
+        .await
+        .assert_error(404, None);
     assert_eq!(user_names(&api).await, ["filtered"]);
     api.teardown().await;
 }
