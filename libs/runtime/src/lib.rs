@@ -3,10 +3,12 @@
 //! The configuration file (tenants and their tokens), secret references
 //! (`env:NAME`, `file:/path`, `sha256:<hex>`), settings read from the
 //! environment with errors that name the variable, logging, the
-//! `/livez` / `/readyz` endpoints and the shutdown signal.
+//! `/livez` / `/readyz` endpoints, the shutdown signal and the wait
+//! between retries.
 //!
 //! It knows nothing of SCIM, NATS or Postgres.
 
+pub mod backoff;
 pub mod config;
 pub mod env;
 pub mod health;
@@ -14,6 +16,7 @@ pub mod secret;
 pub mod shutdown;
 pub mod target;
 
+pub use backoff::backoff;
 pub use config::{FileConfig, TenantConfig};
 pub use env::SettingError;
 pub use secret::{Secret, token_hash};
