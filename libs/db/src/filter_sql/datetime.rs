@@ -97,7 +97,7 @@ impl Literal {
         }
         (
             base.saturating_add(i64::from(self.nanos / 1000)),
-            self.nanos % 1000 != 0,
+            !self.nanos.is_multiple_of(1000),
         )
     }
 

@@ -431,7 +431,7 @@ fn decode_cursor(s: &str, fingerprint: &str) -> ApiResult<Cursor> {
         )
         .into()
     };
-    if s.len() % 2 != 0 || s.len() > 8192 {
+    if !s.len().is_multiple_of(2) || s.len() > 8192 {
         return Err(bad());
     }
     let bytes: Option<Vec<u8>> = (0..s.len())
