@@ -126,9 +126,10 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
-    /// Whether the NATS connection is up (for `/readyz`).
-    pub fn connected(&self) -> bool {
-        self.client.connection_state() == async_nats::connection::State::Connected
+    /// Whether writes can be published (for `/readyz`): the NATS
+    /// connection is up and the command stream answers.
+    pub async fn ready(&self) -> Result<(), scimbus_bus::BusError> {
+        scimbus_bus::ready(&self.client, &self.js, &[self.subjects.command_stream()]).await
     }
 
     /// Waits for the recorded result of a command applied (or being

@@ -130,9 +130,10 @@ pub fn app(state: AppState) -> Router {
     let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
         let s = ready_state.clone();
         Box::pin(async move {
-            if !s.dispatcher.connected() {
-                return Err("NATS: not connected".to_string());
-            }
+            s.dispatcher
+                .ready()
+                .await
+                .map_err(|e| format!("NATS: {e}"))?;
             sqlx::query("select 1")
                 .execute(&s.read)
                 .await

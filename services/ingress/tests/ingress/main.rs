@@ -9,5 +9,6 @@ mod admin;
 mod bulk;
 mod errors;
 mod lists;
+mod readiness;
 mod timeout;
 mod users_groups;

@@ -11,3 +11,4 @@ mod invariants;
 mod members;
 mod nats_crash;
 mod postgres_blip;
+mod readiness;
