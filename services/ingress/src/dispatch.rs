@@ -38,7 +38,7 @@ pub struct Dispatcher {
     pending: Pending,
     timeout: Duration,
     /// Where a duplicate's recorded result is read.
-    read: sqlx::PgPool,
+    read: scimbus_db::ReadPool,
 }
 
 impl Dispatcher {
@@ -49,7 +49,7 @@ impl Dispatcher {
         subjects: Subjects,
         partitions: u32,
         timeout: Duration,
-        read: sqlx::PgPool,
+        read: scimbus_db::ReadPool,
     ) -> Result<Dispatcher, async_nats::SubscribeError> {
         let inbox = client.new_inbox();
         let nats = client.clone();
@@ -137,12 +137,16 @@ impl Dispatcher {
     async fn recorded(&self, id: &str) -> Result<CommandResult, DispatchError> {
         let uuid = uuid::Uuid::parse_str(id).map_err(|e| DispatchError::Publish(e.to_string()))?;
         loop {
-            let row: Option<Vec<u8>> =
-                sqlx::query_scalar("select result from applied_commands where command_id = $1")
-                    .bind(uuid)
-                    .fetch_optional(&self.read)
-                    .await
-                    .map_err(|e| DispatchError::Publish(e.to_string()))?;
+            let row: Option<Vec<u8>> = self
+                .read
+                .read(|pool| async move {
+                    sqlx::query_scalar("select result from applied_commands where command_id = $1")
+                        .bind(uuid)
+                        .fetch_optional(&pool)
+                        .await
+                })
+                .await
+                .map_err(|e| DispatchError::Publish(e.to_string()))?;
             if let Some(bytes) = row {
                 let mut r = CommandResult::decode(bytes.as_slice())
                     .map_err(|e| DispatchError::Publish(e.to_string()))?;

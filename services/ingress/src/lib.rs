@@ -69,7 +69,9 @@ impl Ingress {
             .map_err(scimbus_db::DbError::from)?;
         let names: Vec<String> = cfg.tenants.iter().map(|t| t.name.clone()).collect();
         scimbus_db::tenants::ensure(&write, &names).await?;
-        let read = scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?;
+        let read = scimbus_db::ReadPool::new(
+            scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?,
+        );
         let dispatcher = dispatch::Dispatcher::start(
             client,
             js,
@@ -134,8 +136,8 @@ pub fn app(state: AppState) -> Router {
                 .ready()
                 .await
                 .map_err(|e| format!("NATS: {e}"))?;
-            sqlx::query("select 1")
-                .execute(&s.read)
+            s.read
+                .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
                 .await
                 .map(drop)
                 .map_err(|e| format!("Postgres: {e}"))

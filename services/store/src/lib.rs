@@ -74,7 +74,8 @@ struct Probe {
     js: jetstream::Context,
     /// The streams the store consumes from and publishes to.
     streams: Vec<String>,
-    pool: sqlx::PgPool,
+    /// A connection that died in a Postgres restart is not unreadiness.
+    pool: scimbus_db::ReadPool,
 }
 
 impl Store {
@@ -135,7 +136,7 @@ impl Store {
                 subjects.change_stream(),
                 subjects.dlq_stream(),
             ],
-            pool: pool.clone(),
+            pool: scimbus_db::ReadPool::new(pool.clone()),
         };
         tasks.spawn(outbox::run_sweeper(
             outbox::Sweeper {
@@ -175,8 +176,8 @@ impl Store {
         scimbus_bus::ready(&p.client, &p.js, &p.streams)
             .await
             .map_err(|e| format!("NATS: {e}"))?;
-        sqlx::query("select 1")
-            .execute(&p.pool)
+        p.pool
+            .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
             .await
             .map(drop)
             .map_err(|e| format!("Postgres: {e}"))

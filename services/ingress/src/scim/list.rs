@@ -201,10 +201,15 @@ impl<'a> Query<'a> {
     }
 
     async fn total(&self, state: &AppState) -> ApiResult<u64> {
-        let mut qb = QueryBuilder::new("select count(*) from resources r");
-        self.push_where(&mut qb);
-        let n: i64 = qb.build_query_scalar().fetch_one(&state.read).await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let n: i64 = state
+            .read
+            .read(|pool| async move {
+                let mut qb = QueryBuilder::new("select count(*) from resources r");
+                self.push_where(&mut qb);
+                qb.build_query_scalar().fetch_one(&pool).await
+            })
+            .await?;
+        count(n)
     }
 
     /// Rows `offset..offset+limit` in order, or the `limit` rows after
@@ -222,6 +227,59 @@ impl<'a> Query<'a> {
         if limit == 0 {
             return Ok((Vec::new(), None));
         }
+        let after = after.map(|c| self.sort.after(c)).transpose()?;
+        let after = after.as_ref();
+        let limit = i64::try_from(limit).map_err(|e| ApiError::internal("a page size", &e))?;
+        let offset = i64::try_from(offset).map_err(|e| ApiError::internal("a page start", &e))?;
+        let rows = state
+            .read
+            .read(|pool| async move {
+                self.page_query(offset, limit, after, with_total)
+                    .build()
+                    .fetch_all(&pool)
+                    .await
+            })
+            .await?;
+        let mut total = None;
+        let fetched = rows
+            .iter()
+            .map(|r| {
+                let row = Row {
+                    id: r.try_get("id")?,
+                    resource_type: r.try_get("resource_type")?,
+                    version: r.try_get("version")?,
+                    created: r.try_get("created")?,
+                    last_modified: r.try_get("last_modified")?,
+                    doc: r.try_get("doc")?,
+                };
+                if with_total {
+                    total = Some(r.try_get::<i64, _>("total")?);
+                }
+                let rel = match self.relation {
+                    Relation::None => None,
+                    _ => Some(
+                        r.try_get::<sqlx::types::Json<Vec<(uuid::Uuid, Option<String>)>>, _>(
+                            "rel",
+                        )?
+                        .0,
+                    ),
+                };
+                Ok((row, self.sort.read(r, "sort_key")?, rel))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(ApiError::from)?;
+        Ok((fetched, total.map(count).transpose()?))
+    }
+
+    /// The query of [`Query::page`]: built anew for each run, since a
+    /// built query gives its bound values away.
+    fn page_query(
+        &self,
+        offset: i64,
+        limit: i64,
+        after: Option<&FilterSql>,
+        with_total: bool,
+    ) -> QueryBuilder<Postgres> {
         let mut qb = QueryBuilder::new(
             "select r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc, ",
         );
@@ -250,48 +308,19 @@ impl<'a> Query<'a> {
         }
         qb.push(" from resources r");
         self.push_where(&mut qb);
-        if let Some(c) = after {
+        if let Some(after) = after {
             qb.push(" and ");
-            self.sort.push_after(&mut qb, c)?;
+            after.push(&mut qb);
         }
         qb.push(" order by ");
         self.sort.push_order_by(&mut qb);
         qb.push(" limit ");
-        qb.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        qb.push_bind(limit);
         if offset > 0 {
             qb.push(" offset ");
-            qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+            qb.push_bind(offset);
         }
-        let rows = qb.build().fetch_all(&state.read).await?;
-        let mut total = None;
-        let fetched = rows
-            .iter()
-            .map(|r| {
-                let row = Row {
-                    id: r.try_get("id")?,
-                    resource_type: r.try_get("resource_type")?,
-                    version: r.try_get("version")?,
-                    created: r.try_get("created")?,
-                    last_modified: r.try_get("last_modified")?,
-                    doc: r.try_get("doc")?,
-                };
-                if with_total {
-                    total = Some(u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0));
-                }
-                let rel = match self.relation {
-                    Relation::None => None,
-                    _ => Some(
-                        r.try_get::<sqlx::types::Json<Vec<(uuid::Uuid, Option<String>)>>, _>(
-                            "rel",
-                        )?
-                        .0,
-                    ),
-                };
-                Ok((row, self.sort.read(r, "sort_key")?, rel))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(ApiError::from)?;
-        Ok((fetched, total))
+        qb
     }
 
     /// A fingerprint of what the query asks, carried in cursors so a cursor
@@ -404,6 +433,12 @@ fn render_rows(
         out.push(proj.apply(&state.registry, rt, &r));
     }
     out
+}
+
+/// A `count(*)` as a number of results: never negative, or Postgres
+/// answered something that is not a count.
+fn count(n: i64) -> ApiResult<u64> {
+    u64::try_from(n).map_err(|_| ApiError::internal("Postgres counted", &format!("{n} rows")))
 }
 
 fn encode_cursor(c: &Cursor, fingerprint: &str) -> String {

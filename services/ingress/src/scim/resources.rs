@@ -209,7 +209,10 @@ pub async fn get(
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
     let id = parse_id(rt, &id)?;
-    let row = scimbus_db::resources::get(&state.read, &tenant, &rt.name, id)
+    let t = tenant.as_str();
+    let row = state
+        .read
+        .read(|pool| async move { scimbus_db::resources::get(&pool, t, &rt.name, id).await })
         .await?
         .ok_or_else(|| ScimError::not_found(format!("{} {id} not found", rt.name)))?;
     let version = Version(u64::try_from(row.version).unwrap_or(0));
@@ -245,12 +248,22 @@ pub async fn with_relations(
 ) -> ApiResult<Value> {
     let wants = |attr: &str| proj.wants(&state.registry, rt, &AttrPath::new(attr, None));
     let members = if rt.name == "Group" && wants("members") {
-        Some(db_members::list(&state.read, tenant, row.id).await?)
+        Some(
+            state
+                .read
+                .read(|pool| async move { db_members::list(&pool, tenant, row.id).await })
+                .await?,
+        )
     } else {
         None
     };
     let groups = if rt.name == "User" && wants("groups") {
-        Some(db_members::groups_of(&state.read, tenant, row.id).await?)
+        Some(
+            state
+                .read
+                .read(|pool| async move { db_members::groups_of(&pool, tenant, row.id).await })
+                .await?,
+        )
     } else {
         None
     };
@@ -325,7 +338,11 @@ pub async fn patch(
     // excluded them (`excludedAttributes=members`), as IdPs can.
     let wants_members = proj.wants(&state.registry, rt, &AttrPath::new("members", None));
     if rt.name == "Group" && wants_members {
-        let members = db_members::list(&state.read, &client.tenant, id).await?;
+        let tenant = client.tenant.as_str();
+        let members = state
+            .read
+            .read(|pool| async move { db_members::list(&pool, tenant, id).await })
+            .await?;
         if let Some(obj) = resource.as_object_mut() {
             obj.insert("members".into(), render::members(&members));
         }

@@ -9,6 +9,7 @@ mod admin;
 mod bulk;
 mod errors;
 mod lists;
+mod postgres_blip;
 mod readiness;
 mod timeout;
 mod users_groups;
