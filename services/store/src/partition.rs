@@ -13,7 +13,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, AckKind, consumer};
+use async_nats::jetstream::stream::ConsumerErrorKind;
+use async_nats::jetstream::{self, AckKind, ErrorCode, consumer};
 use futures_util::{FutureExt, StreamExt};
 use scimbus_bus::BusError;
 use scimbus_db::changes::ChangeRow;
@@ -25,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Shared;
-use crate::apply::pb_error;
+use crate::apply::{ApplyError, pb_error};
 use crate::batch::{apply_batch, now};
 use crate::dead_letter::park;
 
@@ -40,12 +41,14 @@ pub enum PartitionError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Bus(#[from] BusError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
     #[error("JetStream: {0}")]
     JetStream(String),
-    /// Partitions are checked to be at most 1024 when the settings are
-    /// read; the lock key is an `int4`.
-    #[error("partition {0} has no advisory-lock key")]
-    Number(u32),
+    /// A setting out of the range its reader checked (partitions at most
+    /// 1024: the lock key is an `int4`; a batch at most 10 000).
+    #[error("{0} is out of range")]
+    Setting(String),
 }
 
 /// The first wait before trying to take a partition back after losing
@@ -118,7 +121,7 @@ fn retry_wait(turn: Turn, failures: &mut u32, lease_retry: Duration, salt: u64) 
 
 /// A connection holding the partition's lock, if no one else holds it.
 async fn acquire(pg: &PgConnectOptions, p: u32) -> Result<Option<PgConnection>, PartitionError> {
-    let key = i32::try_from(p).map_err(|_| PartitionError::Number(p))?;
+    let key = i32::try_from(p).map_err(|_| PartitionError::Setting(format!("partition {p}")))?;
     let mut conn = pg.connect().await?;
     let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
         .bind(LOCK_CLASS)
@@ -138,8 +141,18 @@ async fn fresh_consumer(shared: &Shared, p: u32) -> Result<consumer::PullConsume
         .await
         .map_err(|e| js_err(&e))?;
     let name = format!("store-p{p}");
-    // Not found is fine: this is the first owner.
-    let _ = stream.delete_consumer(&name).await;
+    match stream.delete_consumer(&name).await {
+        Ok(_) => {}
+        // Not found is fine: this is the first owner.
+        Err(e)
+            if matches!(e.kind(), ConsumerErrorKind::JetStream(j)
+                if j.error_code() == ErrorCode::CONSUMER_NOT_FOUND) => {}
+        // Anything else: the old consumer may still be there, and a new
+        // owner would not start at the oldest unacknowledged command.
+        Err(e) => return Err(js_err(&e)),
+    }
+    let max_ack_pending = i64::try_from(shared.settings.batch_max.saturating_mul(4))
+        .map_err(|_| PartitionError::Setting(format!("batch {}", shared.settings.batch_max)))?;
     stream
         .create_consumer(consumer::pull::Config {
             durable_name: Some(name),
@@ -147,7 +160,7 @@ async fn fresh_consumer(shared: &Shared, p: u32) -> Result<consumer::PullConsume
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait: Duration::from_secs(30),
             deliver_policy: consumer::DeliverPolicy::All,
-            max_ack_pending: i64::try_from(shared.settings.batch_max * 4).unwrap_or(4096),
+            max_ack_pending,
             ..Default::default()
         })
         .await
@@ -278,7 +291,10 @@ async fn apply_all(
                 }
                 Err(e) => {
                     tracing::warn!(command = %id, attempt, error = %e, "applying failed; retrying");
-                    // Keep JetStream from redelivering while we retry.
+                    // Keep JetStream from redelivering while we retry. If
+                    // this fails, the command is delivered again after
+                    // ack_wait: applied once all the same (its id is
+                    // recorded), so the failure needs no handling here.
                     let _ = msgs[*i].ack_with(AckKind::Progress).await;
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
@@ -295,7 +311,10 @@ fn backoff(attempt: u32) -> Duration {
 
 /// Errors after which this connection (and the lock on it) cannot be
 /// trusted: give the partition up and take it again.
-fn lost_connection(e: &sqlx::Error) -> bool {
+fn lost_connection(e: &ApplyError) -> bool {
+    let ApplyError::Db(e) = e else {
+        return false;
+    };
     match e {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -311,11 +330,15 @@ fn lost_connection(e: &sqlx::Error) -> bool {
 }
 
 /// Errors that come back every time (invalid data, a broken constraint
-/// such as an undeclared tenant): retrying cannot help.
-fn deterministic(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+/// such as an undeclared tenant, a broken invariant): retrying cannot help.
+fn deterministic(e: &ApplyError) -> bool {
+    match e {
+        ApplyError::Broken(_) => true,
+        ApplyError::Db(e) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23")),
+    }
 }
 
 /// A command message's id and contents, or why it cannot be applied.
