@@ -4,7 +4,7 @@
 //! result, so it is the real one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -25,6 +25,13 @@ pub enum DispatchError {
 }
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandResult>>>>;
+
+/// The waiters. A panic while the lock was held cannot have left the map
+/// half-changed (each use is one insert or remove), so a poisoned lock is
+/// used as it is rather than dropping every later answer.
+fn lock(pending: &Pending) -> MutexGuard<'_, HashMap<String, oneshot::Sender<CommandResult>>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Publishes commands and routes the store's results back to the waiting
 /// requests.
@@ -62,11 +69,10 @@ impl Dispatcher {
                     tracing::warn!(subject = %msg.subject, "undecodable command result");
                     continue;
                 };
-                let waiter = routes
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.remove(&result.command_id));
+                let waiter = lock(&routes).remove(&result.command_id);
                 if let Some(tx) = waiter {
+                    // Fails only if the request stopped waiting (timed out,
+                    // or its client went away): nobody to tell.
                     let _ = tx.send(result);
                 }
             }
@@ -86,9 +92,7 @@ impl Dispatcher {
     /// Publishes `cmd` and waits for its result.
     pub async fn send(&self, cmd: &Command) -> Result<CommandResult, DispatchError> {
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut p) = self.pending.lock() {
-            p.insert(cmd.id.clone(), tx);
-        }
+        lock(&self.pending).insert(cmd.id.clone(), tx);
         let _guard = Forget {
             pending: &self.pending,
             id: &cmd.id,
@@ -167,8 +171,6 @@ struct Forget<'a> {
 
 impl Drop for Forget<'_> {
     fn drop(&mut self) {
-        if let Ok(mut p) = self.pending.lock() {
-            p.remove(self.id);
-        }
+        lock(self.pending).remove(self.id);
     }
 }

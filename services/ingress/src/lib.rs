@@ -40,6 +40,9 @@ pub enum StartError {
     Subscribe(#[from] async_nats::SubscribeError),
     #[error("SCIMBUS_BUS_PREFIX: {0}")]
     Prefix(#[from] scimbus_events::TenantError),
+    /// The setting's reader checks it is at most 100 000.
+    #[error("SCIMBUS_BULK_MAX_OPERATIONS {0} is out of range")]
+    Limit(usize),
     #[error("SCIMBUS_INGRESS_ADDR {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -81,7 +84,10 @@ impl Ingress {
             read.clone(),
         )
         .await?;
-        let tokens = Arc::new(auth::Tokens::new(&cfg.tenants, write.clone()));
+        let tokens = Arc::new(auth::Tokens::new(
+            &cfg.tenants,
+            scimbus_db::ReadPool::new(write.clone()),
+        ));
         let listener = TcpListener::bind(cfg.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -90,7 +96,8 @@ impl Ingress {
             })?;
         let caps = Capabilities {
             bulk: Some(BulkLimits {
-                max_operations: u32::try_from(cfg.limits.bulk_max_operations).unwrap_or(u32::MAX),
+                max_operations: u32::try_from(cfg.limits.bulk_max_operations)
+                    .map_err(|_| StartError::Limit(cfg.limits.bulk_max_operations))?,
                 max_payload_size: cfg.limits.max_payload as u64,
             }),
             ..Capabilities::default()

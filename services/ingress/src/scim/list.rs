@@ -11,12 +11,14 @@ use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::Row;
 use scimbus_db::{Cursor, FilterSql, Sort, SortValue};
 use scimbus_scim::filter::{self, Filter};
-use scimbus_scim::{
-    AttrPath, ListResponse, Projection, ResourceType, ScimError, ScimType, SortKey,
-};
-use serde_json::{Value, json};
+use scimbus_scim::{AttrPath, ListResponse, Projection, ResourceType, ScimError, SortKey};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, QueryBuilder, Row as _};
+
+mod cursor;
+
+use cursor::{decode_cursor, encode_cursor};
 
 use super::params::ListParams;
 use super::{resource_type, respond};
@@ -93,7 +95,7 @@ pub async fn search_root(
         let (rows, _) = q.page(&state, skip, left, None, false).await?;
         skip = 0;
         left -= rows.len() as u64;
-        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows));
+        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows)?);
     }
     let n = resources.len() as u64;
     let body = ListResponse {
@@ -396,7 +398,7 @@ async fn run(
         }
     };
     body.items_per_page = Some(rows.len() as u64);
-    body.resources = render_rows(state, tenant, rt, &q.projection, rows);
+    body.resources = render_rows(state, tenant, rt, &q.projection, rows)?;
     Ok(respond::scim_json(StatusCode::OK, &body.into_json()))
 }
 
@@ -407,16 +409,21 @@ fn render_rows(
     rt: &ResourceType,
     proj: &Projection,
     rows: Vec<Fetched>,
-) -> Vec<Value> {
+) -> ApiResult<Vec<Value>> {
     let mut out = Vec::with_capacity(rows.len());
     for (row, _, rel) in rows {
         let (members, groups): (Option<Vec<db_members::Member>>, _) = match rel {
             None => (None, None),
+            // `member_type` is `not null`.
             Some(list) if rt.name == "Group" => (
                 Some(
                     list.into_iter()
-                        .map(|(id, t)| (id, t.unwrap_or_default()))
-                        .collect(),
+                        .map(|(id, t)| {
+                            t.map(|t| (id, t)).ok_or_else(|| {
+                                ApiError::internal("a group member", &format!("{id} has no type"))
+                            })
+                        })
+                        .collect::<ApiResult<_>>()?,
                 ),
                 None,
             ),
@@ -432,104 +439,11 @@ fn render_rows(
         respond::locate(state, tenant, rt, &mut r);
         out.push(proj.apply(&state.registry, rt, &r));
     }
-    out
+    Ok(out)
 }
 
 /// A `count(*)` as a number of results: never negative, or Postgres
 /// answered something that is not a count.
 fn count(n: i64) -> ApiResult<u64> {
     u64::try_from(n).map_err(|_| ApiError::internal("Postgres counted", &format!("{n} rows")))
-}
-
-fn encode_cursor(c: &Cursor, fingerprint: &str) -> String {
-    let v = match &c.value {
-        SortValue::Null => Value::Null,
-        SortValue::Text(s) => json!({"t": s}),
-        SortValue::Instant(t) => json!({"d": t.to_rfc3339()}),
-        SortValue::Integer(i) => json!({"n": i}),
-        SortValue::Decimal(f) => json!({"f": f}),
-        SortValue::Boolean(b) => json!({"b": b}),
-        SortValue::Uuid(u) => json!({"u": u}),
-    };
-    let doc = json!({"v": v, "i": c.id, "q": fingerprint});
-    doc.to_string()
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_cursor(s: &str, fingerprint: &str) -> ApiResult<Cursor> {
-    let bad = || -> ApiError {
-        ScimError::bad_request(
-            ScimType::InvalidCursor,
-            format!("\"{s}\" is not a cursor this server issued for this query"),
-        )
-        .into()
-    };
-    if !s.len().is_multiple_of(2) || s.len() > 8192 {
-        return Err(bad());
-    }
-    let bytes: Option<Vec<u8>> = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect();
-    let doc: Value = bytes
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(bad)?;
-    if doc.get("q").and_then(Value::as_str) != Some(fingerprint) {
-        return Err(bad());
-    }
-    let id = doc
-        .get("i")
-        .and_then(Value::as_str)
-        .and_then(|i| uuid::Uuid::parse_str(i).ok())
-        .ok_or_else(bad)?;
-    let v = doc.get("v").ok_or_else(bad)?;
-    let value = match v {
-        Value::Null => SortValue::Null,
-        Value::Object(o) => match o.iter().next() {
-            Some((k, x)) => match (k.as_str(), x) {
-                ("t", Value::String(s)) => SortValue::Text(s.clone()),
-                ("d", Value::String(s)) => SortValue::Instant(
-                    chrono::DateTime::parse_from_rfc3339(s)
-                        .map_err(|_| bad())?
-                        .to_utc(),
-                ),
-                ("n", x) => SortValue::Integer(x.as_i64().ok_or_else(bad)?),
-                ("f", x) => SortValue::Decimal(x.as_f64().ok_or_else(bad)?),
-                ("b", Value::Bool(b)) => SortValue::Boolean(*b),
-                ("u", Value::String(u)) => {
-                    SortValue::Uuid(uuid::Uuid::parse_str(u).map_err(|_| bad())?)
-                }
-                _ => return Err(bad()),
-            },
-            None => return Err(bad()),
-        },
-        _ => return Err(bad()),
-    };
-    Ok(Cursor { value, id })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_are_bound_to_their_query() {
-        let c = Cursor {
-            value: SortValue::Text("bjensen".into()),
-            id: uuid::Uuid::now_v7(),
-        };
-        let s = encode_cursor(&c, "abc");
-        assert_eq!(decode_cursor(&s, "abc").unwrap(), c);
-        let e = decode_cursor(&s, "other").unwrap_err();
-        assert_eq!(e.error.scim_type, Some(ScimType::InvalidCursor));
-        assert!(decode_cursor("zz", "abc").is_err());
-        assert!(decode_cursor("", "abc").is_err());
-        let c = Cursor {
-            value: SortValue::Null,
-            id: uuid::Uuid::now_v7(),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(&c, "q"), "q").unwrap(), c);
-    }
 }

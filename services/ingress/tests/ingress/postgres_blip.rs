@@ -5,12 +5,14 @@
 
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use futures_util::future::join_all;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
 use crate::support::*;
+
+const DB_TOKEN: &str = "a-token-of-the-database";
 
 /// Terminates every session of this test's database (what a Postgres
 /// restart does to them), from an admin connection, and waits until they
@@ -64,6 +66,14 @@ async fn reads_on_connections_killed_by_a_restart_are_answered() {
     let r = api.post(GROUPS, group).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let group_id = r.body["id"].as_str().unwrap().to_string();
+    // A token of the database (`scimbus token create`), first used after
+    // the restart: its lookup reads through a dead connection too.
+    sqlx::query("insert into api_tokens (id, tenant, token_hash) values ($1, 'acme', $2)")
+        .bind(uuid::Uuid::now_v7())
+        .bind(scimbus_runtime::token_hash(DB_TOKEN).as_slice())
+        .execute(&api.env.pool)
+        .await
+        .unwrap();
     let paths = [
         format!("{USERS}/{user_id}"),
         format!("{GROUPS}/{group_id}"),
@@ -89,6 +99,13 @@ async fn reads_on_connections_killed_by_a_restart_are_answered() {
             r.body
         );
     }
+    let r = api.call(Method::GET, &paths[0], DB_TOKEN, None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "with a database token: {}",
+        r.body
+    );
     // A group read renders its members, read in a query of their own.
     let r = api.get(&paths[1]).await;
     assert_eq!(r.body["members"][0]["value"], user_id.as_str());
