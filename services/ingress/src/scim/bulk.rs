@@ -68,7 +68,7 @@ pub async fn bulk(
     body: ScimBody,
 ) -> ApiResult<Response> {
     let req = BulkRequest::parse(&body.value, state.limits.bulk_max_operations)?;
-    let key = resources::idempotency_key(&headers);
+    let key = resources::idempotency_key(&headers)?;
     let mut run = Run::new(&state, &client, key, &req);
     run.all().await;
     Ok(respond::scim_json(StatusCode::OK, &run.response()))
