@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use scimbus_runtime::backoff::backoff;
+
 use scimbus_db::links;
 use scimbus_events::v1::Change;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +15,9 @@ use crate::follow::Counts;
 use crate::lifecycle::Mode;
 use crate::push::{Pushed, Target};
 use crate::worker::{Bus, WorkerError};
+
+/// The longest wait between two attempts without a `Retry-After`.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
 /// Why a change parks: the error, and for a transient one the attempts.
 pub(crate) fn failure(e: &PushError, attempts: u32) -> String {
@@ -61,7 +66,9 @@ pub(crate) async fn push_with_retries(
 }
 
 /// How long to wait before trying again after `e` at attempt `attempt`:
-/// the target's `Retry-After`, else [`backoff`]; `None` when it is not
+/// the target's `Retry-After`, else exponential backoff with jitter from
+/// `first` up to a minute (the salt, the change's sequence, keeps resources
+/// from retrying in lock step); `None` when it is not
 /// tried again (a permanent error, or the target's attempts are spent).
 pub(crate) fn retry_wait(
     target: &Target,
@@ -72,41 +79,8 @@ pub(crate) fn retry_wait(
 ) -> Option<Duration> {
     match e {
         PushError::Transient { retry_after, .. } if attempt < target.cfg.max_attempts => {
-            Some(retry_after.unwrap_or_else(|| backoff(first, attempt, salt)))
+            Some(retry_after.unwrap_or_else(|| backoff(first, LONGEST_WAIT, attempt, salt)))
         }
         _ => None,
-    }
-}
-
-/// Exponential from `first`, capped at a minute, with up to 50 % jitter
-/// (from the change's sequence and the attempt: no two resources retry in
-/// lock step).
-pub(crate) fn backoff(first: Duration, attempt: u32, salt: u64) -> Duration {
-    let base = first
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(Duration::from_secs(60));
-    let mut h = salt
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .wrapping_add(u64::from(attempt));
-    h ^= h >> 29;
-    let jitter = base.mul_f64((h % 1000) as f64 / 2000.0);
-    base + jitter
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_is_capped() {
-        let first = Duration::from_millis(100);
-        for attempt in 1..6 {
-            let base = first * (1 << (attempt - 1));
-            let d = backoff(first, attempt, 42);
-            assert!(d >= base && d <= base + base / 2, "{attempt}: {d:?}");
-        }
-        assert!(backoff(first, 40, 1) <= Duration::from_secs(90));
-        // Different resources do not retry in lock step.
-        assert_ne!(backoff(first, 3, 1), backoff(first, 3, 2));
     }
 }
