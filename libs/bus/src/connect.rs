@@ -24,6 +24,8 @@ pub enum BusError {
     NoJetStream { url: String },
     #[error("JetStream: {0}")]
     JetStream(String),
+    #[error("not connected to NATS ({0})")]
+    NotConnected(String),
     #[error("publish to {subject}: {reason}")]
     Publish { subject: String, reason: String },
 }

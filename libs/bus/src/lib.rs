@@ -9,10 +9,12 @@
 
 mod connect;
 mod publish;
+mod ready;
 mod streams;
 
 pub use connect::{BusError, MIN_SERVER_VERSION, check_server, connect, parse_version};
 pub use publish::{Outgoing, headers_for, publish};
+pub use ready::ready;
 pub use streams::{StreamSettings, ensure_streams};
 
 pub use async_nats;

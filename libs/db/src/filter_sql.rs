@@ -76,7 +76,8 @@ pub fn push_filter(
 }
 
 /// A filter validated and translated once, to push into as many queries as
-/// a request runs (a count and a page).
+/// a request runs (a count and a page); also the keyset predicate of a
+/// cursor ([`Sort::after`]).
 #[derive(Debug, Clone)]
 pub struct FilterSql(sql::Sql);
 

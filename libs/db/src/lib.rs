@@ -9,11 +9,13 @@ pub mod commands;
 pub mod links;
 pub mod members;
 mod pool;
+pub mod read;
 pub mod render;
 pub mod resources;
 pub mod tenants;
 
 pub use pool::{DbError, connect, connect_async_commit, connect_read_only};
+pub use read::ReadPool;
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -258,6 +258,64 @@ pub async fn progress<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Re
     .await
 }
 
+/// A worker takes a target over: whether the one before it stopped
+/// cleanly, and from now on not (until [`stopped_cleanly`]). Run it with a
+/// synchronous commit: a takeover forgotten in a crash of Postgres would
+/// make the next one believe the last stop clean.
+pub async fn take_over(conn: &mut sqlx::PgConnection, t: TargetKey<'_>) -> sqlx::Result<bool> {
+    // A target never driven before has nothing to doubt.
+    sqlx::query(
+        "insert into target_progress (tenant, target, clean_stop) values ($1, $2, true)
+         on conflict (tenant, target) do nothing",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .execute(&mut *conn)
+    .await?;
+    // The value before this update comes from the self-join's snapshot.
+    sqlx::query_scalar(
+        "update target_progress p set clean_stop = false
+         from target_progress old
+         where p.tenant = $1 and p.target = $2
+           and old.tenant = p.tenant and old.target = p.target
+         returning old.clean_stop",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// The worker driving a target stops after writing everything it pushed.
+pub async fn stopped_cleanly<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<()> {
+    sqlx::query("update target_progress set clean_stop = true where tenant = $1 and target = $2")
+        .bind(t.tenant)
+        .bind(t.target)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A failed attempt at a change, counted when it happens (not with the
+/// worker's next flush, which a crash would lose).
+pub async fn count_failure<'e>(
+    db: impl PgExecutor<'e>,
+    t: TargetKey<'_>,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update target_progress set failed = failed + 1, last_error = $3,
+             last_error_at = now(), updated_at = now()
+         where tenant = $1 and target = $2",
+    )
+    .bind(t.tenant)
+    .bind(t.target)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// What one batch did: the position moves to `stream_seq` and the counters
 /// grow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -265,9 +323,8 @@ pub struct Advance {
     pub stream_seq: i64,
     pub pushed: i64,
     pub skipped: i64,
-    /// Failed attempts (retried or not).
-    pub failed: i64,
-    /// The last error of the batch, if any.
+    /// The last error of the batch, if any (failed attempts are counted
+    /// when they happen: [`count_failure`]).
     pub last_error: Option<String>,
     /// Changes after the new position (`None`: as it was).
     pub lag: Option<i64>,
@@ -282,10 +339,10 @@ pub async fn advance<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update target_progress set stream_seq = greatest(stream_seq, $3),
-             pushed = pushed + $4, skipped = skipped + $5, failed = failed + $6,
-             last_error = coalesce($7, last_error),
-             last_error_at = case when $7 is null then last_error_at else now() end,
-             lag = coalesce($8, lag), circuit = $9, updated_at = now()
+             pushed = pushed + $4, skipped = skipped + $5,
+             last_error = coalesce($6, last_error),
+             last_error_at = case when $6 is null then last_error_at else now() end,
+             lag = coalesce($7, lag), circuit = $8, updated_at = now()
          where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
@@ -293,7 +350,6 @@ pub async fn advance<'e>(
     .bind(a.stream_seq)
     .bind(a.pushed)
     .bind(a.skipped)
-    .bind(a.failed)
     .bind(&a.last_error)
     .bind(a.lag)
     .bind(&a.circuit)

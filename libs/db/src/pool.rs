@@ -39,6 +39,8 @@ impl From<sqlx::migrate::MigrateError> for DbError {
 async fn probe(opts: &PgConnectOptions) -> Result<(), DbError> {
     use sqlx::Connection;
     let conn = opts.connect().await.map_err(DbError::Connect)?;
+    // It answered, which is all the probe asks; a failed goodbye is not
+    // worth reporting.
     let _ = conn.close().await;
     Ok(())
 }

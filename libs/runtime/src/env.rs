@@ -30,8 +30,13 @@ pub trait Lookup {
 pub struct ProcessEnv;
 
 impl Lookup for ProcessEnv {
+    /// Unset or empty is absent. A value that is not UTF-8 is not taken for
+    /// absent (its default would be used without a word): its invalid bytes
+    /// become U+FFFD, so the setting's check, or its use, fails naming it.
     fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
+        std::env::var_os(name)
+            .map(|v| v.to_string_lossy().into_owned())
+            .filter(|v| !v.is_empty())
     }
 }
 

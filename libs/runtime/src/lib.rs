@@ -3,10 +3,12 @@
 //! The configuration file (tenants and their tokens), secret references
 //! (`env:NAME`, `file:/path`, `sha256:<hex>`), settings read from the
 //! environment with errors that name the variable, logging, the
-//! `/livez` / `/readyz` endpoints and the shutdown signal.
+//! `/livez` / `/readyz` endpoints, the shutdown signal and the wait
+//! between retries.
 //!
 //! It knows nothing of SCIM, NATS or Postgres.
 
+pub mod backoff;
 pub mod config;
 pub mod env;
 pub mod health;
@@ -14,16 +16,25 @@ pub mod secret;
 pub mod shutdown;
 pub mod target;
 
+pub use backoff::backoff;
 pub use config::{FileConfig, TenantConfig};
 pub use env::SettingError;
 pub use secret::{Secret, token_hash};
-pub use target::{AuthConfig, Deprovision, MappingConfig, TargetConfig, UpdateStyle};
+pub use target::{
+    AuthConfig, CircuitConfig, Deprovision, MappingConfig, TargetConfig, UpdateStyle,
+};
 
 /// Logging to stderr, filtered by `RUST_LOG` (default `info`); JSON lines
-/// when `SCIMBUS_LOG_FORMAT=json`.
+/// when `SCIMBUS_LOG_FORMAT=json`. A `RUST_LOG` that does not parse is
+/// reported (as the first line logged) and `info` used.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (filter, bad) = match std::env::var_os("RUST_LOG") {
+        None => (tracing_subscriber::EnvFilter::new("info"), None),
+        Some(_) => match tracing_subscriber::EnvFilter::try_from_default_env() {
+            Ok(f) => (f, None),
+            Err(e) => (tracing_subscriber::EnvFilter::new("info"), Some(e)),
+        },
+    };
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -33,5 +44,8 @@ pub fn init_logging() {
         builder.json().init();
     } else {
         builder.init();
+    }
+    if let Some(e) = bad {
+        tracing::warn!(error = %e, "RUST_LOG does not parse; logging at info");
     }
 }

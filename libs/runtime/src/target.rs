@@ -73,6 +73,9 @@ pub struct TargetConfig {
     /// (`scimbus targets show`); none: only on demand.
     #[serde(default)]
     pub reconcile_every_secs: Option<u64>,
+    /// When to stop sending for a while after a run of failures.
+    #[serde(default)]
+    pub circuit: CircuitConfig,
 }
 
 /// An attribute mapping (see the scimbus-mapping crate): attributes kept
@@ -132,6 +135,33 @@ pub enum UpdateStyle {
     Put,
 }
 
+/// A target's circuit breaker: after `trip_after` transient failures in a
+/// row (timeouts, refused connections, 429, 5xx) no request goes for a
+/// while; then one trial request does, and its failure opens the circuit
+/// again. The pause is what the target's `Retry-After` says when it sends
+/// one (a target that says when to come back is asked then); otherwise
+/// `open_ms` at first, times `growth` after each failed trial, never over
+/// `max_open_ms` (nor is a `Retry-After`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitConfig {
+    pub trip_after: u32,
+    pub open_ms: u64,
+    pub growth: f64,
+    pub max_open_ms: u64,
+}
+
+impl Default for CircuitConfig {
+    fn default() -> Self {
+        CircuitConfig {
+            trip_after: 5,
+            open_ms: 2_000,
+            growth: 2.0,
+            max_open_ms: 30_000,
+        }
+    }
+}
+
 fn both_types() -> Vec<String> {
     vec!["User".into(), "Group".into()]
 }
@@ -181,6 +211,17 @@ impl TargetConfig {
         if self.member_chunk == 0 || self.concurrency == 0 || self.max_attempts == 0 {
             return Err(format!(
                 "target \"{name}\": member_chunk, concurrency and max_attempts must be at least 1"
+            ));
+        }
+        let c = &self.circuit;
+        if c.trip_after == 0 || c.open_ms == 0 || c.open_ms > c.max_open_ms {
+            return Err(format!(
+                "target \"{name}\": circuit: trip_after and open_ms must be at least 1, and open_ms at most max_open_ms"
+            ));
+        }
+        if !(1.0..=10.0).contains(&c.growth) {
+            return Err(format!(
+                "target \"{name}\": circuit: growth must be between 1 and 10"
             ));
         }
         if self.timeout_secs == 0 || self.rate_per_sec == Some(0) {
@@ -247,6 +288,33 @@ mod tests {
         ] {
             let e = parse(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn circuit_settings_have_defaults_and_are_checked() {
+        let t = parse("name = \"a\"\nurl = \"http://x\"").unwrap();
+        assert_eq!(t.circuit, CircuitConfig::default());
+        let t = parse("name = \"a\"\nurl = \"http://x\"\n[circuit]\nopen_ms = 500\ngrowth = 1.5")
+            .unwrap();
+        assert_eq!(
+            (
+                t.circuit.trip_after,
+                t.circuit.open_ms,
+                t.circuit.growth,
+                t.circuit.max_open_ms
+            ),
+            (5, 500, 1.5, 30_000)
+        );
+        for (bad, says) in [
+            ("trip_after = 0", "trip_after"),
+            ("open_ms = 40000", "open_ms at most max_open_ms"),
+            ("growth = 0.5", "growth must be between 1 and 10"),
+            ("surprise = 1", "unknown field"),
+        ] {
+            let text = format!("name = \"a\"\nurl = \"http://x\"\n[circuit]\n{bad}");
+            let err = parse(&text).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
         }
     }
 }

@@ -86,6 +86,16 @@ fn bench(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // What the ingress adds to every create: the strict read of the body,
+    // next to the plain one it replaced.
+    let bytes = rfc7643::enterprise_user().to_string().into_bytes();
+    c.bench_function("input/parse RFC 7643 enterprise user", |b| {
+        b.iter(|| scimbus_scim::input::parse(black_box(&bytes)).unwrap())
+    });
+    c.bench_function(
+        "input/serde_json::from_slice RFC 7643 enterprise user",
+        |b| b.iter(|| serde_json::from_slice::<Value>(black_box(&bytes)).unwrap()),
+    );
 }
 
 criterion_group!(benches, bench);

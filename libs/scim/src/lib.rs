@@ -13,6 +13,7 @@ pub mod diff;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod input;
 pub mod message;
 pub mod patch;
 pub mod path;

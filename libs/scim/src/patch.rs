@@ -7,6 +7,7 @@
 //! the attribute paths that changed.
 
 mod apply;
+mod check;
 mod filtered;
 mod path;
 mod request;
@@ -14,6 +15,7 @@ mod unfiltered;
 
 use serde_json::Value;
 
+pub use check::check;
 pub use path::PatchPath;
 pub use request::{OpKind, PATCH_OP_SCHEMA, PatchOp, PatchRequest};
 

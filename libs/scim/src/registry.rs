@@ -47,6 +47,27 @@ impl ResourceType {
             .iter()
             .find(|e| e.schema.eq_ignore_ascii_case(urn))
     }
+
+    /// Whether a URN-qualified name (`urn:…:2.0:User`, or an attribute in
+    /// it: `urn:…:2.0:User:userName`) belongs to this type's core schema or
+    /// one of its extensions, case-insensitively.
+    pub fn owns_urn(&self, name: &str) -> bool {
+        self.schemas().any(|s| {
+            name.get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                && matches!(name.as_bytes().get(s.len()), None | Some(b':'))
+        })
+    }
+
+    /// The core schema and the extensions, for error details.
+    pub fn schema_list(&self) -> String {
+        self.schemas().collect::<Vec<_>>().join(", ")
+    }
+
+    fn schemas(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.schema.as_str())
+            .chain(self.extensions.iter().map(|e| e.schema.as_str()))
+    }
 }
 
 /// Where a resolved attribute lives and what it is.

@@ -23,7 +23,14 @@ use crate::schema::{Attribute, Mutability};
 #[derive(Debug, Clone, Copy)]
 pub enum Intent<'a> {
     Create,
-    Replace { existing: &'a Value },
+    Replace {
+        existing: &'a Value,
+    },
+    /// A replacement checked where the stored resource is not at hand (the
+    /// ingress, before it sends the write): everything is checked but what
+    /// depends on the stored resource — an immutable attribute may be left
+    /// out, as the stored value then stays.
+    ReplaceUnseen,
 }
 
 /// Checks and normalises a resource body for `rt`.
@@ -40,17 +47,20 @@ pub fn normalize(
             describe(input)
         ))
     })?;
-    check_schemas(rt, obj)?;
+    let has_schemas = check_schemas(rt, obj)?;
     let mut out = Map::new();
     for (key, value) in obj {
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        if is_urn(key)
-            && let Some(ext) = rt.extension(key)
-        {
-            normalize_extension(registry, &ext.schema, key, value, &mut out, leniency)?;
-            continue;
+        if is_urn(key) {
+            if let Some(ext) = rt.extension(key) {
+                normalize_extension(registry, &ext.schema, key, value, &mut out, leniency)?;
+                continue;
+            }
+            if !rt.owns_urn(key) {
+                return Err(unregistered(rt, key));
+            }
         }
         let resolved = match AttrPath::parse(key).and_then(|p| {
             if p.sub_attr.is_some() {
@@ -73,16 +83,25 @@ pub fn normalize(
     if let Intent::Replace { existing } = intent {
         keep_immutable(registry, rt, existing, &mut out)?;
     }
-    check_required(registry, rt, &out)?;
+    let unseen = matches!(intent, Intent::ReplaceUnseen);
+    check_required(registry, rt, &out, unseen)?;
+    if !has_schemas {
+        // Reported after the resource's own attributes: it is one more
+        // required attribute.
+        return Err(ScimError::invalid_value(format!(
+            "\"schemas\" is required (RFC 7643 §3): list {} and the extensions the {} uses",
+            rt.schema, rt.name
+        )));
+    }
     out.insert("schemas".into(), schemas_for(registry, rt, &out));
     Ok(Value::Object(reorder(out)))
 }
 
-fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<()> {
+/// RFC 7643 §3: `schemas` lists the core schema and extensions of the
+/// resource type, and nothing else. Whether it is there at all.
+fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<bool> {
     let Some(schemas) = get_ci(obj, "schemas") else {
-        // RFC 7643 §3 makes `schemas` REQUIRED, but the endpoint already
-        // says what the resource is; clients that leave it out mean it.
-        return Ok(());
+        return Ok(false);
     };
     let list = schemas
         .as_array()
@@ -92,6 +111,13 @@ fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<()> {
         let s = s
             .as_str()
             .ok_or_else(|| ScimError::invalid_syntax("\"schemas\" must contain only strings"))?;
+        if !rt.has_schema(s) {
+            return Err(ScimError::invalid_value(format!(
+                "\"schemas\": {s} is not a schema of resource type {}, which has {}",
+                rt.name,
+                rt.schema_list()
+            )));
+        }
         has_core |= s.eq_ignore_ascii_case(&rt.schema);
     }
     if !has_core {
@@ -100,7 +126,19 @@ fn check_schemas(rt: &ResourceType, obj: &Map<String, Value>) -> Result<()> {
             rt.schema, rt.name
         )));
     }
-    Ok(())
+    Ok(true)
+}
+
+/// A member named by the URN of a schema the resource type does not have:
+/// an extension the client's administrator mapped but nobody registered
+/// here. Dropping it would lose data without anyone noticing.
+fn unregistered(rt: &ResourceType, key: &str) -> ScimError {
+    ScimError::invalid_value(format!(
+        "\"{key}\" is in no schema of resource type {}, which has {}; \
+         register the extension or stop sending it",
+        rt.name,
+        rt.schema_list()
+    ))
 }
 
 fn normalize_extension(
@@ -233,16 +271,24 @@ fn keep_immutable(
     Ok(())
 }
 
-fn check_required(registry: &Registry, rt: &ResourceType, out: &Map<String, Value>) -> Result<()> {
+/// Required attributes are present; with `unseen` (a PUT checked without
+/// the stored resource) immutable ones may be missing.
+fn check_required(
+    registry: &Registry,
+    rt: &ResourceType,
+    out: &Map<String, Value>,
+    unseen: bool,
+) -> Result<()> {
     let missing = |extension: Option<&str>, attrs: &[Attribute]| -> Result<()> {
         let container = match extension {
             None => Some(out),
             Some(urn) => out.get(urn).and_then(Value::as_object),
         };
-        for a in attrs
-            .iter()
-            .filter(|a| a.required && a.mutability != Mutability::ReadOnly)
-        {
+        for a in attrs.iter().filter(|a| {
+            a.required
+                && a.mutability != Mutability::ReadOnly
+                && !(unseen && a.mutability == Mutability::Immutable)
+        }) {
             let present = container
                 .and_then(|c| c.get(&a.name))
                 .is_some_and(|v| match v {
@@ -263,7 +309,7 @@ fn check_required(registry: &Registry, rt: &ResourceType, out: &Map<String, Valu
     }
     for (ext, schema) in registry.extension_schemas(rt) {
         let present = out.contains_key(&schema.id);
-        if ext.required && !present {
+        if ext.required && !present && !unseen {
             return Err(ScimError::invalid_value(format!(
                 "the extension {} is required for {} resources",
                 schema.id, rt.name

@@ -7,7 +7,7 @@ mod rfc7643;
 
 use proptest::prelude::*;
 use scimbus_scim::Registry;
-use scimbus_scim::patch::{PatchRequest, apply};
+use scimbus_scim::patch::{PatchRequest, apply, check};
 use scimbus_scim::resource::{Intent, Leniency, normalize};
 use serde_json::{Map, Value, json};
 
@@ -164,6 +164,26 @@ proptest! {
                 prop_assert_eq!(e.status, 400, "{}", e);
                 prop_assert!(e.scim_type.is_some(), "{}", e);
             }
+        }
+    }
+
+    /// The ingress checks a PATCH before the store applies it, without the
+    /// stored resource: it must never refuse what the store would apply.
+    #[test]
+    fn the_check_at_the_edge_refuses_nothing_the_apply_accepts(ops in prop::collection::vec(arb_op(), 1..3), group in any::<bool>()) {
+        let reg = Registry::standard().unwrap();
+        let (rt_name, doc) = if group {
+            ("Group", stored(&reg, "Group", rfc7643::group()))
+        } else {
+            ("User", stored(&reg, "User", rfc7643::enterprise_user()))
+        };
+        let rt = reg.resource_type(rt_name).unwrap();
+        let Ok(req) = PatchRequest::parse(&json!({"Operations": ops})) else {
+            return Ok(());
+        };
+        if apply(&reg, rt, &doc, &req, Leniency::default()).is_ok() {
+            let checked = check(&reg, rt, &req, Leniency::default());
+            prop_assert!(checked.is_ok(), "{:?}: {:?}", req, checked);
         }
     }
 

@@ -10,6 +10,8 @@ use scimbus_scim::{Registry, ScimType};
 use serde_json::{Value, json};
 
 const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn reg() -> Registry {
     Registry::standard().unwrap()
@@ -97,17 +99,18 @@ fn names_match_case_insensitively_and_with_urn_prefix() {
 
 #[test]
 fn lenient_where_real_clients_are_sloppy() {
-    // Entra ID: booleans as strings, an extra schema URI, unknown attributes.
+    // Entra ID: booleans as strings; a single value for a list; unknown
+    // attributes (of known schemas) and unassigned values dropped.
     let out = user(json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT,
-                    "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"],
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
         "userName": "a@contoso.com",
         "active": "True",
         "emails": {"value": "a@contoso.com", "type": "work", "primary": "true"},
-        "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User": {"x": 1},
         "roles": [],
         "nickName": null,
-        "externalId": 12345
+        "favouriteColour": "teal",
+        "urn:ietf:params:scim:schemas:core:2.0:User:shoeSize": 42,
+        ENT: {"x": 1}
     }))
     .unwrap();
     assert_eq!(out["active"], true);
@@ -115,14 +118,12 @@ fn lenient_where_real_clients_are_sloppy() {
         out["emails"],
         json!([{"value": "a@contoso.com", "type": "work", "primary": true}])
     );
-    assert_eq!(out["externalId"], "12345");
     assert!(out.get("roles").is_none() && out.get("nickName").is_none());
+    assert!(out.get("favouriteColour").is_none() && out.get("shoeSize").is_none());
     assert_eq!(
         out["schemas"],
         json!(["urn:ietf:params:scim:schemas:core:2.0:User"])
     );
-    // Missing `schemas`: the endpoint says what it is.
-    assert!(user(json!({"userName": "x"})).is_ok());
     // "$ref": null in members, member type in any case.
     let g = group(json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
@@ -144,6 +145,11 @@ fn precise_errors_otherwise() {
         ),
         (
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "userName": "a"}),
+            ScimType::InvalidValue,
+            "not a schema of resource type User",
+        ),
+        (
+            json!({"schemas": [ENT], "userName": "a"}),
             ScimType::InvalidValue,
             "must include",
         ),
@@ -209,11 +215,12 @@ fn precise_errors_otherwise() {
             e.detail
         );
     }
-    let e = group(json!({"displayName": "g", "members": [{"value": "1", "type": "Device"}]}))
+    let e = group(json!({"schemas": [GROUP], "displayName": "g", "members": [{"value": "1", "type": "Device"}]}))
         .unwrap_err();
     assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
     assert!(e.detail.contains("members[0].type"), "{}", e.detail);
-    let e = group(json!({"displayName": "g", "members": [{"display": "no id"}]}));
+    let e =
+        group(json!({"schemas": [GROUP], "displayName": "g", "members": [{"display": "no id"}]}));
     assert!(
         e.is_ok(),
         "display alone is readOnly, so the member is empty and dropped"
@@ -252,7 +259,7 @@ fn replace_keeps_immutable_values() {
     let existing = normalize(
         &r,
         rt,
-        &json!({"userName": "a", "urn:acme:User": {"badge": "B1"}}),
+        &json!({"schemas": [CORE, "urn:acme:User"], "userName": "a", "urn:acme:User": {"badge": "B1"}}),
         Intent::Create,
         Leniency::default(),
     )
@@ -263,7 +270,7 @@ fn replace_keeps_immutable_values() {
     let same = normalize(
         &r,
         rt,
-        &json!({"userName": "b"}),
+        &json!({"schemas": [CORE], "userName": "b"}),
         replace,
         Leniency::default(),
     )
@@ -276,7 +283,7 @@ fn replace_keeps_immutable_values() {
     let e = normalize(
         &r,
         rt,
-        &json!({"userName": "b", "urn:acme:User": {"badge": "B2"}}),
+        &json!({"schemas": [CORE, "urn:acme:User"], "userName": "b", "urn:acme:User": {"badge": "B2"}}),
         replace,
         Leniency::default(),
     )
@@ -286,10 +293,129 @@ fn replace_keeps_immutable_values() {
         normalize(
             &r,
             rt,
-            &json!({"userName": "b", "urn:acme:User": {"badge": "B1"}}),
+            &json!({"schemas": [CORE, "urn:acme:User"], "userName": "b", "urn:acme:User": {"badge": "B1"}}),
             replace,
             Leniency::default()
         )
         .is_ok()
     );
+}
+
+#[test]
+fn strict_where_the_rfcs_are() {
+    let refused = |input: Value, needles: &[&str]| {
+        let e = user(input.clone()).unwrap_err();
+        assert_eq!(
+            (e.status, e.scim_type),
+            (400, Some(ScimType::InvalidValue)),
+            "{input}: {e}"
+        );
+        for n in needles {
+            assert!(e.detail.contains(n), "{input}: {} lacks {n}", e.detail);
+        }
+    };
+    // RFC 7643 §3: `schemas` is required, and lists schemas the type has.
+    refused(json!({"userName": "a"}), &["\"schemas\" is required"]);
+    let nobody = "urn:example:params:scim:schemas:extension:nobody:2.0:User";
+    refused(
+        json!({"schemas": [CORE, nobody], "userName": "a"}),
+        &["\"schemas\"", nobody, ENT],
+    );
+    // An extension nobody registered, as an object or as qualified names.
+    refused(
+        json!({"schemas": [CORE], "userName": "a", nobody: {"x": "1"}}),
+        &[nobody, "register the extension"],
+    );
+    refused(
+        json!({"schemas": [CORE], "userName": "a", format!("{nobody}:x"): "1"}),
+        &[nobody],
+    );
+    refused(
+        json!({"schemas": [CORE], "userName": "a", format!("{ENT}x:y"): "1"}),
+        &["register"],
+    );
+    // No coercion but the documented ones.
+    refused(
+        json!({"schemas": [CORE], "userName": 12345}),
+        &["userName: expected a string, found a number"],
+    );
+    refused(
+        json!({"schemas": [CORE], "userName": "a", ENT: {"employeeNumber": 42}}),
+        &[&format!("{ENT}:employeeNumber: expected a string")],
+    );
+    // Text the store cannot keep, wherever the value is.
+    refused(
+        json!({"schemas": [CORE], "userName": "a", "name": {"givenName": "x\u{0}"}}),
+        &["name.givenName", "U+0000"],
+    );
+    refused(
+        json!({"schemas": [CORE], "userName": "a", "emails": [{"value": "e".repeat(1025)}]}),
+        &["emails[0].value", "1025 bytes", "1024"],
+    );
+    refused(
+        json!({"schemas": [CORE], "userName": "a", "title": "t".repeat(65_537)}),
+        &["title", "65536"],
+    );
+    assert!(
+        user(json!({"schemas": [CORE], "userName": "u".repeat(1024), "title": "t".repeat(65_536)}))
+            .is_ok()
+    );
+}
+
+#[test]
+fn integers_are_64_bit_and_not_strings() {
+    let mut r = reg();
+    r.add_extension_json(
+        "User",
+        &json!({"id": "urn:acme:User", "attributes": [{"name": "badge", "type": "integer"}]}),
+        false,
+    )
+    .unwrap();
+    let rt = r.resource_type("User").unwrap();
+    let badge = |v: Value| {
+        normalize(
+            &r,
+            rt,
+            &json!({"schemas": [CORE, "urn:acme:User"], "userName": "a", "urn:acme:User": {"badge": v}}),
+            Intent::Create,
+            Leniency::default(),
+        )
+        .map(|out| out["urn:acme:User"]["badge"].clone())
+    };
+    assert_eq!(badge(json!(i64::MAX)).unwrap(), json!(i64::MAX));
+    assert_eq!(
+        badge(json!(-7.0)).unwrap(),
+        json!(-7),
+        "JSON has one number type"
+    );
+    for bad in [json!(u64::MAX), json!("42"), json!(1.5), json!(1e300)] {
+        let e = badge(bad.clone()).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{bad}: {e}");
+        assert!(
+            e.detail
+                .contains("urn:acme:User:badge: expected an integer"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_replacement_checked_unseen_may_leave_out_immutable_required_attributes() {
+    let mut r = reg();
+    r.add_extension_json(
+        "User",
+        &json!({"id": "urn:acme:User", "attributes": [
+            {"name": "badge", "mutability": "immutable", "required": true},
+            {"name": "desk", "required": true}]}),
+        false,
+    )
+    .unwrap();
+    let rt = r.resource_type("User").unwrap();
+    let body = json!({"schemas": [CORE, "urn:acme:User"], "userName": "a", "urn:acme:User": {"desk": "4"}});
+    assert!(normalize(&r, rt, &body, Intent::ReplaceUnseen, Leniency::default()).is_ok());
+    let e = normalize(&r, rt, &body, Intent::Create, Leniency::default()).unwrap_err();
+    assert!(e.detail.contains("badge"), "{e}");
+    let no_desk = json!({"schemas": [CORE, "urn:acme:User"], "userName": "a", "urn:acme:User": {"badge": "1"}});
+    let e = normalize(&r, rt, &no_desk, Intent::ReplaceUnseen, Leniency::default()).unwrap_err();
+    assert!(e.detail.contains("desk"), "{e}");
 }

@@ -11,10 +11,10 @@ use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
+use scimbus_db::ReadPool;
 use scimbus_runtime::config::Tenant;
 use scimbus_runtime::token_hash;
 use scimbus_scim::ScimError;
-use sqlx::PgPool;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -36,11 +36,13 @@ pub struct Tokens {
     configured: HashMap<[u8; 32], Client>,
     tenants: Vec<String>,
     cache: RwLock<HashMap<[u8; 32], (Client, Instant)>>,
-    pool: PgPool,
+    /// Token lookups only read: one that meets a connection a Postgres
+    /// restart killed is read again.
+    pool: ReadPool,
 }
 
 impl Tokens {
-    pub fn new(tenants: &[Tenant], pool: PgPool) -> Tokens {
+    pub fn new(tenants: &[Tenant], pool: ReadPool) -> Tokens {
         let mut configured = HashMap::new();
         for t in tenants {
             for (i, h) in t.token_hashes.iter().enumerate() {
@@ -71,18 +73,24 @@ impl Tokens {
         if let Some(c) = self.configured.get(&hash) {
             return Ok(Some(c.clone()));
         }
+        // A poisoned cache is skipped: it only saves a query.
         if let Ok(cache) = self.cache.read()
             && let Some((c, at)) = cache.get(&hash)
             && at.elapsed() < CACHE_TTL
         {
             return Ok(Some(c.clone()));
         }
-        let row: Option<(uuid::Uuid, String)> = sqlx::query_as(
-            "select id, tenant from api_tokens where token_hash = $1 and revoked_at is null",
-        )
-        .bind(hash.as_slice())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(uuid::Uuid, String)> = self
+            .pool
+            .read(|pool| async move {
+                sqlx::query_as(
+                    "select id, tenant from api_tokens where token_hash = $1 and revoked_at is null",
+                )
+                .bind(hash.as_slice())
+                .fetch_optional(&pool)
+                .await
+            })
+            .await?;
         let client = row.map(|(id, tenant)| Client {
             tenant,
             client_id: id.to_string(),
@@ -114,7 +122,13 @@ pub async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let tenant = params.get("tenant").cloned().unwrap_or_default();
+    // Only routes with a {tenant} segment have this middleware.
+    let Some(tenant) = params.get("tenant").cloned() else {
+        return Err(ApiError::internal(
+            "checking a bearer token",
+            &"a route without a {tenant} segment",
+        ));
+    };
     let Some(token) = bearer(req.headers()).map(str::to_string) else {
         return Err(ScimError::unauthorized("a bearer token is required").into());
     };

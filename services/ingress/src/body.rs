@@ -1,6 +1,8 @@
 //! Request bodies: `application/scim+json` or `application/json`, at most
 //! the configured size, valid JSON — otherwise a SCIM error with the right
-//! status (415, 413, 400 invalidSyntax).
+//! status (415, 413, 400 invalidSyntax) — read once, strictly
+//! ([`scimbus_scim::input::parse`]: no member name twice, no text or
+//! integer the store cannot keep), so that nothing malformed goes further.
 
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
@@ -29,11 +31,8 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let limit = AppState::from_ref(state).limits.max_payload;
         let bytes = read(req, limit).await?;
-        serde_json::from_slice(&bytes)
-            .map(|value| ScimBody { value, raw: bytes })
-            .map_err(|e| {
-                ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")).into()
-            })
+        let value = scimbus_scim::input::parse(&bytes)?;
+        Ok(ScimBody { value, raw: bytes })
     }
 }
 

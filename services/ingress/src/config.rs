@@ -81,12 +81,22 @@ impl IngressConfig {
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
         let bus_prefix = env::bus_prefix(e)?;
+        let public_url = env::text(e, "SCIMBUS_PUBLIC_URL", &format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        // It starts every `Location` header and `$ref`.
+        if !public_url.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(SettingError::new(
+                "SCIMBUS_PUBLIC_URL",
+                format!(
+                    "\"{public_url}\" must be visible ASCII (punycode and percent-encoding for the rest)"
+                ),
+            ));
+        }
         let d = Limits::default();
         Ok(IngressConfig {
             addr,
-            public_url: env::text(e, "SCIMBUS_PUBLIC_URL", &format!("http://{addr}"))
-                .trim_end_matches('/')
-                .to_string(),
+            public_url,
             nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
             read_database_url: env::text(e, "SCIMBUS_READ_DATABASE_URL", &database_url),
             database_url,
@@ -116,5 +126,25 @@ impl IngressConfig {
                 )?,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_url_that_cannot_start_a_header_is_refused() {
+        let lookup = |url: &'static str| {
+            move |k: &str| match k {
+                "SCIMBUS_DATABASE_URL" => Some("postgres://x/y".to_string()),
+                "SCIMBUS_PUBLIC_URL" => Some(url.to_string()),
+                _ => None,
+            }
+        };
+        let e = IngressConfig::from_lookup(&lookup("https://scïm.example")).unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_PUBLIC_URL");
+        let c = IngressConfig::from_lookup(&lookup("https://xn--scm-ula.example/")).unwrap();
+        assert_eq!(c.public_url, "https://xn--scm-ula.example");
     }
 }

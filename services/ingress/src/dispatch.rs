@@ -4,7 +4,7 @@
 //! result, so it is the real one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -26,6 +26,13 @@ pub enum DispatchError {
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandResult>>>>;
 
+/// The waiters. A panic while the lock was held cannot have left the map
+/// half-changed (each use is one insert or remove), so a poisoned lock is
+/// used as it is rather than dropping every later answer.
+fn lock(pending: &Pending) -> MutexGuard<'_, HashMap<String, oneshot::Sender<CommandResult>>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Publishes commands and routes the store's results back to the waiting
 /// requests.
 #[derive(Debug, Clone)]
@@ -38,7 +45,7 @@ pub struct Dispatcher {
     pending: Pending,
     timeout: Duration,
     /// Where a duplicate's recorded result is read.
-    read: sqlx::PgPool,
+    read: scimbus_db::ReadPool,
 }
 
 impl Dispatcher {
@@ -49,7 +56,7 @@ impl Dispatcher {
         subjects: Subjects,
         partitions: u32,
         timeout: Duration,
-        read: sqlx::PgPool,
+        read: scimbus_db::ReadPool,
     ) -> Result<Dispatcher, async_nats::SubscribeError> {
         let inbox = client.new_inbox();
         let nats = client.clone();
@@ -62,11 +69,10 @@ impl Dispatcher {
                     tracing::warn!(subject = %msg.subject, "undecodable command result");
                     continue;
                 };
-                let waiter = routes
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.remove(&result.command_id));
+                let waiter = lock(&routes).remove(&result.command_id);
                 if let Some(tx) = waiter {
+                    // Fails only if the request stopped waiting (timed out,
+                    // or its client went away): nobody to tell.
                     let _ = tx.send(result);
                 }
             }
@@ -86,9 +92,7 @@ impl Dispatcher {
     /// Publishes `cmd` and waits for its result.
     pub async fn send(&self, cmd: &Command) -> Result<CommandResult, DispatchError> {
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut p) = self.pending.lock() {
-            p.insert(cmd.id.clone(), tx);
-        }
+        lock(&self.pending).insert(cmd.id.clone(), tx);
         let _guard = Forget {
             pending: &self.pending,
             id: &cmd.id,
@@ -126,9 +130,10 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
-    /// Whether the NATS connection is up (for `/readyz`).
-    pub fn connected(&self) -> bool {
-        self.client.connection_state() == async_nats::connection::State::Connected
+    /// Whether writes can be published (for `/readyz`): the NATS
+    /// connection is up and the command stream answers.
+    pub async fn ready(&self) -> Result<(), scimbus_bus::BusError> {
+        scimbus_bus::ready(&self.client, &self.js, &[self.subjects.command_stream()]).await
     }
 
     /// Waits for the recorded result of a command applied (or being
@@ -136,12 +141,16 @@ impl Dispatcher {
     async fn recorded(&self, id: &str) -> Result<CommandResult, DispatchError> {
         let uuid = uuid::Uuid::parse_str(id).map_err(|e| DispatchError::Publish(e.to_string()))?;
         loop {
-            let row: Option<Vec<u8>> =
-                sqlx::query_scalar("select result from applied_commands where command_id = $1")
-                    .bind(uuid)
-                    .fetch_optional(&self.read)
-                    .await
-                    .map_err(|e| DispatchError::Publish(e.to_string()))?;
+            let row: Option<Vec<u8>> = self
+                .read
+                .read(|pool| async move {
+                    sqlx::query_scalar("select result from applied_commands where command_id = $1")
+                        .bind(uuid)
+                        .fetch_optional(&pool)
+                        .await
+                })
+                .await
+                .map_err(|e| DispatchError::Publish(e.to_string()))?;
             if let Some(bytes) = row {
                 let mut r = CommandResult::decode(bytes.as_slice())
                     .map_err(|e| DispatchError::Publish(e.to_string()))?;
@@ -162,8 +171,6 @@ struct Forget<'a> {
 
 impl Drop for Forget<'_> {
     fn drop(&mut self) {
-        if let Ok(mut p) = self.pending.lock() {
-            p.remove(self.id);
-        }
+        lock(self.pending).remove(self.id);
     }
 }

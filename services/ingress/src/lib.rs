@@ -4,6 +4,7 @@
 //! and the answer waits for the store's result; reads come straight from
 //! Postgres through a read-only pool. It never writes identity data itself.
 
+mod accept;
 mod admin;
 mod auth;
 mod body;
@@ -40,6 +41,9 @@ pub enum StartError {
     Subscribe(#[from] async_nats::SubscribeError),
     #[error("SCIMBUS_BUS_PREFIX: {0}")]
     Prefix(#[from] scimbus_events::TenantError),
+    /// The setting's reader checks it is at most 100 000.
+    #[error("SCIMBUS_BULK_MAX_OPERATIONS {0} is out of range")]
+    Limit(usize),
     #[error("SCIMBUS_INGRESS_ADDR {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -69,7 +73,9 @@ impl Ingress {
             .map_err(scimbus_db::DbError::from)?;
         let names: Vec<String> = cfg.tenants.iter().map(|t| t.name.clone()).collect();
         scimbus_db::tenants::ensure(&write, &names).await?;
-        let read = scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?;
+        let read = scimbus_db::ReadPool::new(
+            scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?,
+        );
         let dispatcher = dispatch::Dispatcher::start(
             client,
             js,
@@ -79,7 +85,10 @@ impl Ingress {
             read.clone(),
         )
         .await?;
-        let tokens = Arc::new(auth::Tokens::new(&cfg.tenants, write.clone()));
+        let tokens = Arc::new(auth::Tokens::new(
+            &cfg.tenants,
+            scimbus_db::ReadPool::new(write.clone()),
+        ));
         let listener = TcpListener::bind(cfg.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -88,7 +97,8 @@ impl Ingress {
             })?;
         let caps = Capabilities {
             bulk: Some(BulkLimits {
-                max_operations: u32::try_from(cfg.limits.bulk_max_operations).unwrap_or(u32::MAX),
+                max_operations: u32::try_from(cfg.limits.bulk_max_operations)
+                    .map_err(|_| StartError::Limit(cfg.limits.bulk_max_operations))?,
                 max_payload_size: cfg.limits.max_payload as u64,
             }),
             ..Capabilities::default()
@@ -130,11 +140,12 @@ pub fn app(state: AppState) -> Router {
     let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
         let s = ready_state.clone();
         Box::pin(async move {
-            if !s.dispatcher.connected() {
-                return Err("NATS: not connected".to_string());
-            }
-            sqlx::query("select 1")
-                .execute(&s.read)
+            s.dispatcher
+                .ready()
+                .await
+                .map_err(|e| format!("NATS: {e}"))?;
+            s.read
+                .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
                 .await
                 .map(drop)
                 .map_err(|e| format!("Postgres: {e}"))

@@ -1,5 +1,6 @@
 //! `/scim/v2/{tenant}/…`: the SCIM 2.0 endpoints (RFC 7644 §3), behind the
-//! tenant's bearer tokens. Unknown routes and methods answer SCIM errors.
+//! tenant's bearer tokens, for clients that accept JSON (406 otherwise).
+//! Unknown routes and methods answer SCIM errors.
 
 mod bulk;
 mod discovery;
@@ -10,13 +11,13 @@ mod respond;
 
 use axum::Router;
 use axum::http::{Method, Uri};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use scimbus_scim::{ResourceType, ScimError};
 
-use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::{accept, auth};
 
 pub fn routes(state: AppState) -> Router {
     let tenant = Router::new()
@@ -40,6 +41,8 @@ pub fn routes(state: AppState) -> Router {
                 .delete(resources::delete),
         )
         .method_not_allowed_fallback(method_not_allowed)
+        // After authentication: a stranger learns nothing, not even a 406.
+        .route_layer(from_fn(accept::require_json))
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
         .nest("/scim/v2/{tenant}", tenant)

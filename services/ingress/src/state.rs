@@ -3,6 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use scimbus_db::ReadPool;
 use scimbus_scim::{Capabilities, Registry};
 use sqlx::PgPool;
 
@@ -32,8 +33,9 @@ impl Deref for AppState {
 #[derive(Debug)]
 pub struct Shared {
     pub registry: Arc<Registry>,
-    /// Read-only pool (may point at a replica).
-    pub read: PgPool,
+    /// Read-only pool (may point at a replica); a read that meets a dead
+    /// connection is read again.
+    pub read: ReadPool,
     pub dispatcher: Dispatcher,
     pub tokens: Arc<Tokens>,
     /// Base URL clients reach us at, without a trailing `/`.

@@ -61,6 +61,14 @@ impl PushError {
     pub fn is_transient(&self) -> bool {
         matches!(self, PushError::Transient { .. })
     }
+
+    /// When the target said to try again (its `Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PushError::Transient { retry_after, .. } => *retry_after,
+            PushError::Permanent { .. } => None,
+        }
+    }
 }
 
 /// An answer from the target.

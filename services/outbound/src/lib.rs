@@ -1,17 +1,40 @@
 //! scimbus-outbound: pushes committed changes to downstream SCIM
 //! applications (DESIGN.md §1, invariants 3, 4, 6, 7).
 //!
-//! Each configured target gets a worker ([`worker`]) that reads its
-//! tenant's changes in order and pushes them ([`push`]) through the
+//! Each configured target gets a worker ([`worker`], [`follow`]) that reads
+//! its tenant's changes in order and pushes them ([`push`]) through the
 //! target's client ([`client`]), rate-limited and behind a circuit breaker
 //! ([`throttle`]). Several replicas share the targets: a Postgres advisory
 //! lock makes sure one worker drives a target at a time.
+//!
+//! A push is one step of a resource's life on the target ([`lifecycle`]:
+//! absent, in scope, out of scope; enter, return, update, leave, remove),
+//! carried out with the requests of [`requests`]. Memberships follow the
+//! user across the scope's edge ([`memberships`]).
+//!
+//! Links (our id ↔ the target's, with the version pushed) are written behind
+//! the pushes, every 200 ms. A worker that takes a target over after a crash
+//! (`target_progress.clean_stop` false) cannot trust them to be as new as
+//! what the target got, so it answers every change up to the stream's end at
+//! takeover with the resource's current state: the target never gets an
+//! older version after a newer one.
 
+mod adopt;
 mod client;
 mod config;
+mod deprovision;
+mod follow;
+pub mod lifecycle;
 mod link_cache;
+mod linking;
+mod memberships;
+mod outgoing;
+mod parking;
 mod push;
 mod reconcile;
+mod remote_index;
+pub mod requests;
+mod retry;
 mod sync;
 mod throttle;
 mod worker;
@@ -30,8 +53,9 @@ use crate::link_cache::LinkCache;
 
 pub use client::{Exchange, PushError, TargetClient};
 pub use config::{ConfigError, OutboundConfig};
-pub use push::{Plan, Pushed, Target, changed_ops, outgoing};
+pub use push::{Pushed, Target};
 pub use reconcile::{ReconcileReport, reconcile};
+pub use requests::{changed_ops, outgoing};
 pub use sync::{SyncReport, full_sync};
 pub use throttle::{Circuit, Throttle};
 
@@ -118,6 +142,7 @@ impl Outbound {
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
                 link_cache: LinkCache::default(),
+                member_locks: memberships::MemberLocks::default(),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,
@@ -126,7 +151,7 @@ impl Outbound {
                 patch_supported: std::sync::OnceLock::new(),
                 pool: pool.clone(),
                 links_pool: links_pool.clone(),
-                throttle: Throttle::new(t.rate_per_sec),
+                throttle: Throttle::new(t.rate_per_sec, t.circuit.clone()),
             }));
         }
         let shutdown = CancellationToken::new();

@@ -20,7 +20,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::client::PushError;
-use crate::push::{Target, db, outgoing};
+use crate::push::{Target, db};
+use crate::requests::outgoing;
 
 const PAGE: usize = 100;
 

@@ -21,8 +21,14 @@ use uuid::Uuid;
 
 use crate::client::PushError;
 use crate::link_cache::LinkCache;
-use crate::push::{Current, Plan, Pushed, RemoteIndex, Target};
+use scimbus_db::links::Link;
+use scimbus_scim::ResourceType;
+use serde_json::Value;
+
+use crate::lifecycle::{self, Held, Mode, Ours, Step, exit};
+use crate::push::{Pushed, Target};
 use crate::reconcile::read_all;
+use crate::remote_index::RemoteIndex;
 
 const PAGE: i64 = 500;
 
@@ -94,12 +100,12 @@ impl SyncReport {
         }
     }
 
-    fn count_plan(&mut self, p: Plan) {
-        match p {
-            Plan::Create => self.created += 1,
-            Plan::Update => self.updated += 1,
-            Plan::Deprovision => self.deprovisioned += 1,
-            Plan::Skip => self.skipped += 1,
+    fn count_plan(&mut self, s: Step) {
+        match s {
+            Step::Enter | Step::Return => self.created += 1,
+            Step::Update { .. } => self.updated += 1,
+            Step::Leave(_) | Step::Remove => self.deprovisioned += 1,
+            Step::Skip(_) => self.skipped += 1,
         }
     }
 
@@ -237,7 +243,7 @@ async fn plan_all(target: &Target, rt: &str, report: &mut SyncReport) -> Result<
         after = Some(last.id);
         for (row, link) in &rows {
             let resource = render::resource(row, Relations::default());
-            report.count_plan(target.plan(rtype, &resource, link.as_ref()));
+            report.count_plan(target.plan(rtype, &Current::of(row), &resource, link.as_ref()));
         }
     }
 }
@@ -370,10 +376,100 @@ where
             Ok(p) => return Ok(p),
             Err(e) => e,
         };
-        match crate::worker::retry_wait(target, backoff, &e, attempt, 0) {
+        match crate::retry::retry_wait(target, backoff, &e, attempt, 0) {
             Some(wait) => tokio::time::sleep(wait).await,
             None => return Err(e),
         }
         attempt += 1;
+    }
+}
+
+/// What identifies a resource's current state: its type, id and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub resource_type: String,
+    pub id: Uuid,
+    pub version: i64,
+}
+
+impl Current {
+    pub fn of(row: &Row) -> Current {
+        Current {
+            resource_type: row.resource_type.clone(),
+            id: row.id,
+            version: row.version,
+        }
+    }
+}
+
+/// A full sync's step for one resource.
+impl Target {
+    /// What a full sync does with one of our resources (as Postgres holds
+    /// it now) and the link the target has of it, if any.
+    pub fn plan(
+        &self,
+        rt: &ResourceType,
+        now: &Current,
+        resource: &Value,
+        link: Option<&Link>,
+    ) -> Step {
+        let exit = exit(self.cfg.deprovision, rt.name == "Group");
+        lifecycle::step(
+            Held::of(link),
+            self.ours(rt, resource, now.version),
+            exit,
+            Mode::Sync,
+        )
+    }
+
+    /// Pushes one resource's current state (a full sync's step).
+    pub async fn sync_resource(&self, row: &Row, link: Option<Link>) -> Result<Pushed, PushError> {
+        let resource = render::resource(row, Relations::default());
+        self.sync_rendered(&Current::of(row), &resource, link).await
+    }
+
+    /// [`Self::sync_resource`] of a resource rendered already (retries
+    /// render it once).
+    pub async fn sync_rendered(
+        &self,
+        now: &Current,
+        resource: &Value,
+        link: Option<Link>,
+    ) -> Result<Pushed, PushError> {
+        if !self.wants(&now.resource_type) {
+            return Ok(Pushed::Skipped("resource type not pushed to this target"));
+        }
+        let rt = self.rt(&now.resource_type)?;
+        let step = self.plan(rt, now, resource, link.as_ref());
+        self.carry_out(
+            rt,
+            now.id,
+            now.version,
+            step,
+            Some(resource),
+            None,
+            link,
+            Mode::Sync,
+        )
+        .await
+    }
+
+    /// Deprovisions what the target holds of a resource deleted here (a
+    /// full sync's last step).
+    pub async fn sync_orphan(&self, l: &Link) -> Result<Pushed, PushError> {
+        let rt = self.rt(&l.resource_type)?;
+        let exit = exit(self.cfg.deprovision, rt.name == "Group");
+        let step = lifecycle::step(Held::of(Some(l)), Ours::Deleted, exit, Mode::Sync);
+        self.carry_out(
+            rt,
+            l.resource_id,
+            l.version,
+            step,
+            None,
+            None,
+            Some(l.clone()),
+            Mode::Sync,
+        )
+        .await
     }
 }

@@ -4,7 +4,9 @@
 //! A command that is wrong (bad JSON, a schema violation, a taken userName,
 //! a stale If-Match, an unknown id) is *answered*, not failed: its outcome
 //! and SCIM error go back to the client and into the idempotency record.
-//! Only database errors come back as `Err`, and the batch is retried.
+//! Only database errors and broken invariants come back as `Err`: the
+//! batch is retried, one command at a time, and a command that still fails
+//! is parked.
 
 mod create;
 mod members;
@@ -59,11 +61,57 @@ impl Applied {
     }
 }
 
+/// Why a command could not be applied — as opposed to refused, which is an
+/// answer. Nothing of its batch is committed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("Postgres: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("broken invariant: {0}")]
+    Broken(#[from] Broken),
+}
+
+/// Something the store wrote or built is not what it must be: a bug, or a
+/// row changed behind the store's back. Applying again cannot help, so the
+/// command is parked at once; no value is made up in its place (a made-up
+/// change id would even defeat the change stream's deduplication).
+#[derive(Debug, thiserror::Error)]
+pub enum Broken {
+    #[error("a stored version is negative ({0})")]
+    Version(i64),
+    #[error("the recorded result of command {id} does not decode: {reason}")]
+    Record { id: Uuid, reason: String },
+    #[error("the change's {field} \"{value}\" is not a UUID")]
+    ChangeUuid { field: &'static str, value: String },
+    #[error("no change sequence was reserved for tenant {0}")]
+    Unnumbered(String),
+    #[error("the change sequence {0} is negative")]
+    Sequence(i64),
+    #[error("the registry has no resource type {0}")]
+    ResourceType(String),
+    #[error("a resource does not serialise: {0}")]
+    Encode(String),
+}
+
+/// A stored version as the events carry it.
+pub(crate) fn version(v: i64) -> Result<u64, Broken> {
+    u64::try_from(v).map_err(|_| Broken::Version(v))
+}
+
+/// A resource as the bytes a result or a change carries.
+fn encode(resource: &Value) -> Result<Vec<u8>, Broken> {
+    serde_json::to_vec(resource).map_err(|e| Broken::Encode(e.to_string()))
+}
+
 /// The outcome of a step that may refuse the command.
-type Step<T> = Result<Result<T, ScimError>, sqlx::Error>;
+type Step<T> = Result<Result<T, ScimError>, ApplyError>;
 
 /// Applies `cmd`; see the module docs for what is an error.
-pub async fn apply(conn: &mut PgConnection, ctx: Ctx<'_>, cmd: &Command) -> sqlx::Result<Applied> {
+pub async fn apply(
+    conn: &mut PgConnection,
+    ctx: Ctx<'_>,
+    cmd: &Command,
+) -> Result<Applied, ApplyError> {
     let refused = |e| Ok(Applied::refused(cmd, e));
     let Some(rt) = ctx.registry.resource_type(&cmd.resource_type) else {
         return refused(ScimError::invalid_value(format!(
@@ -102,9 +150,10 @@ fn body(cmd: &Command) -> Result<Value, ScimError> {
 /// Reads and locks the resource a command targets, checking If-Match.
 async fn locked(conn: &mut PgConnection, cmd: &Command, rt: &ResourceType, id: Uuid) -> Step<Row> {
     let row = resources::lock(conn, &cmd.tenant, &rt.name, id).await?;
-    let current = row
-        .as_ref()
-        .map(|r| scimbus_scim::Version(u64::try_from(r.version).unwrap_or(0)));
+    let current = match &row {
+        Some(r) => Some(scimbus_scim::Version(version(r.version)?)),
+        None => None,
+    };
     let if_match = (!cmd.if_match.is_empty()).then_some(cmd.if_match.as_str());
     if let Err(e) = scimbus_scim::version::check_if_match(if_match, current) {
         // A missing resource is a 404 whatever If-Match said.
@@ -130,8 +179,11 @@ async fn delete(
     // them, and targets and subscribers must hear of it.
     let groups = db_members::groups_of(&mut *conn, &cmd.tenant, id).await?;
     let mut others = Vec::with_capacity(groups.len());
-    let group_rt = ctx.registry.resource_type("Group").unwrap_or(rt);
     for (gid, _) in groups {
+        let group_rt = ctx
+            .registry
+            .resource_type("Group")
+            .ok_or_else(|| Broken::ResourceType("Group".into()))?;
         let Some(group) = resources::lock(conn, &cmd.tenant, "Group", gid).await? else {
             continue;
         };
@@ -143,19 +195,17 @@ async fn delete(
         resources::touch(conn, &cmd.tenant, gid, touched.version, ctx.now).await?;
         others.push(Change {
             operation: scimbus_events::v1::change::Operation::MembershipChanged as i32,
-            version: u64::try_from(touched.version).unwrap_or(0),
-            resource: serde_json::to_vec(&render::resource(&touched, Relations::default()))
-                .unwrap_or_default(),
+            version: version(touched.version)?,
+            resource: encode(&render::resource(&touched, Relations::default()))?,
             changed_attributes: vec!["members".into()],
             members_removed: vec![id.to_string()],
             ..change_for(ctx, cmd, group_rt, gid)
         });
     }
     resources::delete(conn, &cmd.tenant, id).await?;
-    let version = row.version + 1;
     let change = Change {
         operation: scimbus_events::v1::change::Operation::Deleted as i32,
-        version: u64::try_from(version).unwrap_or(0),
+        version: version(row.version + 1)?,
         ..change_for(ctx, cmd, rt, id)
     };
     Ok(Ok(Applied {
@@ -197,7 +247,12 @@ struct Written<'a> {
 /// The answer and change of a write. The change carries the resource
 /// without a group's members (`members_added` / `members_removed` say what
 /// changed), so a huge group does not make a huge event.
-fn written(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, w: Written<'_>) -> Applied {
+fn written(
+    ctx: Ctx<'_>,
+    cmd: &Command,
+    rt: &ResourceType,
+    w: Written<'_>,
+) -> Result<Applied, Broken> {
     let Written {
         row,
         resource,
@@ -205,14 +260,14 @@ fn written(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, w: Written<'_>) -> Ap
         changed,
         delta,
     } = w;
-    let version = u64::try_from(row.version).unwrap_or(0);
-    let bytes = serde_json::to_vec(resource).unwrap_or_default();
+    let version = version(row.version)?;
+    let bytes = encode(resource)?;
     let change_doc = if rt.name == "Group" {
-        serde_json::to_vec(&render::resource(row, Relations::default())).unwrap_or_default()
+        encode(&render::resource(row, Relations::default()))?
     } else {
         bytes.clone()
     };
-    Applied {
+    Ok(Applied {
         result: CommandResult {
             command_id: cmd.id.clone(),
             outcome: command_result::Outcome::Applied as i32,
@@ -230,23 +285,23 @@ fn written(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, w: Written<'_>) -> Ap
             members_removed: delta.removed.iter().map(Uuid::to_string).collect(),
             ..change_for(ctx, cmd, rt, row.id)
         }),
-    }
+    })
 }
 
 /// The answer to a write that changed nothing: the resource as stored, no
 /// change, no new version.
-fn unchanged(cmd: &Command, row: &Row, resource: &Value) -> Applied {
-    Applied {
+fn unchanged(cmd: &Command, row: &Row, resource: &Value) -> Result<Applied, Broken> {
+    Ok(Applied {
         result: CommandResult {
             command_id: cmd.id.clone(),
             outcome: command_result::Outcome::Applied as i32,
-            resource: serde_json::to_vec(resource).unwrap_or_default(),
-            version: u64::try_from(row.version).unwrap_or(0),
+            resource: encode(resource)?,
+            version: version(row.version)?,
             ..Default::default()
         },
         change: None,
         others: Vec::new(),
-    }
+    })
 }
 
 /// A user's groups, for the resource a write answers with.

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use scimbus_db::changes::{self, ChangeRow};
 use scimbus_db::commands;
 use scimbus_db::resources::{self, Row};
@@ -14,7 +14,9 @@ use scimbus_scim::Registry;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::apply::{self, Applied, Ctx, Prepared, finish_create, prepare_create};
+use crate::apply::{
+    self, Applied, ApplyError, Broken, Ctx, Prepared, finish_create, prepare_create,
+};
 
 /// What a committed batch produced.
 #[derive(Debug, Default)]
@@ -28,8 +30,7 @@ pub struct Committed {
 /// The time a transaction stamps on what it writes, at the precision
 /// Postgres keeps.
 pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+    Utc::now().trunc_subsecs(6)
 }
 
 /// Applies `cmds` in order, in one transaction, and commits. A command
@@ -41,7 +42,7 @@ pub async fn apply_batch(
     registry: &Registry,
     now: DateTime<Utc>,
     cmds: &[(Uuid, &Command)],
-) -> sqlx::Result<Committed> {
+) -> Result<Committed, ApplyError> {
     let mut tx = conn.begin().await?;
     let ids: Vec<Uuid> = cmds.iter().map(|(id, _)| *id).collect();
     let recorded = commands::recorded(&mut tx, &ids).await?;
@@ -49,12 +50,12 @@ pub async fn apply_batch(
     let mut out = Outcomes::default();
     let mut i = 0;
     while i < cmds.len() {
-        let (id, cmd) = cmds[i];
+        let (id, _) = cmds[i];
         if let Some(bytes) = recorded.get(&id) {
-            let r = CommandResult::decode(bytes.as_slice()).unwrap_or_else(|_| CommandResult {
-                command_id: cmd.id.clone(),
-                ..Default::default()
-            });
+            let r = CommandResult::decode(bytes.as_slice()).map_err(|e| Broken::Record {
+                id,
+                reason: e.to_string(),
+            })?;
             out.replayed(r);
             i += 1;
             continue;
@@ -79,6 +80,7 @@ pub async fn apply_batch(
             }
         }
         if run.is_empty() {
+            let cmd = cmds[i].1;
             out.applied(cmd, id, apply::apply(&mut tx, ctx, cmd).await?);
             i += 1;
             continue;
@@ -97,14 +99,15 @@ pub async fn apply_batch(
         i += run.len();
         for (rid, rcmd, p) in run {
             let applied = match p {
-                Prepared::Ready(row) => finish_create(ctx, rcmd, &row, inserted.contains(&row.id)),
+                Prepared::Ready(row) => finish_create(ctx, rcmd, &row, inserted.contains(&row.id))?,
                 Prepared::Refused(e) => Applied::refused(rcmd, e),
                 Prepared::Complex => continue,
             };
             out.applied(rcmd, rid, applied);
         }
     }
-    let rows = number(&mut tx, out.pending, now).await?;
+    let first = reserve(&mut tx, &out.pending).await?;
+    let rows = number(out.pending, first, now)?;
     changes::insert(&mut tx, &rows).await?;
     commands::record(&mut tx, &out.records).await?;
     tx.commit().await?;
@@ -145,39 +148,137 @@ impl<'c> Outcomes<'c> {
     }
 }
 
-/// Gives the changes their per-tenant sequence numbers. The counters are
-/// taken last and in tenant order, so batches of different partitions never
-/// wait on each other in a cycle.
-async fn number(
+/// Reserves the per-tenant sequence numbers of `pending`, and returns the
+/// first of each tenant's. The counters are taken last and in tenant
+/// order, so batches of different partitions never wait on each other in a
+/// cycle.
+async fn reserve(
     conn: &mut PgConnection,
-    pending: Vec<Change>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Vec<ChangeRow>> {
+    pending: &[Change],
+) -> sqlx::Result<BTreeMap<String, i64>> {
     let mut per_tenant: BTreeMap<String, i64> = BTreeMap::new();
-    for c in &pending {
+    for c in pending {
         *per_tenant.entry(c.tenant.clone()).or_default() += 1;
     }
-    let mut next: BTreeMap<String, i64> = BTreeMap::new();
+    let mut first: BTreeMap<String, i64> = BTreeMap::new();
     for (tenant, n) in per_tenant {
-        let first = changes::reserve(conn, &tenant, n).await?;
-        next.insert(tenant, first);
+        first.insert(tenant.clone(), changes::reserve(conn, &tenant, n).await?);
     }
+    Ok(first)
+}
+
+/// Numbers the changes from the reserved `next` sequence of their tenant,
+/// in order, as the rows to write. The change id becomes the change's
+/// `Nats-Msg-Id`, by which JetStream drops a republished change: it must
+/// be the id the change was made with, never one made up here.
+fn number(
+    pending: Vec<Change>,
+    mut next: BTreeMap<String, i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ChangeRow>, Broken> {
+    let uuid = |field: &'static str, value: &str| {
+        Uuid::parse_str(value).map_err(|_| Broken::ChangeUuid {
+            field,
+            value: value.to_string(),
+        })
+    };
     let mut rows = Vec::with_capacity(pending.len());
     for mut c in pending {
-        let seq = next.get_mut(&c.tenant).map_or(0, |s| {
-            *s += 1;
-            *s - 1
-        });
-        c.sequence = u64::try_from(seq).unwrap_or(0);
+        let s = next
+            .get_mut(&c.tenant)
+            .ok_or_else(|| Broken::Unnumbered(c.tenant.clone()))?;
+        let seq = *s;
+        *s += 1;
+        c.sequence = u64::try_from(seq).map_err(|_| Broken::Sequence(seq))?;
         rows.push(ChangeRow {
             tenant: c.tenant.clone(),
             seq,
-            id: Uuid::parse_str(&c.id).unwrap_or_else(|_| Uuid::now_v7()),
+            id: uuid("id", &c.id)?,
             resource_type: c.resource_type.clone(),
-            resource_id: Uuid::parse_str(&c.resource_id).unwrap_or_default(),
+            resource_id: uuid("resource_id", &c.resource_id)?,
             payload: c.encode_to_vec(),
             committed_at: now,
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(tenant: &str, id: &str, resource_id: &str) -> Change {
+        Change {
+            id: id.into(),
+            tenant: tenant.into(),
+            resource_type: "User".into(),
+            resource_id: resource_id.into(),
+            ..Default::default()
+        }
+    }
+
+    fn first(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+        pairs.iter().map(|(t, s)| (t.to_string(), *s)).collect()
+    }
+
+    #[test]
+    fn changes_are_numbered_per_tenant_and_keep_their_ids() {
+        let (a, b, r) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let pending = vec![
+            change("t1", &a.to_string(), &r.to_string()),
+            change("t2", &b.to_string(), &r.to_string()),
+            change("t1", &b.to_string(), &r.to_string()),
+        ];
+        let rows = number(pending, first(&[("t1", 7), ("t2", 1)]), now()).unwrap();
+        let got: Vec<(&str, i64, Uuid)> = rows
+            .iter()
+            .map(|r| (r.tenant.as_str(), r.seq, r.id))
+            .collect();
+        assert_eq!(got, vec![("t1", 7, a), ("t2", 1, b), ("t1", 8, b)]);
+        let decoded = Change::decode(rows[2].payload.as_slice()).unwrap();
+        assert_eq!(decoded.sequence, 8);
+        assert_eq!(rows[0].resource_id, r);
+    }
+
+    #[test]
+    fn an_unparsable_change_id_is_an_error_not_a_fresh_id() {
+        let r = Uuid::now_v7().to_string();
+        let e = number(
+            vec![change("t1", "not-a-uuid", &r)],
+            first(&[("t1", 1)]),
+            now(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, Broken::ChangeUuid { field: "id", value } if value == "not-a-uuid"),
+            "{e}"
+        );
+        let id = Uuid::now_v7().to_string();
+        let e = number(vec![change("t1", &id, "")], first(&[("t1", 1)]), now()).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                Broken::ChangeUuid {
+                    field: "resource_id",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_change_without_a_reserved_or_with_a_negative_sequence_is_an_error() {
+        let (id, r) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+        let e = number(vec![change("t1", &id, &r)], first(&[("t2", 1)]), now()).unwrap_err();
+        assert!(matches!(&e, Broken::Unnumbered(t) if t == "t1"), "{e}");
+        let e = number(vec![change("t1", &id, &r)], first(&[("t1", -3)]), now()).unwrap_err();
+        assert!(matches!(e, Broken::Sequence(-3)), "{e}");
+    }
+
+    #[test]
+    fn now_keeps_microseconds() {
+        let t = now();
+        assert_eq!(t.timestamp_subsec_nanos() % 1000, 0);
+    }
 }

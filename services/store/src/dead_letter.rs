@@ -16,6 +16,8 @@ pub async fn park(
     reason: &str,
     attempts: u32,
 ) -> Result<(), BusError> {
+    // A message is parked because something about it is wrong: a header it
+    // lacks is recorded as empty, and the letter is written all the same.
     let header = |name: &str| {
         msg.headers
             .as_ref()

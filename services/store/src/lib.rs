@@ -63,6 +63,19 @@ struct Shared {
 pub struct Store {
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    /// What `/readyz` asks.
+    probe: Probe,
+}
+
+/// What the store's readiness depends on.
+#[derive(Debug, Clone)]
+struct Probe {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    /// The streams the store consumes from and publishes to.
+    streams: Vec<String>,
+    /// A connection that died in a Postgres restart is not unreadiness.
+    pool: scimbus_db::ReadPool,
 }
 
 impl Store {
@@ -115,6 +128,16 @@ impl Store {
             subjects.clone(),
             pool.clone(),
         ));
+        let probe = Probe {
+            client: client.clone(),
+            js: js.clone(),
+            streams: vec![
+                subjects.command_stream(),
+                subjects.change_stream(),
+                subjects.dlq_stream(),
+            ],
+            pool: scimbus_db::ReadPool::new(pool.clone()),
+        };
         tasks.spawn(outbox::run_sweeper(
             outbox::Sweeper {
                 js: js.clone(),
@@ -139,12 +162,39 @@ impl Store {
             tasks.spawn(partition::run(shared.clone(), p, shutdown.clone()));
         }
         tasks.close();
-        Ok(Store { shutdown, tasks })
+        Ok(Store {
+            shutdown,
+            tasks,
+            probe,
+        })
+    }
+
+    /// Whether the store can do its work (for `/readyz`); `Err` says what
+    /// it lacks.
+    pub async fn ready(&self) -> Result<(), String> {
+        let p = &self.probe;
+        scimbus_bus::ready(&p.client, &p.js, &p.streams)
+            .await
+            .map_err(|e| format!("NATS: {e}"))?;
+        p.pool
+            .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
+            .await
+            .map(drop)
+            .map_err(|e| format!("Postgres: {e}"))
+    }
+
+    /// `/livez` and `/readyz` of this store.
+    pub fn health_routes(self: &Arc<Self>) -> axum::Router {
+        let store = self.clone();
+        scimbus_runtime::health::routes(Arc::new(move || {
+            let store = store.clone();
+            Box::pin(async move { store.ready().await })
+        }))
     }
 
     /// Stops taking commands, finishes the batches in hand and publishes
     /// their changes.
-    pub async fn stop(self) {
+    pub async fn stop(&self) {
         self.shutdown.cancel();
         self.tasks.wait().await;
     }

@@ -18,24 +18,9 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.health_addr)
         .await
         .with_context(|| format!("SCIMBUS_STORE_ADDR {}", cfg.health_addr))?;
-    let pool = scimbus_db::connect(&cfg.database_url, 1)
-        .await
-        .context("Postgres")?;
-    let store = Store::start(cfg, registry).await.context("starting")?;
-    let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
-        let pool = pool.clone();
-        Box::pin(async move {
-            sqlx::query("select 1")
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(|e| format!("Postgres: {e}"))
-        })
-    });
-    let health =
-        tokio::spawn(
-            async move { axum::serve(listener, scimbus_runtime::health::routes(ready)).await },
-        );
+    let store = Arc::new(Store::start(cfg, registry).await.context("starting")?);
+    let routes = store.health_routes();
+    let health = tokio::spawn(async move { axum::serve(listener, routes).await });
     tracing::info!("scimbus-store running");
     scimbus_runtime::shutdown::signal().await;
     tracing::info!("stopping");

@@ -25,6 +25,15 @@ pub enum OutboxError {
     Bus(#[from] BusError),
     #[error("marking changes published: {0}")]
     Db(#[from] sqlx::Error),
+    /// The store's own settings (the sweep interval, the change stream's
+    /// retention) give no instant to look back to.
+    #[error("a look back of {0:?} is out of range")]
+    Window(Duration),
+    /// Only the store publishes on the change subjects; what it finds there
+    /// must be its own changes. Guessing what the stream holds would
+    /// either skip changes or republish a week of them.
+    #[error("the last message on {subject} is not a scimbus change: {reason}")]
+    Foreign { subject: String, reason: String },
 }
 
 /// Publishes `rows` (pipelined: all sent, then all acks awaited) and marks
@@ -79,8 +88,14 @@ pub async fn sweep(
     max_age: Duration,
 ) -> Result<usize, OutboxError> {
     let now = Utc::now();
-    let before = now - chrono::Duration::from_std(older_than).unwrap_or_default();
-    let since = now - chrono::Duration::from_std(max_age).unwrap_or_default();
+    let ago = |d: Duration| {
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or(OutboxError::Window(d))
+    };
+    let before = ago(older_than)?;
+    let since = ago(max_age)?;
     let mut total = 0;
     loop {
         let rows = changes::unpublished(pool, before, 1000).await?;
@@ -97,13 +112,19 @@ pub async fn sweep(
     for tenant in changes::tenants(pool).await? {
         let mut last = 0i64;
         for rt in resource_types {
-            match stream
-                .get_last_raw_message_by_subject(&subjects.change(&tenant, rt))
-                .await
-            {
+            let subject = subjects.change(&tenant, rt);
+            match stream.get_last_raw_message_by_subject(&subject).await {
                 Ok(m) => {
-                    let seq = Change::decode(m.payload.as_ref()).map_or(0, |c| c.sequence);
-                    last = last.max(i64::try_from(seq).unwrap_or(0));
+                    let foreign = |reason: String| OutboxError::Foreign {
+                        subject: subject.clone(),
+                        reason,
+                    };
+                    let seq = Change::decode(m.payload.as_ref())
+                        .map_err(|e| foreign(e.to_string()))?
+                        .sequence;
+                    let seq = i64::try_from(seq)
+                        .map_err(|_| foreign(format!("sequence {seq} is out of range")))?;
+                    last = last.max(seq);
                 }
                 Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {}
                 Err(e) => return Err(BusError::JetStream(e.to_string()).into()),

@@ -11,9 +11,10 @@
 //! order survives any handover.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, AckKind, consumer};
+use async_nats::jetstream::stream::ConsumerErrorKind;
+use async_nats::jetstream::{self, AckKind, ErrorCode, consumer};
 use futures_util::{FutureExt, StreamExt};
 use scimbus_bus::BusError;
 use scimbus_db::changes::ChangeRow;
@@ -25,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Shared;
-use crate::apply::pb_error;
+use crate::apply::{ApplyError, pb_error};
 use crate::batch::{apply_batch, now};
 use crate::dead_letter::park;
 
@@ -40,37 +41,91 @@ pub enum PartitionError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Bus(#[from] BusError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
     #[error("JetStream: {0}")]
     JetStream(String),
+    /// A setting out of the range its reader checked (partitions at most
+    /// 1024: the lock key is an `int4`; a batch at most 10 000).
+    #[error("{0} is out of range")]
+    Setting(String),
+}
+
+/// The first wait before trying to take a partition back after losing
+/// Postgres: a restart or a terminated session is usually over at once.
+const FIRST_RETRY: Duration = Duration::from_millis(50);
+
+/// How an attempt at holding a partition ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// Another replica holds it.
+    HeldElsewhere,
+    /// Postgres (or JetStream) could not be used to take it.
+    Failed,
+    /// It was held this long, then lost.
+    Lost { held: Duration },
 }
 
 /// Keeps trying to own partition `p` and applies its commands while it does.
 pub async fn run(shared: Arc<Shared>, p: u32, shutdown: CancellationToken) {
+    // Spreads the retries of replicas and partitions that failed together
+    // (the low half of a UUIDv7 is random).
+    let salt = Uuid::now_v7().as_u64_pair().1 ^ u64::from(p);
+    let mut failures = 0u32;
     loop {
-        match acquire(&shared.pg, p).await {
+        let started = Instant::now();
+        let turn = match acquire(&shared.pg, p).await {
             Ok(Some(conn)) => {
                 tracing::info!(partition = p, "partition taken");
                 match consume(&shared, p, conn, &shutdown).await {
                     Ok(()) => return,
-                    Err(e) => tracing::warn!(partition = p, error = %e, "partition released"),
+                    Err(e) => {
+                        tracing::warn!(partition = p, error = %e, "partition released");
+                        Turn::Lost {
+                            held: started.elapsed(),
+                        }
+                    }
                 }
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(partition = p, error = %e, "cannot reach Postgres"),
-        }
+            Ok(None) => Turn::HeldElsewhere,
+            Err(e) => {
+                tracing::warn!(partition = p, error = %e, "cannot take the partition");
+                Turn::Failed
+            }
+        };
+        let wait = retry_wait(turn, &mut failures, shared.settings.lease_retry, salt);
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(shared.settings.lease_retry) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
     }
 }
 
+/// How long to wait before trying to take the partition again. While
+/// another replica holds it, `lease_retry` (no point in asking sooner).
+/// After a failure, promptly at first and then less and less often (from
+/// [`FIRST_RETRY`], doubling, at most `lease_retry`, with jitter); a
+/// partition that was held for `lease_retry` or longer before it was lost
+/// starts that series afresh.
+fn retry_wait(turn: Turn, failures: &mut u32, lease_retry: Duration, salt: u64) -> Duration {
+    match turn {
+        Turn::HeldElsewhere => {
+            *failures = 0;
+            return lease_retry;
+        }
+        Turn::Lost { held } if held >= lease_retry => *failures = 1,
+        Turn::Lost { .. } | Turn::Failed => *failures = failures.saturating_add(1),
+    }
+    scimbus_runtime::backoff(FIRST_RETRY, lease_retry, *failures, salt)
+}
+
 /// A connection holding the partition's lock, if no one else holds it.
-async fn acquire(pg: &PgConnectOptions, p: u32) -> sqlx::Result<Option<PgConnection>> {
+async fn acquire(pg: &PgConnectOptions, p: u32) -> Result<Option<PgConnection>, PartitionError> {
+    let key = i32::try_from(p).map_err(|_| PartitionError::Setting(format!("partition {p}")))?;
     let mut conn = pg.connect().await?;
     let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
         .bind(LOCK_CLASS)
-        .bind(i32::try_from(p).unwrap_or(i32::MAX))
+        .bind(key)
         .fetch_one(&mut conn)
         .await?;
     Ok(got.then_some(conn))
@@ -86,8 +141,18 @@ async fn fresh_consumer(shared: &Shared, p: u32) -> Result<consumer::PullConsume
         .await
         .map_err(|e| js_err(&e))?;
     let name = format!("store-p{p}");
-    // Not found is fine: this is the first owner.
-    let _ = stream.delete_consumer(&name).await;
+    match stream.delete_consumer(&name).await {
+        Ok(_) => {}
+        // Not found is fine: this is the first owner.
+        Err(e)
+            if matches!(e.kind(), ConsumerErrorKind::JetStream(j)
+                if j.error_code() == ErrorCode::CONSUMER_NOT_FOUND) => {}
+        // Anything else: the old consumer may still be there, and a new
+        // owner would not start at the oldest unacknowledged command.
+        Err(e) => return Err(js_err(&e)),
+    }
+    let max_ack_pending = i64::try_from(shared.settings.batch_max.saturating_mul(4))
+        .map_err(|_| PartitionError::Setting(format!("batch {}", shared.settings.batch_max)))?;
     stream
         .create_consumer(consumer::pull::Config {
             durable_name: Some(name),
@@ -95,7 +160,7 @@ async fn fresh_consumer(shared: &Shared, p: u32) -> Result<consumer::PullConsume
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait: Duration::from_secs(30),
             deliver_policy: consumer::DeliverPolicy::All,
-            max_ack_pending: i64::try_from(shared.settings.batch_max * 4).unwrap_or(4096),
+            max_ack_pending,
             ..Default::default()
         })
         .await
@@ -226,7 +291,10 @@ async fn apply_all(
                 }
                 Err(e) => {
                     tracing::warn!(command = %id, attempt, error = %e, "applying failed; retrying");
-                    // Keep JetStream from redelivering while we retry.
+                    // Keep JetStream from redelivering while we retry. If
+                    // this fails, the command is delivered again after
+                    // ack_wait: applied once all the same (its id is
+                    // recorded), so the failure needs no handling here.
                     let _ = msgs[*i].ack_with(AckKind::Progress).await;
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
@@ -243,7 +311,10 @@ fn backoff(attempt: u32) -> Duration {
 
 /// Errors after which this connection (and the lock on it) cannot be
 /// trusted: give the partition up and take it again.
-fn lost_connection(e: &sqlx::Error) -> bool {
+fn lost_connection(e: &ApplyError) -> bool {
+    let ApplyError::Db(e) = e else {
+        return false;
+    };
     match e {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -259,11 +330,15 @@ fn lost_connection(e: &sqlx::Error) -> bool {
 }
 
 /// Errors that come back every time (invalid data, a broken constraint
-/// such as an undeclared tenant): retrying cannot help.
-fn deterministic(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+/// such as an undeclared tenant, a broken invariant): retrying cannot help.
+fn deterministic(e: &ApplyError) -> bool {
+    match e {
+        ApplyError::Broken(_) => true,
+        ApplyError::Db(e) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23")),
+    }
 }
 
 /// A command message's id and contents, or why it cannot be applied.
@@ -327,6 +402,43 @@ async fn reply(shared: &Shared, m: &jetstream::Message, result: &CommandResult) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LEASE: Duration = Duration::from_secs(2);
+
+    #[test]
+    fn a_lost_partition_is_retried_promptly_then_less_often() {
+        let mut failures = 0;
+        let first = retry_wait(Turn::Lost { held: LEASE * 10 }, &mut failures, LEASE, 7);
+        assert!(first <= FIRST_RETRY, "{first:?}");
+        let mut last = first;
+        for _ in 0..10 {
+            let next = retry_wait(Turn::Failed, &mut failures, LEASE, 7);
+            assert!(next <= LEASE, "{next:?}");
+            assert!(next >= last / 2, "{next:?} after {last:?}");
+            last = next;
+        }
+        assert!(last >= LEASE / 2, "the waits grow to the cap: {last:?}");
+        // Lost again soon after taking it: the series goes on.
+        let again = retry_wait(Turn::Lost { held: FIRST_RETRY }, &mut failures, LEASE, 7);
+        assert!(again >= LEASE / 2, "{again:?}");
+        // Held for a while, then lost: prompt again.
+        let fresh = retry_wait(Turn::Lost { held: LEASE }, &mut failures, LEASE, 7);
+        assert!(fresh <= FIRST_RETRY, "{fresh:?}");
+    }
+
+    #[test]
+    fn a_partition_another_replica_holds_is_asked_for_every_lease_retry() {
+        let mut failures = 5;
+        for _ in 0..3 {
+            assert_eq!(
+                retry_wait(Turn::HeldElsewhere, &mut failures, LEASE, 1),
+                LEASE
+            );
+        }
+        assert_eq!(failures, 0);
+        // A failure after that starts the series from the beginning.
+        assert!(retry_wait(Turn::Failed, &mut failures, LEASE, 1) <= FIRST_RETRY);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

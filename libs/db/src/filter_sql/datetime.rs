@@ -81,7 +81,9 @@ impl Literal {
             Some(n) => (self.secs.saturating_add(1), n),
             None => (self.secs, self.nanos),
         };
-        let frac: f64 = format!("0.{nanos:09}").parse().unwrap_or(0.0);
+        // strtod of "0.<nanos>": the double nearest nanos / 1e9, which is
+        // what IEEE division of the two (both exact) rounds to.
+        let frac = f64::from(nanos) / 1e9;
         // At most 1e6 after rounding, so the cast is exact.
         let micros = (frac * 1e6).round_ties_even() as i64;
         instant(secs.saturating_mul(1_000_000).saturating_add(micros))

@@ -17,6 +17,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use super::FilterSql;
 use super::datetime::parse_text;
 use super::sql::{Arg, Sql};
 
@@ -127,6 +128,13 @@ impl Sort {
         qb: &mut QueryBuilder<Postgres>,
         cursor: &Cursor,
     ) -> Result<(), ScimError> {
+        self.after(cursor)?.push(qb);
+        Ok(())
+    }
+
+    /// The predicate of [`Sort::push_after`], checked and built once, to
+    /// push into a query built more than once (a read run again).
+    pub fn after(&self, cursor: &Cursor) -> Result<FilterSql, ScimError> {
         let k = self.key.paren();
         let id = || {
             let mut s = Sql::new();
@@ -164,8 +172,7 @@ impl Sort {
             }
         }
         s.push(")");
-        s.paren().emit(qb);
-        Ok(())
+        Ok(FilterSql(s.paren()))
     }
 
     fn arg(&self, v: &SortValue) -> Result<Option<Arg>, ScimError> {

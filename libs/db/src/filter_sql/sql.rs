@@ -149,21 +149,19 @@ fn join(items: impl IntoIterator<Item = Sql>, sep: &'static str, neutral: bool) 
             None => kept.push(item),
         }
     }
-    match kept.len() {
-        0 => Sql::constant(neutral),
-        1 => kept.pop().unwrap_or_default(),
-        _ => {
-            let mut out = Sql::raw("(");
-            for (i, item) in kept.iter().enumerate() {
-                if i > 0 {
-                    out.push(sep);
-                }
-                out.append(item);
-            }
-            out.push(")");
-            out
-        }
+    // Nothing left is the operator's neutral element; one item is itself.
+    if kept.len() <= 1 {
+        return kept.pop().unwrap_or_else(|| Sql::constant(neutral));
     }
+    let mut out = Sql::raw("(");
+    for (i, item) in kept.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        out.append(item);
+    }
+    out.push(")");
+    out
 }
 
 /// `NOT (a)`, folding constants.

@@ -12,10 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<Value>(data) else { return };
     let reg = Registry::standard().unwrap();
     let docs = [
-        ("User", json!({"userName": "bjensen", "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        ("User", json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": "bjensen", "name": {"givenName": "Barbara", "familyName": "Jensen"},
             "emails": [{"value": "b@example.com", "type": "work", "primary": true}, {"value": "h@x.org", "type": "home"}],
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Tours", "manager": {"value": "m"}}})),
-        ("Group", json!({"displayName": "G", "members": [{"value": "u1", "type": "User"}, {"value": "u2"}]})),
+        ("Group", json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G", "members": [{"value": "u1", "type": "User"}, {"value": "u2"}]})),
     ];
     for (rt_name, doc) in docs {
         let rt = reg.resource_type(rt_name).unwrap();

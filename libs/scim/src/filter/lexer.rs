@@ -7,6 +7,7 @@
 //! URN-prefixed paths through without a grammar of their own.
 
 use crate::error::{Result, ScimError};
+use crate::input::check_text;
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +149,15 @@ fn string(src: &str, start: usize) -> Result<(String, usize)> {
     while let Some((at, c)) = it.next() {
         match c {
             '"' => return Ok((out, at + 1)),
-            '\\' => out.push(escape(src, at, &mut it)?),
+            '\\' => {
+                let c = escape(src, at, &mut it)?;
+                // No stored value holds one (crate::input), and Postgres
+                // cannot take U+0000 as a parameter.
+                if let Err(e) = check_text(c.encode_utf8(&mut [0; 4]), usize::MAX) {
+                    return Err(error_at(src, at, format!("a string {e}")));
+                }
+                out.push(c);
+            }
             c if u32::from(c) < 0x20 => {
                 return Err(error_at(
                     src,
@@ -311,6 +320,19 @@ mod tests {
         assert_eq!(
             err("a eq \"\\"),
             "at position 7: unterminated escape sequence"
+        );
+    }
+
+    #[test]
+    fn escaped_control_characters_no_value_can_hold_are_refused() {
+        assert_eq!(
+            err(r#"userName eq "a\u0000""#),
+            "at position 15: a string must not contain the control character U+0000"
+        );
+        assert!(err(r#"a eq "\u001b[0m""#).ends_with("U+001B"));
+        assert_eq!(
+            toks(r#""\t\n\r\u007f""#),
+            vec![Tok::Str("\t\n\r\u{7f}".into()), Tok::End]
         );
     }
 }

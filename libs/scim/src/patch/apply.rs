@@ -8,12 +8,13 @@ use super::request::{OpKind, PatchOp};
 use super::unfiltered::unfiltered_value;
 use crate::error::{Result, ScimError};
 use crate::filter::Filter;
+use crate::path::is_urn;
 use crate::registry::{Registry, Resolved, ResourceType, key_ci};
 use crate::resource::{Leniency, describe};
 use crate::schema::{Attribute, Mutability, Schema};
 
 /// What a path points at, resolved against the schemas.
-enum Target<'r> {
+pub(super) enum Target<'r> {
     /// A whole extension object (`urn:…:enterprise:2.0:User`).
     Extension(&'r Schema),
     Attr {
@@ -24,7 +25,11 @@ enum Target<'r> {
     },
 }
 
-fn target<'r>(reg: &'r Registry, rt: &'r ResourceType, path: &'r PatchPath) -> Result<Target<'r>> {
+pub(super) fn target<'r>(
+    reg: &'r Registry,
+    rt: &'r ResourceType,
+    path: &'r PatchPath,
+) -> Result<Target<'r>> {
     if path.filter.is_none()
         && let Some(schema) = reg.whole_extension(rt, &path.attr)
     {
@@ -62,13 +67,8 @@ pub(super) fn apply_op(
         // "urn:…:enterprise:2.0:User:manager").
         let fields = op.value.as_ref().and_then(Value::as_object);
         for (key, value) in fields.into_iter().flatten() {
-            if key.eq_ignore_ascii_case("schemas") {
+            let Some(path) = value_key(rt, key, len)? else {
                 continue;
-            }
-            let path = match PatchPath::parse(key) {
-                Ok(p) => p,
-                Err(e) if len.reject_unknown => return Err(e.at(format_args!("\"{key}\""))),
-                Err(_) => continue,
             };
             let t = match target(reg, rt, &path) {
                 Ok(t) => t,
@@ -96,7 +96,31 @@ pub(super) fn apply_op(
     apply_target(reg, rt, doc, op.op, t, op.value.as_ref(), len)
 }
 
-fn leaf_mutability(resolved: &Resolved<'_>, sub: Option<&Attribute>) -> Mutability {
+/// The path a key of a no-path value object stands for; `None` for one
+/// to skip (`schemas`, or no path at all, unless unknown names are
+/// refused). A name under the URN of a schema the resource type does not
+/// have is an error: an extension nobody registered, whose data would be
+/// lost without anyone noticing.
+pub(super) fn value_key(rt: &ResourceType, key: &str, len: Leniency) -> Result<Option<PatchPath>> {
+    if key.eq_ignore_ascii_case("schemas") {
+        return Ok(None);
+    }
+    if is_urn(key) && !rt.owns_urn(key) {
+        return Err(ScimError::invalid_path(format!(
+            "\"{key}\" is in no schema of resource type {}, which has {}; \
+             register the extension or stop sending it",
+            rt.name,
+            rt.schema_list()
+        )));
+    }
+    match PatchPath::parse(key) {
+        Ok(p) => Ok(Some(p)),
+        Err(e) if len.reject_unknown => Err(e.at(format_args!("\"{key}\""))),
+        Err(_) => Ok(None),
+    }
+}
+
+pub(super) fn leaf_mutability(resolved: &Resolved<'_>, sub: Option<&Attribute>) -> Mutability {
     match (resolved.attr.mutability, sub) {
         (Mutability::ReadOnly, _) => Mutability::ReadOnly,
         (_, Some(s)) => s.mutability,

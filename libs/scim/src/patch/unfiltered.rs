@@ -71,21 +71,9 @@ pub(super) fn unfiltered_value(
         }
         OpKind::Remove => Ok(None),
         _ => {
-            // A manager (or any complex value with a `value`) given as a bare id.
-            let wrapped;
-            let raw = match raw {
-                Value::String(s)
-                    if attr.is_complex() && !attr.multi_valued && attr.sub("value").is_some() =>
-                {
-                    wrapped = Value::Object(Map::from_iter([(
-                        "value".to_string(),
-                        Value::String(s.clone()),
-                    )]));
-                    &wrapped
-                }
-                other => other,
-            };
-            let new = normalize_value(attr, None, raw, &attr.name, len)?;
+            let wrapped = bare_id(attr, raw);
+            let new =
+                normalize_value(attr, None, wrapped.as_ref().unwrap_or(raw), &attr.name, len)?;
             Ok(match (op, new, current) {
                 (OpKind::Add, None, current) => current,
                 (_, None, _) => None,
@@ -111,6 +99,22 @@ pub(super) fn unfiltered_value(
                 (_, Some(new), _) => Some(new),
             })
         }
+    }
+}
+
+/// A manager (or any singular complex value with a `value`) given as a bare
+/// id, as the object it stands for.
+pub(super) fn bare_id(attr: &Attribute, raw: &Value) -> Option<Value> {
+    match raw {
+        Value::String(s)
+            if attr.is_complex() && !attr.multi_valued && attr.sub("value").is_some() =>
+        {
+            Some(Value::Object(Map::from_iter([(
+                "value".to_string(),
+                Value::String(s.clone()),
+            )])))
+        }
+        _ => None,
     }
 }
 

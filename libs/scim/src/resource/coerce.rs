@@ -1,10 +1,15 @@
 //! Checks one attribute value against its definition and brings it into
-//! canonical form: canonical attribute names, coerced types where a real
-//! client's intent is unambiguous, readOnly sub-attributes and nulls dropped.
+//! canonical form: canonical attribute names, readOnly sub-attributes and
+//! nulls dropped. A value of another JSON type than the attribute's is an
+//! error naming the attribute and the type, except for the leniencies real
+//! identity providers need (listed in the crate README): booleans as the
+//! strings `"True"`/`"False"` (Entra ID) and a single value where a list is
+//! expected. (`42.0` is the integer 42: JSON has one number type.)
 
 use serde_json::{Map, Value};
 
 use crate::error::{Result, ScimError};
+use crate::input::{MAX_IDENTIFIER_BYTES, MAX_STRING_BYTES, check_text};
 use crate::schema::{Attribute, AttributeType, Mutability};
 
 /// How strict to be with what real clients send.
@@ -67,11 +72,13 @@ pub fn normalize_single(
     let wrong = |what: &str| {
         ScimError::invalid_value(format!("{at}: expected {what}, found {}", describe(value)))
     };
+    if let Value::String(s) = value {
+        check_text(s, max_bytes(attr, parent))
+            .map_err(|t| ScimError::invalid_value(format!("{at}: the value {t}")))?;
+    }
     let out = match attr.kind {
         AttributeType::String => match value {
             Value::String(s) => Value::String(canonical(attr, parent, s, at)?),
-            // A number where a string is expected (employeeNumber: 42).
-            Value::Number(n) => Value::String(n.to_string()),
             _ => return Err(wrong("a string")),
         },
         AttributeType::Reference => match value {
@@ -85,15 +92,12 @@ pub fn normalize_single(
             Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Value::Bool(false),
             _ => return Err(wrong("a boolean")),
         },
+        // The store compares and sorts integers as Postgres `bigint`.
         AttributeType::Integer => match value {
-            Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
+            Value::Number(n) if n.is_i64() => value.clone(),
             Value::Number(n) => match n.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
-                _ => return Err(wrong("an integer")),
-            },
-            Value::String(s) => match s.trim().parse::<i64>() {
-                Ok(i) => Value::from(i),
-                Err(_) => return Err(wrong("an integer")),
+                _ => return Err(wrong("an integer between -2^63 and 2^63-1")),
             },
             _ => return Err(wrong("an integer")),
         },
@@ -173,6 +177,22 @@ fn normalize_complex(
         }
     }
     Ok(Some(Value::Object(out)))
+}
+
+/// The most bytes a string value of `attr` may have: identifiers the store
+/// keeps in an index have a tighter limit than other text.
+fn max_bytes(attr: &Attribute, parent: Option<&Attribute>) -> usize {
+    let indexed = match parent {
+        None => ["userName", "displayName", "externalId"]
+            .iter()
+            .any(|n| attr.name.eq_ignore_ascii_case(n)),
+        Some(p) => p.name.eq_ignore_ascii_case("emails") && attr.name.eq_ignore_ascii_case("value"),
+    };
+    if indexed {
+        MAX_IDENTIFIER_BYTES
+    } else {
+        MAX_STRING_BYTES
+    }
 }
 
 /// Binding canonical values are matched case-insensitively and stored in

@@ -11,10 +11,15 @@
 //!
 //! - **Limits** (§3.7.4): more than `maxOperations` operations, or a body
 //!   over `maxPayloadSize`, is a 413 for the whole request, and nothing of
-//!   it runs; a body that is no `BulkRequest` at all is a 400. A malformed
-//!   *operation* (unknown method, bad path, POST without `bulkId`, a
-//!   `bulkId` used twice) is a 400 in that operation's place; an unknown
-//!   endpoint is the 404 the endpoint itself would answer.
+//!   it runs; a body that is no `BulkRequest` at all is a 400, and so is
+//!   one the strict read refuses anywhere (a member name twice, a control
+//!   character, an overlong string, an integer out of range: see
+//!   [`crate::body`]), as one that is not JSON. A malformed *operation*
+//!   (unknown method, bad path, POST without `bulkId`, a `bulkId` used
+//!   twice, `data` its endpoint would refuse: a wrong type, no `schemas`,
+//!   an unregistered extension) is a 400 in that operation's place, and
+//!   is never sent to the store; an unknown endpoint is the 404 the
+//!   endpoint itself would answer.
 //! - **Order and references** (§3.7.1, §3.7.2): see [`plan`] and [`refs`].
 //!   A forward reference runs its POST first; a circular one is resolved by
 //!   creating one side without the reference and PATCHing it in once the
@@ -63,7 +68,7 @@ pub async fn bulk(
     body: ScimBody,
 ) -> ApiResult<Response> {
     let req = BulkRequest::parse(&body.value, state.limits.bulk_max_operations)?;
-    let key = resources::idempotency_key(&headers);
+    let key = resources::idempotency_key(&headers)?;
     let mut run = Run::new(&state, &client, key, &req);
     run.all().await;
     Ok(respond::scim_json(StatusCode::OK, &run.response()))

@@ -11,12 +11,14 @@ use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::Row;
 use scimbus_db::{Cursor, FilterSql, Sort, SortValue};
 use scimbus_scim::filter::{self, Filter};
-use scimbus_scim::{
-    AttrPath, ListResponse, Projection, ResourceType, ScimError, ScimType, SortKey,
-};
-use serde_json::{Value, json};
+use scimbus_scim::{AttrPath, ListResponse, Projection, ResourceType, ScimError, SortKey};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, QueryBuilder, Row as _};
+
+mod cursor;
+
+use cursor::{decode_cursor, encode_cursor};
 
 use super::params::ListParams;
 use super::{resource_type, respond};
@@ -93,7 +95,7 @@ pub async fn search_root(
         let (rows, _) = q.page(&state, skip, left, None, false).await?;
         skip = 0;
         left -= rows.len() as u64;
-        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows));
+        resources.extend(render_rows(&state, &tenant, rt, &q.projection, rows)?);
     }
     let n = resources.len() as u64;
     let body = ListResponse {
@@ -201,10 +203,15 @@ impl<'a> Query<'a> {
     }
 
     async fn total(&self, state: &AppState) -> ApiResult<u64> {
-        let mut qb = QueryBuilder::new("select count(*) from resources r");
-        self.push_where(&mut qb);
-        let n: i64 = qb.build_query_scalar().fetch_one(&state.read).await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let n: i64 = state
+            .read
+            .read(|pool| async move {
+                let mut qb = QueryBuilder::new("select count(*) from resources r");
+                self.push_where(&mut qb);
+                qb.build_query_scalar().fetch_one(&pool).await
+            })
+            .await?;
+        count(n)
     }
 
     /// Rows `offset..offset+limit` in order, or the `limit` rows after
@@ -222,6 +229,59 @@ impl<'a> Query<'a> {
         if limit == 0 {
             return Ok((Vec::new(), None));
         }
+        let after = after.map(|c| self.sort.after(c)).transpose()?;
+        let after = after.as_ref();
+        let limit = i64::try_from(limit).map_err(|e| ApiError::internal("a page size", &e))?;
+        let offset = i64::try_from(offset).map_err(|e| ApiError::internal("a page start", &e))?;
+        let rows = state
+            .read
+            .read(|pool| async move {
+                self.page_query(offset, limit, after, with_total)
+                    .build()
+                    .fetch_all(&pool)
+                    .await
+            })
+            .await?;
+        let mut total = None;
+        let fetched = rows
+            .iter()
+            .map(|r| {
+                let row = Row {
+                    id: r.try_get("id")?,
+                    resource_type: r.try_get("resource_type")?,
+                    version: r.try_get("version")?,
+                    created: r.try_get("created")?,
+                    last_modified: r.try_get("last_modified")?,
+                    doc: r.try_get("doc")?,
+                };
+                if with_total {
+                    total = Some(r.try_get::<i64, _>("total")?);
+                }
+                let rel = match self.relation {
+                    Relation::None => None,
+                    _ => Some(
+                        r.try_get::<sqlx::types::Json<Vec<(uuid::Uuid, Option<String>)>>, _>(
+                            "rel",
+                        )?
+                        .0,
+                    ),
+                };
+                Ok((row, self.sort.read(r, "sort_key")?, rel))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(ApiError::from)?;
+        Ok((fetched, total.map(count).transpose()?))
+    }
+
+    /// The query of [`Query::page`]: built anew for each run, since a
+    /// built query gives its bound values away.
+    fn page_query(
+        &self,
+        offset: i64,
+        limit: i64,
+        after: Option<&FilterSql>,
+        with_total: bool,
+    ) -> QueryBuilder<Postgres> {
         let mut qb = QueryBuilder::new(
             "select r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc, ",
         );
@@ -250,48 +310,19 @@ impl<'a> Query<'a> {
         }
         qb.push(" from resources r");
         self.push_where(&mut qb);
-        if let Some(c) = after {
+        if let Some(after) = after {
             qb.push(" and ");
-            self.sort.push_after(&mut qb, c)?;
+            after.push(&mut qb);
         }
         qb.push(" order by ");
         self.sort.push_order_by(&mut qb);
         qb.push(" limit ");
-        qb.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        qb.push_bind(limit);
         if offset > 0 {
             qb.push(" offset ");
-            qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+            qb.push_bind(offset);
         }
-        let rows = qb.build().fetch_all(&state.read).await?;
-        let mut total = None;
-        let fetched = rows
-            .iter()
-            .map(|r| {
-                let row = Row {
-                    id: r.try_get("id")?,
-                    resource_type: r.try_get("resource_type")?,
-                    version: r.try_get("version")?,
-                    created: r.try_get("created")?,
-                    last_modified: r.try_get("last_modified")?,
-                    doc: r.try_get("doc")?,
-                };
-                if with_total {
-                    total = Some(u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0));
-                }
-                let rel = match self.relation {
-                    Relation::None => None,
-                    _ => Some(
-                        r.try_get::<sqlx::types::Json<Vec<(uuid::Uuid, Option<String>)>>, _>(
-                            "rel",
-                        )?
-                        .0,
-                    ),
-                };
-                Ok((row, self.sort.read(r, "sort_key")?, rel))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(ApiError::from)?;
-        Ok((fetched, total))
+        qb
     }
 
     /// A fingerprint of what the query asks, carried in cursors so a cursor
@@ -367,7 +398,7 @@ async fn run(
         }
     };
     body.items_per_page = Some(rows.len() as u64);
-    body.resources = render_rows(state, tenant, rt, &q.projection, rows);
+    body.resources = render_rows(state, tenant, rt, &q.projection, rows)?;
     Ok(respond::scim_json(StatusCode::OK, &body.into_json()))
 }
 
@@ -378,16 +409,21 @@ fn render_rows(
     rt: &ResourceType,
     proj: &Projection,
     rows: Vec<Fetched>,
-) -> Vec<Value> {
+) -> ApiResult<Vec<Value>> {
     let mut out = Vec::with_capacity(rows.len());
     for (row, _, rel) in rows {
         let (members, groups): (Option<Vec<db_members::Member>>, _) = match rel {
             None => (None, None),
+            // `member_type` is `not null`.
             Some(list) if rt.name == "Group" => (
                 Some(
                     list.into_iter()
-                        .map(|(id, t)| (id, t.unwrap_or_default()))
-                        .collect(),
+                        .map(|(id, t)| {
+                            t.map(|t| (id, t)).ok_or_else(|| {
+                                ApiError::internal("a group member", &format!("{id} has no type"))
+                            })
+                        })
+                        .collect::<ApiResult<_>>()?,
                 ),
                 None,
             ),
@@ -403,100 +439,11 @@ fn render_rows(
         respond::locate(state, tenant, rt, &mut r);
         out.push(proj.apply(&state.registry, rt, &r));
     }
-    out
+    Ok(out)
 }
 
-fn encode_cursor(c: &Cursor, fingerprint: &str) -> String {
-    let v = match &c.value {
-        SortValue::Null => Value::Null,
-        SortValue::Text(s) => json!({"t": s}),
-        SortValue::Instant(t) => json!({"d": t.to_rfc3339()}),
-        SortValue::Integer(i) => json!({"n": i}),
-        SortValue::Decimal(f) => json!({"f": f}),
-        SortValue::Boolean(b) => json!({"b": b}),
-        SortValue::Uuid(u) => json!({"u": u}),
-    };
-    let doc = json!({"v": v, "i": c.id, "q": fingerprint});
-    doc.to_string()
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_cursor(s: &str, fingerprint: &str) -> ApiResult<Cursor> {
-    let bad = || -> ApiError {
-        ScimError::bad_request(
-            ScimType::InvalidCursor,
-            format!("\"{s}\" is not a cursor this server issued for this query"),
-        )
-        .into()
-    };
-    if !s.len().is_multiple_of(2) || s.len() > 8192 {
-        return Err(bad());
-    }
-    let bytes: Option<Vec<u8>> = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect();
-    let doc: Value = bytes
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(bad)?;
-    if doc.get("q").and_then(Value::as_str) != Some(fingerprint) {
-        return Err(bad());
-    }
-    let id = doc
-        .get("i")
-        .and_then(Value::as_str)
-        .and_then(|i| uuid::Uuid::parse_str(i).ok())
-        .ok_or_else(bad)?;
-    let v = doc.get("v").ok_or_else(bad)?;
-    let value = match v {
-        Value::Null => SortValue::Null,
-        Value::Object(o) => match o.iter().next() {
-            Some((k, x)) => match (k.as_str(), x) {
-                ("t", Value::String(s)) => SortValue::Text(s.clone()),
-                ("d", Value::String(s)) => SortValue::Instant(
-                    chrono::DateTime::parse_from_rfc3339(s)
-                        .map_err(|_| bad())?
-                        .to_utc(),
-                ),
-                ("n", x) => SortValue::Integer(x.as_i64().ok_or_else(bad)?),
-                ("f", x) => SortValue::Decimal(x.as_f64().ok_or_else(bad)?),
-                ("b", Value::Bool(b)) => SortValue::Boolean(*b),
-                ("u", Value::String(u)) => {
-                    SortValue::Uuid(uuid::Uuid::parse_str(u).map_err(|_| bad())?)
-                }
-                _ => return Err(bad()),
-            },
-            None => return Err(bad()),
-        },
-        _ => return Err(bad()),
-    };
-    Ok(Cursor { value, id })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_are_bound_to_their_query() {
-        let c = Cursor {
-            value: SortValue::Text("bjensen".into()),
-            id: uuid::Uuid::now_v7(),
-        };
-        let s = encode_cursor(&c, "abc");
-        assert_eq!(decode_cursor(&s, "abc").unwrap(), c);
-        let e = decode_cursor(&s, "other").unwrap_err();
-        assert_eq!(e.error.scim_type, Some(ScimType::InvalidCursor));
-        for bad in ["zz", ""] {
-            let e = decode_cursor(bad, "abc").unwrap_err();
-            assert_eq!(e.error.scim_type, Some(ScimType::InvalidCursor), "{bad:?}");
-        }
-        let c = Cursor {
-            value: SortValue::Null,
-            id: uuid::Uuid::now_v7(),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(&c, "q"), "q").unwrap(), c);
-    }
+/// A `count(*)` as a number of results: never negative, or Postgres
+/// answered something that is not a count.
+fn count(n: i64) -> ApiResult<u64> {
+    u64::try_from(n).map_err(|_| ApiError::internal("Postgres counted", &format!("{n} rows")))
 }

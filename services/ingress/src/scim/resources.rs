@@ -9,6 +9,8 @@ use bytes::Bytes;
 use scimbus_db::members as db_members;
 use scimbus_db::render::{self, Relations};
 use scimbus_events::v1::{Command, CommandResult, command, command_result, source};
+use scimbus_scim::patch::{self, PatchRequest};
+use scimbus_scim::resource::{Intent, Leniency, normalize};
 use scimbus_scim::version::Precondition;
 use scimbus_scim::{AttrPath, Projection, ResourceType, ScimError, ScimType, Version};
 use serde_json::Value;
@@ -59,12 +61,25 @@ pub(super) fn derived_id(client: &Client, key: &str, what: &str) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-pub(super) fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+/// A request header as text. One that is there but not visible ASCII (no
+/// entity tag or idempotency key is) is refused, not taken for absent:
+/// that would turn a conditional write into an unconditional one, or a
+/// keyed write into one that can be applied twice.
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ScimError> {
     headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
+        .get(name)
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                ScimError::invalid_syntax(format!("the {name} header must be visible ASCII"))
+            })
+        })
+        .transpose()
+}
+
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ScimError> {
+    Ok(header_text(headers, "idempotency-key")?
         .map(str::trim)
-        .filter(|k| !k.is_empty())
+        .filter(|k| !k.is_empty()))
 }
 
 /// A write, as the single-resource endpoints and `/Bulk` both make them.
@@ -104,8 +119,8 @@ pub(super) fn build(w: Write<'_>) -> Command {
     }
 }
 
-fn if_match(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+fn if_match(headers: &HeaderMap) -> Result<Option<&str>, ScimError> {
+    header_text(headers, header::IF_MATCH.as_str())
 }
 
 /// A write of one of the single-resource endpoints, whose headers carry
@@ -125,27 +140,64 @@ async fn submit(
         resource_id,
         op,
         payload,
-        if_match: if_match(headers),
-        key: idempotency_key(headers),
+        if_match: if_match(headers)?,
+        key: idempotency_key(headers)?,
     });
     send(state, &cmd).await
+}
+
+/// Checks a write's body before it becomes a command, with the same
+/// `scimbus_scim` code the store applies it with: what the store would
+/// refuse costs no round trip, and what it must never see (a value of the
+/// wrong type, a string it cannot keep, an unregistered extension) never
+/// reaches it. What only the stored resource can tell is left to the store.
+pub(super) fn check_body(
+    state: &AppState,
+    rt: &ResourceType,
+    op: command::Operation,
+    body: &Value,
+) -> Result<(), ScimError> {
+    let (registry, leniency) = (&*state.registry, Leniency::default());
+    match op {
+        command::Operation::Create => {
+            normalize(registry, rt, body, Intent::Create, leniency).map(drop)
+        }
+        command::Operation::Replace => {
+            normalize(registry, rt, body, Intent::ReplaceUnseen, leniency).map(drop)
+        }
+        command::Operation::Patch => {
+            patch::check(registry, rt, &PatchRequest::parse(body)?, leniency)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The error of a result the store did not apply. One without an error, or
+/// with a status that is not an HTTP error status, is a store that breaks
+/// its contract: logged, and a 500.
+fn refusal(r: CommandResult) -> ApiError {
+    let Some(e) = r.error else {
+        return ApiError::internal(
+            "the store refused a write",
+            &format!("outcome {} and no error", r.outcome),
+        );
+    };
+    match u16::try_from(e.status) {
+        Ok(status @ 400..=599) => {
+            ScimError::new(status, ScimType::from_keyword(&e.scim_type), e.detail).into()
+        }
+        _ => ApiError::internal(
+            "the store refused a write",
+            &format!("status {}: {}", e.status, e.detail),
+        ),
+    }
 }
 
 /// Sends a write and waits for the store's answer.
 pub(super) async fn send(state: &AppState, cmd: &Command) -> ApiResult<CommandResult> {
     match state.dispatcher.send(cmd).await {
         Ok(r) if r.outcome == command_result::Outcome::Applied as i32 => Ok(r),
-        Ok(r) => Err(r
-            .error
-            .map(|e| {
-                ScimError::new(
-                    u16::try_from(e.status).unwrap_or(500),
-                    ScimType::from_keyword(&e.scim_type),
-                    e.detail,
-                )
-            })
-            .unwrap_or_else(|| ScimError::internal("the store refused the write"))
-            .into()),
+        Ok(r) => Err(refusal(r)),
         Err(DispatchError::Timeout(_)) => Err(ApiError::unavailable(
             "the write was accepted but not applied in time; it may still be applied, and repeating the request is safe",
             1,
@@ -176,7 +228,8 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
-    let resource_id = match idempotency_key(&headers) {
+    check_body(&state, rt, command::Operation::Create, &body.value)?;
+    let resource_id = match idempotency_key(&headers)? {
         Some(k) => derived_id(&client, k, "resource"),
         None => Uuid::now_v7(),
     };
@@ -209,19 +262,26 @@ pub async fn get(
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
     let id = parse_id(rt, &id)?;
-    let row = scimbus_db::resources::get(&state.read, &tenant, &rt.name, id)
+    let t = tenant.as_str();
+    let row = state
+        .read
+        .read(|pool| async move { scimbus_db::resources::get(&pool, t, &rt.name, id).await })
         .await?
         .ok_or_else(|| ScimError::not_found(format!("{} {id} not found", rt.name)))?;
-    let version = Version(u64::try_from(row.version).unwrap_or(0));
+    let version = u64::try_from(row.version)
+        .map(Version)
+        .map_err(|_| ApiError::internal("a stored version", &row.version))?;
+    // An If-None-Match that is not text matches nothing: the resource is
+    // sent, which is always a correct answer to a conditional GET.
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         && Precondition::parse(inm).matches(Some(version))
     {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(v) = HeaderValue::from_str(&version.to_etag()) {
-            res.headers_mut().insert(header::ETAG, v);
-        }
+        let etag = HeaderValue::from_str(&version.to_etag())
+            .map_err(|e| ApiError::internal("an ETag header", &e))?;
+        res.headers_mut().insert(header::ETAG, etag);
         return Ok(res);
     }
     let resource = with_relations(&state, &tenant, rt, &row, &proj).await?;
@@ -245,12 +305,22 @@ pub async fn with_relations(
 ) -> ApiResult<Value> {
     let wants = |attr: &str| proj.wants(&state.registry, rt, &AttrPath::new(attr, None));
     let members = if rt.name == "Group" && wants("members") {
-        Some(db_members::list(&state.read, tenant, row.id).await?)
+        Some(
+            state
+                .read
+                .read(|pool| async move { db_members::list(&pool, tenant, row.id).await })
+                .await?,
+        )
     } else {
         None
     };
     let groups = if rt.name == "User" && wants("groups") {
-        Some(db_members::groups_of(&state.read, tenant, row.id).await?)
+        Some(
+            state
+                .read
+                .read(|pool| async move { db_members::groups_of(&pool, tenant, row.id).await })
+                .await?,
+        )
     } else {
         None
     };
@@ -273,6 +343,7 @@ pub async fn replace(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
+    check_body(&state, rt, command::Operation::Replace, &body.value)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
         &state,
@@ -305,8 +376,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
-    // A malformed PATCH is refused here, before it costs a round trip.
-    scimbus_scim::patch::PatchRequest::parse(&body.value)?;
+    check_body(&state, rt, command::Operation::Patch, &body.value)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
         &state,
@@ -325,7 +395,11 @@ pub async fn patch(
     // excluded them (`excludedAttributes=members`), as IdPs can.
     let wants_members = proj.wants(&state.registry, rt, &AttrPath::new("members", None));
     if rt.name == "Group" && wants_members {
-        let members = db_members::list(&state.read, &client.tenant, id).await?;
+        let tenant = client.tenant.as_str();
+        let members = state
+            .read
+            .read(|pool| async move { db_members::list(&pool, tenant, id).await })
+            .await?;
         if let Some(obj) = resource.as_object_mut() {
             obj.insert("members".into(), render::members(&members));
         }

@@ -77,11 +77,11 @@ pub fn resource(
     let etag = resource
         .pointer("/meta/version")
         .and_then(Value::as_str)
-        .and_then(|v| HeaderValue::from_str(v).ok());
+        .and_then(own_header);
     let location = resource
         .pointer("/meta/location")
         .and_then(Value::as_str)
-        .and_then(|v| HeaderValue::from_str(v).ok());
+        .and_then(own_header);
     let body = projection.apply(&state.registry, rt, &resource);
     let mut res = scim_json(status, &body);
     if let Some(etag) = etag {
@@ -93,6 +93,16 @@ pub fn resource(
         res.headers_mut().insert(header::LOCATION, location);
     }
     res
+}
+
+/// A header made of our own values — the public URL (checked when the
+/// settings are read), tenant names, ids, versions — so one that is not a
+/// valid header value is a bug: logged, and left out rather than losing
+/// the answer.
+fn own_header(value: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(value)
+        .map_err(|e| tracing::error!(error = %e, value, "not a header value"))
+        .ok()
 }
 
 #[cfg(test)]

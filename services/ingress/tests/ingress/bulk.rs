@@ -12,6 +12,7 @@ mod failures;
 const BULK: &str = "/scim/v2/acme/Bulk";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn request(ops: Value) -> Value {
@@ -247,7 +248,7 @@ async fn patch_put_and_delete_with_versions_and_bulk_id_paths() {
             post("/Users", "u", user("new")),
             post("/Groups", "g", group("Team", &[])),
             {"method": "PATCH", "path": "/Groups/bulkId:g", "bulkId": "add-member", "data": ops(json!([{"op": "add", "path": "members", "value": [{"value": "bulkId:u"}, {"value": old}]}]))},
-            {"method": "PUT", "path": "/Users/bulkId:u", "version": "W/\"1\"", "data": {"userName": "new", "title": "Put"}},
+            {"method": "PUT", "path": "/Users/bulkId:u", "version": "W/\"1\"", "data": {"schemas": [USER], "userName": "new", "title": "Put"}},
             {"method": "PATCH", "path": "/Groups/bulkId:g", "data": ops(json!([{"op": "remove", "path": format!("members[value eq \"{old}\"]")}]))},
             {"method": "DELETE", "path": format!("/Users/{old}"), "version": "W/\"1\""},
         ])),

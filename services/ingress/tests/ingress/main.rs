@@ -9,5 +9,8 @@ mod admin;
 mod bulk;
 mod errors;
 mod lists;
+mod postgres_blip;
+mod readiness;
+mod strict_input;
 mod timeout;
 mod users_groups;

@@ -41,6 +41,7 @@ pub fn crm_target() -> scimbus_runtime::TargetConfig {
         reconcile_every_secs: None,
         mapping: None,
         group_mapping: None,
+        circuit: Default::default(),
     }
 }
 

@@ -64,3 +64,26 @@ fn bad_config_stops_the_ingress_before_it_binds_naming_the_setting() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SCIMBUS_DATABASE_URL"));
 }
+
+/// A setting whose value is not UTF-8 is not taken for unset (which would
+/// run with its default without a word), and a `RUST_LOG` that does not
+/// parse is reported.
+#[cfg(unix)]
+#[test]
+fn a_setting_that_is_not_utf8_is_refused_not_defaulted() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimbus-ingress"))
+        .env_clear()
+        .env("SCIMBUS_DATABASE_URL", "postgres://x@127.0.0.1:1/x")
+        .env("SCIMBUS_PARTITIONS", std::ffi::OsStr::from_bytes(b"4\xff"))
+        // Read after SCIMBUS_PARTITIONS: stops the ingress before it
+        // connects to anything even if that were skipped.
+        .env("SCIMBUS_WRITE_TIMEOUT_MS", "soon")
+        .env("RUST_LOG", "scimbus=nonsense=more")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SCIMBUS_PARTITIONS"), "{err}");
+    assert!(err.contains("RUST_LOG does not parse"), "{err}");
+}

@@ -1,6 +1,7 @@
 //! Users and Groups through HTTP: the full write/read cycle.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use serde_json::json;
 
 use crate::support::*;
@@ -199,5 +200,54 @@ async fn a_retry_with_the_same_idempotency_key_is_one_write() {
         .await
         .unwrap();
     assert_eq!(n, 1);
+    api.teardown().await;
+}
+
+/// An If-Match or Idempotency-Key that is not text is refused, not taken
+/// for absent: that would make a conditional write unconditional, or a
+/// keyed one repeatable.
+#[tokio::test]
+async fn unreadable_if_match_and_idempotency_key_are_refused() {
+    let api = Api::new().await;
+    let r = api.post(USERS, user("strict")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let path = format!("{USERS}/{}", r.body["id"].as_str().unwrap());
+    for (name, method, target, body) in [
+        (
+            "if-match",
+            Method::PATCH,
+            path.as_str(),
+            ops(json!([{"op": "replace", "path": "title", "value": "Boss"}])),
+        ),
+        ("idempotency-key", Method::POST, USERS, user("strict2")),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(target)
+            .header(header::AUTHORIZATION, format!("Bearer {ACME}"))
+            .header(header::CONTENT_TYPE, "application/scim+json")
+            .header(name, HeaderValue::from_bytes(b"W/\"1\xff\"").unwrap())
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let r = api.raw(req).await;
+        r.assert_error(400, Some("invalidSyntax"));
+        assert!(
+            r.body["detail"].as_str().unwrap().contains(name),
+            "{}",
+            r.body
+        );
+    }
+    let r = api.get(&path).await;
+    assert_eq!(
+        r.body["meta"]["version"], "W/\"1\"",
+        "not written: {}",
+        r.body
+    );
+    assert_eq!(
+        api.get(&format!("{USERS}?filter=userName%20eq%20%22strict2%22"))
+            .await
+            .body["totalResults"],
+        0
+    );
     api.teardown().await;
 }

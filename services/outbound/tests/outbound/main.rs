@@ -3,6 +3,8 @@
 //! workers push to downstream SCIM servers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod circuit;
+mod crash;
 mod fake_target;
 mod mapping;
 mod mirror;
@@ -13,3 +15,4 @@ mod replicas;
 mod scim2_server;
 mod support;
 mod sync;
+mod transitions;

@@ -49,6 +49,7 @@ pub fn target(name: &str, url: &str) -> TargetConfig {
         reconcile_every_secs: None,
         mapping: None,
         group_mapping: None,
+        circuit: Default::default(),
     }
 }
 

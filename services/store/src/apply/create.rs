@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Applied, Ctx, Step, Written, body, members, written};
+use super::{Applied, Broken, Ctx, Step, Written, body, members, written};
 
 pub async fn create(
     conn: &mut PgConnection,
@@ -36,7 +36,7 @@ pub async fn create(
         .iter()
         .filter_map(|i| found.iter().find(|m| m.0 == *i).cloned())
         .collect();
-    Ok(Ok(finish_inserted(ctx, cmd, rt, &row, &ordered, added)))
+    Ok(Ok(finish_inserted(ctx, cmd, rt, &row, &ordered, added)?))
 }
 
 /// Checks a create and builds its row, without touching the database;
@@ -72,7 +72,7 @@ fn finish_inserted(
     row: &Row,
     members: &[db_members::Member],
     added: Vec<Uuid>,
-) -> Applied {
+) -> Result<Applied, Broken> {
     let is_group = rt.name == "Group";
     let resource = render::resource(
         row,
@@ -152,12 +152,14 @@ pub fn prepare(ctx: Ctx<'_>, cmd: &Command) -> Prepared {
 
 /// The answer and change of a prepared create, once the batch insert said
 /// whether its row went in.
-pub fn finish(ctx: Ctx<'_>, cmd: &Command, row: &Row, inserted: bool) -> Applied {
-    let Some(rt) = ctx.registry.resource_type(&row.resource_type) else {
-        return Applied::refused(cmd, ScimError::internal("unknown resource type"));
-    };
+pub fn finish(ctx: Ctx<'_>, cmd: &Command, row: &Row, inserted: bool) -> Result<Applied, Broken> {
+    // The row's type came from the registry in `prepare`.
+    let rt = ctx
+        .registry
+        .resource_type(&row.resource_type)
+        .ok_or_else(|| Broken::ResourceType(row.resource_type.clone()))?;
     if !inserted {
-        return Applied::refused(cmd, taken(rt, &row.doc));
+        return Ok(Applied::refused(cmd, taken(rt, &row.doc)));
     }
     finish_inserted(ctx, cmd, rt, row, &[], Vec::new())
 }

@@ -109,7 +109,7 @@ pub async fn patch(
             cmd,
             &existing,
             &render::resource(&existing, relations),
-        )));
+        )?));
     }
     let row = Row {
         version: existing.version + 1,
@@ -135,7 +135,7 @@ pub async fn patch(
             changed,
             delta,
         },
-    )))
+    )?))
 }
 
 fn is_members(path: &AttrPath) -> bool {

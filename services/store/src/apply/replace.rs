@@ -82,7 +82,7 @@ pub async fn replace(
                 groups: groups.as_deref(),
             },
         );
-        return Ok(Ok(unchanged(cmd, &existing, &resource)));
+        return Ok(Ok(unchanged(cmd, &existing, &resource)?));
     }
     let row = Row {
         version: existing.version + 1,
@@ -119,7 +119,7 @@ pub async fn replace(
             changed,
             delta,
         },
-    )))
+    )?))
 }
 
 /// Writes the new version of a row. When a unique key (lower(userName), a
@@ -154,7 +154,7 @@ pub async fn store(
             savepoint.rollback().await?;
             Ok(Err(taken(rt, &after.doc)))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

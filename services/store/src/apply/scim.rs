@@ -17,6 +17,7 @@ pub fn outcome_of(e: &ScimError) -> Outcome {
 pub fn pb_error(e: &ScimError) -> PbError {
     PbError {
         status: u32::from(e.status),
+        // Empty is "none" on the wire (a proto3 string).
         scim_type: e
             .scim_type
             .map(|t| t.as_str().to_string())

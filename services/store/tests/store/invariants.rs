@@ -280,3 +280,66 @@ async fn unpublished_changes_are_published_on_start() {
     assert_eq!(h.count("select count(*) from unpublished_changes").await, 0);
     h.teardown().await;
 }
+
+/// A recorded result that does not decode is a broken invariant: the
+/// command is parked and answered as a failure — not answered with a
+/// made-up empty result that says nothing happened.
+#[tokio::test]
+async fn a_command_whose_recorded_result_is_corrupt_is_parked_not_answered_empty() {
+    let h = Harness::new(&["acme"]).await;
+    let (_, cmd) = create_user("acme", "recorded");
+    let id: uuid::Uuid = cmd.id.parse().unwrap();
+    sqlx::query("insert into applied_commands (tenant, command_id, result) values ($1, $2, $3)")
+        .bind("acme")
+        .bind(id)
+        .bind(b"\xff\xff\xff not a result".as_slice())
+        .execute(&h.env.pool)
+        .await
+        .unwrap();
+    let r = h.send(&cmd).await;
+    assert!(!r.replayed, "{r:?}");
+    assert_eq!(r.error.as_ref().map(|e| e.status), Some(500), "{r:?}");
+    let dead = h.dead_letters(1).await;
+    let parked = dead
+        .iter()
+        .find(|d| d.reason.contains("recorded result"))
+        .unwrap_or_else(|| panic!("parked: {dead:?}"));
+    assert_eq!(parked.attempts, 1, "{}", parked.reason);
+    assert_eq!(parked.tenant, "acme");
+    // Commands behind it flow.
+    let (_, ok) = create_user("acme", "next");
+    assert_eq!(h.send(&ok).await.outcome, Outcome::Applied as i32);
+    h.teardown().await;
+}
+
+/// Only the store publishes changes: a message at the tail of a change
+/// subject that is not one is an error the sweep reports, not "the stream
+/// holds nothing" (which would republish every change still retained).
+#[tokio::test]
+async fn a_foreign_message_on_a_change_subject_is_reported_by_the_sweep() {
+    let h = Harness::new(&["acme"]).await;
+    let (_, cmd) = create_user("acme", "swept");
+    assert_eq!(h.send(&cmd).await.outcome, Outcome::Applied as i32);
+    assert_eq!(h.changes(1).await.len(), 1);
+    let subject = h.env.subjects.change("acme", "User");
+    h.js.publish(subject.clone(), "not a change".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let e = scimbus_store::sweep(
+        &h.js,
+        &h.env.subjects,
+        &h.env.pool,
+        &["User".to_string()],
+        Duration::ZERO,
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, scimbus_store::OutboxError::Foreign { subject: s, .. } if *s == subject),
+        "{e}"
+    );
+    h.teardown().await;
+}

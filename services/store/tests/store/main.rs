@@ -10,3 +10,5 @@ mod crash;
 mod invariants;
 mod members;
 mod nats_crash;
+mod postgres_blip;
+mod readiness;

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use scimbus_events::v1::command;
-use scimbus_scim::patch::{PATCH_OP_SCHEMA, PatchRequest};
+use scimbus_scim::patch::PATCH_OP_SCHEMA;
 use scimbus_scim::{ResourceType, ScimError};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -57,7 +57,12 @@ impl<'a> Run<'a> {
         let if_match = self.ops.get(i).and_then(|o| o.version.as_deref());
         let payload = Bytes::from(data.to_string());
         let done = match (v.method, id.as_deref()) {
-            (Method::Post, _) => self.post(i, rt, payload, key, later).await,
+            (Method::Post, _) => {
+                match resources::check_body(self.state, rt, command::Operation::Create, &data) {
+                    Ok(()) => self.post(i, rt, payload, key, later).await,
+                    Err(e) => Err(e.into()),
+                }
+            }
             (Method::Delete, Some(id)) => {
                 let op = command::Operation::Delete;
                 let r = self.write(rt, id, op, Bytes::new(), if_match, key).await;
@@ -69,16 +74,11 @@ impl<'a> Run<'a> {
                 })
             }
             (method, Some(id)) => {
-                let checked = match method {
-                    // A malformed PATCH is refused before it costs a round trip.
-                    Method::Patch => PatchRequest::parse(&data).map(drop),
-                    _ => Ok(()),
-                };
                 let op = match method {
                     Method::Put => command::Operation::Replace,
                     _ => command::Operation::Patch,
                 };
-                match checked {
+                match resources::check_body(self.state, rt, op, &data) {
                     Ok(()) => self.write(rt, id, op, payload, if_match, key).await,
                     Err(e) => Err(e.into()),
                 }

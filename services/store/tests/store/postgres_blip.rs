@@ -1,0 +1,101 @@
+//! A Postgres blip (a restart, a terminated session) costs the store a
+//! prompt retry, not a fixed `lease_retry` pause of every write.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use scimbus_events::Message;
+use scimbus_events::v1::CommandResult;
+use scimbus_events::v1::command_result::Outcome;
+use scimbus_testkit::TestEnv;
+use sqlx::{Connection, PgConnection};
+
+use crate::support::*;
+
+/// Terminates the sessions holding advisory locks (the partition leases)
+/// in this test's database, from an admin connection, and waits until they
+/// are gone. Returns how many there were.
+async fn terminate_leases(env: &TestEnv) -> usize {
+    let mut admin = PgConnection::connect(&scimbus_testkit::admin_database_url())
+        .await
+        .unwrap();
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "select distinct l.pid from pg_locks l join pg_database d on d.oid = l.database
+         where l.locktype = 'advisory' and d.datname = $1",
+    )
+    .bind(&env.database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    for pid in &pids {
+        sqlx::query("select pg_terminate_backend($1)")
+            .bind(pid)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 =
+            sqlx::query_scalar("select count(*) from pg_stat_activity where pid = any($1)")
+                .bind(&pids)
+                .fetch_one(&mut admin)
+                .await
+                .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sessions did not end");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pids.len()
+}
+
+/// Publishes a create to a one-partition store and waits up to `within`
+/// for its result.
+async fn create_within(h: &Harness, name: &str, within: Duration) -> Option<CommandResult> {
+    let (_, cmd) = create_user("acme", name);
+    let inbox = h.client.new_inbox();
+    let mut sub = h.client.subscribe(inbox.clone()).await.unwrap();
+    h.publish_partitioned(&cmd, Some(inbox), 1).await;
+    let msg = tokio::time::timeout(within, sub.next()).await.ok()??;
+    Some(CommandResult::decode(msg.payload.as_ref()).unwrap())
+}
+
+#[tokio::test]
+async fn a_write_after_the_lease_session_dies_waits_far_less_than_lease_retry() {
+    let env = TestEnv::new().await;
+    let (client, js) = env.bus().await;
+    let mut cfg = config(&env, &["acme"]);
+    cfg.settings.partitions = 1;
+    // What a deployment runs with: a fixed wait of this long after every
+    // Postgres blip is what must not happen.
+    cfg.settings.lease_retry = Duration::from_secs(2);
+    let registry = std::sync::Arc::new(scimbus_scim::Registry::standard().unwrap());
+    let store = scimbus_store::Store::start(cfg, registry).await.unwrap();
+    let h = Harness {
+        env,
+        client,
+        js,
+        store: Some(store),
+    };
+    let r = create_within(&h, "before", Duration::from_secs(20))
+        .await
+        .expect("the store answers");
+    assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+
+    for round in 0..3 {
+        assert_eq!(terminate_leases(&h.env).await, 1, "one partition lease");
+        let started = Instant::now();
+        let r = create_within(&h, &format!("after{round}"), Duration::from_millis(1500))
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "round {round}: no answer {:?} after the lease session died",
+                    started.elapsed()
+                )
+            });
+        assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
+    }
+    h.teardown().await;
+}

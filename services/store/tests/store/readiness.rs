@@ -1,0 +1,83 @@
+//! `/readyz` says whether the store can do its work: Postgres, and the NATS
+//! connection with the streams it consumes from and publishes to.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use scimbus_scim::Registry;
+use scimbus_store::Store;
+use scimbus_testkit::{PrivateNats, TestEnv};
+use tower::ServiceExt;
+
+use crate::support::*;
+
+async fn readyz(store: &Arc<Store>) -> StatusCode {
+    store
+        .health_routes()
+        .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Waits (up to 20 s) for `/readyz` to answer `want`.
+async fn until_readyz(store: &Arc<Store>, want: StatusCode, why: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = readyz(store).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{why}: /readyz still {got}, want {want} ({:?})",
+            store.ready().await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn start(env: &TestEnv) -> Arc<Store> {
+    let registry = Arc::new(Registry::standard().unwrap());
+    Arc::new(
+        Store::start(config(env, &["acme"]), registry)
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_store_without_nats_is_not_ready() {
+    let mut nats = PrivateNats::start().await;
+    let env = TestEnv::with_nats(&nats.url).await;
+    env.bus().await;
+    let store = start(&env).await;
+    assert_eq!(readyz(&store).await, StatusCode::OK);
+
+    nats.kill().await;
+    until_readyz(&store, StatusCode::SERVICE_UNAVAILABLE, "NATS is down").await;
+    let why = store.ready().await.unwrap_err();
+    assert!(why.starts_with("NATS"), "{why}");
+
+    nats.restart().await;
+    until_readyz(&store, StatusCode::OK, "NATS is back").await;
+    store.stop().await;
+    env.teardown().await;
+}
+
+#[tokio::test]
+async fn a_store_whose_streams_are_gone_is_not_ready() {
+    let env = TestEnv::new().await;
+    let (_client, js) = env.bus().await;
+    let store = start(&env).await;
+    assert_eq!(readyz(&store).await, StatusCode::OK);
+
+    js.delete_stream(env.subjects.dlq_stream()).await.unwrap();
+    assert_eq!(readyz(&store).await, StatusCode::SERVICE_UNAVAILABLE);
+    let why = store.ready().await.unwrap_err();
+    assert!(why.contains(&env.subjects.dlq_stream()), "{why}");
+    store.stop().await;
+    env.teardown().await;
+}
