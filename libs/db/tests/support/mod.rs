@@ -89,13 +89,32 @@ pub async fn ensure_tenants(pool: &PgPool, names: &[&str]) {
     scimbus_db::tenants::ensure(pool, &names).await.unwrap();
 }
 
+/// `body` with the `schemas` an IdP would list (RFC 7643 §3 makes it
+/// required): the resource type's schema and the extensions it carries.
+fn with_schemas(rt: &scimbus_scim::ResourceType, body: &serde_json::Value) -> serde_json::Value {
+    let mut body = body.clone();
+    if let Some(o) = body.as_object_mut()
+        && !o.contains_key("schemas")
+    {
+        let mut schemas = vec![serde_json::Value::String(rt.schema.clone())];
+        schemas.extend(
+            o.keys()
+                .filter(|k| k.starts_with("urn:"))
+                .map(|k| serde_json::Value::String(k.clone())),
+        );
+        o.insert("schemas".into(), serde_json::Value::Array(schemas));
+    }
+    body
+}
+
 /// Normalises and stores resources as the store does (document + columns,
 /// then memberships).
 pub async fn store(pool: &PgPool, registry: &Registry, tenant: &str, items: &[New]) {
     let mut tx = pool.begin().await.unwrap();
     for n in items {
         let rt = rt(registry, n.resource_type);
-        let doc = normalize(registry, rt, &n.body, Intent::Create, Leniency::default())
+        let body = with_schemas(rt, &n.body);
+        let doc = normalize(registry, rt, &body, Intent::Create, Leniency::default())
             .unwrap_or_else(|e| panic!("{e:?} in {}", n.body));
         let row = Row {
             id: n.id,
