@@ -103,7 +103,7 @@ impl Store {
             .map(|rt| rt.name.clone())
             .collect();
         let streams = StreamSettings::default();
-        let left = outbox::sweep(
+        let swept = outbox::sweep(
             &js,
             &subjects,
             &pool,
@@ -111,12 +111,21 @@ impl Store {
             std::time::Duration::ZERO,
             streams.change_max_age,
         )
-        .await?;
-        if left > 0 {
-            tracing::info!(
+        .await;
+        match swept {
+            Ok(0) => {}
+            Ok(left) => tracing::info!(
                 changes = left,
                 "published changes left unpublished by an earlier run"
-            );
+            ),
+            // A message that is not ours at the end of a change subject must
+            // not keep the store from starting (the next change on that
+            // subject, which only a running store can publish, supersedes
+            // it): reported, and the periodic sweep tries again.
+            Err(e @ outbox::OutboxError::Foreign { .. }) => {
+                tracing::error!(error = %e, "sweep at start");
+            }
+            Err(e) => return Err(e.into()),
         }
 
         let shutdown = CancellationToken::new();

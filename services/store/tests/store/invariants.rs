@@ -316,7 +316,7 @@ async fn a_command_whose_recorded_result_is_corrupt_is_parked_not_answered_empty
 /// subject that is not one is an error the sweep reports, not "the stream
 /// holds nothing" (which would republish every change still retained).
 #[tokio::test]
-async fn a_foreign_message_on_a_change_subject_is_reported_by_the_sweep() {
+async fn a_foreign_message_on_a_change_subject_is_reported_and_poisons_nothing() {
     let h = Harness::new(&["acme"]).await;
     let (_, cmd) = create_user("acme", "swept");
     assert_eq!(h.send(&cmd).await.outcome, Outcome::Applied as i32);
@@ -341,5 +341,21 @@ async fn a_foreign_message_on_a_change_subject_is_reported_by_the_sweep() {
         matches!(&e, scimbus_store::OutboxError::Foreign { subject: s, .. } if *s == subject),
         "{e}"
     );
+    // It poisons nothing: a store starts beside it and applies writes, and
+    // its next change on that subject supersedes the foreign message.
+    let again = start_store(&h.env, &["acme"]).await;
+    let (_, cmd) = create_user("acme", "after");
+    assert_eq!(h.send(&cmd).await.outcome, Outcome::Applied as i32);
+    again.stop().await;
+    scimbus_store::sweep(
+        &h.js,
+        &h.env.subjects,
+        &h.env.pool,
+        &["User".to_string()],
+        Duration::ZERO,
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
     h.teardown().await;
 }
