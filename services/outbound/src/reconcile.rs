@@ -375,8 +375,8 @@ pub(crate) async fn read_all(
         if !a.ok() {
             return Err(a.into_error("listing the target's resources", None));
         }
-        let list = a.body["Resources"].as_array().cloned().unwrap_or_default();
-        let total = a.body["totalResults"].as_u64().unwrap_or(0) as usize;
+        let (list, total) =
+            list_page(&a.body).map_err(|why| PushError::permanent(why, a.exchange.clone()))?;
         let n = list.len();
         for r in list {
             if let Some(id) = r.get("id").and_then(|i| match i {
@@ -388,15 +388,55 @@ pub(crate) async fn read_all(
             }
         }
         start += n;
-        if n == 0 || start > total {
+        if n == 0 || total.is_some_and(|t| start > t) {
             return Ok(out);
         }
+    }
+}
+
+/// The resources of one list answer and its `totalResults`. RFC 7644
+/// §3.4.2 requires `Resources` whenever `totalResults` is not 0: an answer
+/// without it is an error, never an empty target (a reconcile would take
+/// every resource for missing there). Without `totalResults`, pages go on
+/// until one is empty.
+fn list_page(body: &Value) -> Result<(Vec<Value>, Option<usize>), String> {
+    let total = body
+        .get("totalResults")
+        .and_then(Value::as_u64)
+        .map(|t| usize::try_from(t).unwrap_or(usize::MAX));
+    match body.get("Resources") {
+        Some(Value::Array(list)) => Ok((list.clone(), total)),
+        None if total == Some(0) => Ok((Vec::new(), total)),
+        _ => Err(format!(
+            "the target's list answer has no Resources array (totalResults {total:?})"
+        )),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_answer_without_resources_is_an_error_not_an_empty_target() {
+        let page = |b: Value| list_page(&b);
+        assert_eq!(
+            page(serde_json::json!({"totalResults": 0})).unwrap(),
+            (vec![], Some(0))
+        );
+        assert!(
+            page(serde_json::json!({"totalResults": 3}))
+                .unwrap_err()
+                .contains("no Resources array")
+        );
+        assert!(
+            page(serde_json::json!({}))
+                .unwrap_err()
+                .contains("no Resources array")
+        );
+        let (list, total) = page(serde_json::json!({"Resources": [{"id": "1"}]})).unwrap();
+        assert_eq!((list.len(), total), (1, None));
+    }
     use serde_json::json;
 
     #[test]
