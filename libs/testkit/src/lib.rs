@@ -11,8 +11,10 @@
 #![allow(clippy::panic, clippy::expect_used)]
 
 mod nats;
+mod sessions;
 
 pub use nats::PrivateNats;
+pub use sessions::{Sessions, terminate_sessions};
 
 use async_nats::jetstream;
 use scimbus_events::Subjects;

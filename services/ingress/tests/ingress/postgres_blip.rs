@@ -3,54 +3,13 @@
 //! a restart are dead; a read that meets one is read again on a live
 //! connection instead of answering 500.
 
-use std::time::{Duration, Instant};
-
 use axum::http::{Method, StatusCode};
 use futures_util::future::join_all;
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
 
 use crate::support::*;
 
 const DB_TOKEN: &str = "a-token-of-the-database";
-
-/// Terminates every session of this test's database (what a Postgres
-/// restart does to them), from an admin connection, and waits until they
-/// are gone. Returns how many there were.
-async fn terminate_sessions(database: &str) -> usize {
-    let mut admin = PgConnection::connect(&scimbus_testkit::admin_database_url())
-        .await
-        .unwrap();
-    let pids: Vec<i32> = sqlx::query_scalar(
-        "select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
-    )
-    .bind(database)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
-    for pid in &pids {
-        sqlx::query("select pg_terminate_backend($1)")
-            .bind(pid)
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left: i64 =
-            sqlx::query_scalar("select count(*) from pg_stat_activity where pid = any($1)")
-                .bind(&pids)
-                .fetch_one(&mut admin)
-                .await
-                .unwrap();
-        if left == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the sessions did not end");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    pids.len()
-}
 
 #[tokio::test]
 async fn reads_on_connections_killed_by_a_restart_are_answered() {
@@ -86,7 +45,9 @@ async fn reads_on_connections_killed_by_a_restart_are_answered() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
 
-    let killed = terminate_sessions(&api.env.database).await;
+    let killed =
+        scimbus_testkit::terminate_sessions(&api.env.database, scimbus_testkit::Sessions::All)
+            .await;
     assert!(killed >= 4, "only {killed} sessions to terminate");
 
     let after = join_all((0..16).map(|i| api.get(&paths[i % paths.len()]))).await;

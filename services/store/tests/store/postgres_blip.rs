@@ -8,48 +8,8 @@ use scimbus_events::Message;
 use scimbus_events::v1::CommandResult;
 use scimbus_events::v1::command_result::Outcome;
 use scimbus_testkit::TestEnv;
-use sqlx::{Connection, PgConnection};
 
 use crate::support::*;
-
-/// Terminates the sessions holding advisory locks (the partition leases)
-/// in this test's database, from an admin connection, and waits until they
-/// are gone. Returns how many there were.
-async fn terminate_leases(env: &TestEnv) -> usize {
-    let mut admin = PgConnection::connect(&scimbus_testkit::admin_database_url())
-        .await
-        .unwrap();
-    let pids: Vec<i32> = sqlx::query_scalar(
-        "select distinct l.pid from pg_locks l join pg_database d on d.oid = l.database
-         where l.locktype = 'advisory' and d.datname = $1",
-    )
-    .bind(&env.database)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
-    for pid in &pids {
-        sqlx::query("select pg_terminate_backend($1)")
-            .bind(pid)
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left: i64 =
-            sqlx::query_scalar("select count(*) from pg_stat_activity where pid = any($1)")
-                .bind(&pids)
-                .fetch_one(&mut admin)
-                .await
-                .unwrap();
-        if left == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the sessions did not end");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    pids.len()
-}
 
 /// Publishes a create to a one-partition store and waits up to `within`
 /// for its result.
@@ -85,7 +45,15 @@ async fn a_write_after_the_lease_session_dies_waits_far_less_than_lease_retry() 
     assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
 
     for round in 0..3 {
-        assert_eq!(terminate_leases(&h.env).await, 1, "one partition lease");
+        assert_eq!(
+            scimbus_testkit::terminate_sessions(
+                &h.env.database,
+                scimbus_testkit::Sessions::LockHolders
+            )
+            .await,
+            1,
+            "one partition lease"
+        );
         let started = Instant::now();
         let r = create_within(&h, &format!("after{round}"), Duration::from_millis(1500))
             .await
