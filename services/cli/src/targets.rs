@@ -107,7 +107,12 @@ pub fn write_status(out: &mut impl Write, rows: &[TargetStatus]) -> std::io::Res
             [
                 r.tenant.clone(),
                 r.target.clone(),
-                if p.paused { "paused" } else { "running" }.into(),
+                match (p.paused, p.pause_acknowledged) {
+                    (true, true) => "paused",
+                    (true, false) => "pausing",
+                    (false, _) => "running",
+                }
+                .into(),
                 p.stream_seq.to_string(),
                 p.lag.to_string(),
                 p.pushed.to_string(),

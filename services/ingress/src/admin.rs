@@ -124,7 +124,12 @@ fn status_json(tenant: &str, target: &str, p: &Progress) -> Value {
     json!({
         "tenant": tenant,
         "target": target,
-        "state": if p.paused { "paused" } else { "running" },
+        // "pausing" until the worker has nothing in flight and stops.
+        "state": match (p.paused, p.pause_acknowledged) {
+            (true, true) => "paused",
+            (true, false) => "pausing",
+            (false, _) => "running",
+        },
         "position": p.stream_seq,
         "lag": p.lag,
         "pushed": p.pushed,

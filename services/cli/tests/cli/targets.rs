@@ -31,7 +31,8 @@ async fn targets_are_listed_paused_resumed_and_replayed() {
     assert_eq!(
         &cells[..10],
         [
-            "acme", "crm", "paused", "0", "0", "0", "0", "0", "0", "closed"
+            // No worker runs here to take the pause up: asked, not yet held.
+            "acme", "crm", "pausing", "0", "0", "0", "0", "0", "0", "closed"
         ]
     );
 
