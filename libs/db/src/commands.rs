@@ -25,6 +25,17 @@ pub async fn recorded(
     Ok(rows.into_iter().collect())
 }
 
+/// The recorded result of one command, if it was applied.
+pub async fn result_of<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    id: Uuid,
+) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("select result from applied_commands where command_id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
 /// Records applied commands with their results.
 pub async fn record(
     conn: &mut PgConnection,

@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod commands;
+pub mod lease;
 pub mod links;
 pub mod members;
 mod pool;
@@ -13,6 +14,7 @@ pub mod read;
 pub mod render;
 pub mod resources;
 pub mod tenants;
+pub mod tokens;
 
 pub use pool::{DbError, connect, connect_async_commit, connect_read_only};
 pub use read::ReadPool;

@@ -17,5 +17,5 @@ pub mod v1 {
     include!("gen/scimbus.v1.rs");
 }
 
-pub use prost::Message;
+pub use prost::{DecodeError, Message};
 pub use subjects::{Subjects, TenantError, partition, valid_tenant};

@@ -6,6 +6,7 @@
 //! token itself is handed to the caller once and is gone after that.
 
 use chrono::{DateTime, Utc};
+use scimbus_db::{tenants, tokens};
 use scimbus_runtime::token_hash;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -40,14 +41,7 @@ impl std::fmt::Debug for NewToken {
 }
 
 /// A stored token, as `token list` shows it (never its hash).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct TokenInfo {
-    pub id: Uuid,
-    pub tenant: String,
-    pub label: String,
-    pub created_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
+pub type TokenInfo = scimbus_db::tokens::Token;
 
 /// A revocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,17 +65,7 @@ pub async fn create(pool: &PgPool, tenant: &str, label: &str) -> Result<NewToken
     let token = generate()?;
     let id = Uuid::now_v7();
     // One statement, so a tenant that does not exist inserts nothing.
-    let created_at: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "insert into api_tokens (id, tenant, token_hash, label) \
-         select $1, name, $3, $4 from tenants where name = $2 \
-         returning created_at",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(token_hash(&token).as_slice())
-    .bind(label)
-    .fetch_optional(pool)
-    .await?;
+    let created_at = tokens::insert(pool, id, tenant, token_hash(&token).as_slice(), label).await?;
     match created_at {
         Some(created_at) => Ok(NewToken {
             id,
@@ -96,16 +80,9 @@ pub async fn create(pool: &PgPool, tenant: &str, label: &str) -> Result<NewToken
 
 /// Revokes a token (again is fine: the first revocation time stays).
 pub async fn revoke(pool: &PgPool, id: Uuid) -> Result<Revoked, CliError> {
-    let row: Option<(String, DateTime<Utc>, bool)> = sqlx::query_as(
-        "with old as (select id, revoked_at from api_tokens where id = $1 for update) \
-         update api_tokens t set revoked_at = coalesce(old.revoked_at, now()) \
-         from old where t.id = old.id \
-         returning t.tenant, t.revoked_at, old.revoked_at is not null",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    let (tenant, revoked_at, already) = row.ok_or(CliError::UnknownToken(id))?;
+    let (tenant, revoked_at, already) = tokens::revoke(pool, id)
+        .await?
+        .ok_or(CliError::UnknownToken(id))?;
     Ok(Revoked {
         id,
         tenant,
@@ -116,32 +93,17 @@ pub async fn revoke(pool: &PgPool, id: Uuid) -> Result<Revoked, CliError> {
 
 /// The tokens, of one tenant or of all, oldest first.
 pub async fn list(pool: &PgPool, tenant: Option<&str>) -> Result<Vec<TokenInfo>, CliError> {
-    if let Some(t) = tenant {
-        let exists: bool =
-            sqlx::query_scalar("select exists (select 1 from tenants where name = $1)")
-                .bind(t)
-                .fetch_one(pool)
-                .await?;
-        if !exists {
-            return Err(unknown_tenant(pool, t).await);
-        }
+    if let Some(t) = tenant
+        && !tenants::exists(pool, t).await?
+    {
+        return Err(unknown_tenant(pool, t).await);
     }
-    let rows = sqlx::query_as::<_, TokenInfo>(
-        "select id, tenant, label, created_at, revoked_at from api_tokens \
-         where $1::text is null or tenant = $1 \
-         order by tenant, created_at, id",
-    )
-    .bind(tenant)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows)
+    Ok(tokens::list(pool, tenant).await?)
 }
 
 /// The error for a tenant that is not in `tenants`, listing those that are.
 async fn unknown_tenant(pool: &PgPool, tenant: &str) -> CliError {
-    let known = sqlx::query_scalar("select name from tenants order by name")
-        .fetch_all(pool)
-        .await;
+    let known = tenants::names(pool).await;
     match known {
         Ok(known) => CliError::UnknownTenant {
             tenant: tenant.to_string(),

@@ -82,14 +82,7 @@ impl Tokens {
         }
         let row: Option<(uuid::Uuid, String)> = self
             .pool
-            .read(|pool| async move {
-                sqlx::query_as(
-                    "select id, tenant from api_tokens where token_hash = $1 and revoked_at is null",
-                )
-                .bind(hash.as_slice())
-                .fetch_optional(&pool)
-                .await
-            })
+            .read(|pool| async move { scimbus_db::tokens::find(&pool, hash.as_slice()).await })
             .await?;
         let client = row.map(|(id, tenant)| Client {
             tenant,

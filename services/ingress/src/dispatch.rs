@@ -19,7 +19,18 @@ use tokio::sync::oneshot;
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
     #[error("the command could not be published: {0}")]
-    Publish(String),
+    Publish(#[from] scimbus_bus::BusError),
+    #[error("JetStream did not acknowledge the command: {0}")]
+    Ack(String),
+    #[error("the result route closed (the ingress is stopping)")]
+    Closed,
+    /// A command id that is not a UUID: the ingress makes them, so a bug.
+    #[error("command id {0:?} is not a UUID")]
+    Id(String),
+    #[error("reading the recorded result: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("the recorded result does not decode: {0}")]
+    Decode(#[from] scimbus_events::DecodeError),
     #[error("the store did not answer within {0:?}")]
     Timeout(Duration),
 }
@@ -108,20 +119,15 @@ impl Dispatcher {
             reply_to: Some(format!("{}.{}", self.inbox, cmd.id)),
         };
         let wait = async {
-            let ack = scimbus_bus::publish(&self.js, &out)
-                .await
-                .map_err(|e| DispatchError::Publish(e.to_string()))?;
-            let ack = ack
-                .await
-                .map_err(|e| DispatchError::Publish(e.to_string()))?;
+            let ack = scimbus_bus::publish(&self.js, &out).await?;
+            let ack = ack.await.map_err(|e| DispatchError::Ack(e.to_string()))?;
             if ack.duplicate {
                 // The same command was published before (a client retry
                 // with the same Idempotency-Key): JetStream dropped this
                 // copy, so no result comes; read the recorded one.
                 return self.recorded(&cmd.id).await;
             }
-            rx.await
-                .map_err(|_| DispatchError::Publish("the result route closed".into()))
+            rx.await.map_err(|_| DispatchError::Closed)
         };
         tokio::time::timeout(self.timeout, wait)
             .await
@@ -139,21 +145,14 @@ impl Dispatcher {
     /// Waits for the recorded result of a command applied (or being
     /// applied) through an earlier publish.
     async fn recorded(&self, id: &str) -> Result<CommandResult, DispatchError> {
-        let uuid = uuid::Uuid::parse_str(id).map_err(|e| DispatchError::Publish(e.to_string()))?;
+        let uuid = uuid::Uuid::parse_str(id).map_err(|_| DispatchError::Id(id.to_string()))?;
         loop {
             let row: Option<Vec<u8>> = self
                 .read
-                .read(|pool| async move {
-                    sqlx::query_scalar("select result from applied_commands where command_id = $1")
-                        .bind(uuid)
-                        .fetch_optional(&pool)
-                        .await
-                })
-                .await
-                .map_err(|e| DispatchError::Publish(e.to_string()))?;
+                .read(|pool| async move { scimbus_db::commands::result_of(&pool, uuid).await })
+                .await?;
             if let Some(bytes) = row {
-                let mut r = CommandResult::decode(bytes.as_slice())
-                    .map_err(|e| DispatchError::Publish(e.to_string()))?;
+                let mut r = CommandResult::decode(bytes.as_slice())?;
                 r.replayed = true;
                 return Ok(r);
             }

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer};
-use scimbus_db::links::{self};
+use scimbus_db::{lease, links};
 use scimbus_events::Subjects;
+use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgConnection};
 use tokio_util::sync::CancellationToken;
 
 use crate::follow::follow;
@@ -26,7 +26,7 @@ use crate::sync::full_sync;
 
 /// The advisory-lock class of targets (the second key is a hash of tenant
 /// and target name).
-const LOCK_CLASS: i32 = 0x5c1b_0002;
+const LOCK_CLASS: i32 = lease::OUTBOUND_TARGET;
 
 /// What every worker shares.
 #[derive(Debug, Clone)]
@@ -102,15 +102,9 @@ async fn acquire(
     pg: &PgConnectOptions,
     target: &Target,
 ) -> sqlx::Result<Option<(PgConnection, bool)>> {
-    let mut conn = pg.connect().await?;
-    let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
-        .bind(LOCK_CLASS)
-        .bind(lock_key(target))
-        .fetch_one(&mut conn)
-        .await?;
-    if !got {
+    let Some(mut conn) = lease::try_take(pg, LOCK_CLASS, lock_key(target)).await? else {
         return Ok(None);
-    }
+    };
     // Recorded (synchronously) before anything is pushed: a crash from
     // here on is seen by the next worker.
     let clean = links::take_over(&mut conn, target.key()).await?;
@@ -118,9 +112,7 @@ async fn acquire(
         // The position and counters written on this connection can be lost
         // in a crash and redone (changes seen again are skipped by their
         // version): not worth an fsync every 200 ms while pushes wait.
-        sqlx::query("set synchronous_commit = off")
-            .execute(&mut conn)
-            .await?;
+        lease::relax_commits(&mut conn).await?;
     }
     Ok(Some((conn, clean)))
 }

@@ -20,8 +20,8 @@ use scimbus_bus::BusError;
 use scimbus_db::changes::ChangeRow;
 use scimbus_events::v1::{Command, CommandResult, command_result};
 use scimbus_events::{Message, headers, valid_tenant};
+use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgConnection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ use crate::dead_letter::park;
 
 /// The advisory-lock class of command partitions (the second key is the
 /// partition number).
-const LOCK_CLASS: i32 = 0x5c1b_0001;
+const LOCK_CLASS: i32 = scimbus_db::lease::STORE_PARTITION;
 
 /// Why a replica gave up a partition (it will try to take it again).
 #[derive(Debug, thiserror::Error)]
@@ -122,13 +122,7 @@ fn retry_wait(turn: Turn, failures: &mut u32, lease_retry: Duration, salt: u64) 
 /// A connection holding the partition's lock, if no one else holds it.
 async fn acquire(pg: &PgConnectOptions, p: u32) -> Result<Option<PgConnection>, PartitionError> {
     let key = i32::try_from(p).map_err(|_| PartitionError::Setting(format!("partition {p}")))?;
-    let mut conn = pg.connect().await?;
-    let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
-        .bind(LOCK_CLASS)
-        .bind(key)
-        .fetch_one(&mut conn)
-        .await?;
-    Ok(got.then_some(conn))
+    Ok(scimbus_db::lease::try_take(pg, LOCK_CLASS, key).await?)
 }
 
 /// The partition's consumer, created afresh so that it starts at the

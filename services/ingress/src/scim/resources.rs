@@ -202,8 +202,8 @@ pub(super) async fn send(state: &AppState, cmd: &Command) -> ApiResult<CommandRe
             "the write was accepted but not applied in time; it may still be applied, and repeating the request is safe",
             1,
         )),
-        Err(e @ DispatchError::Publish(_)) => {
-            tracing::error!(error = %e, "publishing a command failed");
+        Err(e) => {
+            tracing::error!(error = %e, "a command could not be sent or answered");
             Err(ApiError::unavailable(
                 "the command bus is not reachable; try again",
                 2,

@@ -240,14 +240,16 @@ async fn two_replicas_keep_per_resource_order() {
     h.teardown().await;
 }
 
-/// Which backend holds each partition's lock (the store's advisory-lock
-/// class 0x5c1b_0001, second key the partition) in the test's database.
+/// Which backend holds each partition's lease (advisory lock of class
+/// `lease::STORE_PARTITION`, second key the partition) in the test's
+/// database.
 async fn partition_holders(h: &Harness) -> std::collections::BTreeMap<i64, i32> {
     sqlx::query_as(
         "select objid::bigint, pid from pg_locks
-         where locktype = 'advisory' and classid = 1545273345 and objsubid = 2 and granted
+         where locktype = 'advisory' and classid = $1::oid and objsubid = 2 and granted
            and database = (select oid from pg_database where datname = current_database())",
     )
+    .bind(i64::from(scimbus_db::lease::STORE_PARTITION))
     .fetch_all(&h.env.pool)
     .await
     .unwrap()

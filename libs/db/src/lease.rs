@@ -1,0 +1,38 @@
+//! Leases: a session-level Postgres advisory lock held by one connection
+//! for as long as it lives. The store's command partitions and the outbound
+//! service's targets are each driven by the one replica whose connection
+//! holds the lease; when that connection dies (the process crashed, the
+//! network cut it, Postgres restarted), Postgres lets the lease go and
+//! another replica takes it. No home-made election.
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgConnection};
+
+/// The advisory-lock classes (first key), one per kind of lease.
+pub const STORE_PARTITION: i32 = 0x5c1b_0001;
+pub const OUTBOUND_TARGET: i32 = 0x5c1b_0002;
+
+/// A new connection holding the lease (`class`, `key`), if nobody holds
+/// it. Keep the connection to keep the lease; drop it to let it go.
+pub async fn try_take(
+    pg: &PgConnectOptions,
+    class: i32,
+    key: i32,
+) -> sqlx::Result<Option<PgConnection>> {
+    let mut conn = pg.connect().await?;
+    let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
+        .bind(class)
+        .bind(key)
+        .fetch_one(&mut conn)
+        .await?;
+    Ok(got.then_some(conn))
+}
+
+/// Commits on this connection stop waiting for the WAL flush (what it
+/// writes may be lost in a crash of Postgres and is written again).
+pub async fn relax_commits(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("set synchronous_commit = off")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
