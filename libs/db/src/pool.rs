@@ -60,7 +60,9 @@ async fn pool(opts: PgConnectOptions, max_connections: u32) -> Result<PgPool, Db
         .map_err(DbError::Connect)
 }
 
-/// A read-write pool for the store.
+/// A read-write pool with durable commits: the default for every service
+/// (the store's writes, the outbound service's status, the CLI, the
+/// operator API).
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
     pool(options(url)?, max_connections).await
 }

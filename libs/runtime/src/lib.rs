@@ -1,12 +1,13 @@
 //! scimbus-runtime: what every scimbus service shares at run time.
 //!
-//! The configuration file (tenants and their tokens), secret references
-//! (`env:NAME`, `file:/path`, `sha256:<hex>`), settings read from the
-//! environment with errors that name the variable, logging, the
-//! `/livez` / `/readyz` endpoints, the shutdown signal and the wait
-//! between retries.
+//! The configuration file (tenants and their tokens, targets with their
+//! scope, mapping and circuit settings), secret references (`env:NAME`,
+//! `file:/path`, `sha256:<hex>`), settings read from the environment with
+//! errors that name the variable, logging, the `/livez` / `/readyz`
+//! endpoints, the shutdown signal and the wait between retries.
 //!
-//! It knows nothing of SCIM, NATS or Postgres.
+//! It uses `scimbus-events` for names (tenants, the bus prefix) but talks to
+//! neither NATS nor Postgres: services pass it what their readiness checks.
 
 pub mod backoff;
 pub mod config;

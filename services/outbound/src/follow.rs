@@ -23,7 +23,7 @@ use crate::push::{Pushed, Target};
 use crate::reconcile::reconcile;
 use crate::retry::{failure, push_with_retries};
 use crate::sync::full_sync;
-use crate::worker::{Bus, WorkerError};
+use crate::worker::{Shared, WorkerError};
 
 /// One change in hand: pushed (or parked) in its own future; the changes
 /// of a resource one after the other, different resources side by side.
@@ -36,7 +36,7 @@ pub(crate) type Done = (Uuid, u64, Result<Counts, WorkerError>);
 /// reconcile, replay) are looked at every second and served once what is in
 /// flight has finished.
 pub(crate) async fn follow(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     lock: &mut PgConnection,
     messages: &mut consumer::pull::Ordered,
@@ -58,7 +58,7 @@ pub(crate) async fn follow(
         } else {
             Mode::Change
         };
-        push_item(bus, target, item, mode, shutdown)
+        push_item(shared, target, item, mode, shutdown)
     };
     target.link_cache.start();
     loop {
@@ -84,7 +84,7 @@ pub(crate) async fn follow(
             }
             // Sync, reconcile and replay write their links themselves.
             target.link_cache.stop();
-            serve(bus, target, lock, &control, shutdown).await?;
+            serve(shared, target, lock, &control, shutdown).await?;
             target.link_cache.start();
             control = links::Control::default();
             looked = Instant::now() - Duration::from_secs(2);
@@ -242,14 +242,14 @@ pub(crate) async fn stop_cleanly(
 
 /// Serves what an operator asked for (the target is idle meanwhile).
 pub(crate) async fn serve(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     lock: &mut PgConnection,
     control: &links::Control,
     shutdown: &CancellationToken,
 ) -> Result<(), WorkerError> {
     if let Some(dry_run) = control.sync {
-        let report = full_sync(target, dry_run, bus.backoff).await?;
+        let report = full_sync(target, dry_run, shared.backoff).await?;
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
         links::synced(&mut *lock, target.key(), &report.to_string(), dry_run, None).await?;
     }
@@ -262,7 +262,7 @@ pub(crate) async fn serve(
         links::reconciled(&mut *lock, target.key(), &report).await?;
     }
     if control.replay {
-        let replayed = replay(bus, target, shutdown).await?;
+        let replayed = replay(shared, target, shutdown).await?;
         reload_parked(target);
         let a = Advance {
             pushed: replayed.pushed,
@@ -340,7 +340,7 @@ pub(crate) struct Counts {
 /// a parked change parks its later ones behind it (never applied out of
 /// order).
 pub(crate) async fn push_item(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     item: Item,
     mode: Mode,
@@ -348,11 +348,15 @@ pub(crate) async fn push_item(
 ) -> Done {
     let rid = item.resource;
     let seq = item.stream_seq;
-    (rid, seq, push_one(bus, target, &item, mode, shutdown).await)
+    (
+        rid,
+        seq,
+        push_one(shared, target, &item, mode, shutdown).await,
+    )
 }
 
 pub(crate) async fn push_one(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     item: &Item,
     mode: Mode,
@@ -363,17 +367,17 @@ pub(crate) async fn push_one(
         Ok(c) => c,
         Err(reason) => {
             tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
-            park_letter(bus, target, item, None, reason, 1).await?;
+            park_letter(shared, target, item, None, reason, 1).await?;
             counts.last_error = Some(reason.clone());
             return Ok(counts);
         }
     };
     if has_parked(target, item.resource).await? {
         let reason = "an earlier change of this resource is parked; this one waits behind it";
-        park(bus, target, item, change, reason, None, 0).await?;
+        park(shared, target, item, change, reason, None, 0).await?;
         return Ok(counts);
     }
-    match push_with_retries(bus, target, change, mode, shutdown, &mut counts).await? {
+    match push_with_retries(shared, target, change, mode, shutdown, &mut counts).await? {
         Ok(Pushed::Skipped(why)) => {
             tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
             counts.skipped += 1;
@@ -385,7 +389,7 @@ pub(crate) async fn push_one(
         Err((e, attempts)) => {
             let reason = failure(&e, attempts);
             tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
-            park(bus, target, item, change, &reason, Some(&e), attempts).await?;
+            park(shared, target, item, change, &reason, Some(&e), attempts).await?;
             counts.last_error = Some(reason);
         }
     }

@@ -63,7 +63,7 @@ pub use throttle::{Circuit, Throttle};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Bus(#[from] BusError),
+    Shared(#[from] BusError),
     #[error(transparent)]
     Db(#[from] scimbus_db::DbError),
     #[error("SCIMBUS_BUS_PREFIX: {0}")]
@@ -156,7 +156,7 @@ impl Outbound {
         }
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let bus = worker::Bus {
+        let shared = worker::Shared {
             js,
             subjects,
             pg,
@@ -164,7 +164,7 @@ impl Outbound {
             backoff: cfg.backoff,
         };
         for t in &targets {
-            tasks.spawn(worker::run(bus.clone(), t.clone(), shutdown.clone()));
+            tasks.spawn(worker::run(shared.clone(), t.clone(), shutdown.clone()));
         }
         tasks.close();
         Ok(Outbound {

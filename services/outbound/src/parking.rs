@@ -16,7 +16,7 @@ use crate::follow::{Counts, Item};
 use crate::lifecycle::Mode;
 use crate::push::Target;
 use crate::retry::{failure, push_with_retries};
-use crate::worker::{Bus, WorkerError};
+use crate::worker::{Shared, WorkerError};
 
 /// Whether a resource has a parked change for this target (from memory,
 /// loaded from Postgres the first time).
@@ -47,7 +47,7 @@ pub(crate) fn reload_parked(target: &Target) {
 /// Parks a change: in Postgres (for listing and replay, and so the
 /// resource's later changes wait behind it) and on `SCIMBUS_DLQ`.
 pub(crate) async fn park(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     item: &Item,
     change: &Change,
@@ -78,12 +78,12 @@ pub(crate) async fn park(
         },
     )
     .await?;
-    park_letter(bus, target, item, error, reason, attempts).await
+    park_letter(shared, target, item, error, reason, attempts).await
 }
 
 /// The dead letter on `SCIMBUS_DLQ` (`scimbus.dlq.target:<name>.<tenant>`).
 pub(crate) async fn park_letter(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     item: &Item,
     error: Option<&PushError>,
@@ -109,7 +109,7 @@ pub(crate) async fn park_letter(
         response: exchange.response.unwrap_or_default(),
     };
     let out = Outgoing {
-        subject: bus.subjects.dead_letter(&origin, &target.tenant),
+        subject: shared.subjects.dead_letter(&origin, &target.tenant),
         // One letter per (target, stream position): a re-park after a
         // crash is deduplicated.
         msg_id: format!("{origin}/{}/{}", target.tenant, item.stream_seq),
@@ -119,7 +119,7 @@ pub(crate) async fn park_letter(
         tracestate: None,
         reply_to: None,
     };
-    scimbus_bus::publish(&bus.js, &out)
+    scimbus_bus::publish(&shared.js, &out)
         .await
         .map_err(|e| WorkerError::JetStream(e.to_string()))?
         .await
@@ -132,7 +132,7 @@ pub(crate) async fn park_letter(
 /// list, one that fails again keeps its place (and the resource's later
 /// ones theirs).
 pub(crate) async fn replay(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     shutdown: &CancellationToken,
 ) -> Result<Counts, WorkerError> {
@@ -156,7 +156,9 @@ pub(crate) async fn replay(
                 continue;
             }
         };
-        match push_with_retries(bus, target, &change, Mode::Change, shutdown, &mut counts).await? {
+        match push_with_retries(shared, target, &change, Mode::Change, shutdown, &mut counts)
+            .await?
+        {
             Ok(what) => {
                 tracing::info!(target = %target.cfg.name, resource = %change.resource_id, seq = p.seq, ?what, "parked change replayed");
                 links::unpark(&target.pool, target.key(), p.seq).await?;

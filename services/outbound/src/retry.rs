@@ -14,7 +14,7 @@ use crate::client::PushError;
 use crate::follow::Counts;
 use crate::lifecycle::Mode;
 use crate::push::{Pushed, Target};
-use crate::worker::{Bus, WorkerError};
+use crate::worker::{Shared, WorkerError};
 
 /// The longest wait between two attempts without a `Retry-After`.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
@@ -32,7 +32,7 @@ pub(crate) fn failure(e: &PushError, attempts: u32) -> String {
 /// target's `Retry-After`) up to the target's attempts. The inner `Err` is
 /// the last failure and the attempts made.
 pub(crate) async fn push_with_retries(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     change: &Change,
     mode: Mode,
@@ -52,7 +52,7 @@ pub(crate) async fn push_with_retries(
             Ok(p) => return Ok(Ok(p)),
             Err(e) => e,
         };
-        let Some(wait) = retry_wait(target, bus.backoff, &e, attempt, change.sequence) else {
+        let Some(wait) = retry_wait(target, shared.backoff, &e, attempt, change.sequence) else {
             return Ok(Err((e, attempt)));
         };
         tracing::info!(target = %target.cfg.name, resource = %change.resource_id,

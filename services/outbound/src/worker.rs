@@ -28,9 +28,11 @@ use crate::sync::full_sync;
 /// and target name).
 const LOCK_CLASS: i32 = lease::OUTBOUND_TARGET;
 
-/// What every worker shares.
+/// What every target worker of the service shares: the JetStream context
+/// and subjects, the Postgres options its lease connections open with, and
+/// the lease and retry timings.
 #[derive(Debug, Clone)]
-pub struct Bus {
+pub struct Shared {
     pub js: jetstream::Context,
     pub subjects: Subjects,
     pub pg: PgConnectOptions,
@@ -55,12 +57,12 @@ pub(crate) enum WorkerError {
 }
 
 /// Keeps trying to drive `target` and drives it while it holds the lock.
-pub async fn run(bus: Bus, target: Arc<Target>, shutdown: CancellationToken) {
+pub async fn run(shared: Shared, target: Arc<Target>, shutdown: CancellationToken) {
     loop {
-        match acquire(&bus.pg, &target).await {
+        match acquire(&shared.pg, &target).await {
             Ok(Some((conn, clean))) => {
                 tracing::info!(tenant = %target.tenant, target = %target.cfg.name, clean, "target taken");
-                let driven = drive(&bus, &target, conn, clean, &shutdown).await;
+                let driven = drive(&shared, &target, conn, clean, &shutdown).await;
                 // Links not flushed are the next driver's to redo or adopt.
                 target.link_cache.stop();
                 match driven {
@@ -76,7 +78,7 @@ pub async fn run(bus: Bus, target: Arc<Target>, shutdown: CancellationToken) {
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(bus.lease_retry) => {}
+            _ = tokio::time::sleep(shared.lease_retry) => {}
         }
     }
 }
@@ -118,7 +120,7 @@ async fn acquire(
 }
 
 async fn drive(
-    bus: &Bus,
+    shared: &Shared,
     target: &Target,
     mut lock: PgConnection,
     clean: bool,
@@ -130,9 +132,9 @@ async fn drive(
         .await
         .map_err(|e| WorkerError::Target(e.to_string()))?;
     let progress = links::progress(&mut lock, target.key()).await?;
-    let mut stream = bus
+    let mut stream = shared
         .js
-        .get_stream(bus.subjects.change_stream())
+        .get_stream(shared.subjects.change_stream())
         .await
         .map_err(|e| js_err(&e))?;
     let mut position = progress.stream_seq;
@@ -146,7 +148,7 @@ async fn drive(
             .state
             .last_sequence;
         let before = i64::try_from(before).unwrap_or(i64::MAX);
-        let report = full_sync(target, false, bus.backoff).await?;
+        let report = full_sync(target, false, shared.backoff).await?;
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "initial sync done");
         links::synced(
             &mut lock,
@@ -177,7 +179,7 @@ async fn drive(
         + 1;
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: bus.subjects.tenant_changes(&target.tenant),
+            filter_subject: shared.subjects.tenant_changes(&target.tenant),
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: start,
             },
@@ -187,7 +189,7 @@ async fn drive(
         .map_err(|e| js_err(&e))?;
     let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
     follow(
-        bus,
+        shared,
         target,
         &mut lock,
         &mut messages,
