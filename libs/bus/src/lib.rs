@@ -8,11 +8,13 @@
 //! It knows nothing of SCIM or Postgres; services decide what to publish.
 
 mod connect;
+mod dead_letter;
 mod publish;
 mod ready;
 mod streams;
 
 pub use connect::{BusError, MIN_SERVER_VERSION, check_server, connect, parse_version};
+pub use dead_letter::dead_letter;
 pub use publish::{Outgoing, headers_for, publish};
 pub use ready::ready;
 pub use streams::{StreamSettings, ensure_streams};

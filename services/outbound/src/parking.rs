@@ -3,8 +3,6 @@
 //! replay; the resource's later changes park behind it) and to
 //! `SCIMBUS_DLQ`; an operator's replay pushes them again in order.
 
-use bytes::Bytes;
-use scimbus_bus::Outgoing;
 use scimbus_db::links::{self, Parked};
 use scimbus_events::Message;
 use scimbus_events::v1::{Change, DeadLetter};
@@ -108,23 +106,12 @@ pub(crate) async fn park_letter(
         request: exchange.request,
         response: exchange.response.unwrap_or_default(),
     };
-    let out = Outgoing {
-        subject: shared.subjects.dead_letter(&origin, &target.tenant),
-        // One letter per (target, stream position): a re-park after a
-        // crash is deduplicated.
-        msg_id: format!("{origin}/{}/{}", target.tenant, item.stream_seq),
-        tenant: target.tenant.clone(),
-        payload: Bytes::from(letter.encode_to_vec()),
-        traceparent: None,
-        tracestate: None,
-        reply_to: None,
-    };
-    scimbus_bus::publish(&shared.js, &out)
+    // One letter per (target, stream position): a re-park after a crash is
+    // deduplicated.
+    let msg_id = format!("{origin}/{}/{}", target.tenant, item.stream_seq);
+    scimbus_bus::dead_letter(&shared.js, &shared.subjects, &letter, msg_id)
         .await
-        .map_err(|e| WorkerError::JetStream(e.to_string()))?
-        .await
-        .map_err(|e| WorkerError::JetStream(e.to_string()))?;
-    Ok(())
+        .map_err(|e| WorkerError::JetStream(e.to_string()))
 }
 
 /// Pushes again the parked changes an operator asked to replay, resource by

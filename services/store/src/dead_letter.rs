@@ -1,10 +1,9 @@
 //! Parking messages that cannot be decoded or applied, so the rest flows.
 
 use async_nats::jetstream;
-use bytes::Bytes;
-use scimbus_bus::{BusError, Outgoing};
+use scimbus_bus::BusError;
 use scimbus_events::v1::DeadLetter;
-use scimbus_events::{Message, Subjects, headers, valid_tenant};
+use scimbus_events::{Subjects, headers};
 use uuid::Uuid;
 
 /// Publishes a dead letter for a command message and waits for JetStream
@@ -25,15 +24,9 @@ pub async fn park(
             .map(|v| v.as_str().to_string())
             .unwrap_or_default()
     };
-    let tenant = header(headers::TENANT);
-    let tenant_token = if valid_tenant(&tenant) {
-        tenant.as_str()
-    } else {
-        "_"
-    };
     let letter = DeadLetter {
         origin: "cmd".into(),
-        tenant: tenant.clone(),
+        tenant: header(headers::TENANT),
         subject: msg.subject.to_string(),
         message_id: header(headers::MSG_ID),
         payload: msg.payload.to_vec(),
@@ -42,21 +35,5 @@ pub async fn park(
         parked_at_unix_micros: chrono::Utc::now().timestamp_micros(),
         ..Default::default()
     };
-    let out = Outgoing {
-        subject: subjects.dead_letter("cmd", tenant_token),
-        msg_id: Uuid::now_v7().to_string(),
-        tenant,
-        payload: Bytes::from(letter.encode_to_vec()),
-        traceparent: None,
-        tracestate: None,
-        reply_to: None,
-    };
-    scimbus_bus::publish(js, &out)
-        .await?
-        .await
-        .map_err(|e| BusError::Publish {
-            subject: out.subject.clone(),
-            reason: e.to_string(),
-        })?;
-    Ok(())
+    scimbus_bus::dead_letter(js, subjects, &letter, Uuid::now_v7().to_string()).await
 }
