@@ -291,6 +291,9 @@ pub(crate) struct Item {
     /// The resource it changes (nil when it cannot be decoded).
     pub(crate) resource: Uuid,
     pub(crate) change: Result<Change, String>,
+    /// The message as it came (what a dead letter carries: a change that
+    /// does not decode is parked as it was, not as nothing).
+    pub(crate) raw: bytes::Bytes,
 }
 
 impl Item {
@@ -325,6 +328,7 @@ impl Item {
                 .and_then(|c| Uuid::parse_str(&c.resource_id).ok())
                 .unwrap_or_default(),
             change,
+            raw: m.payload.clone(),
         })
     }
 }

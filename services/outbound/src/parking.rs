@@ -95,11 +95,7 @@ pub(crate) async fn park_letter(
         tenant: target.tenant.clone(),
         subject: item.subject.clone(),
         message_id: item.msg_id.clone(),
-        payload: item
-            .change
-            .as_ref()
-            .map(Message::encode_to_vec)
-            .unwrap_or_default(),
+        payload: item.raw.to_vec(),
         reason: reason.to_string(),
         attempts,
         parked_at_unix_micros: chrono::Utc::now().timestamp_micros(),

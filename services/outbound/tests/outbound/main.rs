@@ -16,3 +16,4 @@ mod scim2_server;
 mod support;
 mod sync;
 mod transitions;
+mod undecodable;
