@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: the whole system on the local defaults of DESIGN.md §7.
+# `make run`: the whole system on the local defaults of docs/design.md §7.
 # NATS and Postgres are reused when they answer, else started under .data/;
 # the services are built (release) and run in the foreground until Ctrl-C or
 # SIGTERM, which stops them (the stack keeps running: `make stop` stops it).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench` (HTTP part): drives the running scimbus over HTTP with wrk and,
-# in the same run, measures the references of DESIGN.md §9, then prints the
+# in the same run, measures the references of docs/design.md §9, then prints the
 # ratios and whether the targets are met. See tests/bench/README.md.
 #
 # Phases, each after a warm-up, run back to back in pairs so that the noise of

@@ -1,7 +1,7 @@
 //! scimbus-bus: scimbus on NATS JetStream.
 //!
 //! Connecting (and refusing a server older than 2.10 or without JetStream),
-//! declaring the streams of DESIGN.md §3 under a configurable prefix, and
+//! declaring the streams of docs/design.md §3 under a configurable prefix, and
 //! publishing with the headers every scimbus message carries (`Nats-Msg-Id`
 //! for deduplication, `Scimbus-Tenant`, content type, trace context).
 //!

@@ -1,4 +1,4 @@
-//! The three streams of DESIGN.md §3, created or updated at start.
+//! The three streams of docs/design.md §3, created or updated at start.
 
 use std::time::Duration;
 

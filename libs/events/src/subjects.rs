@@ -1,4 +1,4 @@
-//! NATS subject and stream names (DESIGN.md §3), with a configurable prefix
+//! NATS subject and stream names (docs/design.md §3), with a configurable prefix
 //! so several installations or test runs share one NATS server.
 
 use std::fmt;

@@ -1,5 +1,5 @@
 //! `/livez` (the process runs) and `/readyz` (its dependencies answer), on
-//! every service (DESIGN.md §6).
+//! every service (docs/design.md §6).
 
 use std::future::Future;
 use std::pin::Pin;

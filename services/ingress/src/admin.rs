@@ -1,4 +1,4 @@
-//! `/admin/v1`: the operator API (DESIGN.md §6), behind its own bearer
+//! `/admin/v1`: the operator API (docs/design.md §6), behind its own bearer
 //! tokens (`[admin] tokens` in the configuration file; a tenant's SCIM
 //! token is not one). For now: the outbound targets — status, pause and
 //! resume, parked changes, replay, full sync, reconcile — the same rows the

@@ -1,4 +1,4 @@
-//! scimbus-ingress: the only public HTTP surface (DESIGN.md §1, §6).
+//! scimbus-ingress: the only public HTTP surface (docs/design.md §1, §6).
 //!
 //! A SCIM 2.0 service provider: every write becomes a command on JetStream
 //! and the answer waits for the store's result; reads come straight from

@@ -14,7 +14,7 @@ pub use scimbus_runtime::SettingError as ConfigError;
 pub struct OutboundConfig {
     pub nats_url: String,
     pub database_url: String,
-    /// Prefix of stream and subject names (DESIGN.md §3); empty by default.
+    /// Prefix of stream and subject names (docs/design.md §3); empty by default.
     pub bus_prefix: String,
     /// Where `/livez` and `/readyz` are served.
     pub health_addr: std::net::SocketAddr,

@@ -1,5 +1,5 @@
 //! scimbus-outbound: pushes committed changes to downstream SCIM
-//! applications (DESIGN.md §1, invariants 3, 4, 6, 7).
+//! applications (docs/design.md §1, invariants 3, 4, 6, 7).
 //!
 //! Each configured target gets a worker ([`worker`], [`follow`]) that reads
 //! its tenant's changes in order and pushes them ([`push`]) through the

@@ -44,7 +44,7 @@ impl Default for Settings {
 pub struct StoreConfig {
     pub nats_url: String,
     pub database_url: String,
-    /// Prefix of stream and subject names (DESIGN.md §3); empty by default.
+    /// Prefix of stream and subject names (docs/design.md §3); empty by default.
     pub bus_prefix: String,
     /// Tenants the configuration declares.
     pub tenants: Vec<String>,

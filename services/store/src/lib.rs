@@ -1,4 +1,4 @@
-//! scimbus-store: the only writer of identity data (DESIGN.md §1).
+//! scimbus-store: the only writer of identity data (docs/design.md §1).
 //!
 //! Consumes commands from `SCIMBUS_CMD` partition by partition, applies each
 //! batch in one Postgres transaction together with its change rows (the

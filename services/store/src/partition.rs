@@ -1,6 +1,6 @@
 //! Command partitions and who applies them.
 //!
-//! Commands of one resource share a partition (DESIGN.md §3). A partition
+//! Commands of one resource share a partition (docs/design.md §3). A partition
 //! is applied by exactly one store replica at a time: the one holding the
 //! partition's Postgres advisory lock. The lock is held on the very
 //! connection that runs the partition's transactions, so a replica that

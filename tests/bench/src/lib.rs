@@ -2,7 +2,7 @@
 //! scimbus itself:
 //!
 //! - [`reference`]: the trivial axum handler whose GET rate under the same
-//!   wrk script is the HTTP ceiling of the machine (DESIGN.md §9);
+//!   wrk script is the HTTP ceiling of the machine (docs/design.md §9);
 //! - [`streams`]: removes the JetStream streams of a bench run's bus prefix,
 //!   so that runs do not pile up messages in a NATS shared with others;
 //! - [`target`] and [`drive`]: the outbound bench (`tests/bench/outbound.sh`):

@@ -1,4 +1,4 @@
-//! Each transition of a resource on a scoped target (DESIGN.md invariant
+//! Each transition of a resource on a scoped target (docs/design.md invariant
 //! 3): users entering the scope bring their group memberships, users
 //! leaving it by deletion take them away, deactivated users come back with
 //! the memberships they gained meanwhile.

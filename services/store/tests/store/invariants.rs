@@ -1,4 +1,4 @@
-//! DESIGN.md §2 invariants 2–6, as far as they are the store's.
+//! docs/design.md §2 invariants 2–6, as far as they are the store's.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
 //! The store against a real NATS server and a real Postgres: commands in,
-//! rows and changes out, and the invariants of DESIGN.md §2 that are the
+//! rows and changes out, and the invariants of docs/design.md §2 that are the
 //! store's to keep.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
