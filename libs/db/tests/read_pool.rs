@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use scimbus_db::ReadPool;
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
 
 /// Leaves `n` idle connections in the pool.
 async fn warm(pool: &PgPool, n: usize) {
@@ -19,42 +19,6 @@ async fn warm(pool: &PgPool, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while pool.num_idle() < n {
         assert!(Instant::now() < deadline, "the connections did not go back");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Ends every other session of the pool's database, as a restart would.
-async fn terminate_others(pool: &PgPool) -> usize {
-    let mut admin = PgConnection::connect_with(&pool.connect_options())
-        .await
-        .unwrap();
-    let db = pool.connect_options().get_database().unwrap().to_string();
-    let pids: Vec<i32> = sqlx::query_scalar(
-        "select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
-    )
-    .bind(&db)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
-    for pid in &pids {
-        sqlx::query("select pg_terminate_backend($1)")
-            .bind(pid)
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left: i64 =
-            sqlx::query_scalar("select count(*) from pg_stat_activity where pid = any($1)")
-                .bind(&pids)
-                .fetch_one(&mut admin)
-                .await
-                .unwrap();
-        if left == 0 {
-            return pids.len();
-        }
-        assert!(Instant::now() < deadline, "the sessions did not end");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -79,7 +43,9 @@ async fn a_read_on_a_dead_connection_runs_again_and_a_wrong_query_does_not(test_
     };
 
     warm(&pool, 3).await;
-    assert_eq!(terminate_others(&pool).await, 3);
+    let db = pool.connect_options().get_database().unwrap().to_string();
+    let ended = scimbus_testkit::terminate_sessions(&db, scimbus_testkit::Sessions::All).await;
+    assert_eq!(ended, 3);
     assert_eq!(one().await.unwrap(), 1);
     assert_eq!(
         runs.swap(0, Ordering::SeqCst),

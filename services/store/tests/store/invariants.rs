@@ -240,6 +240,19 @@ async fn two_replicas_keep_per_resource_order() {
     h.teardown().await;
 }
 
+/// One sweep of the User change subjects, looking back an hour.
+async fn sweep_users(h: &Harness) -> Result<usize, scimbus_store::OutboxError> {
+    scimbus_store::sweep(
+        &h.js,
+        &h.env.subjects,
+        &h.env.pool,
+        &["User".to_string()],
+        Duration::ZERO,
+        Duration::from_secs(3600),
+    )
+    .await
+}
+
 /// Which backend holds each partition's lease (advisory lock of class
 /// `lease::STORE_PARTITION`, second key the partition) in the test's
 /// database.
@@ -329,16 +342,7 @@ async fn a_foreign_message_on_a_change_subject_is_reported_and_poisons_nothing()
         .unwrap()
         .await
         .unwrap();
-    let e = scimbus_store::sweep(
-        &h.js,
-        &h.env.subjects,
-        &h.env.pool,
-        &["User".to_string()],
-        Duration::ZERO,
-        Duration::from_secs(3600),
-    )
-    .await
-    .unwrap_err();
+    let e = sweep_users(&h).await.unwrap_err();
     assert!(
         matches!(&e, scimbus_store::OutboxError::Foreign { subject: s, .. } if *s == subject),
         "{e}"
@@ -349,15 +353,6 @@ async fn a_foreign_message_on_a_change_subject_is_reported_and_poisons_nothing()
     let (_, cmd) = create_user("acme", "after");
     assert_eq!(h.send(&cmd).await.outcome, Outcome::Applied as i32);
     again.stop().await;
-    scimbus_store::sweep(
-        &h.js,
-        &h.env.subjects,
-        &h.env.pool,
-        &["User".to_string()],
-        Duration::ZERO,
-        Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
+    sweep_users(&h).await.unwrap();
     h.teardown().await;
 }
