@@ -1,8 +1,6 @@
 //! `/livez` (the process runs) and `/readyz` (its dependencies answer), on
 //! every service (docs/design.md §6).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,20 +8,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 
-/// Checks readiness; `Err` says what is not ready.
-pub type ReadyCheck =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+use crate::service::Service;
 
-/// The health routes.
-pub fn routes(ready: ReadyCheck) -> Router {
+/// The health routes of `service`.
+pub fn routes<S: Service>(service: Arc<S>) -> Router {
     Router::new()
         .route("/livez", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .with_state(ready)
+        .route("/readyz", get(readyz::<S>))
+        .with_state(service)
 }
 
-async fn readyz(State(check): State<ReadyCheck>) -> (StatusCode, String) {
-    match check().await {
+async fn readyz<S: Service>(State(service): State<Arc<S>>) -> (StatusCode, String) {
+    match service.ready().await {
         Ok(()) => (StatusCode::OK, "ok\n".into()),
         Err(why) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,26 +1,40 @@
 //! scimbus-runtime: what every scimbus service shares at run time.
 //!
-//! The configuration file (tenants and their tokens, targets with their
-//! scope, mapping and circuit settings), secret references (`env:NAME`,
+//! The service skeleton ([`service`]: build → `local_addr` →
+//! `run_until(shutdown)`, `/livez` and `/readyz`, a bounded drain; and
+//! [`process::main`], which runs a service binary and exits 78 on a
+//! configuration error), the settings every service reads alike
+//! ([`settings`]), the startup prologue ([`start`]: connect to NATS and
+//! Postgres, check the server, make sure the streams exist, migrate), the
+//! configuration file (tenants and their tokens, targets with their scope,
+//! mapping and circuit settings), secret references (`env:NAME`,
 //! `file:/path`, `sha256:<hex>`), settings read from the environment with
-//! errors that name the variable, logging, the `/livez` / `/readyz`
-//! endpoints, the shutdown signal and the wait between retries.
+//! errors that name the variable, logging, and the wait between retries.
 //!
-//! It uses `scimbus-events` for names (tenants, the bus prefix) but talks to
-//! neither NATS nor Postgres: services pass it what their readiness checks.
+//! It knows no service: nothing here handles SCIM requests, applies
+//! commands or pushes to targets.
 
 pub mod backoff;
 pub mod config;
 pub mod env;
 pub mod health;
+pub mod probe;
+pub mod process;
 pub mod secret;
+pub mod service;
+pub mod settings;
 pub mod shutdown;
+pub mod start;
 pub mod target;
 
 pub use backoff::backoff;
 pub use config::{FileConfig, TenantConfig};
 pub use env::SettingError;
+pub use probe::{NotReady, Probe};
 pub use secret::{Secret, token_hash};
+pub use service::{Listener, RunError, Running, Server, Service};
+pub use settings::ServiceSettings;
+pub use start::{Connected, StartError};
 pub use target::{
     AuthConfig, CircuitConfig, Deprovision, MappingConfig, TargetConfig, UpdateStyle,
 };

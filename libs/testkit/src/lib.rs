@@ -11,6 +11,7 @@
 #![allow(clippy::panic, clippy::expect_used)]
 
 mod nats;
+pub mod process;
 mod sessions;
 
 pub use nats::PrivateNats;
@@ -95,6 +96,16 @@ impl TestEnv {
             .await
             .expect("create the streams");
         (client, js)
+    }
+
+    /// The settings of a service started in-process on this environment:
+    /// any free port, the default drain.
+    pub fn service_settings(&self) -> scimbus_runtime::ServiceSettings {
+        scimbus_runtime::ServiceSettings::local(
+            self.nats_url.clone(),
+            self.database_url.clone(),
+            self.prefix.clone(),
+        )
     }
 
     /// Adds tenants.

@@ -1,9 +1,9 @@
 //! The ingress's settings, from the environment and the configuration
 //! file; a bad one stops it before it binds, naming the setting.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use scimbus_runtime::ServiceSettings;
 use scimbus_runtime::config::{FileConfig, Tenant};
 use scimbus_runtime::env::{self, Lookup, SettingError};
 
@@ -28,14 +28,13 @@ impl Default for Limits {
 /// Everything the ingress needs to start.
 #[derive(Debug, Clone)]
 pub struct IngressConfig {
-    pub addr: SocketAddr,
+    /// Where NATS and Postgres are, the bus prefix, where the API and
+    /// health are served (`SCIMBUS_INGRESS_ADDR`), the drain bound.
+    pub service: ServiceSettings,
     /// The base URL clients reach this ingress at (for `meta.location`).
     pub public_url: String,
-    pub nats_url: String,
-    pub database_url: String,
     /// Reads may go to a replica.
     pub read_database_url: String,
-    pub bus_prefix: String,
     pub partitions: u32,
     pub write_timeout: Duration,
     pub tenants: Vec<Tenant>,
@@ -49,9 +48,8 @@ pub struct IngressConfig {
 }
 
 impl IngressConfig {
-    /// Reads `SCIMBUS_INGRESS_ADDR` (127.0.0.1:8080), `SCIMBUS_PUBLIC_URL`,
-    /// `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`,
-    /// `SCIMBUS_READ_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
+    /// Reads the [`ServiceSettings`] (`SCIMBUS_INGRESS_ADDR`,
+    /// 127.0.0.1:8080), `SCIMBUS_PUBLIC_URL`, `SCIMBUS_READ_DATABASE_URL`,
     /// `SCIMBUS_PARTITIONS`, `SCIMBUS_WRITE_TIMEOUT_MS`,
     /// `SCIMBUS_MAX_PAYLOAD`, `SCIMBUS_BULK_MAX_OPERATIONS`, and the tenants
     /// of `SCIMBUS_CONFIG`.
@@ -60,12 +58,7 @@ impl IngressConfig {
     }
 
     pub fn from_lookup(e: &impl Lookup) -> Result<IngressConfig, SettingError> {
-        let addr = env::addr(e, "SCIMBUS_INGRESS_ADDR", "127.0.0.1:8080")?;
-        let database_url = env::required(
-            e,
-            "SCIMBUS_DATABASE_URL",
-            "postgres://user:password@host:5432/scimbus",
-        )?;
+        let service = ServiceSettings::from_lookup(e, "SCIMBUS_INGRESS_ADDR", "127.0.0.1:8080")?;
         let (tenants, admin_token_hashes, targets) = match e.get("SCIMBUS_CONFIG") {
             Some(path) => {
                 let file = FileConfig::load(&path)
@@ -80,8 +73,7 @@ impl IngressConfig {
             }
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
-        let bus_prefix = env::bus_prefix(e)?;
-        let public_url = env::text(e, "SCIMBUS_PUBLIC_URL", &format!("http://{addr}"))
+        let public_url = env::text(e, "SCIMBUS_PUBLIC_URL", &format!("http://{}", service.addr))
             .trim_end_matches('/')
             .to_string();
         // It starts every `Location` header and `$ref`.
@@ -94,13 +86,12 @@ impl IngressConfig {
             ));
         }
         let d = Limits::default();
+        let read_database_url = env::text(e, "SCIMBUS_READ_DATABASE_URL", &service.database_url);
+        scimbus_runtime::settings::postgres_url("SCIMBUS_READ_DATABASE_URL", &read_database_url)?;
         Ok(IngressConfig {
-            addr,
+            service,
             public_url,
-            nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
-            read_database_url: env::text(e, "SCIMBUS_READ_DATABASE_URL", &database_url),
-            database_url,
-            bus_prefix,
+            read_database_url,
             partitions: env::number(e, "SCIMBUS_PARTITIONS", 1, 1..=1024)?,
             write_timeout: Duration::from_millis(env::number(
                 e,

@@ -17,11 +17,10 @@ mod state;
 use std::sync::Arc;
 
 use axum::Router;
-use scimbus_bus::{BusError, StreamSettings};
-use scimbus_events::Subjects;
+use scimbus_runtime::process::StartFailure;
+use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service};
 use scimbus_scim::discovery::BulkLimits;
 use scimbus_scim::{Capabilities, Registry};
-use tokio::net::TcpListener;
 
 pub use auth::Client;
 pub use config::{IngressConfig, Limits};
@@ -32,50 +31,58 @@ pub use state::AppState;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Bus(#[from] BusError),
+    Base(#[from] scimbus_runtime::StartError),
     #[error(transparent)]
     Db(#[from] scimbus_db::DbError),
-    #[error("Postgres: {0}")]
-    Sql(#[from] sqlx::Error),
     #[error("subscribing to results: {0}")]
     Subscribe(#[from] async_nats::SubscribeError),
-    #[error("SCIMBUS_BUS_PREFIX: {0}")]
-    Prefix(#[from] scimbus_events::TenantError),
     /// The setting's reader checks it is at most 100 000.
     #[error("SCIMBUS_BULK_MAX_OPERATIONS {0} is out of range")]
     Limit(usize),
-    #[error("SCIMBUS_INGRESS_ADDR {addr}: {source}")]
-    Bind {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
-/// A built ingress: its state and bound listener.
+impl StartFailure for StartError {
+    fn is_configuration(&self) -> bool {
+        match self {
+            StartError::Base(e) => e.is_configuration(),
+            StartError::Limit(_) => true,
+            StartError::Db(_) | StartError::Subscribe(_) => false,
+        }
+    }
+}
+
+/// A running ingress: what its handlers share, and what `/readyz` asks.
 #[derive(Debug)]
 pub struct Ingress {
     pub state: AppState,
-    listener: TcpListener,
+    /// NATS, the command stream, the read pool.
+    probe: Probe,
 }
 
 impl Ingress {
-    /// Connects to NATS (refusing servers older than 2.10) and Postgres,
-    /// makes sure the streams and tenants exist, and binds.
-    pub async fn build(cfg: IngressConfig, registry: Arc<Registry>) -> Result<Ingress, StartError> {
-        let (client, js) = scimbus_bus::connect(&cfg.nats_url, "scimbus-ingress").await?;
-        let subjects = Subjects::new(&cfg.bus_prefix)?;
-        scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
-        let write = scimbus_db::connect(&cfg.database_url, 2).await?;
-        scimbus_db::MIGRATOR
-            .run(&write)
-            .await
-            .map_err(scimbus_db::DbError::from)?;
+    /// Binds `SCIMBUS_INGRESS_ADDR`, runs the prologue (NATS, streams,
+    /// Postgres, migrations, tenants), opens the read pool and starts
+    /// routing the store's results.
+    pub async fn build(
+        cfg: IngressConfig,
+        registry: Arc<Registry>,
+    ) -> Result<Server<Ingress>, StartError> {
+        let listener = Listener::bind(&cfg.service).await?;
         let names: Vec<String> = cfg.tenants.iter().map(|t| t.name.clone()).collect();
-        scimbus_db::tenants::ensure(&write, &names).await?;
-        let read = scimbus_db::ReadPool::new(
-            scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?,
+        let Connected {
+            client,
+            js,
+            subjects,
+            pool: write,
+        } = Connected::connect("scimbus-ingress", &cfg.service, 2, &names).await?;
+        let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?;
+        let probe = Probe::new(
+            client.clone(),
+            js.clone(),
+            vec![subjects.command_stream()],
+            read_pool.clone(),
         );
+        let read = scimbus_db::ReadPool::new(read_pool);
         let dispatcher = dispatch::Dispatcher::start(
             client,
             js,
@@ -85,16 +92,7 @@ impl Ingress {
             read.clone(),
         )
         .await?;
-        let tokens = Arc::new(auth::Tokens::new(
-            &cfg.tenants,
-            scimbus_db::ReadPool::new(write.clone()),
-        ));
-        let listener = TcpListener::bind(cfg.addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: cfg.addr,
-                source,
-            })?;
+        let tokens = Arc::new(auth::Tokens::new(&cfg.tenants, read.clone()));
         let caps = Capabilities {
             bulk: Some(BulkLimits {
                 max_operations: u32::try_from(cfg.limits.bulk_max_operations)
@@ -115,41 +113,23 @@ impl Ingress {
             admin_db: write,
             targets: cfg.targets.clone(),
         });
-        Ok(Ingress { state, listener })
-    }
-
-    /// The address it listens on (port 0 in tests becomes a real port).
-    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Serves until `shutdown` resolves, then drains.
-    pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
-    where
-        F: std::future::Future<Output = ()> + Send + 'static,
-    {
-        axum::serve(self.listener, app(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
+        let routes = scim::routes(state.clone());
+        Ok(listener.serve(Arc::new(Ingress { state, probe }), routes))
     }
 }
 
-/// The whole HTTP surface.
-pub fn app(state: AppState) -> Router {
-    let ready_state = state.clone();
-    let ready: scimbus_runtime::health::ReadyCheck = Arc::new(move || {
-        let s = ready_state.clone();
-        Box::pin(async move {
-            s.dispatcher
-                .ready()
-                .await
-                .map_err(|e| format!("NATS: {e}"))?;
-            s.read
-                .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
-                .await
-                .map(drop)
-                .map_err(|e| format!("Postgres: {e}"))
-        })
-    });
-    scim::routes(state).merge(scimbus_runtime::health::routes(ready))
+impl Service for Ingress {
+    async fn ready(&self) -> Result<(), NotReady> {
+        self.probe.check().await
+    }
+
+    /// The HTTP drain has answered the requests in flight (each waited for
+    /// its command's result); nothing else is in hand.
+    async fn stop(&self) {}
+}
+
+/// The whole HTTP surface of `ingress`, as the skeleton serves it (for
+/// requests sent in-process).
+pub fn app(ingress: &Arc<Ingress>) -> Router {
+    scim::routes(ingress.state.clone()).merge(scimbus_runtime::health::routes(ingress.clone()))
 }

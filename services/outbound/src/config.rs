@@ -3,21 +3,15 @@
 
 use std::time::Duration;
 
-use scimbus_runtime::TargetConfig;
-use scimbus_runtime::env::{self, Lookup, ProcessEnv};
-
-/// A setting that cannot be used (named in the message).
-pub use scimbus_runtime::SettingError as ConfigError;
+use scimbus_runtime::env::{self, Lookup, ProcessEnv, SettingError};
+use scimbus_runtime::{ServiceSettings, TargetConfig};
 
 /// Everything the outbound service needs to start.
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
-    pub nats_url: String,
-    pub database_url: String,
-    /// Prefix of stream and subject names (docs/design.md §3); empty by default.
-    pub bus_prefix: String,
-    /// Where `/livez` and `/readyz` are served.
-    pub health_addr: std::net::SocketAddr,
+    /// Where NATS and Postgres are, the bus prefix, where `/livez` and
+    /// `/readyz` are served (`SCIMBUS_OUTBOUND_ADDR`), the drain bound.
+    pub service: ServiceSettings,
     /// The targets of every tenant, from `SCIMBUS_CONFIG`.
     pub targets: Vec<(String, TargetConfig)>,
     /// The first retry delay of a transient failure (doubles).
@@ -27,32 +21,24 @@ pub struct OutboundConfig {
 }
 
 impl OutboundConfig {
-    /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
-    /// `SCIMBUS_OUTBOUND_ADDR`, the targets of `SCIMBUS_CONFIG`, and
+    /// Reads the [`ServiceSettings`] (`SCIMBUS_OUTBOUND_ADDR`,
+    /// 127.0.0.1:8082), the targets of `SCIMBUS_CONFIG`, and
     /// `SCIMBUS_OUTBOUND_BACKOFF_MS` (the first retry delay, 500).
-    pub fn from_env() -> Result<OutboundConfig, ConfigError> {
+    pub fn from_env() -> Result<OutboundConfig, SettingError> {
         Self::from_lookup(&ProcessEnv)
     }
 
     /// As [`Self::from_env`], from any lookup (tests).
-    pub fn from_lookup(e: &impl Lookup) -> Result<OutboundConfig, ConfigError> {
-        let bus_prefix = env::bus_prefix(e)?;
+    pub fn from_lookup(e: &impl Lookup) -> Result<OutboundConfig, SettingError> {
         let targets = match e.get("SCIMBUS_CONFIG") {
             Some(path) => scimbus_runtime::FileConfig::load(&path)
-                .map_err(|err| ConfigError::new("SCIMBUS_CONFIG", err.to_string()))?
+                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?
                 .targets(),
             None => Vec::new(),
         };
         let backoff_ms: u64 = env::number(e, "SCIMBUS_OUTBOUND_BACKOFF_MS", 500, 1..=600_000)?;
         Ok(OutboundConfig {
-            nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
-            database_url: env::required(
-                e,
-                "SCIMBUS_DATABASE_URL",
-                "postgres://user:password@host:port/database",
-            )?,
-            bus_prefix,
-            health_addr: env::addr(e, "SCIMBUS_OUTBOUND_ADDR", "127.0.0.1:8082")?,
+            service: ServiceSettings::from_lookup(e, "SCIMBUS_OUTBOUND_ADDR", "127.0.0.1:8082")?,
             targets,
             backoff: Duration::from_millis(backoff_ms),
             lease_retry: Duration::from_secs(2),
@@ -65,7 +51,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn cfg(pairs: &[(&str, &str)]) -> Result<OutboundConfig, ConfigError> {
+    fn cfg(pairs: &[(&str, &str)]) -> Result<OutboundConfig, SettingError> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -76,16 +62,20 @@ mod tests {
     #[test]
     fn defaults_and_errors_name_the_setting() {
         let c = cfg(&[("SCIMBUS_DATABASE_URL", "postgres://x/y")]).unwrap();
-        assert_eq!(c.health_addr.to_string(), "127.0.0.1:8082");
-        assert_eq!(c.nats_url, "nats://127.0.0.1:4222");
+        assert_eq!(c.service.addr.to_string(), "127.0.0.1:8082");
+        assert_eq!(c.service.nats_url, "nats://127.0.0.1:4222");
         assert_eq!(cfg(&[]).unwrap_err().name, "SCIMBUS_DATABASE_URL");
         let e = cfg(&[
-            ("SCIMBUS_DATABASE_URL", "p"),
+            ("SCIMBUS_DATABASE_URL", "postgres://x/y"),
             ("SCIMBUS_OUTBOUND_ADDR", "nowhere"),
         ])
         .unwrap_err();
         assert_eq!(e.name, "SCIMBUS_OUTBOUND_ADDR");
-        let e = cfg(&[("SCIMBUS_DATABASE_URL", "p"), ("SCIMBUS_BUS_PREFIX", "a.b")]).unwrap_err();
+        let e = cfg(&[
+            ("SCIMBUS_DATABASE_URL", "postgres://x/y"),
+            ("SCIMBUS_BUS_PREFIX", "a.b"),
+        ])
+        .unwrap_err();
         assert_eq!(e.name, "SCIMBUS_BUS_PREFIX");
     }
 }

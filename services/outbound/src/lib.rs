@@ -41,8 +41,8 @@ mod worker;
 
 use std::sync::Arc;
 
-use scimbus_bus::{BusError, StreamSettings};
-use scimbus_events::Subjects;
+use scimbus_runtime::process::StartFailure;
+use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service};
 use scimbus_scim::Registry;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
@@ -52,7 +52,7 @@ use tokio_util::task::TaskTracker;
 use crate::link_cache::LinkCache;
 
 pub use client::{Exchange, PushError, TargetClient};
-pub use config::{ConfigError, OutboundConfig};
+pub use config::OutboundConfig;
 pub use push::{Pushed, Target};
 pub use reconcile::{ReconcileReport, reconcile};
 pub use requests::{changed_ops, outgoing};
@@ -63,11 +63,9 @@ pub use throttle::{Circuit, Throttle};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Shared(#[from] BusError),
+    Base(#[from] scimbus_runtime::StartError),
     #[error(transparent)]
     Db(#[from] scimbus_db::DbError),
-    #[error("SCIMBUS_BUS_PREFIX: {0}")]
-    Prefix(#[from] scimbus_events::TenantError),
     #[error("SCIMBUS_DATABASE_URL: {0}")]
     Url(sqlx::Error),
     /// A target that cannot work as configured (the message names it).
@@ -79,33 +77,51 @@ pub enum StartError {
     },
 }
 
+impl StartFailure for StartError {
+    fn is_configuration(&self) -> bool {
+        match self {
+            StartError::Base(e) => e.is_configuration(),
+            StartError::Url(_) | StartError::Target { .. } => true,
+            StartError::Db(_) => false,
+        }
+    }
+}
+
 /// A running outbound service.
 #[derive(Debug)]
 pub struct Outbound {
-    pub client: async_nats::Client,
     pub pool: PgPool,
     pub targets: Vec<Arc<Target>>,
+    /// What `/readyz` asks: NATS, the change and dead-letter streams,
+    /// Postgres.
+    probe: Probe,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
 
 impl Outbound {
-    /// Connects to NATS and Postgres, makes sure the streams exist, checks
-    /// every target (secrets, filter), and starts their workers.
-    pub async fn start(
-        cfg: &OutboundConfig,
+    /// Binds `SCIMBUS_OUTBOUND_ADDR`, runs the prologue (NATS, streams,
+    /// Postgres, migrations), checks every target (secrets, filter,
+    /// mappings), and starts their workers.
+    pub async fn build(
+        cfg: OutboundConfig,
         registry: Arc<Registry>,
-    ) -> Result<Outbound, StartError> {
-        let (client, js) = scimbus_bus::connect(&cfg.nats_url, "scimbus-outbound").await?;
-        let subjects = Subjects::new(&cfg.bus_prefix)?;
-        scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
-        let pool = scimbus_db::connect(&cfg.database_url, 8).await?;
-        scimbus_db::MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(scimbus_db::DbError::from)?;
-        let links_pool = scimbus_db::connect_async_commit(&cfg.database_url, 8).await?;
-        let pg: PgConnectOptions = cfg.database_url.parse().map_err(StartError::Url)?;
+    ) -> Result<Server<Outbound>, StartError> {
+        let listener = Listener::bind(&cfg.service).await?;
+        let outbound = Outbound::start(&cfg, registry).await?;
+        tracing::info!(targets = outbound.targets.len(), "targets checked");
+        Ok(listener.serve(Arc::new(outbound), axum::Router::new()))
+    }
+
+    async fn start(cfg: &OutboundConfig, registry: Arc<Registry>) -> Result<Outbound, StartError> {
+        let Connected {
+            client,
+            js,
+            subjects,
+            pool,
+        } = Connected::connect("scimbus-outbound", &cfg.service, 8, &[]).await?;
+        let links_pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 8).await?;
+        let pg: PgConnectOptions = cfg.service.database_url.parse().map_err(StartError::Url)?;
         let mut targets = Vec::with_capacity(cfg.targets.len());
         for (tenant, t) in &cfg.targets {
             let bad = |problem: String| StartError::Target {
@@ -154,6 +170,12 @@ impl Outbound {
                 throttle: Throttle::new(t.rate_per_sec, t.circuit.clone()),
             }));
         }
+        let probe = Probe::new(
+            client,
+            js.clone(),
+            vec![subjects.change_stream(), subjects.dlq_stream()],
+            pool.clone(),
+        );
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let shared = worker::Shared {
@@ -168,29 +190,23 @@ impl Outbound {
         }
         tasks.close();
         Ok(Outbound {
-            client,
             pool,
             targets,
+            probe,
             shutdown,
             tasks,
         })
     }
+}
 
-    /// Whether NATS and Postgres answer (for `/readyz`).
-    pub async fn ready(&self) -> Result<(), String> {
-        if self.client.connection_state() != async_nats::connection::State::Connected {
-            return Err("NATS: not connected".into());
-        }
-        sqlx::query("select 1")
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(|e| format!("Postgres: {e}"))
+impl Service for Outbound {
+    async fn ready(&self) -> Result<(), NotReady> {
+        self.probe.check().await
     }
 
     /// Stops the workers (a batch in hand is finished or, if it was
     /// waiting to retry, handled again by the next worker).
-    pub async fn stop(&self) {
+    async fn stop(&self) {
         self.shutdown.cancel();
         self.tasks.wait().await;
     }

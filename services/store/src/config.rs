@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use scimbus_runtime::env::{self, Lookup, ProcessEnv};
-
-/// A setting that cannot be used (named in the message).
-pub use scimbus_runtime::SettingError as ConfigError;
+use scimbus_runtime::ServiceSettings;
+use scimbus_runtime::env::{self, Lookup, ProcessEnv, SettingError};
 
 /// How the store works its partitions.
 #[derive(Debug, Clone)]
@@ -42,28 +40,25 @@ impl Default for Settings {
 /// Everything the store needs to start.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    pub nats_url: String,
-    pub database_url: String,
-    /// Prefix of stream and subject names (docs/design.md §3); empty by default.
-    pub bus_prefix: String,
+    /// Where NATS and Postgres are, the bus prefix, where `/livez` and
+    /// `/readyz` are served (`SCIMBUS_STORE_ADDR`), the drain bound.
+    pub service: ServiceSettings,
     /// Tenants the configuration declares.
     pub tenants: Vec<String>,
-    /// Where `/livez` and `/readyz` are served.
-    pub health_addr: std::net::SocketAddr,
     pub settings: Settings,
 }
 
 impl StoreConfig {
-    /// Reads `SCIMBUS_NATS_URL`, `SCIMBUS_DATABASE_URL`, `SCIMBUS_BUS_PREFIX`,
+    /// Reads the [`ServiceSettings`] (`SCIMBUS_STORE_ADDR`, 127.0.0.1:8081),
     /// the tenants of `SCIMBUS_CONFIG` (or `SCIMBUS_TENANTS`,
     /// comma-separated), `SCIMBUS_PARTITIONS`, `SCIMBUS_STORE_BATCH`,
-    /// `SCIMBUS_STORE_MAX_ATTEMPTS`, `SCIMBUS_STORE_ADDR`.
-    pub fn from_env() -> Result<StoreConfig, ConfigError> {
+    /// `SCIMBUS_STORE_MAX_ATTEMPTS`.
+    pub fn from_env() -> Result<StoreConfig, SettingError> {
         Self::from_lookup(&ProcessEnv)
     }
 
     /// As [`Self::from_env`], from any lookup (tests).
-    pub fn from_lookup(e: &impl Lookup) -> Result<StoreConfig, ConfigError> {
+    pub fn from_lookup(e: &impl Lookup) -> Result<StoreConfig, SettingError> {
         let d = Settings::default();
         let settings = Settings {
             partitions: env::number(e, "SCIMBUS_PARTITIONS", d.partitions, 1..=1024)?,
@@ -73,7 +68,7 @@ impl StoreConfig {
         };
         let tenants: Vec<String> = match e.get("SCIMBUS_CONFIG") {
             Some(path) => scimbus_runtime::FileConfig::load(&path)
-                .map_err(|err| ConfigError::new("SCIMBUS_CONFIG", err.to_string()))?
+                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?
                 .tenant_names(),
             None => e
                 .get("SCIMBUS_TENANTS")
@@ -84,24 +79,15 @@ impl StoreConfig {
                 .map(str::to_string)
                 .collect(),
         };
-        let health_addr = env::addr(e, "SCIMBUS_STORE_ADDR", "127.0.0.1:8081")?;
         if let Some(bad) = tenants.iter().find(|t| !scimbus_events::valid_tenant(t)) {
-            return Err(ConfigError::new(
+            return Err(SettingError::new(
                 "SCIMBUS_TENANTS",
                 scimbus_events::TenantError(bad.clone()).to_string(),
             ));
         }
-        let bus_prefix = env::bus_prefix(e)?;
         Ok(StoreConfig {
-            nats_url: env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222"),
-            database_url: env::required(
-                e,
-                "SCIMBUS_DATABASE_URL",
-                "postgres://user:password@host:port/database",
-            )?,
-            bus_prefix,
+            service: ServiceSettings::from_lookup(e, "SCIMBUS_STORE_ADDR", "127.0.0.1:8081")?,
             tenants,
-            health_addr,
             settings,
         })
     }
@@ -112,7 +98,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn cfg(pairs: &[(&str, &str)]) -> Result<StoreConfig, ConfigError> {
+    fn cfg(pairs: &[(&str, &str)]) -> Result<StoreConfig, SettingError> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -124,21 +110,30 @@ mod tests {
     fn defaults_and_errors_name_the_setting() {
         let c = cfg(&[("SCIMBUS_DATABASE_URL", "postgres://x/y")]).unwrap();
         assert_eq!(c.settings.partitions, 1);
+        assert_eq!(c.service.addr.to_string(), "127.0.0.1:8081");
         assert_eq!(c.tenants, vec!["demo", "demo2"]);
         let e = cfg(&[]).unwrap_err();
         assert_eq!(e.name, "SCIMBUS_DATABASE_URL");
-        let e = cfg(&[("SCIMBUS_DATABASE_URL", "p"), ("SCIMBUS_PARTITIONS", "0")]).unwrap_err();
+        let e = cfg(&[
+            ("SCIMBUS_DATABASE_URL", "postgres://x/y"),
+            ("SCIMBUS_PARTITIONS", "0"),
+        ])
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "SCIMBUS_PARTITIONS: \"0\" is not a number from 1 to 1024"
         );
         let e = cfg(&[
-            ("SCIMBUS_DATABASE_URL", "p"),
+            ("SCIMBUS_DATABASE_URL", "postgres://x/y"),
             ("SCIMBUS_TENANTS", "ok,Bad!"),
         ])
         .unwrap_err();
         assert_eq!(e.name, "SCIMBUS_TENANTS");
-        let e = cfg(&[("SCIMBUS_DATABASE_URL", "p"), ("SCIMBUS_BUS_PREFIX", "a.b")]).unwrap_err();
+        let e = cfg(&[
+            ("SCIMBUS_DATABASE_URL", "postgres://x/y"),
+            ("SCIMBUS_BUS_PREFIX", "a.b"),
+        ])
+        .unwrap_err();
         assert_eq!(e.name, "SCIMBUS_BUS_PREFIX");
     }
 }

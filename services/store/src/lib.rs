@@ -16,9 +16,11 @@ mod partition;
 use std::sync::Arc;
 
 use async_nats::jetstream;
-use scimbus_bus::{BusError, StreamSettings};
+use scimbus_bus::StreamSettings;
 use scimbus_db::changes::ChangeRow;
 use scimbus_events::Subjects;
+use scimbus_runtime::process::StartFailure;
+use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service};
 use scimbus_scim::Registry;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
@@ -27,24 +29,30 @@ use tokio_util::task::TaskTracker;
 
 pub use apply::{outcome_of, pb_error};
 pub use batch::{Committed, apply_batch};
-pub use config::{ConfigError, Settings, StoreConfig};
+pub use config::{Settings, StoreConfig};
 pub use outbox::{OutboxError, sweep};
 
 /// Why the store could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Bus(#[from] BusError),
+    Base(#[from] scimbus_runtime::StartError),
     #[error(transparent)]
     Db(#[from] scimbus_db::DbError),
     #[error("SCIMBUS_DATABASE_URL: {0}")]
     Url(sqlx::Error),
-    #[error("Postgres: {0}")]
-    Sql(#[from] sqlx::Error),
     #[error("publishing changes left from before: {0}")]
     Outbox(#[from] OutboxError),
-    #[error("SCIMBUS_BUS_PREFIX: {0}")]
-    Prefix(#[from] scimbus_events::TenantError),
+}
+
+impl StartFailure for StartError {
+    fn is_configuration(&self) -> bool {
+        match self {
+            StartError::Base(e) => e.is_configuration(),
+            StartError::Url(_) => true,
+            StartError::Db(_) | StartError::Outbox(_) => false,
+        }
+    }
 }
 
 /// What the partition workers share.
@@ -63,40 +71,36 @@ struct Shared {
 pub struct Store {
     shutdown: CancellationToken,
     tasks: TaskTracker,
-    /// What `/readyz` asks.
-    probe: Probe,
-}
-
-/// What the store's readiness depends on.
-#[derive(Debug, Clone)]
-struct Probe {
-    client: async_nats::Client,
-    js: jetstream::Context,
-    /// The streams the store consumes from and publishes to.
-    streams: Vec<String>,
-    /// A connection that died in a Postgres restart is not unreadiness.
-    pool: scimbus_db::ReadPool,
+    /// What `/readyz` asks: NATS, the streams the store consumes from and
+    /// publishes to, Postgres.
+    probe: Arc<Probe>,
 }
 
 impl Store {
-    /// Connects (refusing a NATS server older than 2.10), migrates, makes
-    /// sure the streams and tenants exist, publishes changes a previous run
+    /// Binds `SCIMBUS_STORE_ADDR`, runs the prologue (NATS, streams,
+    /// Postgres, migrations, tenants), publishes changes a previous run
     /// left unpublished, and starts working the partitions.
-    pub async fn start(cfg: StoreConfig, registry: Arc<Registry>) -> Result<Store, StartError> {
-        let (client, js) = scimbus_bus::connect(&cfg.nats_url, "scimbus-store").await?;
-        let subjects = Subjects::new(&cfg.bus_prefix)?;
-        scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
-        let pg: PgConnectOptions = cfg.database_url.parse().map_err(StartError::Url)?;
-        let pool = scimbus_db::connect(&cfg.database_url, 4).await?;
-        scimbus_db::MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(scimbus_db::DbError::from)?;
-        scimbus_db::tenants::ensure(&pool, &cfg.tenants).await?;
+    pub async fn build(
+        cfg: StoreConfig,
+        registry: Arc<Registry>,
+    ) -> Result<Server<Store>, StartError> {
+        let listener = Listener::bind(&cfg.service).await?;
+        let store = Store::start(cfg, registry).await?;
+        Ok(listener.serve(Arc::new(store), axum::Router::new()))
+    }
+
+    async fn start(cfg: StoreConfig, registry: Arc<Registry>) -> Result<Store, StartError> {
+        let Connected {
+            client,
+            js,
+            subjects,
+            pool,
+        } = Connected::connect("scimbus-store", &cfg.service, 4, &cfg.tenants).await?;
         drop(pool);
+        let pg: PgConnectOptions = cfg.service.database_url.parse().map_err(StartError::Url)?;
         // The outbox reads changes and removes their unpublished marks; a
         // mark lost in a crash is a republish, not worth an fsync a batch.
-        let pool = scimbus_db::connect_async_commit(&cfg.database_url, 4).await?;
+        let pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 4).await?;
         let resource_types: Vec<String> = registry
             .resource_types()
             .iter()
@@ -137,16 +141,16 @@ impl Store {
             subjects.clone(),
             pool.clone(),
         ));
-        let probe = Probe {
-            client: client.clone(),
-            js: js.clone(),
-            streams: vec![
+        let probe = Arc::new(Probe::new(
+            client.clone(),
+            js.clone(),
+            vec![
                 subjects.command_stream(),
                 subjects.change_stream(),
                 subjects.dlq_stream(),
             ],
-            pool: scimbus_db::ReadPool::new(pool.clone()),
-        };
+            pool.clone(),
+        ));
         tasks.spawn(outbox::run_sweeper(
             outbox::Sweeper {
                 js: js.clone(),
@@ -177,33 +181,16 @@ impl Store {
             probe,
         })
     }
+}
 
-    /// Whether the store can do its work (for `/readyz`); `Err` says what
-    /// it lacks.
-    pub async fn ready(&self) -> Result<(), String> {
-        let p = &self.probe;
-        scimbus_bus::ready(&p.client, &p.js, &p.streams)
-            .await
-            .map_err(|e| format!("NATS: {e}"))?;
-        p.pool
-            .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
-            .await
-            .map(drop)
-            .map_err(|e| format!("Postgres: {e}"))
-    }
-
-    /// `/livez` and `/readyz` of this store.
-    pub fn health_routes(self: &Arc<Self>) -> axum::Router {
-        let store = self.clone();
-        scimbus_runtime::health::routes(Arc::new(move || {
-            let store = store.clone();
-            Box::pin(async move { store.ready().await })
-        }))
+impl Service for Store {
+    async fn ready(&self) -> Result<(), NotReady> {
+        self.probe.check().await
     }
 
     /// Stops taking commands, finishes the batches in hand and publishes
     /// their changes.
-    pub async fn stop(&self) {
+    async fn stop(&self) {
         self.shutdown.cancel();
         self.tasks.wait().await;
     }

@@ -17,12 +17,9 @@ use crate::support::*;
 /// empty token cache.
 async fn ingress(env: &TestEnv) -> axum::Router {
     let cfg = IngressConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
         public_url: "http://scim.test".into(),
-        nats_url: env.nats_url.clone(),
-        database_url: env.database_url.clone(),
+        service: env.service_settings(),
         read_database_url: env.database_url.clone(),
-        bus_prefix: env.prefix.clone(),
         partitions: 2,
         write_timeout: Duration::from_secs(15),
         // Tenants without configured tokens: only api_tokens can let a
@@ -43,7 +40,7 @@ async fn ingress(env: &TestEnv) -> axum::Router {
     };
     let registry = Arc::new(scimbus_scim::Registry::standard().unwrap());
     let ingress = Ingress::build(cfg, registry).await.unwrap();
-    scimbus_ingress::app(ingress.state.clone())
+    scimbus_ingress::app(ingress.service())
 }
 
 async fn get_users(router: &axum::Router, tenant: &str, token: &str) -> StatusCode {

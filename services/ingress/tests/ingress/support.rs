@@ -1,5 +1,6 @@
 //! An ingress and a store on a fresh database and bus prefix.
 
+use scimbus_runtime::Running;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +48,7 @@ pub fn crm_target() -> scimbus_runtime::TargetConfig {
 
 pub struct Api {
     pub env: TestEnv,
-    store: Option<Store>,
+    store: Option<Running<Store>>,
     router: Router,
 }
 
@@ -102,13 +103,10 @@ impl Api {
 
     /// Starts the store.
     pub async fn start_store(&mut self) {
-        let store = Store::start(
+        let store = Store::build(
             StoreConfig {
-                nats_url: self.env.nats_url.clone(),
-                database_url: self.env.database_url.clone(),
-                bus_prefix: self.env.prefix.clone(),
+                service: self.env.service_settings(),
                 tenants: vec!["acme".into(), "other".into()],
-                health_addr: "127.0.0.1:0".parse().unwrap(),
                 settings: Settings {
                     partitions: 4,
                     lease_retry: Duration::from_millis(200),
@@ -118,6 +116,8 @@ impl Api {
             Arc::new(Registry::standard().unwrap()),
         )
         .await
+        .unwrap()
+        .spawn()
         .unwrap();
         self.store = Some(store);
     }
@@ -137,12 +137,9 @@ impl Api {
             },
         ];
         let cfg = IngressConfig {
-            addr: "127.0.0.1:0".parse().unwrap(),
             public_url: "http://scim.test".into(),
-            nats_url: env.nats_url.clone(),
-            database_url: env.database_url.clone(),
+            service: env.service_settings(),
             read_database_url: env.database_url.clone(),
-            bus_prefix: env.prefix.clone(),
             partitions: 4,
             write_timeout,
             tenants,
@@ -151,7 +148,7 @@ impl Api {
             targets: vec![("acme".into(), crm_target())],
         };
         let ingress = Ingress::build(cfg, registry).await.unwrap();
-        let router = scimbus_ingress::app(ingress.state.clone());
+        let router = scimbus_ingress::app(ingress.service());
         let mut api = Api {
             env,
             store: None,
@@ -165,7 +162,7 @@ impl Api {
 
     pub async fn teardown(mut self) {
         if let Some(s) = self.store.take() {
-            s.stop().await;
+            s.stop().await.unwrap();
         }
         self.env.teardown().await;
     }

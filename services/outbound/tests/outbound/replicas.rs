@@ -2,6 +2,7 @@
 //! time, and when it stops another takes over from where it was, with
 //! nothing lost or pushed twice.
 
+use scimbus_runtime::Running;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,18 +16,17 @@ use crate::support::{Hub, TENANT, eventually, target};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
-async fn replica(hub: &Hub, t: &FakeTarget) -> Outbound {
+async fn replica(hub: &Hub, t: &FakeTarget) -> Running<Outbound> {
     let cfg = OutboundConfig {
-        nats_url: hub.env.nats_url.clone(),
-        database_url: hub.env.database_url.clone(),
-        bus_prefix: hub.env.prefix.clone(),
-        health_addr: "127.0.0.1:0".parse().unwrap(),
+        service: hub.env.service_settings(),
         targets: vec![(TENANT.to_string(), target("t", &t.url()))],
         backoff: Duration::from_millis(50),
         lease_retry: Duration::from_millis(200),
     };
-    Outbound::start(&cfg, Arc::new(Registry::standard().unwrap()))
+    Outbound::build(cfg, Arc::new(Registry::standard().unwrap()))
         .await
+        .unwrap()
+        .spawn()
         .unwrap()
 }
 
@@ -62,7 +62,7 @@ async fn one_replica_drives_a_target_and_another_takes_over() {
     })
     .await;
     // The one driving the target stops: the other takes over.
-    first.stop().await;
+    first.stop().await.unwrap();
     for i in 0..15 {
         hub.create_user(&format!("b{i}"), "Sales").await;
     }
@@ -80,7 +80,7 @@ async fn one_replica_drives_a_target_and_another_takes_over() {
         .count();
     assert_eq!(posts, 30);
     assert_eq!(t.resources("Users").len(), 30);
-    second.stop().await;
+    second.stop().await.unwrap();
     hub.teardown().await;
 }
 
@@ -134,6 +134,6 @@ async fn a_worker_that_loses_postgres_mid_stream_is_replaced_without_duplicates(
         .count();
     assert_eq!(posts, 40, "one create each");
     assert_eq!(hub.count("select count(*) from parked_changes").await, 0);
-    only.stop().await;
+    only.stop().await.unwrap();
     hub.teardown().await;
 }

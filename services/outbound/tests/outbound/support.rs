@@ -2,6 +2,7 @@
 //! listening on a real port (the IdP's side), and the outbound service with
 //! the targets a test gives it.
 
+use scimbus_runtime::Running;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,10 +22,10 @@ pub const TENANT: &str = "acme";
 
 pub struct Hub {
     pub env: TestEnv,
-    store: Option<Store>,
+    store: Option<Running<Store>>,
     ingress: Option<tokio::task::JoinHandle<()>>,
     stop_ingress: Option<tokio::sync::oneshot::Sender<()>>,
-    pub outbound: Option<Outbound>,
+    pub outbound: Option<Running<Outbound>>,
     /// The ingress's SCIM base URL of tenant `acme`.
     pub base: String,
     http: reqwest::Client,
@@ -58,13 +59,10 @@ impl Hub {
         let env = TestEnv::new().await;
         env.bus().await;
         let registry = Arc::new(Registry::standard().unwrap());
-        let store = Store::start(
+        let store = Store::build(
             StoreConfig {
-                nats_url: env.nats_url.clone(),
-                database_url: env.database_url.clone(),
-                bus_prefix: env.prefix.clone(),
+                service: env.service_settings(),
                 tenants: vec![TENANT.into()],
-                health_addr: "127.0.0.1:0".parse().unwrap(),
                 settings: Settings {
                     lease_retry: Duration::from_millis(200),
                     sweep_interval: Duration::from_millis(500),
@@ -74,15 +72,14 @@ impl Hub {
             registry.clone(),
         )
         .await
+        .unwrap()
+        .spawn()
         .unwrap();
         let ingress = Ingress::build(
             IngressConfig {
-                addr: "127.0.0.1:0".parse().unwrap(),
                 public_url: "http://scim.test".into(),
-                nats_url: env.nats_url.clone(),
-                database_url: env.database_url.clone(),
+                service: env.service_settings(),
                 read_database_url: env.database_url.clone(),
-                bus_prefix: env.prefix.clone(),
                 partitions: 1,
                 write_timeout: Duration::from_secs(15),
                 tenants: vec![Tenant {
@@ -154,10 +151,7 @@ impl Hub {
     /// Starts the outbound service without waiting for anything.
     pub async fn start_outbound_nowait(&mut self, targets: Vec<TargetConfig>) {
         let cfg = OutboundConfig {
-            nats_url: self.env.nats_url.clone(),
-            database_url: self.env.database_url.clone(),
-            bus_prefix: self.env.prefix.clone(),
-            health_addr: "127.0.0.1:0".parse().unwrap(),
+            service: self.env.service_settings(),
             targets: targets
                 .into_iter()
                 .map(|t| (TENANT.to_string(), t))
@@ -165,15 +159,17 @@ impl Hub {
             backoff: Duration::from_millis(50),
             lease_retry: Duration::from_millis(200),
         };
-        let o = Outbound::start(&cfg, Arc::new(Registry::standard().unwrap()))
+        let o = Outbound::build(cfg, Arc::new(Registry::standard().unwrap()))
             .await
+            .unwrap()
+            .spawn()
             .unwrap();
         self.outbound = Some(o);
     }
 
     pub async fn stop_outbound(&mut self) {
         if let Some(o) = self.outbound.take() {
-            o.stop().await;
+            o.stop().await.unwrap();
         }
     }
 
@@ -273,7 +269,7 @@ impl Hub {
             let _ = t.await;
         }
         if let Some(s) = self.store.take() {
-            s.stop().await;
+            s.stop().await.unwrap();
         }
         self.env.teardown().await;
     }

@@ -238,7 +238,7 @@ async fn creates_applied_together_keep_one_by_one_answers() {
     use futures_util::StreamExt;
     use scimbus_events::Message;
     let mut h = Harness::new(&["acme"]).await;
-    h.store.take().unwrap().stop().await;
+    h.store.take().unwrap().stop().await.unwrap();
     let inbox = h.client.new_inbox();
     let mut sub = h.client.subscribe(format!("{inbox}.*")).await.unwrap();
     let (_, a) = create_user("acme", "Same");

@@ -189,7 +189,7 @@ async fn two_replicas_keep_per_resource_order() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let before = partition_holders(&h).await;
-    h.store.take().unwrap().stop().await;
+    h.store.take().unwrap().stop().await.unwrap();
     for s in STEPS / 2..STEPS {
         for id in &ids {
             h.publish(&step(s, *id), None).await;
@@ -236,7 +236,7 @@ async fn two_replicas_keep_per_resource_order() {
         handed_over > 0,
         "no partition changed hands: before {before:?}, after {after:?}"
     );
-    second.stop().await;
+    second.stop().await.unwrap();
     h.teardown().await;
 }
 
@@ -275,7 +275,7 @@ async fn partition_holders(h: &Harness) -> std::collections::BTreeMap<i64, i32> 
 #[tokio::test]
 async fn unpublished_changes_are_published_on_start() {
     let mut h = Harness::new(&["acme"]).await;
-    h.store.take().unwrap().stop().await;
+    h.store.take().unwrap().stop().await.unwrap();
     // As if a store had died right after commit, before publishing: apply
     // a command with the store's own batch code, and publish nothing.
     let (_, cmd) = create_user("acme", "x");
@@ -352,7 +352,7 @@ async fn a_foreign_message_on_a_change_subject_is_reported_and_poisons_nothing()
     let again = start_store(&h.env, &["acme"]).await;
     let (_, cmd) = create_user("acme", "after");
     assert_eq!(h.send(&cmd).await.outcome, Outcome::Applied as i32);
-    again.stop().await;
+    again.stop().await.unwrap();
     sweep_users(&h).await.unwrap();
     h.teardown().await;
 }

@@ -6,6 +6,7 @@
 mod support;
 
 mod apply;
+mod binary;
 mod crash;
 mod invariants;
 mod members;

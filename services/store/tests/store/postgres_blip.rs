@@ -32,7 +32,11 @@ async fn a_write_after_the_lease_session_dies_waits_far_less_than_lease_retry() 
     // Postgres blip is what must not happen.
     cfg.settings.lease_retry = Duration::from_secs(2);
     let registry = std::sync::Arc::new(scimbus_scim::Registry::standard().unwrap());
-    let store = scimbus_store::Store::start(cfg, registry).await.unwrap();
+    let store = scimbus_store::Store::build(cfg, registry)
+        .await
+        .unwrap()
+        .spawn()
+        .unwrap();
     let h = Harness {
         env,
         client,

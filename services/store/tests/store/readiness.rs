@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use scimbus_runtime::{Running, Service};
 use scimbus_scim::Registry;
 use scimbus_store::Store;
 use scimbus_testkit::{PrivateNats, TestEnv};
@@ -13,9 +14,9 @@ use tower::ServiceExt;
 
 use crate::support::*;
 
-async fn readyz(store: &Arc<Store>) -> StatusCode {
-    store
-        .health_routes()
+/// `/readyz` as the service skeleton serves it.
+async fn readyz(store: &Running<Store>) -> StatusCode {
+    scimbus_runtime::health::routes(store.service().clone())
         .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
         .await
         .unwrap()
@@ -23,7 +24,7 @@ async fn readyz(store: &Arc<Store>) -> StatusCode {
 }
 
 /// Waits (up to 20 s) for `/readyz` to answer `want`.
-async fn until_readyz(store: &Arc<Store>, want: StatusCode, why: &str) {
+async fn until_readyz(store: &Running<Store>, want: StatusCode, why: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let got = readyz(store).await;
@@ -33,19 +34,19 @@ async fn until_readyz(store: &Arc<Store>, want: StatusCode, why: &str) {
         assert!(
             Instant::now() < deadline,
             "{why}: /readyz still {got}, want {want} ({:?})",
-            store.ready().await
+            store.service().ready().await
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-async fn start(env: &TestEnv) -> Arc<Store> {
+async fn start(env: &TestEnv) -> Running<Store> {
     let registry = Arc::new(Registry::standard().unwrap());
-    Arc::new(
-        Store::start(config(env, &["acme"]), registry)
-            .await
-            .unwrap(),
-    )
+    Store::build(config(env, &["acme"]), registry)
+        .await
+        .unwrap()
+        .spawn()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -58,12 +59,12 @@ async fn a_store_without_nats_is_not_ready() {
 
     nats.kill().await;
     until_readyz(&store, StatusCode::SERVICE_UNAVAILABLE, "NATS is down").await;
-    let why = store.ready().await.unwrap_err();
+    let why = store.service().ready().await.unwrap_err().to_string();
     assert!(why.starts_with("NATS"), "{why}");
 
     nats.restart().await;
     until_readyz(&store, StatusCode::OK, "NATS is back").await;
-    store.stop().await;
+    store.stop().await.unwrap();
     env.teardown().await;
 }
 
@@ -76,8 +77,8 @@ async fn a_store_whose_streams_are_gone_is_not_ready() {
 
     js.delete_stream(env.subjects.dlq_stream()).await.unwrap();
     assert_eq!(readyz(&store).await, StatusCode::SERVICE_UNAVAILABLE);
-    let why = store.ready().await.unwrap_err();
+    let why = store.service().ready().await.unwrap_err().to_string();
     assert!(why.contains(&env.subjects.dlq_stream()), "{why}");
-    store.stop().await;
+    store.stop().await.unwrap();
     env.teardown().await;
 }

@@ -1,6 +1,7 @@
 //! A store started in-process on a fresh database and bus prefix, and
 //! helpers to send it commands and read what it published.
 
+use scimbus_runtime::Running;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,16 +23,13 @@ pub struct Harness {
     pub env: TestEnv,
     pub client: async_nats::Client,
     pub js: jetstream::Context,
-    pub store: Option<Store>,
+    pub store: Option<Running<Store>>,
 }
 
 pub fn config(env: &TestEnv, tenants: &[&str]) -> StoreConfig {
     StoreConfig {
-        nats_url: env.nats_url.clone(),
-        database_url: env.database_url.clone(),
-        bus_prefix: env.prefix.clone(),
+        service: env.service_settings(),
         tenants: tenants.iter().map(|t| t.to_string()).collect(),
-        health_addr: "127.0.0.1:0".parse().unwrap(),
         settings: Settings {
             partitions: PARTITIONS,
             lease_retry: Duration::from_millis(200),
@@ -41,17 +39,21 @@ pub fn config(env: &TestEnv, tenants: &[&str]) -> StoreConfig {
     }
 }
 
-pub async fn start_store(env: &TestEnv, tenants: &[&str]) -> Store {
+pub async fn start_store(env: &TestEnv, tenants: &[&str]) -> Running<Store> {
     let registry = Arc::new(Registry::standard().unwrap());
-    Store::start(config(env, tenants), registry).await.unwrap()
+    Store::build(config(env, tenants), registry)
+        .await
+        .unwrap()
+        .spawn()
+        .unwrap()
 }
 
 /// A store with one partition: every command in one order.
-pub async fn start_single_partition_store(env: &TestEnv, tenants: &[&str]) -> Store {
+pub async fn start_single_partition_store(env: &TestEnv, tenants: &[&str]) -> Running<Store> {
     let registry = Arc::new(Registry::standard().unwrap());
     let mut cfg = config(env, tenants);
     cfg.settings.partitions = 1;
-    Store::start(cfg, registry).await.unwrap()
+    Store::build(cfg, registry).await.unwrap().spawn().unwrap()
 }
 
 impl Harness {
@@ -69,7 +71,7 @@ impl Harness {
 
     pub async fn teardown(mut self) {
         if let Some(s) = self.store.take() {
-            s.stop().await;
+            s.stop().await.unwrap();
         }
         self.env.teardown().await;
     }

@@ -1,0 +1,142 @@
+//! The settings every service reads the same way: where NATS and Postgres
+//! are, the bus prefix, the address it serves on and how long it may take
+//! to stop.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::env::{self, Lookup, SettingError};
+
+/// How long a stop may take by default: under Kubernetes' 30 s grace
+/// period, so the process reports a stop it could not finish before it is
+/// killed.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(25);
+
+/// What every service needs to start, read the same way by each.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// `SCIMBUS_NATS_URL` (nats://127.0.0.1:4222).
+    pub nats_url: String,
+    /// `SCIMBUS_DATABASE_URL` (required).
+    pub database_url: String,
+    /// `SCIMBUS_BUS_PREFIX`: prefix of stream and subject names (empty by
+    /// default; docs/design.md §3).
+    pub bus_prefix: String,
+    /// Where the service listens (its API, if it has one, and `/livez`,
+    /// `/readyz`).
+    pub addr: SocketAddr,
+    /// The variable `addr` came from, for messages.
+    pub addr_setting: &'static str,
+    /// `SCIMBUS_DRAIN_SECS` (25): how long a stop may take, from the signal
+    /// to the last piece of work in hand finished.
+    pub drain: Duration,
+}
+
+impl ServiceSettings {
+    /// Reads the settings above; `addr_setting` names the service's own
+    /// address variable and `addr_default` its default. The URLs are
+    /// checked for form here, so a typo is a setting error, not a failure
+    /// to connect.
+    pub fn from_lookup(
+        e: &impl Lookup,
+        addr_setting: &'static str,
+        addr_default: &str,
+    ) -> Result<ServiceSettings, SettingError> {
+        let database_url = env::required(
+            e,
+            "SCIMBUS_DATABASE_URL",
+            "postgres://user:password@host:5432/scimbus",
+        )?;
+        postgres_url("SCIMBUS_DATABASE_URL", &database_url)?;
+        let nats_url = env::text(e, "SCIMBUS_NATS_URL", "nats://127.0.0.1:4222");
+        for server in nats_url.split(',') {
+            server
+                .trim()
+                .parse::<async_nats::ServerAddr>()
+                .map_err(|err| {
+                    SettingError::new(
+                        "SCIMBUS_NATS_URL",
+                        format!("\"{server}\" is not a NATS URL: {err}"),
+                    )
+                })?;
+        }
+        let drain_secs: u64 =
+            env::number(e, "SCIMBUS_DRAIN_SECS", DEFAULT_DRAIN.as_secs(), 1..=3600)?;
+        Ok(ServiceSettings {
+            nats_url,
+            database_url,
+            bus_prefix: env::bus_prefix(e)?,
+            addr: env::addr(e, addr_setting, addr_default)?,
+            addr_setting,
+            drain: Duration::from_secs(drain_secs),
+        })
+    }
+
+    /// Settings for a service started in-process (tests, tools): any free
+    /// port on 127.0.0.1, the default drain.
+    pub fn local(
+        nats_url: impl Into<String>,
+        database_url: impl Into<String>,
+        bus_prefix: impl Into<String>,
+    ) -> ServiceSettings {
+        ServiceSettings {
+            nats_url: nats_url.into(),
+            database_url: database_url.into(),
+            bus_prefix: bus_prefix.into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            addr_setting: "addr",
+            drain: DEFAULT_DRAIN,
+        }
+    }
+}
+
+/// Checks that `url` is a `postgres://` (or `postgresql://`) URL sqlx can
+/// use; `name` is its setting.
+pub fn postgres_url(name: &str, url: &str) -> Result<(), SettingError> {
+    let scheme = url.split_once("://").map(|(s, _)| s);
+    if !matches!(scheme, Some("postgres" | "postgresql")) {
+        return Err(SettingError::new(
+            name,
+            "is not a postgres:// URL (for example postgres://user:password@host:5432/scimbus)",
+        ));
+    }
+    url.parse::<sqlx::postgres::PgConnectOptions>()
+        .map(drop)
+        .map_err(|err| SettingError::new(name, format!("is not a Postgres URL: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<ServiceSettings, SettingError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ServiceSettings::from_lookup(&|k: &str| m.get(k).cloned(), "X_ADDR", "127.0.0.1:9")
+    }
+
+    #[test]
+    fn defaults_and_each_bad_value_named() {
+        let ok = read(&[("SCIMBUS_DATABASE_URL", "postgres://u@h/d")]).unwrap();
+        assert_eq!(ok.nats_url, "nats://127.0.0.1:4222");
+        assert_eq!(ok.addr.port(), 9);
+        assert_eq!(ok.drain, DEFAULT_DRAIN);
+        assert_eq!(read(&[]).unwrap_err().name, "SCIMBUS_DATABASE_URL");
+        let db = ("SCIMBUS_DATABASE_URL", "postgres://u@h/d");
+        for (name, value) in [
+            ("SCIMBUS_DATABASE_URL", "mysql://u@h/d"),
+            ("SCIMBUS_NATS_URL", "nats://127.0.0.1:notaport"),
+            ("SCIMBUS_DRAIN_SECS", "0"),
+            ("SCIMBUS_BUS_PREFIX", "a.b"),
+            ("X_ADDR", "nowhere"),
+        ] {
+            let e = read(&[db, (name, value)]).unwrap_err();
+            assert_eq!(e.name, name, "{value}: {e}");
+        }
+        let two = read(&[db, ("SCIMBUS_NATS_URL", "nats://a:4222, nats://b:4222")]);
+        assert!(two.is_ok(), "{two:?}");
+    }
+}
