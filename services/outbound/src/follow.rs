@@ -84,7 +84,15 @@ pub(crate) async fn follow(
             }
             // Sync, reconcile and replay write their links themselves.
             target.link_cache.stop();
-            serve(shared, target, lock, &control, shutdown).await?;
+            // A sync or reconcile takes as long as the tenant is large; a
+            // shutdown does not wait for it. Stopped midway it stays asked
+            // for, and the stop is not recorded clean: the next worker
+            // answers the changes it may have overtaken with the current
+            // state.
+            tokio::select! {
+                served = serve(shared, target, lock, &control, shutdown) => served?,
+                () = shutdown.cancelled() => return Ok(()),
+            }
             target.link_cache.start();
             control = links::Control::default();
             looked = Instant::now() - Duration::from_secs(2);

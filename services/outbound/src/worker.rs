@@ -148,7 +148,13 @@ async fn drive(
             .state
             .last_sequence;
         let before = i64::try_from(before).unwrap_or(i64::MAX);
-        let report = full_sync(target, false, shared.backoff).await?;
+        // Not waited for by a shutdown (it takes as long as the tenant is
+        // large): stopped midway, it is done again by the next worker, and
+        // the stop is not recorded clean.
+        let report = tokio::select! {
+            synced = full_sync(target, false, shared.backoff) => synced?,
+            () = shutdown.cancelled() => return Ok(()),
+        };
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "initial sync done");
         links::synced(
             &mut lock,

@@ -6,6 +6,7 @@
 mod support;
 
 mod admin;
+mod binary;
 mod bulk;
 mod errors;
 mod lists;

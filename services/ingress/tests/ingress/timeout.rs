@@ -43,28 +43,6 @@ async fn a_write_the_store_has_not_answered_is_503_and_safe_to_retry() {
     api.teardown().await;
 }
 
-#[test]
-fn bad_config_stops_the_ingress_before_it_binds_naming_the_setting() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimbus-ingress"))
-        .env_clear()
-        .env("SCIMBUS_DATABASE_URL", "postgres://x@127.0.0.1:1/x")
-        .env("SCIMBUS_PARTITIONS", "zero")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("SCIMBUS_PARTITIONS") && err.contains("\"zero\""),
-        "{err}"
-    );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimbus-ingress"))
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("SCIMBUS_DATABASE_URL"));
-}
-
 /// A setting whose value is not UTF-8 is not taken for unset (which would
 /// run with its default without a word), and a `RUST_LOG` that does not
 /// parse is reported.

@@ -3,6 +3,7 @@
 //! workers push to downstream SCIM servers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod binary;
 mod circuit;
 mod crash;
 mod fake_target;
