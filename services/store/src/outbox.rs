@@ -3,6 +3,10 @@
 //! published once JetStream holds it. Whatever is not marked (a crash, a
 //! NATS outage) is published again by the sweeper, with the same
 //! `Nats-Msg-Id`, so JetStream drops what it already has.
+//!
+//! The store's changes become protobuf here, once: [`row`] encodes a
+//! change into its outbox row, whose bytes are what Postgres keeps and
+//! what every publish sends.
 
 use std::time::Duration;
 
@@ -17,6 +21,7 @@ use scimbus_events::{Message, Subjects};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::apply::{Broken, Change, Operation};
 
@@ -77,7 +82,7 @@ fn to_wire(change: Change, sequence: u64) -> v1::Change {
         members_added,
         members_removed,
     } = change;
-    let ids = |l: Vec<uuid::Uuid>| l.iter().map(uuid::Uuid::to_string).collect();
+    let ids = |l: Vec<Uuid>| l.iter().map(Uuid::to_string).collect();
     v1::Change {
         id: id.to_string(),
         tenant,
@@ -274,7 +279,6 @@ pub async fn run_sweeper(s: Sweeper, shutdown: CancellationToken) {
 mod tests {
     use chrono::{DateTime, Utc};
     use scimbus_events::v1::{Source, source};
-    use uuid::Uuid;
 
     use super::*;
 
