@@ -8,6 +8,7 @@
 //! batch is retried, one command at a time, and a command that still fails
 //! is parked.
 
+mod change;
 mod create;
 mod members;
 mod patch;
@@ -18,12 +19,13 @@ use chrono::{DateTime, Utc};
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::Row;
 use scimbus_db::{members as db_members, resources};
-use scimbus_events::v1::{Change, Command, CommandResult, command, command_result};
+use scimbus_events::v1::{Command, CommandResult, command, command_result};
 use scimbus_scim::{Registry, ResourceType, ScimError};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use change::{Change, Operation};
 pub use create::{Prepared, finish as finish_create, prepare as prepare_create};
 pub use scim::{outcome_of, pb_error};
 
@@ -33,6 +35,15 @@ pub struct Ctx<'a> {
     pub registry: &'a Registry,
     /// The transaction's time, in microseconds (what Postgres keeps).
     pub now: DateTime<Utc>,
+}
+
+/// A command being applied: the protobuf as it came off the bus, and its
+/// id as the UUID `partition::decode` checked it is — so the changes it
+/// makes carry the id without parsing it again.
+#[derive(Debug, Clone, Copy)]
+pub struct Cmd<'a> {
+    pub id: Uuid,
+    pub wire: &'a Command,
 }
 
 /// The effect of one command: the answer, and the change to record (its
@@ -47,10 +58,10 @@ pub struct Applied {
 }
 
 impl Applied {
-    pub(crate) fn refused(cmd: &Command, e: ScimError) -> Applied {
+    pub(crate) fn refused(cmd: Cmd<'_>, e: ScimError) -> Applied {
         Applied {
             result: CommandResult {
-                command_id: cmd.id.clone(),
+                command_id: cmd.wire.id.clone(),
                 outcome: outcome_of(&e) as i32,
                 error: Some(pb_error(&e)),
                 ..Default::default()
@@ -81,8 +92,6 @@ pub enum Broken {
     Version(i64),
     #[error("the recorded result of command {id} does not decode: {reason}")]
     Record { id: Uuid, reason: String },
-    #[error("the change's {field} \"{value}\" is not a UUID")]
-    ChangeUuid { field: &'static str, value: String },
     #[error("no change sequence was reserved for tenant {0}")]
     Unnumbered(String),
     #[error("the change sequence {0} is negative")]
@@ -110,29 +119,29 @@ type Step<T> = Result<Result<T, ScimError>, ApplyError>;
 pub async fn apply(
     conn: &mut PgConnection,
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
 ) -> Result<Applied, ApplyError> {
     let refused = |e| Ok(Applied::refused(cmd, e));
-    let Some(rt) = ctx.registry.resource_type(&cmd.resource_type) else {
+    let Some(rt) = ctx.registry.resource_type(&cmd.wire.resource_type) else {
         return refused(ScimError::invalid_value(format!(
             "unknown resource type \"{}\"",
-            cmd.resource_type
+            cmd.wire.resource_type
         )));
     };
-    let Ok(id) = Uuid::parse_str(&cmd.resource_id) else {
+    let Ok(id) = Uuid::parse_str(&cmd.wire.resource_id) else {
         return refused(ScimError::not_found(format!(
             "{} {} not found",
-            rt.name, cmd.resource_id
+            rt.name, cmd.wire.resource_id
         )));
     };
-    let step = match command::Operation::try_from(cmd.operation) {
+    let step = match command::Operation::try_from(cmd.wire.operation) {
         Ok(command::Operation::Create) => create::create(conn, ctx, cmd, rt, id).await?,
         Ok(command::Operation::Replace) => replace::replace(conn, ctx, cmd, rt, id).await?,
         Ok(command::Operation::Patch) => patch::patch(conn, ctx, cmd, rt, id).await?,
         Ok(command::Operation::Delete) => delete(conn, ctx, cmd, rt, id).await?,
         _ => Err(ScimError::invalid_value(format!(
             "operation {} is not applied by the store",
-            cmd.operation
+            cmd.wire.operation
         ))),
     };
     match step {
@@ -142,19 +151,19 @@ pub async fn apply(
 }
 
 /// Parses the JSON payload of a command.
-fn body(cmd: &Command) -> Result<Value, ScimError> {
-    serde_json::from_slice(&cmd.payload)
+fn body(cmd: Cmd<'_>) -> Result<Value, ScimError> {
+    serde_json::from_slice(&cmd.wire.payload)
         .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
 }
 
 /// Reads and locks the resource a command targets, checking If-Match.
-async fn locked(conn: &mut PgConnection, cmd: &Command, rt: &ResourceType, id: Uuid) -> Step<Row> {
-    let row = resources::lock(conn, &cmd.tenant, &rt.name, id).await?;
+async fn locked(conn: &mut PgConnection, cmd: Cmd<'_>, rt: &ResourceType, id: Uuid) -> Step<Row> {
+    let row = resources::lock(conn, &cmd.wire.tenant, &rt.name, id).await?;
     let current = match &row {
         Some(r) => Some(scimbus_scim::Version(version(r.version)?)),
         None => None,
     };
-    let if_match = (!cmd.if_match.is_empty()).then_some(cmd.if_match.as_str());
+    let if_match = (!cmd.wire.if_match.is_empty()).then_some(cmd.wire.if_match.as_str());
     if let Err(e) = scimbus_scim::version::check_if_match(if_match, current) {
         // A missing resource is a 404 whatever If-Match said.
         if row.is_some() {
@@ -167,7 +176,7 @@ async fn locked(conn: &mut PgConnection, cmd: &Command, rt: &ResourceType, id: U
 async fn delete(
     conn: &mut PgConnection,
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     id: Uuid,
 ) -> Step<Applied> {
@@ -177,14 +186,14 @@ async fn delete(
     };
     // The groups it was a member of change too: their members are part of
     // them, and targets and subscribers must hear of it.
-    let groups = db_members::groups_of(&mut *conn, &cmd.tenant, id).await?;
+    let groups = db_members::groups_of(&mut *conn, &cmd.wire.tenant, id).await?;
     let mut others = Vec::with_capacity(groups.len());
     for (gid, _) in groups {
         let group_rt = ctx
             .registry
             .resource_type("Group")
             .ok_or_else(|| Broken::ResourceType("Group".into()))?;
-        let Some(group) = resources::lock(conn, &cmd.tenant, "Group", gid).await? else {
+        let Some(group) = resources::lock(conn, &cmd.wire.tenant, "Group", gid).await? else {
             continue;
         };
         let touched = Row {
@@ -192,25 +201,33 @@ async fn delete(
             last_modified: ctx.now,
             ..group
         };
-        resources::touch(conn, &cmd.tenant, gid, touched.version, ctx.now).await?;
+        resources::touch(conn, &cmd.wire.tenant, gid, touched.version, ctx.now).await?;
         others.push(Change {
-            operation: scimbus_events::v1::change::Operation::MembershipChanged as i32,
-            version: version(touched.version)?,
             resource: encode(&render::resource(&touched, Relations::default()))?,
             changed_attributes: vec!["members".into()],
-            members_removed: vec![id.to_string()],
-            ..change_for(ctx, cmd, group_rt, gid)
+            members_removed: vec![id],
+            ..change_for(
+                ctx,
+                cmd,
+                group_rt,
+                gid,
+                Operation::MembershipChanged,
+                version(touched.version)?,
+            )
         });
     }
-    resources::delete(conn, &cmd.tenant, id).await?;
-    let change = Change {
-        operation: scimbus_events::v1::change::Operation::Deleted as i32,
-        version: version(row.version + 1)?,
-        ..change_for(ctx, cmd, rt, id)
-    };
+    resources::delete(conn, &cmd.wire.tenant, id).await?;
+    let change = change_for(
+        ctx,
+        cmd,
+        rt,
+        id,
+        Operation::Deleted,
+        version(row.version + 1)?,
+    );
     Ok(Ok(Applied {
         result: CommandResult {
-            command_id: cmd.id.clone(),
+            command_id: cmd.wire.id.clone(),
             outcome: command_result::Outcome::Applied as i32,
             version: change.version,
             ..Default::default()
@@ -220,17 +237,30 @@ async fn delete(
     }))
 }
 
-/// The fields every change of `cmd` shares.
-fn change_for(ctx: Ctx<'_>, cmd: &Command, rt: &ResourceType, id: Uuid) -> Change {
+/// A change of `cmd` to resource `id`, with no resource document, changed
+/// attributes or members (the caller adds those it has).
+fn change_for(
+    ctx: Ctx<'_>,
+    cmd: Cmd<'_>,
+    rt: &ResourceType,
+    id: Uuid,
+    operation: Operation,
+    version: u64,
+) -> Change {
     Change {
-        id: Uuid::now_v7().to_string(),
-        tenant: cmd.tenant.clone(),
+        id: Uuid::now_v7(),
+        tenant: cmd.wire.tenant.clone(),
         resource_type: rt.name.clone(),
-        resource_id: id.to_string(),
-        command_id: cmd.id.clone(),
-        source: cmd.source.clone(),
-        committed_at_unix_micros: ctx.now.timestamp_micros(),
-        ..Default::default()
+        resource_id: id,
+        operation,
+        version,
+        resource: Vec::new(),
+        changed_attributes: Vec::new(),
+        command_id: cmd.id,
+        source: cmd.wire.source.clone(),
+        committed_at: ctx.now,
+        members_added: Vec::new(),
+        members_removed: Vec::new(),
     }
 }
 
@@ -239,7 +269,7 @@ struct Written<'a> {
     row: &'a Row,
     /// What the client gets back.
     resource: &'a Value,
-    operation: scimbus_events::v1::change::Operation,
+    operation: Operation,
     changed: Vec<String>,
     delta: members::Delta,
 }
@@ -249,7 +279,7 @@ struct Written<'a> {
 /// changed), so a huge group does not make a huge event.
 fn written(
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     w: Written<'_>,
 ) -> Result<Applied, Broken> {
@@ -269,7 +299,7 @@ fn written(
     };
     Ok(Applied {
         result: CommandResult {
-            command_id: cmd.id.clone(),
+            command_id: cmd.wire.id.clone(),
             outcome: command_result::Outcome::Applied as i32,
             resource: bytes,
             version,
@@ -277,23 +307,21 @@ fn written(
         },
         others: Vec::new(),
         change: Some(Change {
-            operation: operation as i32,
-            version,
             resource: change_doc,
             changed_attributes: changed,
-            members_added: delta.added.iter().map(Uuid::to_string).collect(),
-            members_removed: delta.removed.iter().map(Uuid::to_string).collect(),
-            ..change_for(ctx, cmd, rt, row.id)
+            members_added: delta.added,
+            members_removed: delta.removed,
+            ..change_for(ctx, cmd, rt, row.id, operation, version)
         }),
     })
 }
 
 /// The answer to a write that changed nothing: the resource as stored, no
 /// change, no new version.
-fn unchanged(cmd: &Command, row: &Row, resource: &Value) -> Result<Applied, Broken> {
+fn unchanged(cmd: Cmd<'_>, row: &Row, resource: &Value) -> Result<Applied, Broken> {
     Ok(Applied {
         result: CommandResult {
-            command_id: cmd.id.clone(),
+            command_id: cmd.wire.id.clone(),
             outcome: command_result::Outcome::Applied as i32,
             resource: encode(resource)?,
             version: version(row.version)?,

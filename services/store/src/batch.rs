@@ -9,14 +9,15 @@ use scimbus_db::changes::{self, ChangeRow};
 use scimbus_db::commands;
 use scimbus_db::resources::{self, Row};
 use scimbus_events::Message;
-use scimbus_events::v1::{Change, Command, CommandResult, command};
+use scimbus_events::v1::{Command, CommandResult, command};
 use scimbus_scim::Registry;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::apply::{
-    self, Applied, ApplyError, Broken, Ctx, Prepared, finish_create, prepare_create,
+    self, Applied, ApplyError, Broken, Change, Cmd, Ctx, Prepared, finish_create, prepare_create,
 };
+use crate::outbox;
 
 /// What a committed batch produced.
 #[derive(Debug, Default)]
@@ -66,29 +67,33 @@ pub async fn apply_batch(
             continue;
         }
         // A run of creates is validated first and inserted in one statement.
-        let mut run: Vec<(Uuid, &Command, Prepared)> = Vec::new();
-        while let Some(&(rid, rcmd)) = cmds.get(i + run.len()) {
+        let mut run: Vec<(Cmd<'_>, Prepared)> = Vec::new();
+        while let Some(&(rid, wire)) = cmds.get(i + run.len()) {
             let fresh = !recorded.contains_key(&rid)
                 && !out.seen.contains_key(&rid)
-                && !run.iter().any(|(x, _, _)| *x == rid);
-            if !fresh || rcmd.operation != command::Operation::Create as i32 {
+                && !run.iter().any(|(c, _)| c.id == rid);
+            if !fresh || wire.operation != command::Operation::Create as i32 {
                 break;
             }
+            let rcmd = Cmd { id: rid, wire };
             match prepare_create(ctx, rcmd) {
                 Prepared::Complex => break,
-                p => run.push((rid, rcmd, p)),
+                p => run.push((rcmd, p)),
             }
         }
         if run.is_empty() {
-            let cmd = cmds[i].1;
-            out.applied(cmd, id, apply::apply(&mut tx, ctx, cmd).await?);
+            let cmd = Cmd {
+                id,
+                wire: cmds[i].1,
+            };
+            out.applied(cmd, apply::apply(&mut tx, ctx, cmd).await?);
             i += 1;
             continue;
         }
         let ready: Vec<(&str, &Row)> = run
             .iter()
-            .filter_map(|(_, c, p)| match p {
-                Prepared::Ready(row) => Some((c.tenant.as_str(), row)),
+            .filter_map(|(c, p)| match p {
+                Prepared::Ready(row) => Some((c.wire.tenant.as_str(), row)),
                 _ => None,
             })
             .collect();
@@ -97,17 +102,17 @@ pub async fn apply_batch(
             .into_iter()
             .collect();
         i += run.len();
-        for (rid, rcmd, p) in run {
+        for (rcmd, p) in run {
             let applied = match p {
                 Prepared::Ready(row) => finish_create(ctx, rcmd, &row, inserted.contains(&row.id))?,
                 Prepared::Refused(e) => Applied::refused(rcmd, e),
                 Prepared::Complex => continue,
             };
-            out.applied(rcmd, rid, applied);
+            out.applied(rcmd, applied);
         }
     }
     let first = reserve(&mut tx, &out.pending).await?;
-    let rows = number(out.pending, first, now)?;
+    let rows = number(out.pending, first)?;
     changes::insert(&mut tx, &rows).await?;
     commands::record(&mut tx, &out.records).await?;
     tx.commit().await?;
@@ -138,12 +143,15 @@ impl<'c> Outcomes<'c> {
     }
 
     /// A command applied (or refused) now.
-    fn applied(&mut self, cmd: &'c Command, id: Uuid, applied: Applied) {
-        self.records
-            .push((cmd.tenant.as_str(), id, applied.result.encode_to_vec()));
+    fn applied(&mut self, cmd: Cmd<'c>, applied: Applied) {
+        self.records.push((
+            cmd.wire.tenant.as_str(),
+            cmd.id,
+            applied.result.encode_to_vec(),
+        ));
         self.pending.extend(applied.change);
         self.pending.extend(applied.others);
-        self.seen.insert(id, self.results.len());
+        self.seen.insert(cmd.id, self.results.len());
         self.results.push(applied.result);
     }
 }
@@ -156,49 +164,28 @@ async fn reserve(
     conn: &mut PgConnection,
     pending: &[Change],
 ) -> sqlx::Result<BTreeMap<String, i64>> {
-    let mut per_tenant: BTreeMap<String, i64> = BTreeMap::new();
+    let mut per_tenant: BTreeMap<&str, i64> = BTreeMap::new();
     for c in pending {
-        *per_tenant.entry(c.tenant.clone()).or_default() += 1;
+        *per_tenant.entry(c.tenant.as_str()).or_default() += 1;
     }
-    let mut first: BTreeMap<String, i64> = BTreeMap::new();
+    let mut first = BTreeMap::new();
     for (tenant, n) in per_tenant {
-        first.insert(tenant.clone(), changes::reserve(conn, &tenant, n).await?);
+        first.insert(tenant.to_owned(), changes::reserve(conn, tenant, n).await?);
     }
     Ok(first)
 }
 
 /// Numbers the changes from the reserved `next` sequence of their tenant,
-/// in order, as the rows to write. The change id becomes the change's
-/// `Nats-Msg-Id`, by which JetStream drops a republished change: it must
-/// be the id the change was made with, never one made up here.
-fn number(
-    pending: Vec<Change>,
-    mut next: BTreeMap<String, i64>,
-    now: DateTime<Utc>,
-) -> Result<Vec<ChangeRow>, Broken> {
-    let uuid = |field: &'static str, value: &str| {
-        Uuid::parse_str(value).map_err(|_| Broken::ChangeUuid {
-            field,
-            value: value.to_string(),
-        })
-    };
+/// in order, as the outbox rows to write.
+fn number(pending: Vec<Change>, mut next: BTreeMap<String, i64>) -> Result<Vec<ChangeRow>, Broken> {
     let mut rows = Vec::with_capacity(pending.len());
-    for mut c in pending {
+    for c in pending {
         let s = next
-            .get_mut(&c.tenant)
+            .get_mut(c.tenant.as_str())
             .ok_or_else(|| Broken::Unnumbered(c.tenant.clone()))?;
         let seq = *s;
         *s += 1;
-        c.sequence = u64::try_from(seq).map_err(|_| Broken::Sequence(seq))?;
-        rows.push(ChangeRow {
-            tenant: c.tenant.clone(),
-            seq,
-            id: uuid("id", &c.id)?,
-            resource_type: c.resource_type.clone(),
-            resource_id: uuid("resource_id", &c.resource_id)?,
-            payload: c.encode_to_vec(),
-            committed_at: now,
-        });
+        rows.push(outbox::row(c, seq)?);
     }
     Ok(rows)
 }
@@ -206,14 +193,24 @@ fn number(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::Operation;
+    use scimbus_events::v1;
 
-    fn change(tenant: &str, id: &str, resource_id: &str) -> Change {
+    fn change(tenant: &str, id: Uuid, resource_id: Uuid) -> Change {
         Change {
-            id: id.into(),
+            id,
             tenant: tenant.into(),
             resource_type: "User".into(),
-            resource_id: resource_id.into(),
-            ..Default::default()
+            resource_id,
+            operation: Operation::Created,
+            version: 1,
+            resource: Vec::new(),
+            changed_attributes: Vec::new(),
+            command_id: Uuid::now_v7(),
+            source: None,
+            committed_at: now(),
+            members_added: Vec::new(),
+            members_removed: Vec::new(),
         }
     }
 
@@ -224,55 +221,25 @@ mod tests {
     #[test]
     fn changes_are_numbered_per_tenant_and_keep_their_ids() {
         let (a, b, r) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let pending = vec![
-            change("t1", &a.to_string(), &r.to_string()),
-            change("t2", &b.to_string(), &r.to_string()),
-            change("t1", &b.to_string(), &r.to_string()),
-        ];
-        let rows = number(pending, first(&[("t1", 7), ("t2", 1)]), now()).unwrap();
+        let pending = vec![change("t1", a, r), change("t2", b, r), change("t1", b, r)];
+        let rows = number(pending, first(&[("t1", 7), ("t2", 1)])).unwrap();
         let got: Vec<(&str, i64, Uuid)> = rows
             .iter()
             .map(|r| (r.tenant.as_str(), r.seq, r.id))
             .collect();
         assert_eq!(got, vec![("t1", 7, a), ("t2", 1, b), ("t1", 8, b)]);
-        let decoded = Change::decode(rows[2].payload.as_slice()).unwrap();
+        let decoded = v1::Change::decode(rows[2].payload.as_slice()).unwrap();
         assert_eq!(decoded.sequence, 8);
+        assert_eq!(decoded.id, b.to_string());
         assert_eq!(rows[0].resource_id, r);
     }
 
     #[test]
-    fn an_unparsable_change_id_is_an_error_not_a_fresh_id() {
-        let r = Uuid::now_v7().to_string();
-        let e = number(
-            vec![change("t1", "not-a-uuid", &r)],
-            first(&[("t1", 1)]),
-            now(),
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&e, Broken::ChangeUuid { field: "id", value } if value == "not-a-uuid"),
-            "{e}"
-        );
-        let id = Uuid::now_v7().to_string();
-        let e = number(vec![change("t1", &id, "")], first(&[("t1", 1)]), now()).unwrap_err();
-        assert!(
-            matches!(
-                &e,
-                Broken::ChangeUuid {
-                    field: "resource_id",
-                    ..
-                }
-            ),
-            "{e}"
-        );
-    }
-
-    #[test]
     fn a_change_without_a_reserved_or_with_a_negative_sequence_is_an_error() {
-        let (id, r) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
-        let e = number(vec![change("t1", &id, &r)], first(&[("t2", 1)]), now()).unwrap_err();
+        let (id, r) = (Uuid::now_v7(), Uuid::now_v7());
+        let e = number(vec![change("t1", id, r)], first(&[("t2", 1)])).unwrap_err();
         assert!(matches!(&e, Broken::Unnumbered(t) if t == "t1"), "{e}");
-        let e = number(vec![change("t1", &id, &r)], first(&[("t1", -3)]), now()).unwrap_err();
+        let e = number(vec![change("t1", id, r)], first(&[("t1", -3)])).unwrap_err();
         assert!(matches!(e, Broken::Sequence(-3)), "{e}");
     }
 

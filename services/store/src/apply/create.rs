@@ -3,19 +3,18 @@
 use scimbus_db::members as db_members;
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
-use scimbus_events::v1::{Command, change::Operation};
 use scimbus_scim::resource::{Intent, Leniency, normalize};
 use scimbus_scim::{ResourceType, ScimError};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Applied, Broken, Ctx, Step, Written, body, members, written};
+use super::{Applied, Broken, Cmd, Ctx, Operation, Step, Written, body, members, written};
 
 pub async fn create(
     conn: &mut PgConnection,
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     id: Uuid,
 ) -> Step<Applied> {
@@ -23,14 +22,14 @@ pub async fn create(
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
-    let found = match members::resolve(conn, &cmd.tenant, id, &ids).await? {
+    let found = match members::resolve(conn, &cmd.wire.tenant, id, &ids).await? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
     };
-    if !resources::insert(conn, &cmd.tenant, &row).await? {
+    if !resources::insert(conn, &cmd.wire.tenant, &row).await? {
         return Ok(Err(taken(rt, &row.doc)));
     }
-    let added = db_members::add(conn, &cmd.tenant, id, &found).await?;
+    let added = db_members::add(conn, &cmd.wire.tenant, id, &found).await?;
     // Members in the order the client gave them.
     let ordered: Vec<_> = ids
         .iter()
@@ -43,7 +42,7 @@ pub async fn create(
 /// also the ids of the members it names (checked later).
 fn validate(
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     id: Uuid,
 ) -> Result<(Row, Vec<Uuid>), ScimError> {
@@ -67,7 +66,7 @@ fn validate(
 /// The answer and change of a create whose row (and members) went in.
 fn finish_inserted(
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     row: &Row,
     members: &[db_members::Member],
@@ -136,10 +135,10 @@ pub enum Prepared {
 }
 
 /// Validates a create without touching the database.
-pub fn prepare(ctx: Ctx<'_>, cmd: &Command) -> Prepared {
+pub fn prepare(ctx: Ctx<'_>, cmd: Cmd<'_>) -> Prepared {
     let (Some(rt), Ok(id)) = (
-        ctx.registry.resource_type(&cmd.resource_type),
-        Uuid::parse_str(&cmd.resource_id),
+        ctx.registry.resource_type(&cmd.wire.resource_type),
+        Uuid::parse_str(&cmd.wire.resource_id),
     ) else {
         return Prepared::Complex;
     };
@@ -152,7 +151,7 @@ pub fn prepare(ctx: Ctx<'_>, cmd: &Command) -> Prepared {
 
 /// The answer and change of a prepared create, once the batch insert said
 /// whether its row went in.
-pub fn finish(ctx: Ctx<'_>, cmd: &Command, row: &Row, inserted: bool) -> Result<Applied, Broken> {
+pub fn finish(ctx: Ctx<'_>, cmd: Cmd<'_>, row: &Row, inserted: bool) -> Result<Applied, Broken> {
     // The row's type came from the registry in `prepare`.
     let rt = ctx
         .registry

@@ -10,7 +10,6 @@ use std::collections::HashSet;
 use scimbus_db::members::{self as db_members, Member};
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
-use scimbus_events::v1::Command;
 use scimbus_scim::filter::{CompValue, CompareOp, Filter};
 use scimbus_scim::patch::{self, OpKind, PatchOp, PatchRequest};
 use scimbus_scim::registry::GROUP_SCHEMA;
@@ -21,7 +20,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::replace::{classify, store};
-use super::{Applied, Ctx, Step, Written, body, groups_of, locked, members, unchanged, written};
+use super::{
+    Applied, Cmd, Ctx, Step, Written, body, groups_of, locked, members, unchanged, written,
+};
 
 /// A change to a group's member list, applied to the table directly.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +45,7 @@ struct Plan {
 pub async fn patch(
     conn: &mut PgConnection,
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     id: Uuid,
 ) -> Step<Applied> {
@@ -97,7 +98,7 @@ pub async fn patch(
     if !delta.is_empty() && !changed.iter().any(|c| c == "members") {
         changed.push("members".into());
     }
-    let groups = groups_of(conn, &cmd.tenant, rt, id).await?;
+    let groups = groups_of(conn, &cmd.wire.tenant, rt, id).await?;
     // A group's members are not loaded for the answer (that is the point);
     // the ingress reads them if the client asked for them.
     let relations = Relations {
@@ -118,8 +119,8 @@ pub async fn patch(
         ..existing.clone()
     };
     if row.doc == existing.doc {
-        resources::touch(conn, &cmd.tenant, id, row.version, row.last_modified).await?;
-    } else if let Err(e) = store(conn, &cmd.tenant, rt, &existing, &row).await? {
+        resources::touch(conn, &cmd.wire.tenant, id, row.version, row.last_modified).await?;
+    } else if let Err(e) = store(conn, &cmd.wire.tenant, rt, &existing, &row).await? {
         return Ok(Err(e));
     }
     let resource = render::resource(&row, relations);
@@ -234,7 +235,7 @@ fn member_op(op: &PatchOp) -> Result<Option<MemberOp>, ScimError> {
 /// Applies member operations in order; returns the net change.
 async fn member_ops(
     conn: &mut PgConnection,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     group: Uuid,
     ops: &[MemberOp],
 ) -> Step<members::Delta> {
@@ -247,7 +248,7 @@ async fn member_ops(
     }
     named.sort_unstable();
     named.dedup();
-    let known: Vec<Member> = match members::resolve(conn, &cmd.tenant, group, &named).await? {
+    let known: Vec<Member> = match members::resolve(conn, &cmd.wire.tenant, group, &named).await? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
     };
@@ -260,17 +261,17 @@ async fn member_ops(
     for op in ops {
         match op {
             MemberOp::Add(ids) => {
-                net.added(db_members::add(conn, &cmd.tenant, group, &typed(ids)).await?)
+                net.added(db_members::add(conn, &cmd.wire.tenant, group, &typed(ids)).await?)
             }
             MemberOp::Remove(ids) => {
-                net.removed(db_members::remove(conn, &cmd.tenant, group, ids).await?)
+                net.removed(db_members::remove(conn, &cmd.wire.tenant, group, ids).await?)
             }
             MemberOp::RemoveAll => {
-                net.removed(db_members::remove_all(conn, &cmd.tenant, group).await?)
+                net.removed(db_members::remove_all(conn, &cmd.wire.tenant, group).await?)
             }
             MemberOp::Replace(ids) => {
-                net.removed(db_members::remove_all(conn, &cmd.tenant, group).await?);
-                net.added(db_members::add(conn, &cmd.tenant, group, &typed(ids)).await?);
+                net.removed(db_members::remove_all(conn, &cmd.wire.tenant, group).await?);
+                net.added(db_members::add(conn, &cmd.wire.tenant, group, &typed(ids)).await?);
             }
         }
     }
@@ -311,12 +312,12 @@ impl Net {
 async fn with_members(
     conn: &mut PgConnection,
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     existing: &Row,
     request: &PatchRequest,
 ) -> Step<(Value, Vec<String>, members::Delta)> {
-    let current = db_members::list(&mut *conn, &cmd.tenant, existing.id).await?;
+    let current = db_members::list(&mut *conn, &cmd.wire.tenant, existing.id).await?;
     let full = render::resource(
         &Row {
             doc: existing.doc.clone(),
@@ -347,7 +348,7 @@ async fn with_members(
         .copied()
         .filter(|i| !current_ids.contains(i))
         .collect();
-    let found = match members::resolve(conn, &cmd.tenant, existing.id, &new).await? {
+    let found = match members::resolve(conn, &cmd.wire.tenant, existing.id, &new).await? {
         Ok(f) => f,
         Err(e) => return Ok(Err(e)),
     };
@@ -357,8 +358,8 @@ async fn with_members(
         .filter(|i| !wanted.contains(i))
         .collect();
     let delta = members::Delta {
-        added: db_members::add(conn, &cmd.tenant, existing.id, &found).await?,
-        removed: db_members::remove(conn, &cmd.tenant, existing.id, &gone).await?,
+        added: db_members::add(conn, &cmd.wire.tenant, existing.id, &found).await?,
+        removed: db_members::remove(conn, &cmd.wire.tenant, existing.id, &gone).await?,
     };
     let changed = patched
         .changed

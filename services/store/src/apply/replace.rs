@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use scimbus_db::members::{self as db_members, Member};
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
-use scimbus_events::v1::{Command, change::Operation};
 use scimbus_scim::ResourceType;
 use scimbus_scim::resource::{Intent, Leniency, normalize};
 use serde_json::Value;
@@ -14,12 +13,15 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::create::taken;
-use super::{Applied, Ctx, Step, Written, body, groups_of, locked, members, unchanged, written};
+use super::{
+    Applied, Cmd, Ctx, Operation, Step, Written, body, groups_of, locked, members, unchanged,
+    written,
+};
 
 pub async fn replace(
     conn: &mut PgConnection,
     ctx: Ctx<'_>,
-    cmd: &Command,
+    cmd: Cmd<'_>,
     rt: &ResourceType,
     id: Uuid,
 ) -> Step<Applied> {
@@ -44,11 +46,14 @@ pub async fn replace(
     };
     // PUT replaces the member list too: the members not named go.
     let (wanted, current) = if is_group {
-        let wanted = match members::resolve(conn, &cmd.tenant, id, &ids).await? {
+        let wanted = match members::resolve(conn, &cmd.wire.tenant, id, &ids).await? {
             Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
-        (wanted, db_members::list(&mut *conn, &cmd.tenant, id).await?)
+        (
+            wanted,
+            db_members::list(&mut *conn, &cmd.wire.tenant, id).await?,
+        )
     } else {
         (Vec::new(), Vec::new())
     };
@@ -66,7 +71,7 @@ pub async fn replace(
         .collect();
 
     let mut changed = scimbus_scim::diff::changed_paths(ctx.registry, rt, &existing.doc.0, &doc);
-    let groups = groups_of(conn, &cmd.tenant, rt, id).await?;
+    let groups = groups_of(conn, &cmd.wire.tenant, rt, id).await?;
     let relations = |members: &[Member]| -> Vec<Member> {
         // Members in the order the client gave them.
         ids.iter()
@@ -90,12 +95,12 @@ pub async fn replace(
         doc: sqlx::types::Json(doc),
         ..existing.clone()
     };
-    if let Err(e) = store(conn, &cmd.tenant, rt, &existing, &row).await? {
+    if let Err(e) = store(conn, &cmd.wire.tenant, rt, &existing, &row).await? {
         return Ok(Err(e));
     }
     let delta = members::Delta {
-        added: db_members::add(conn, &cmd.tenant, id, &to_add).await?,
-        removed: db_members::remove(conn, &cmd.tenant, id, &to_remove).await?,
+        added: db_members::add(conn, &cmd.wire.tenant, id, &to_add).await?,
+        removed: db_members::remove(conn, &cmd.wire.tenant, id, &to_remove).await?,
     };
     if !delta.is_empty() {
         changed.push("members".into());
