@@ -15,6 +15,7 @@ mod progress;
 pub mod read;
 pub mod render;
 pub mod resources;
+mod target_key;
 pub mod tenants;
 pub mod tokens;
 

@@ -23,13 +23,6 @@ macro_rules! link_columns {
     };
 }
 
-/// Which target: tenant and target name.
-#[derive(Debug, Clone, Copy)]
-pub struct TargetKey<'a> {
-    pub tenant: &'a str,
-    pub target: &'a str,
-}
-
 pub async fn get<'e>(
     db: impl PgExecutor<'e>,
     t: TargetKey<'_>,
@@ -162,3 +155,4 @@ pub async fn all<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>) -> sqlx::Result<
 
 pub use crate::parked::*;
 pub use crate::progress::*;
+pub use crate::target_key::TargetKey;

@@ -6,7 +6,7 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::links::TargetKey;
+use crate::target_key::TargetKey;
 
 /// A parked change.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -4,7 +4,7 @@
 
 use sqlx::PgExecutor;
 
-use crate::links::TargetKey;
+use crate::target_key::TargetKey;
 
 /// The columns of a [`Progress`] of `target_progress p`; `parked` is how
 /// many changes are parked now.

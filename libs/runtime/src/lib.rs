@@ -1,6 +1,6 @@
 //! scimbus-runtime: what every scimbus service shares at run time.
 //!
-//! The service skeleton ([`service`]: build → `local_addr` →
+//! The service skeleton ([`server`], [`service`]: build → `local_addr` →
 //! `run_until(shutdown)`, `/livez` and `/readyz`, a bounded drain; and
 //! [`process::main`], which runs a service binary and exits 78 on a
 //! configuration error), the settings every service reads alike
@@ -21,6 +21,7 @@ pub mod health;
 pub mod probe;
 pub mod process;
 pub mod secret;
+pub mod server;
 pub mod service;
 pub mod settings;
 pub mod shutdown;
@@ -32,7 +33,8 @@ pub use config::{FileConfig, TenantConfig};
 pub use env::SettingError;
 pub use probe::{NotReady, Probe};
 pub use secret::{Secret, token_hash};
-pub use service::{Listener, RunError, Running, Server, Service};
+pub use server::{Listener, Running, Server};
+pub use service::{RunError, Service};
 pub use settings::ServiceSettings;
 pub use start::{Connected, StartError};
 pub use target::{

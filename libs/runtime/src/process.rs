@@ -8,7 +8,8 @@ use std::sync::Arc;
 use scimbus_scim::Registry;
 
 use crate::env::SettingError;
-use crate::service::{Server, Service};
+use crate::server::Server;
+use crate::service::Service;
 
 /// A setting or the configuration file cannot work as given (sysexits'
 /// `EX_CONFIG`): restarting will not help, changing the configuration will.

@@ -13,6 +13,7 @@ mod dispatch;
 mod error;
 mod scim;
 mod state;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -22,10 +23,10 @@ use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service};
 use scimbus_scim::discovery::BulkLimits;
 use scimbus_scim::{Capabilities, Registry};
 
-pub use auth::Client;
 pub use config::{IngressConfig, Limits};
 pub use error::{ApiError, SCIM_JSON};
 pub use state::AppState;
+pub use tokens::Client;
 
 /// Why the ingress could not start.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +93,7 @@ impl Ingress {
             read.clone(),
         )
         .await?;
-        let tokens = Arc::new(auth::Tokens::new(&cfg.tenants, read.clone()));
+        let tokens = Arc::new(tokens::Tokens::new(&cfg.tenants, read.clone()));
         let caps = Capabilities {
             bulk: Some(BulkLimits {
                 max_operations: u32::try_from(cfg.limits.bulk_max_operations)

@@ -7,9 +7,9 @@ use scimbus_db::ReadPool;
 use scimbus_scim::{Capabilities, Registry};
 use sqlx::PgPool;
 
-use crate::auth::Tokens;
 use crate::config::Limits;
 use crate::dispatch::Dispatcher;
+use crate::tokens::Tokens;
 
 /// Cheap to clone (axum clones it for every request): one `Arc`.
 #[derive(Debug, Clone)]

@@ -52,10 +52,10 @@ use uuid::Uuid;
 use self::plan::{Plan, Step};
 use self::request::{BulkRequest, Method, Operation};
 use super::{resources, respond};
-use crate::auth::Client;
 use crate::body::ScimBody;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::tokens::Client;
 
 const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 

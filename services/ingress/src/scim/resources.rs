@@ -19,11 +19,11 @@ use uuid::Uuid;
 
 use super::params::ListParams;
 use super::{resource_type, respond};
-use crate::auth::Client;
 use crate::body::ScimBody;
 use crate::dispatch::DispatchError;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::tokens::Client;
 
 /// The projection a request asks for.
 pub fn projection(
