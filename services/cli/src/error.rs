@@ -11,8 +11,8 @@ pub enum CliError {
          (for example postgres://user:password@host:5432/scimbus)"
     )]
     NoDatabaseUrl,
-    #[error("--database-url / SCIMBUS_DATABASE_URL: not a Postgres URL: {0}")]
-    DatabaseUrl(#[source] sqlx::Error),
+    #[error("--database-url / SCIMBUS_DATABASE_URL: not a Postgres URL ({0})")]
+    DatabaseUrl(String),
     #[error("--database-url / SCIMBUS_DATABASE_URL: cannot connect to Postgres: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("the database has no scimbus tables ({0}): run `scimbus migrate` first")]

@@ -18,14 +18,12 @@ mod targets;
 mod token;
 
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Parser, Subcommand};
 use scimbus_runtime::FileConfig;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use config_check::{ConfigSummary, check as check_config};
@@ -354,25 +352,20 @@ async fn on_targets(
     Ok(())
 }
 
-/// A small pool on the database the flag or variable names.
+/// A small pool on the database the flag or variable names (after one
+/// plain connection, so a failure says why: refused, bad password, no such
+/// database).
 async fn connect(url: Option<&str>) -> Result<PgPool, CliError> {
     let url = url.ok_or(CliError::NoDatabaseUrl)?;
-    let opts: PgConnectOptions = url.parse().map_err(CliError::DatabaseUrl)?;
-    // One plain connection first: a pool that cannot connect reports only
-    // that it timed out, this says why (refused, bad password, no such
-    // database).
-    PgConnection::connect_with(&opts)
-        .await
-        .map_err(CliError::Connect)?
-        .close()
-        .await
-        .map_err(CliError::Connect)?;
-    PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(opts)
-        .await
-        .map_err(CliError::Connect)
+    scimbus_runtime::settings::postgres_url("SCIMBUS_DATABASE_URL", url).map_err(|_| {
+        CliError::DatabaseUrl("for example postgres://user:password@host:5432/scimbus".into())
+    })?;
+    scimbus_db::connect(url, 2).await.map_err(|e| match e {
+        scimbus_db::DbError::Url(why) => CliError::DatabaseUrl(why),
+        scimbus_db::DbError::Connect(e) => CliError::Connect(e),
+        scimbus_db::DbError::Migrate(e) => CliError::Migrate(e),
+        scimbus_db::DbError::Sql(e) => CliError::from(e),
+    })
 }
 
 fn migrations(n: usize) -> String {
