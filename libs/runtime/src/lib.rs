@@ -27,6 +27,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod start;
 pub mod target;
+pub mod workers;
 
 pub use backoff::backoff;
 pub use config::{FileConfig, TenantConfig};
@@ -40,6 +41,7 @@ pub use start::{Connected, StartError};
 pub use target::{
     AuthConfig, CircuitConfig, Deprovision, MappingConfig, TargetConfig, UpdateStyle,
 };
+pub use workers::Workers;
 
 /// Logging to stderr, filtered by `RUST_LOG` (default `info`); JSON lines
 /// when `SCIMBUS_LOG_FORMAT=json`. A `RUST_LOG` that does not parse is

@@ -42,12 +42,10 @@ mod worker;
 use std::sync::Arc;
 
 use scimbus_runtime::process::StartFailure;
-use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service};
+use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service, Workers};
 use scimbus_scim::Registry;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::link_cache::LinkCache;
 
@@ -95,8 +93,7 @@ pub struct Outbound {
     /// What `/readyz` asks: NATS, the change and dead-letter streams,
     /// Postgres.
     probe: Probe,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
+    workers: Workers,
 }
 
 impl Outbound {
@@ -176,8 +173,7 @@ impl Outbound {
             vec![subjects.change_stream(), subjects.dlq_stream()],
             pool.clone(),
         );
-        let shutdown = CancellationToken::new();
-        let tasks = TaskTracker::new();
+        let workers = Workers::new();
         let shared = worker::Shared {
             js,
             subjects,
@@ -186,15 +182,13 @@ impl Outbound {
             backoff: cfg.backoff,
         };
         for t in &targets {
-            tasks.spawn(worker::run(shared.clone(), t.clone(), shutdown.clone()));
+            workers.spawn(worker::run(shared.clone(), t.clone(), workers.shutdown()));
         }
-        tasks.close();
         Ok(Outbound {
             pool,
             targets,
             probe,
-            shutdown,
-            tasks,
+            workers,
         })
     }
 }
@@ -207,8 +201,7 @@ impl Service for Outbound {
     /// Stops the workers (a batch in hand is finished or, if it was
     /// waiting to retry, handled again by the next worker).
     async fn stop(&self) {
-        self.shutdown.cancel();
-        self.tasks.wait().await;
+        self.workers.stop().await;
     }
 }
 

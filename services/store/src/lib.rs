@@ -20,12 +20,10 @@ use scimbus_bus::StreamSettings;
 use scimbus_db::changes::ChangeRow;
 use scimbus_events::Subjects;
 use scimbus_runtime::process::StartFailure;
-use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service};
+use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service, Workers};
 use scimbus_scim::Registry;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 pub use apply::{outcome_of, pb_error};
 pub use batch::{Committed, apply_batch};
@@ -69,8 +67,7 @@ struct Shared {
 /// A running store.
 #[derive(Debug)]
 pub struct Store {
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
+    workers: Workers,
     /// What `/readyz` asks: NATS, the streams the store consumes from and
     /// publishes to, Postgres.
     probe: Arc<Probe>,
@@ -132,10 +129,9 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
 
-        let shutdown = CancellationToken::new();
-        let tasks = TaskTracker::new();
+        let workers = Workers::new();
         let (tx, rx) = mpsc::channel(1024);
-        tasks.spawn(outbox::run_publisher(
+        workers.spawn(outbox::run_publisher(
             rx,
             js.clone(),
             subjects.clone(),
@@ -151,7 +147,7 @@ impl Store {
             ],
             pool.clone(),
         ));
-        tasks.spawn(outbox::run_sweeper(
+        workers.spawn(outbox::run_sweeper(
             outbox::Sweeper {
                 js: js.clone(),
                 subjects: subjects.clone(),
@@ -160,7 +156,7 @@ impl Store {
                 interval: cfg.settings.sweep_interval,
                 max_age: streams.change_max_age,
             },
-            shutdown.clone(),
+            workers.shutdown(),
         ));
         let shared = Arc::new(Shared {
             registry,
@@ -172,14 +168,9 @@ impl Store {
             settings: cfg.settings.clone(),
         });
         for p in 0..cfg.settings.partitions {
-            tasks.spawn(partition::run(shared.clone(), p, shutdown.clone()));
+            workers.spawn(partition::run(shared.clone(), p, workers.shutdown()));
         }
-        tasks.close();
-        Ok(Store {
-            shutdown,
-            tasks,
-            probe,
-        })
+        Ok(Store { workers, probe })
     }
 }
 
@@ -191,7 +182,6 @@ impl Service for Store {
     /// Stops taking commands, finishes the batches in hand and publishes
     /// their changes.
     async fn stop(&self) {
-        self.shutdown.cancel();
-        self.tasks.wait().await;
+        self.workers.stop().await;
     }
 }
