@@ -259,12 +259,16 @@ pub(crate) async fn serve(
     if let Some(dry_run) = control.sync {
         let report = full_sync(target, dry_run, shared.backoff).await?;
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
-        links::synced(&mut *lock, target.key(), &report.to_string(), dry_run, None).await?;
+        links::synced(&mut *lock, target.key(), &(&report).into(), None).await?;
     }
     if let Some(apply) = control.reconcile {
         let report = match reconcile(target, apply).await {
-            Ok(r) => r.to_string(),
-            Err(e) => format!("reconcile failed: {e}"),
+            Ok(r) => links::ReconcileCounts::from(&r),
+            Err(e) => links::ReconcileCounts {
+                applied: apply,
+                error: Some(e.to_string()),
+                ..links::ReconcileCounts::default()
+            },
         };
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "reconciled");
         links::reconciled(&mut *lock, target.key(), &report).await?;

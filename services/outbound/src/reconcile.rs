@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use scimbus_db::links::{self, Link};
+use scimbus_db::links::{self, Link, ReconcileCounts};
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources;
 use scimbus_runtime::Deprovision;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::client::PushError;
 use crate::push::{Target, db};
 use crate::requests::outgoing;
+use crate::sync::{count, millis};
 
 const PAGE: usize = 100;
 
@@ -52,28 +53,26 @@ impl ReconcileReport {
     }
 }
 
+impl From<&ReconcileReport> for ReconcileCounts {
+    fn from(r: &ReconcileReport) -> Self {
+        ReconcileCounts {
+            applied: r.applied,
+            missing: count(r.missing),
+            extra: count(r.extra),
+            different: count(r.different),
+            fixed: count(r.fixed),
+            failures: count(r.failures),
+            details: r.details.clone(),
+            took_ms: millis(r.took),
+            error: None,
+        }
+    }
+}
+
+/// The summary the status shows ([`ReconcileCounts`]'s).
 impl fmt::Display for ReconcileReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: missing {}, extra {}, different {}",
-            if self.applied {
-                "reconcile (applied)"
-            } else {
-                "reconcile (report only)"
-            },
-            self.missing,
-            self.extra,
-            self.different
-        )?;
-        if self.applied {
-            write!(f, ", fixed {}, failed {}", self.fixed, self.failures)?;
-        }
-        write!(f, ", in {:.1} s", self.took.as_secs_f64())?;
-        for d in &self.details {
-            write!(f, "\n  {d}")?;
-        }
-        Ok(())
+        ReconcileCounts::from(self).fmt(f)
     }
 }
 

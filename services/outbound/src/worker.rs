@@ -156,14 +156,7 @@ async fn drive(
             () = shutdown.cancelled() => return Ok(()),
         };
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "initial sync done");
-        links::synced(
-            &mut lock,
-            target.key(),
-            &report.to_string(),
-            false,
-            Some(before),
-        )
-        .await?;
+        links::synced(&mut lock, target.key(), &(&report).into(), Some(before)).await?;
         position = position.max(before);
     }
     // After a crash, the links in Postgres may be behind what the target
