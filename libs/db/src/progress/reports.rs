@@ -42,8 +42,9 @@ pub struct ReconcileCounts {
 
 /// Milliseconds as the summary shows them.
 fn seconds(ms: i64) -> String {
-    // Tenths of a second, without a float: 1234 ms is "1.2".
-    let tenths = ms.max(0) / 100;
+    // Tenths of a second, rounded, without a float: 1249 ms is "1.2",
+    // 1250 ms "1.3".
+    let tenths = ms.max(0).saturating_add(50) / 100;
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
@@ -174,7 +175,7 @@ mod tests {
             created: 3,
             adopted: 1,
             updated: 2,
-            took_ms: 1250,
+            took_ms: 1249,
             failures: 1,
             failed: vec!["User 1: no".into()],
             ..SyncCounts::default()
@@ -196,12 +197,12 @@ mod tests {
             applied: true,
             missing: 1,
             fixed: 1,
-            took_ms: 40,
+            took_ms: 1250,
             ..ReconcileCounts::default()
         };
         assert_eq!(
             rec.to_string(),
-            "reconcile (applied): missing 1, extra 0, different 0, fixed 1, failed 0, in 0.0 s"
+            "reconcile (applied): missing 1, extra 0, different 0, fixed 1, failed 0, in 1.3 s"
         );
         let failed = ReconcileCounts {
             error: Some("listing: 500".into()),

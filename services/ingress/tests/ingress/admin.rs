@@ -256,5 +256,27 @@ async fn the_last_sync_and_reconcile_are_objects_of_counts() {
         r.body
     );
     assert_eq!(r.body["targets"][0]["lastReconcile"]["different"], 3);
+    // A reconcile that could not finish says why, and counts nothing.
+    let stopped = ReconcileCounts {
+        error: Some("listing the target's resources: the target answered 500".into()),
+        ..ReconcileCounts::default()
+    };
+    links::reconciled(&api.env.pool, crm, &stopped)
+        .await
+        .unwrap();
+    let r = api.call(Method::GET, base, ADMIN, None).await;
+    let last = &r.body["lastReconcile"];
+    assert_eq!(
+        last["error"], "listing the target's resources: the target answered 500",
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        (
+            last["missing"].as_i64(),
+            last["details"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
     api.teardown().await;
 }
