@@ -6,21 +6,32 @@ use sqlx::PgExecutor;
 
 use crate::target_key::TargetKey;
 
+mod reports;
+use reports::ReportColumns;
+pub use reports::{ReconcileCounts, SyncCounts};
+
 /// The columns of a [`Progress`] of `target_progress p`; `parked` is how
-/// many changes are parked now.
+/// many changes are parked now. The reports are read from their counts
+/// (migration 0008), not from the prose of `last_sync`/`last_reconcile`.
 macro_rules! progress_columns {
     () => {
         "stream_seq, pushed, skipped,
          (select count(*) from parked_changes c
           where c.tenant = p.tenant and c.target = p.target) as parked,
-         failed, lag, circuit, last_error, paused, pause_acknowledged, synced_at, last_sync,
-         reconciled_at, last_reconcile"
+         failed, lag, circuit, last_error, paused, pause_acknowledged, synced_at,
+         last_sync_at, reconciled_at,
+         last_sync_dry_run, last_sync_created, last_sync_adopted, last_sync_updated,
+         last_sync_deprovisioned, last_sync_skipped, last_sync_failures, last_sync_failed,
+         last_sync_took_ms, last_reconcile_applied, last_reconcile_missing,
+         last_reconcile_extra, last_reconcile_different, last_reconcile_fixed,
+         last_reconcile_failures, last_reconcile_details, last_reconcile_took_ms,
+         last_reconcile_error"
     };
 }
 
 /// A target's position and counters (`parked`: how many changes are
 /// parked now).
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
     pub stream_seq: i64,
     pub pushed: i64,
@@ -34,10 +45,59 @@ pub struct Progress {
     /// The worker has seen the pause: nothing is in flight and nothing
     /// more is pushed until a resume.
     pub pause_acknowledged: bool,
+    /// When the last real (not dry) full sync finished.
     pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub last_sync: Option<String>,
+    /// What the last full sync or dry run did.
+    pub last_sync: Option<SyncCounts>,
+    /// When it finished (a dry run too).
+    pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
     pub reconciled_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub last_reconcile: Option<String>,
+    /// What the last reconcile found (`None` for one recorded before its
+    /// counts had columns).
+    pub last_reconcile: Option<ReconcileCounts>,
+}
+
+/// The columns of a [`Progress`] as they come.
+#[derive(sqlx::FromRow)]
+struct ProgressRow {
+    stream_seq: i64,
+    pushed: i64,
+    skipped: i64,
+    parked: i64,
+    failed: i64,
+    lag: i64,
+    circuit: String,
+    last_error: Option<String>,
+    paused: bool,
+    pause_acknowledged: bool,
+    synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
+    reconciled_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[sqlx(flatten)]
+    reports: ReportColumns,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Progress {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> sqlx::Result<Self> {
+        let r: ProgressRow = sqlx::FromRow::from_row(row)?;
+        Ok(Progress {
+            last_sync: r.reports.sync(),
+            last_reconcile: r.reports.reconcile(),
+            stream_seq: r.stream_seq,
+            pushed: r.pushed,
+            skipped: r.skipped,
+            parked: r.parked,
+            failed: r.failed,
+            lag: r.lag,
+            circuit: r.circuit,
+            last_error: r.last_error,
+            paused: r.paused,
+            pause_acknowledged: r.pause_acknowledged,
+            synced_at: r.synced_at,
+            last_sync_at: r.last_sync_at,
+            reconciled_at: r.reconciled_at,
+        })
+    }
 }
 
 /// A target's progress (a fresh row for a new target).
@@ -252,27 +312,39 @@ pub async fn request_sync<'e>(
     Ok(())
 }
 
-/// Records a finished full sync (or dry run): its report; a real one also
-/// its time and, for the first sync of a new target, the stream position
-/// taken before its snapshot.
+/// Records a finished full sync (or dry run): its counts and time; a real
+/// one also as `synced_at` and, for the first sync of a new target, the
+/// stream position taken before its snapshot. The summary goes to the old
+/// `last_sync` text too, for whoever reads it there.
 pub async fn synced<'e>(
     db: impl PgExecutor<'e>,
     t: TargetKey<'_>,
-    report: &str,
-    dry_run: bool,
+    report: &SyncCounts,
     position: Option<i64>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update target_progress set sync_requested = false, last_sync = $3,
              synced_at = case when $4 then synced_at else now() end,
-             stream_seq = greatest(stream_seq, coalesce($5, stream_seq)), updated_at = now()
+             stream_seq = greatest(stream_seq, coalesce($5, stream_seq)),
+             last_sync_at = now(), last_sync_dry_run = $4, last_sync_created = $6,
+             last_sync_adopted = $7, last_sync_updated = $8, last_sync_deprovisioned = $9,
+             last_sync_skipped = $10, last_sync_failures = $11, last_sync_failed = $12,
+             last_sync_took_ms = $13, updated_at = now()
          where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
     .bind(t.target)
-    .bind(report)
-    .bind(dry_run)
+    .bind(report.to_string())
+    .bind(report.dry_run)
     .bind(position)
+    .bind(report.created)
+    .bind(report.adopted)
+    .bind(report.updated)
+    .bind(report.deprovisioned)
+    .bind(report.skipped)
+    .bind(report.failures)
+    .bind(&report.failed)
+    .bind(report.took_ms)
     .execute(db)
     .await?;
     Ok(())
@@ -300,20 +372,34 @@ pub async fn request_reconcile<'e>(
     Ok(())
 }
 
-/// Records a finished reconcile and its report.
+/// Records a finished (or failed) reconcile: its counts, and its summary
+/// in the old `last_reconcile` text too.
 pub async fn reconciled<'e>(
     db: impl PgExecutor<'e>,
     t: TargetKey<'_>,
-    report: &str,
+    report: &ReconcileCounts,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update target_progress set reconcile_requested = false, reconcile_apply = false,
-             reconciled_at = now(), last_reconcile = $3, updated_at = now()
+             reconciled_at = now(), last_reconcile = $3, last_reconcile_applied = $4,
+             last_reconcile_missing = $5, last_reconcile_extra = $6,
+             last_reconcile_different = $7, last_reconcile_fixed = $8,
+             last_reconcile_failures = $9, last_reconcile_details = $10,
+             last_reconcile_took_ms = $11, last_reconcile_error = $12, updated_at = now()
          where tenant = $1 and target = $2",
     )
     .bind(t.tenant)
     .bind(t.target)
-    .bind(report)
+    .bind(report.to_string())
+    .bind(report.applied)
+    .bind(report.missing)
+    .bind(report.extra)
+    .bind(report.different)
+    .bind(report.fixed)
+    .bind(report.failures)
+    .bind(&report.details)
+    .bind(report.took_ms)
+    .bind(&report.error)
     .execute(db)
     .await?;
     Ok(())

@@ -10,8 +10,8 @@
 
 use serde::Deserialize;
 
-use crate::secret::Secret;
-use crate::target::TargetConfig;
+use crate::secret::{Secret, SecretError};
+use crate::target::{TargetConfig, TargetError};
 
 /// The file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -61,8 +61,42 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    #[error("{path}: {source}")]
+    Invalid {
+        path: String,
+        #[source]
+        source: FileError,
+    },
+}
+
+/// Why the text of a configuration file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Not TOML, or not of the file's shape (an unknown key too).
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    #[error(transparent)]
+    TenantName(#[from] scimbus_events::TenantError),
+    #[error("tenant \"{0}\" is declared twice")]
+    TenantTwice(String),
+    #[error("tenant \"{tenant}\": {source}")]
+    Target {
+        tenant: String,
+        #[source]
+        source: TargetError,
+    },
+    #[error("tenant \"{tenant}\": target \"{target}\" is declared twice")]
+    TargetTwice { tenant: String, target: String },
+}
+
+/// A secret reference of the file that does not resolve; says which.
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {source}")]
+pub struct SecretRefError {
+    /// Where in the file: `tenants.demo.tokens[0]`, `admin.tokens[1]`.
+    pub field: String,
+    #[source]
+    pub source: SecretError,
 }
 
 impl FileConfig {
@@ -72,33 +106,34 @@ impl FileConfig {
             path: path.to_string(),
             source,
         })?;
-        Self::parse(&text).map_err(|message| ConfigError::Invalid {
+        Self::parse(&text).map_err(|source| ConfigError::Invalid {
             path: path.to_string(),
-            message,
+            source,
         })
     }
 
     /// Parses and checks the text of a file.
-    pub fn parse(text: &str) -> Result<FileConfig, String> {
-        let cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<FileConfig, FileError> {
+        let cfg: FileConfig = toml::from_str(text)?;
         let mut seen = std::collections::HashSet::new();
         for t in &cfg.tenants {
             if !scimbus_events::valid_tenant(&t.name) {
-                return Err(scimbus_events::TenantError(t.name.clone()).to_string());
+                return Err(scimbus_events::TenantError(t.name.clone()).into());
             }
             if !seen.insert(t.name.as_str()) {
-                return Err(format!("tenant \"{}\" is declared twice", t.name));
+                return Err(FileError::TenantTwice(t.name.clone()));
             }
             let mut targets = std::collections::HashSet::new();
             for target in &t.targets {
-                target
-                    .check()
-                    .map_err(|e| format!("tenant \"{}\": {e}", t.name))?;
+                target.check().map_err(|source| FileError::Target {
+                    tenant: t.name.clone(),
+                    source,
+                })?;
                 if !targets.insert(target.name.as_str()) {
-                    return Err(format!(
-                        "tenant \"{}\": target \"{}\" is declared twice",
-                        t.name, target.name
-                    ));
+                    return Err(FileError::TargetTwice {
+                        tenant: t.name.clone(),
+                        target: target.name.clone(),
+                    });
                 }
             }
         }
@@ -106,7 +141,7 @@ impl FileConfig {
     }
 
     /// The tenants with their token references resolved.
-    pub fn resolve_tenants(&self) -> Result<Vec<Tenant>, String> {
+    pub fn resolve_tenants(&self) -> Result<Vec<Tenant>, SecretRefError> {
         self.tenants
             .iter()
             .map(|t| {
@@ -117,7 +152,10 @@ impl FileConfig {
                     .map(|(i, r)| {
                         Secret::resolve(r)
                             .map(|s| s.token_hash())
-                            .map_err(|e| format!("tenants.{}.tokens[{i}]: {e}", t.name))
+                            .map_err(|source| SecretRefError {
+                                field: format!("tenants.{}.tokens[{i}]", t.name),
+                                source,
+                            })
                     })
                     .collect::<Result<_, _>>()?;
                 Ok(Tenant {
@@ -129,14 +167,17 @@ impl FileConfig {
     }
 
     /// The hashes of the operator API's tokens.
-    pub fn resolve_admin_tokens(&self) -> Result<Vec<[u8; 32]>, String> {
+    pub fn resolve_admin_tokens(&self) -> Result<Vec<[u8; 32]>, SecretRefError> {
         self.admin
             .iter()
             .flat_map(|a| a.tokens.iter().enumerate())
             .map(|(i, r)| {
                 Secret::resolve(r)
                     .map(|s| s.token_hash())
-                    .map_err(|e| format!("admin.tokens[{i}]: {e}"))
+                    .map_err(|source| SecretRefError {
+                        field: format!("admin.tokens[{i}]"),
+                        source,
+                    })
             })
             .collect()
     }
@@ -167,26 +208,32 @@ mod tests {
         assert_eq!(c.tenant_names(), vec!["a", "b"]);
         let t = c.resolve_tenants().unwrap();
         assert_eq!(t[0].token_hashes, vec![crate::token_hash("abc")]);
-        assert!(
-            FileConfig::parse("[[tenants]]\nname = \"A!\"")
-                .unwrap_err()
-                .contains("not a valid tenant")
-        );
-        assert!(
-            FileConfig::parse("[[tenants]]\nname = \"a\"\n[[tenants]]\nname = \"a\"")
-                .unwrap_err()
-                .contains("twice")
-        );
+        let e = FileConfig::parse("[[tenants]]\nname = \"A!\"").unwrap_err();
+        assert!(matches!(e, FileError::TenantName(_)), "{e:?}");
+        assert!(e.to_string().contains("not a valid tenant"), "{e}");
+        let e =
+            FileConfig::parse("[[tenants]]\nname = \"a\"\n[[tenants]]\nname = \"a\"").unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
         let e = FileConfig::parse("[[tenants]]\nname = \"a\"\ntoken = []").unwrap_err();
         assert!(
-            e.contains("unknown field `token`"),
+            e.to_string().contains("unknown field `token`"),
             "unknown keys are refused: {e}"
         );
-        let c = FileConfig::parse("[[tenants]]\nname = \"a\"\ntokens = [\"inline\"]").unwrap();
+        let e = FileConfig::parse(
+            "[[tenants]]\nname = \"a\"\n[[tenants.targets]]\nname = \"t\"\nurl = \"ftp://x\"",
+        )
+        .unwrap_err();
         assert!(
-            c.resolve_tenants()
-                .unwrap_err()
-                .starts_with("tenants.a.tokens[0]")
+            matches!(&e, FileError::Target { tenant, source: TargetError::Url { .. } } if tenant == "a"),
+            "{e:?}"
         );
+        assert_eq!(
+            e.to_string(),
+            "tenant \"a\": target \"t\": url \"ftp://x\" is not an http(s) URL"
+        );
+        let c = FileConfig::parse("[[tenants]]\nname = \"a\"\ntokens = [\"inline\"]").unwrap();
+        let e = c.resolve_tenants().unwrap_err();
+        assert!(e.to_string().starts_with("tenants.a.tokens[0]: "), "{e}");
+        assert!(matches!(e.source, SecretError::Inline), "{e:?}");
     }
 }

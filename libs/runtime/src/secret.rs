@@ -23,30 +23,54 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A secret reference that does not resolve.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// `env:NAME` of a variable unset or empty.
+    #[error("environment variable {name} is not set")]
+    EnvUnset {
+        name: String,
+        /// Absent when the variable is set but empty.
+        #[source]
+        source: Option<std::env::VarError>,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("sha256: needs 64 hexadecimal digits")]
+    BadHash,
+    #[error("a secret is given by reference: env:NAME, file:/path or sha256:<hex>, never inline")]
+    Inline,
+}
+
 impl Secret {
     /// Resolves a reference.
-    pub fn resolve(reference: &str) -> Result<Secret, String> {
+    pub fn resolve(reference: &str) -> Result<Secret, SecretError> {
         let reference = reference.trim();
         if let Some(name) = reference.strip_prefix("env:") {
             return match std::env::var(name) {
                 Ok(v) if !v.is_empty() => Ok(Secret::Value(v)),
-                _ => Err(format!("environment variable {name} is not set")),
+                got => Err(SecretError::EnvUnset {
+                    name: name.to_string(),
+                    source: got.err(),
+                }),
             };
         }
         if let Some(path) = reference.strip_prefix("file:") {
             return std::fs::read_to_string(path)
                 .map(|s| Secret::Value(s.trim_end_matches(['\n', '\r']).to_string()))
-                .map_err(|e| format!("cannot read {path}: {e}"));
+                .map_err(|source| SecretError::Read {
+                    path: path.to_string(),
+                    source,
+                });
         }
         if let Some(hex) = reference.strip_prefix("sha256:") {
-            return parse_hex(hex)
-                .map(Secret::Hash)
-                .ok_or_else(|| "sha256: needs 64 hexadecimal digits".to_string());
+            return parse_hex(hex).map(Secret::Hash).ok_or(SecretError::BadHash);
         }
-        Err(
-            "a secret is given by reference: env:NAME, file:/path or sha256:<hex>, never inline"
-                .into(),
-        )
+        Err(SecretError::Inline)
     }
 
     /// The SHA-256 of a token secret.
@@ -94,32 +118,35 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(
-            Secret::resolve(&format!("sha256:{}", to_hex(&h))),
-            Ok(Secret::Hash(h))
+            Secret::resolve(&format!("sha256:{}", to_hex(&h))).unwrap(),
+            Secret::Hash(h)
         );
-        assert_eq!(
-            Secret::resolve("sha256:xyz"),
-            Err("sha256: needs 64 hexadecimal digits".to_string())
-        );
-        assert!(
-            Secret::resolve("plain-token")
-                .unwrap_err()
-                .contains("never inline")
-        );
+        let e = Secret::resolve("sha256:xyz").unwrap_err();
+        assert!(matches!(e, SecretError::BadHash), "{e:?}");
+        assert_eq!(e.to_string(), "sha256: needs 64 hexadecimal digits");
+        let e = Secret::resolve("plain-token").unwrap_err();
+        assert!(matches!(e, SecretError::Inline), "{e:?}");
+        assert!(e.to_string().contains("never inline"));
         let dir = std::env::temp_dir().join(format!("scimbus-secret-{}", std::process::id()));
         std::fs::write(&dir, "s3cret\n").unwrap();
         let s = Secret::resolve(&format!("file:{}", dir.display())).unwrap();
         assert_eq!(s, Secret::Value("s3cret".into()));
         assert_eq!(format!("{s:?}"), "Secret::Value(…)");
         std::fs::remove_file(&dir).unwrap();
+        let e = Secret::resolve("env:SCIMBUS_SURELY_UNSET_VARIABLE").unwrap_err();
         assert_eq!(
-            Secret::resolve("env:SCIMBUS_SURELY_UNSET_VARIABLE"),
-            Err("environment variable SCIMBUS_SURELY_UNSET_VARIABLE is not set".to_string())
+            e.to_string(),
+            "environment variable SCIMBUS_SURELY_UNSET_VARIABLE is not set"
         );
         assert!(
-            Secret::resolve("file:/nonexistent/x")
-                .unwrap_err()
-                .contains("/nonexistent/x")
+            std::error::Error::source(&e).is_some_and(|s| s.is::<std::env::VarError>()),
+            "the cause is kept: {e:?}"
+        );
+        let e = Secret::resolve("file:/nonexistent/x").unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/x"), "{e}");
+        assert!(
+            std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()),
+            "the cause is kept: {e:?}"
         );
     }
 }

@@ -186,59 +186,75 @@ impl TargetConfig {
         Duration::from_secs(self.timeout_secs)
     }
 
-    /// Checks what can be checked without SCIM knowledge; the message says
+    /// Checks what can be checked without SCIM knowledge; the error says
     /// which field.
-    pub fn check(&self) -> Result<(), String> {
-        let name = &self.name;
-        if !scimbus_events::valid_tenant(name) {
-            return Err(format!(
-                "target \"{name}\": not a valid name (1-63 of a-z 0-9 - _)"
-            ));
+    pub fn check(&self) -> Result<(), TargetError> {
+        let name = || self.name.clone();
+        if !scimbus_events::valid_tenant(&self.name) {
+            return Err(TargetError::Name { name: name() });
         }
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
-            return Err(format!(
-                "target \"{name}\": url \"{}\" is not an http(s) URL",
-                self.url
-            ));
+            return Err(TargetError::Url {
+                name: name(),
+                url: self.url.clone(),
+            });
         }
-        for rt in &self.resource_types {
-            if rt != "User" && rt != "Group" {
-                return Err(format!(
-                    "target \"{name}\": resource_types: \"{rt}\" is neither User nor Group"
-                ));
-            }
+        if let Some(rt) = self
+            .resource_types
+            .iter()
+            .find(|rt| *rt != "User" && *rt != "Group")
+        {
+            return Err(TargetError::ResourceType {
+                name: name(),
+                resource_type: rt.clone(),
+            });
         }
         if self.member_chunk == 0 || self.concurrency == 0 || self.max_attempts == 0 {
-            return Err(format!(
-                "target \"{name}\": member_chunk, concurrency and max_attempts must be at least 1"
-            ));
+            return Err(TargetError::Sizes { name: name() });
         }
         let c = &self.circuit;
         if c.trip_after == 0 || c.open_ms == 0 || c.open_ms > c.max_open_ms {
-            return Err(format!(
-                "target \"{name}\": circuit: trip_after and open_ms must be at least 1, and open_ms at most max_open_ms"
-            ));
+            return Err(TargetError::CircuitTimes { name: name() });
         }
         if !(1.0..=10.0).contains(&c.growth) {
-            return Err(format!(
-                "target \"{name}\": circuit: growth must be between 1 and 10"
-            ));
+            return Err(TargetError::CircuitGrowth { name: name() });
         }
         if self.timeout_secs == 0 || self.rate_per_sec == Some(0) {
-            return Err(format!(
-                "target \"{name}\": timeout_secs and rate_per_sec must be at least 1"
-            ));
+            return Err(TargetError::Rates { name: name() });
         }
         Ok(())
     }
+}
+
+/// A target the configuration file declares wrongly; names the target and
+/// the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("target \"{name}\": not a valid name (1-63 of a-z 0-9 - _)")]
+    Name { name: String },
+    #[error("target \"{name}\": url \"{url}\" is not an http(s) URL")]
+    Url { name: String, url: String },
+    #[error("target \"{name}\": resource_types: \"{resource_type}\" is neither User nor Group")]
+    ResourceType { name: String, resource_type: String },
+    #[error("target \"{name}\": member_chunk, concurrency and max_attempts must be at least 1")]
+    Sizes { name: String },
+    #[error(
+        "target \"{name}\": circuit: trip_after and open_ms must be at least 1, and open_ms at most max_open_ms"
+    )]
+    CircuitTimes { name: String },
+    #[error("target \"{name}\": circuit: growth must be between 1 and 10")]
+    CircuitGrowth { name: String },
+    #[error("target \"{name}\": timeout_secs and rate_per_sec must be at least 1")]
+    Rates { name: String },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(toml_text: &str) -> Result<TargetConfig, String> {
-        let t: TargetConfig = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    /// A target as the configuration file declares it, checked.
+    fn parse(toml_text: &str) -> Result<TargetConfig, Box<dyn std::error::Error>> {
+        let t: TargetConfig = toml::from_str(toml_text)?;
         t.check()?;
         Ok(t)
     }
@@ -286,7 +302,7 @@ mod tests {
                 "unknown field `surprise`",
             ),
         ] {
-            let e = parse(bad).unwrap_err();
+            let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
         }
     }
@@ -313,7 +329,7 @@ mod tests {
             ("surprise = 1", "unknown field"),
         ] {
             let text = format!("name = \"a\"\nurl = \"http://x\"\n[circuit]\n{bad}");
-            let err = parse(&text).unwrap_err();
+            let err = parse(&text).unwrap_err().to_string();
             assert!(err.contains(says), "{bad}: {err}");
         }
     }

@@ -20,9 +20,9 @@ pub fn check(path: &str) -> Result<ConfigSummary, CliError> {
     let cfg = FileConfig::load(path)?;
     let tenants = cfg
         .resolve_tenants()
-        .map_err(|message| CliError::ConfigSecret {
+        .map_err(|source| CliError::ConfigSecret {
             path: path.to_string(),
-            message,
+            source,
         })?;
     Ok(ConfigSummary {
         path: path.to_string(),

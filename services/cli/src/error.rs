@@ -25,8 +25,12 @@ pub enum CliError {
     UnknownToken(Uuid),
     #[error(transparent)]
     Config(#[from] scimbus_runtime::config::ConfigError),
-    #[error("{path}: {message}")]
-    ConfigSecret { path: String, message: String },
+    #[error("{path}: {source}")]
+    ConfigSecret {
+        path: String,
+        #[source]
+        source: scimbus_runtime::config::SecretRefError,
+    },
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("Postgres: {0}")]

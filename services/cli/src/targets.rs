@@ -157,7 +157,7 @@ pub fn write_one(out: &mut impl Write, r: &TargetStatus) -> std::io::Result<()> 
             .as_ref()
             .map_or_else(|| "never".into(), crate::time)
     )?;
-    writeln!(out, "last sync:  {}", p.last_sync.as_deref().unwrap_or("-"))?;
+    writeln!(out, "last sync:  {}", summary(p.last_sync.as_ref()))?;
     writeln!(
         out,
         "reconciled: {}",
@@ -168,8 +168,13 @@ pub fn write_one(out: &mut impl Write, r: &TargetStatus) -> std::io::Result<()> 
     writeln!(
         out,
         "last reconcile: {}",
-        p.last_reconcile.as_deref().unwrap_or("-")
+        summary(p.last_reconcile.as_ref())
     )
+}
+
+/// A report's summary, built from its counts ("-": none yet).
+fn summary(report: Option<&impl std::fmt::Display>) -> String {
+    report.map_or_else(|| "-".into(), ToString::to_string)
 }
 
 /// `targets parked` as aligned columns (the request and answer of each
@@ -196,4 +201,56 @@ pub fn write_parked(out: &mut impl Write, rows: &[Parked]) -> std::io::Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use scimbus_db::links::{ReconcileCounts, SyncCounts};
+
+    use super::*;
+
+    #[test]
+    fn show_prints_the_last_sync_and_reconcile_from_their_counts() {
+        let r = TargetStatus {
+            tenant: "acme".into(),
+            target: "crm".into(),
+            progress: Progress {
+                last_sync: Some(SyncCounts {
+                    created: 28,
+                    adopted: 1,
+                    took_ms: 2000,
+                    ..SyncCounts::default()
+                }),
+                last_reconcile: Some(ReconcileCounts {
+                    missing: 2,
+                    ..ReconcileCounts::default()
+                }),
+                ..Progress::default()
+            },
+        };
+        let mut out = Vec::new();
+        write_one(&mut out, &r).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "last sync:  sync: created 28, adopted 1, updated 0, deprovisioned 0, skipped 0, failed 0, in 2.0 s\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "last reconcile: reconcile (report only): missing 2, extra 0, different 0, in 0.0 s\n"
+            ),
+            "{out}"
+        );
+        let none = TargetStatus {
+            progress: Progress::default(),
+            ..r
+        };
+        let mut out = Vec::new();
+        write_one(&mut out, &none).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("last sync:  -\n"), "{out}");
+        assert!(out.contains("last reconcile: -"), "{out}");
+    }
 }

@@ -13,6 +13,26 @@
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/sync       {"dryRun": bool}
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/reconcile  {"apply": bool}
 //! ```
+//!
+//! A target's status (`GET …/targets` lists them as `{"targets": [...]}`):
+//!
+//! ```text
+//! {"tenant", "target", "state": "running" | "pausing" | "paused" | "not started",
+//!  "position", "lag", "pushed", "skipped", "failed", "parked", "circuit",
+//!  "lastError", "syncedAt", "reconciledAt", "configured", "config",
+//!  "lastSync": null | {"dryRun": bool, "created", "adopted", "updated",
+//!      "deprovisioned", "skipped", "failures": n, "failed": ["why", …first 20],
+//!      "tookMs", "at": RFC 3339},
+//!  "lastReconcile": null | {"applied": bool, "missing", "extra", "different",
+//!      "fixed", "failures", "details": ["drift", …first 20], "tookMs",
+//!      "error": null | "why it stopped", "at": RFC 3339}}
+//! ```
+//!
+//! Counts are numbers. A dry run counts what it would create or adopt as
+//! `created` (`adopted` 0); `fixed` and `failures` of a reconcile are 0
+//! unless it was applied; one that could not finish has `error` and counts
+//! of 0. `syncedAt` is the last real sync, `lastSync.at` the last sync or
+//! dry run.
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -20,7 +40,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use scimbus_db::links::{self, Progress, TargetKey};
+use scimbus_db::links::{self, Progress, ReconcileCounts, SyncCounts, TargetKey};
 use scimbus_runtime::{AuthConfig, TargetConfig, token_hash};
 use scimbus_scim::ScimError;
 use serde_json::{Value, json};
@@ -139,9 +159,44 @@ fn status_json(tenant: &str, target: &str, p: &Progress) -> Value {
         "circuit": p.circuit,
         "lastError": p.last_error,
         "syncedAt": time(&p.synced_at),
-        "lastSync": p.last_sync,
+        "lastSync": p.last_sync.as_ref().map(|s| sync_json(s, time(&p.last_sync_at))),
         "reconciledAt": time(&p.reconciled_at),
-        "lastReconcile": p.last_reconcile,
+        "lastReconcile": p
+            .last_reconcile
+            .as_ref()
+            .map(|r| reconcile_json(r, time(&p.reconciled_at))),
+    })
+}
+
+/// A target's last full sync or dry run (shape in the module docs).
+fn sync_json(s: &SyncCounts, at: Option<String>) -> Value {
+    json!({
+        "dryRun": s.dry_run,
+        "created": s.created,
+        "adopted": s.adopted,
+        "updated": s.updated,
+        "deprovisioned": s.deprovisioned,
+        "skipped": s.skipped,
+        "failures": s.failures,
+        "failed": s.failed,
+        "tookMs": s.took_ms,
+        "at": at,
+    })
+}
+
+/// A target's last reconcile (shape in the module docs).
+fn reconcile_json(r: &ReconcileCounts, at: Option<String>) -> Value {
+    json!({
+        "applied": r.applied,
+        "missing": r.missing,
+        "extra": r.extra,
+        "different": r.different,
+        "fixed": r.fixed,
+        "failures": r.failures,
+        "details": r.details,
+        "tookMs": r.took_ms,
+        "error": r.error,
+        "at": at,
     })
 }
 

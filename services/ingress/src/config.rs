@@ -63,8 +63,9 @@ impl IngressConfig {
             Some(path) => {
                 let file = FileConfig::load(&path)
                     .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
-                let bad =
-                    |err: String| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"));
+                let bad = |err: scimbus_runtime::config::SecretRefError| {
+                    SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
+                };
                 (
                     file.resolve_tenants().map_err(bad)?,
                     file.resolve_admin_tokens().map_err(bad)?,

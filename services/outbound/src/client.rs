@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
+use scimbus_runtime::secret::SecretError;
 use scimbus_runtime::{AuthConfig, Secret};
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -141,17 +142,32 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-fn secret(field: &str, reference: &str) -> Result<String, String> {
-    match Secret::resolve(reference).map_err(|e| format!("{field}: {e}"))? {
+/// A target client that cannot be made as configured; names the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{field}: {source}")]
+    Secret {
+        field: &'static str,
+        #[source]
+        source: SecretError,
+    },
+    /// A `sha256:` reference: fine to check a token against, useless to
+    /// send one.
+    #[error("{field}: a sha256: hash cannot be sent; use env: or file:")]
+    HashOnly { field: &'static str },
+    #[error("HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+fn secret(field: &'static str, reference: &str) -> Result<String, ClientError> {
+    match Secret::resolve(reference).map_err(|source| ClientError::Secret { field, source })? {
         Secret::Value(v) => Ok(v),
-        Secret::Hash(_) => Err(format!(
-            "{field}: a sha256: hash cannot be sent; use env: or file:"
-        )),
+        Secret::Hash(_) => Err(ClientError::HashOnly { field }),
     }
 }
 
 impl Auth {
-    fn resolve(cfg: &AuthConfig) -> Result<Auth, String> {
+    fn resolve(cfg: &AuthConfig) -> Result<Auth, ClientError> {
         Ok(match cfg {
             AuthConfig::None => Auth::None,
             AuthConfig::Bearer { token } => Auth::Bearer(secret("auth.token", token)?),
@@ -186,14 +202,14 @@ pub struct TargetClient {
 
 impl TargetClient {
     /// Resolves the secrets; an error names the field.
-    pub fn new(base: &str, auth: &AuthConfig, timeout: Duration) -> Result<Self, String> {
+    pub fn new(base: &str, auth: &AuthConfig, timeout: Duration) -> Result<Self, ClientError> {
         install_crypto();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("scimbus/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+            .map_err(ClientError::Http)?;
         Ok(TargetClient {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -472,6 +488,28 @@ mod tests {
             Duration::from_secs(1),
         )
         .unwrap_err();
-        assert!(e.starts_with("auth.password:"), "{e}");
+        assert!(e.to_string().starts_with("auth.password: "), "{e}");
+        assert!(
+            matches!(
+                e,
+                ClientError::Secret {
+                    field: "auth.password",
+                    source: SecretError::EnvUnset { .. }
+                }
+            ),
+            "{e:?}"
+        );
+        let e = TargetClient::new(
+            "http://x",
+            &AuthConfig::Bearer {
+                token: format!("sha256:{}", "0".repeat(64)),
+            },
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "auth.token: a sha256: hash cannot be sent; use env: or file:"
+        );
     }
 }

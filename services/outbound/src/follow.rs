@@ -110,7 +110,7 @@ pub(crate) async fn follow(
                     Ok(c) => c,
                     // A retry cut short by the shutdown: what finished is
                     // recorded as on any shutdown.
-                    Err(_) if shutdown.is_cancelled() => {
+                    Err(WorkerError::Stopping) => {
                         return stop_cleanly(lock, target, &mut tally).await;
                     }
                     Err(e) => return Err(e),
@@ -259,12 +259,16 @@ pub(crate) async fn serve(
     if let Some(dry_run) = control.sync {
         let report = full_sync(target, dry_run, shared.backoff).await?;
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "full sync done");
-        links::synced(&mut *lock, target.key(), &report.to_string(), dry_run, None).await?;
+        links::synced(&mut *lock, target.key(), &(&report).into(), None).await?;
     }
     if let Some(apply) = control.reconcile {
         let report = match reconcile(target, apply).await {
-            Ok(r) => r.to_string(),
-            Err(e) => format!("reconcile failed: {e}"),
+            Ok(r) => links::ReconcileCounts::from(&r),
+            Err(e) => links::ReconcileCounts {
+                applied: apply,
+                error: Some(e.to_string()),
+                ..links::ReconcileCounts::default()
+            },
         };
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "reconciled");
         links::reconciled(&mut *lock, target.key(), &report).await?;
@@ -298,19 +302,24 @@ pub(crate) struct Item {
     pub(crate) msg_id: String,
     /// The resource it changes (nil when it cannot be decoded).
     pub(crate) resource: Uuid,
-    pub(crate) change: Result<Change, String>,
+    pub(crate) change: Result<Change, Undecodable>,
     /// The message as it came (what a dead letter carries: a change that
     /// does not decode is parked as it was, not as nothing).
     pub(crate) raw: bytes::Bytes,
 }
+
+/// A message of the change stream that is not a change (it parks with
+/// this reason and its bytes as they came).
+#[derive(Debug, thiserror::Error)]
+#[error("not a scimbus.v1.Change: {0}")]
+pub(crate) struct Undecodable(#[source] scimbus_events::DecodeError);
 
 impl Item {
     /// A message of the change stream. One without its stream position
     /// is a broken consumer (the position could not move past it): an
     /// error, never position 0.
     fn of(m: &jetstream::Message) -> Result<Item, WorkerError> {
-        let change =
-            Change::decode(m.payload.as_ref()).map_err(|e| format!("not a scimbus.v1.Change: {e}"));
+        let change = Change::decode(m.payload.as_ref()).map_err(Undecodable);
         let stream_seq = m
             .info()
             .map_err(|e| {
@@ -377,10 +386,11 @@ pub(crate) async fn push_one(
     let mut counts = Counts::default();
     let change = match &item.change {
         Ok(c) => c,
-        Err(reason) => {
+        Err(undecodable) => {
+            let reason = undecodable.to_string();
             tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
-            park_letter(shared, target, item, None, reason, 1).await?;
-            counts.last_error = Some(reason.clone());
+            park_letter(shared, target, item, None, &reason, 1).await?;
+            counts.last_error = Some(reason);
             return Ok(counts);
         }
     };

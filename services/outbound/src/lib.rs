@@ -49,7 +49,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::link_cache::LinkCache;
 
-pub use client::{Exchange, PushError, TargetClient};
+pub use client::{ClientError, Exchange, PushError, TargetClient};
 pub use config::OutboundConfig;
 pub use push::{Pushed, Target};
 pub use reconcile::{ReconcileReport, reconcile};
@@ -71,7 +71,8 @@ pub enum StartError {
     Target {
         tenant: String,
         target: String,
-        problem: String,
+        #[source]
+        problem: TargetProblem,
     },
 }
 
@@ -83,6 +84,33 @@ impl StartFailure for StartError {
             StartError::Db(_) => false,
         }
     }
+}
+
+/// What is wrong with a target's configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetProblem {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    /// `mapping` or `group_mapping` does not compile.
+    #[error("{of}: {source}")]
+    Mapping {
+        of: &'static str,
+        #[source]
+        source: scimbus_mapping::MappingError,
+    },
+    #[error("group_mapping cannot set members: they are sent translated to the target's ids")]
+    MembersMapped,
+}
+
+/// A scoping filter (`filter`) that cannot scope a target.
+#[derive(Debug, thiserror::Error)]
+pub enum ScopeError {
+    #[error("filter: {}", .0.detail)]
+    Parse(#[source] scimbus_scim::ScimError),
+    #[error("filter: \"{0}\" names attributes neither Users nor Groups have")]
+    Unfit(String),
 }
 
 /// A running outbound service.
@@ -121,22 +149,23 @@ impl Outbound {
         let pg: PgConnectOptions = cfg.service.database_url.parse().map_err(StartError::Url)?;
         let mut targets = Vec::with_capacity(cfg.targets.len());
         for (tenant, t) in &cfg.targets {
-            let bad = |problem: String| StartError::Target {
+            let bad = |problem: TargetProblem| StartError::Target {
                 tenant: tenant.clone(),
                 target: t.name.clone(),
                 problem,
             };
-            let client = TargetClient::new(&t.url, &t.auth, t.timeout()).map_err(bad)?;
+            let client =
+                TargetClient::new(&t.url, &t.auth, t.timeout()).map_err(|e| bad(e.into()))?;
             let scope = t
                 .filter
                 .as_deref()
                 .map(|f| scope_filter(&registry, f))
                 .transpose()
-                .map_err(bad)?;
-            let compile = |m: Option<&scimbus_runtime::MappingConfig>, of: &str| {
+                .map_err(|e| bad(e.into()))?;
+            let compile = |m: Option<&scimbus_runtime::MappingConfig>, of: &'static str| {
                 m.map(|m| scimbus_mapping::Mapping::compile(m.keep.as_deref(), &m.drop, &m.set))
                     .transpose()
-                    .map_err(|e| bad(format!("{of}: {e}")))
+                    .map_err(|source| bad(TargetProblem::Mapping { of, source }))
             };
             let mapping = compile(t.mapping.as_ref(), "mapping")?;
             let group_mapping = compile(t.group_mapping.as_ref(), "group_mapping")?;
@@ -144,10 +173,7 @@ impl Outbound {
                 m.set_paths()
                     .any(|p| p.top().eq_ignore_ascii_case("members"))
             }) {
-                return Err(bad(
-                    "group_mapping cannot set members: they are sent translated to the target's ids"
-                        .into(),
-                ));
+                return Err(bad(TargetProblem::MembersMapped));
             }
             targets.push(Arc::new(Target {
                 mapping,
@@ -207,17 +233,18 @@ impl Service for Outbound {
 
 /// A scoping filter, checked: it must parse and name attributes of Users or
 /// Groups.
-fn scope_filter(registry: &Registry, text: &str) -> Result<scimbus_scim::filter::Filter, String> {
-    let f = scimbus_scim::filter::parse(text).map_err(|e| format!("filter: {}", e.detail))?;
+fn scope_filter(
+    registry: &Registry,
+    text: &str,
+) -> Result<scimbus_scim::filter::Filter, ScopeError> {
+    let f = scimbus_scim::filter::parse(text).map_err(ScopeError::Parse)?;
     let fits = |name: &str| {
         registry
             .resource_type(name)
             .is_some_and(|rt| scimbus_scim::filter::Matcher::new(registry, rt, &f).is_ok())
     };
     if !fits("User") && !fits("Group") {
-        return Err(format!(
-            "filter: \"{text}\" names attributes neither Users nor Groups have"
-        ));
+        return Err(ScopeError::Unfit(text.to_string()));
     }
     Ok(f)
 }

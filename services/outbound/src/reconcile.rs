@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use scimbus_db::links::{self, Link};
+use scimbus_db::links::{self, Link, ReconcileCounts};
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources;
 use scimbus_runtime::Deprovision;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::client::PushError;
 use crate::push::{Target, db};
 use crate::requests::outgoing;
+use crate::sync::{count, millis};
 
 const PAGE: usize = 100;
 
@@ -52,28 +53,26 @@ impl ReconcileReport {
     }
 }
 
+impl From<&ReconcileReport> for ReconcileCounts {
+    fn from(r: &ReconcileReport) -> Self {
+        ReconcileCounts {
+            applied: r.applied,
+            missing: count(r.missing),
+            extra: count(r.extra),
+            different: count(r.different),
+            fixed: count(r.fixed),
+            failures: count(r.failures),
+            details: r.details.clone(),
+            took_ms: millis(r.took),
+            error: None,
+        }
+    }
+}
+
+/// The summary the status shows ([`ReconcileCounts`]'s).
 impl fmt::Display for ReconcileReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: missing {}, extra {}, different {}",
-            if self.applied {
-                "reconcile (applied)"
-            } else {
-                "reconcile (report only)"
-            },
-            self.missing,
-            self.extra,
-            self.different
-        )?;
-        if self.applied {
-            write!(f, ", fixed {}, failed {}", self.fixed, self.failures)?;
-        }
-        write!(f, ", in {:.1} s", self.took.as_secs_f64())?;
-        for d in &self.details {
-            write!(f, "\n  {d}")?;
-        }
-        Ok(())
+        ReconcileCounts::from(self).fmt(f)
     }
 }
 
@@ -375,8 +374,8 @@ pub(crate) async fn read_all(
         if !a.ok() {
             return Err(a.into_error("listing the target's resources", None));
         }
-        let (list, total) =
-            list_page(&a.body).map_err(|why| PushError::permanent(why, a.exchange.clone()))?;
+        let (list, total) = list_page(&a.body)
+            .map_err(|why| PushError::permanent(why.to_string(), a.exchange.clone()))?;
         let n = list.len();
         for r in list {
             if let Some(id) = r.get("id").and_then(|i| match i {
@@ -399,7 +398,7 @@ pub(crate) async fn read_all(
 /// without it is an error, never an empty target (a reconcile would take
 /// every resource for missing there). Without `totalResults`, pages go on
 /// until one is empty.
-fn list_page(body: &Value) -> Result<(Vec<Value>, Option<usize>), String> {
+fn list_page(body: &Value) -> Result<(Vec<Value>, Option<usize>), ListError> {
     let total = body
         .get("totalResults")
         .and_then(Value::as_u64)
@@ -407,10 +406,15 @@ fn list_page(body: &Value) -> Result<(Vec<Value>, Option<usize>), String> {
     match body.get("Resources") {
         Some(Value::Array(list)) => Ok((list.clone(), total)),
         None if total == Some(0) => Ok((Vec::new(), total)),
-        _ => Err(format!(
-            "the target's list answer has no Resources array (totalResults {total:?})"
-        )),
+        _ => Err(ListError::NoResources { total }),
     }
+}
+
+/// A list answer of the target that cannot be read as one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ListError {
+    #[error("the target's list answer has no Resources array (totalResults {total:?})")]
+    NoResources { total: Option<usize> },
 }
 
 #[cfg(test)]
@@ -424,16 +428,13 @@ mod tests {
             page(serde_json::json!({"totalResults": 0})).unwrap(),
             (vec![], Some(0))
         );
-        assert!(
-            page(serde_json::json!({"totalResults": 3}))
-                .unwrap_err()
-                .contains("no Resources array")
+        assert_eq!(
+            page(serde_json::json!({"totalResults": 3})).unwrap_err(),
+            ListError::NoResources { total: Some(3) }
         );
-        assert!(
-            page(serde_json::json!({}))
-                .unwrap_err()
-                .contains("no Resources array")
-        );
+        let e = page(serde_json::json!({})).unwrap_err();
+        assert_eq!(e, ListError::NoResources { total: None });
+        assert!(e.to_string().contains("no Resources array"), "{e}");
         let (list, total) = page(serde_json::json!({"Resources": [{"id": "1"}]})).unwrap();
         assert_eq!((list.len(), total), (1, None));
     }

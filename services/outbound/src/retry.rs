@@ -58,7 +58,7 @@ pub(crate) async fn push_with_retries(
         tracing::info!(target = %target.cfg.name, resource = %change.resource_id,
             attempt, error = %e, ?wait, "push failed; retrying");
         tokio::select! {
-            _ = shutdown.cancelled() => return Err(WorkerError::JetStream("shutting down".into())),
+            _ = shutdown.cancelled() => return Err(WorkerError::Stopping),
             _ = tokio::time::sleep(wait) => {}
         }
         attempt += 1;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use futures_util::future::OptionFuture;
 use futures_util::stream::FuturesUnordered;
-use scimbus_db::links;
+use scimbus_db::links::{self, SyncCounts};
 use scimbus_db::render::{self, Relations};
 use scimbus_db::resources::{self, Row};
 
@@ -47,45 +47,36 @@ pub struct SyncReport {
     pub took: Duration,
 }
 
+/// A count as the status columns keep it.
+pub(crate) fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Milliseconds as the status columns keep them.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl From<&SyncReport> for SyncCounts {
+    fn from(r: &SyncReport) -> Self {
+        SyncCounts {
+            dry_run: r.dry_run,
+            created: count(r.created),
+            adopted: count(r.adopted),
+            updated: count(r.updated),
+            deprovisioned: count(r.deprovisioned),
+            skipped: count(r.skipped),
+            failures: count(r.failures),
+            failed: r.failed.clone(),
+            took_ms: millis(r.took),
+        }
+    }
+}
+
+/// The summary the status shows ([`SyncCounts`]'s).
 impl fmt::Display for SyncReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verb = if self.dry_run {
-            "would create or adopt"
-        } else {
-            "created"
-        };
-        write!(
-            f,
-            "{} {verb} {}",
-            if self.dry_run { "dry run:" } else { "sync:" },
-            self.created
-        )?;
-        if !self.dry_run {
-            write!(f, ", adopted {}", self.adopted)?;
-        }
-        write!(
-            f,
-            ", {} {}, {} {}, skipped {}, failed {}, in {:.1} s",
-            if self.dry_run {
-                "would update"
-            } else {
-                "updated"
-            },
-            self.updated,
-            if self.dry_run {
-                "would deprovision"
-            } else {
-                "deprovisioned"
-            },
-            self.deprovisioned,
-            self.skipped,
-            self.failures,
-            self.took.as_secs_f64()
-        )?;
-        for e in &self.failed {
-            write!(f, "\n  {e}")?;
-        }
-        Ok(())
+        SyncCounts::from(self).fmt(f)
     }
 }
 

@@ -54,6 +54,11 @@ pub(crate) enum WorkerError {
     /// Something that cannot be unless a bug broke an invariant.
     #[error("broken invariant: {0}")]
     Invariant(String),
+    /// The service is shutting down: the worker lets its target go
+    /// mid-work (a change waiting for its next attempt is not pushed; the
+    /// position stays before it). Not a failure.
+    #[error("the service is stopping")]
+    Stopping,
 }
 
 /// Keeps trying to drive `target` and drives it while it holds the lock.
@@ -67,6 +72,11 @@ pub async fn run(shared: Shared, target: Arc<Target>, shutdown: CancellationToke
                 target.link_cache.stop();
                 match driven {
                     Ok(()) => return,
+                    Err(WorkerError::Stopping) => {
+                        tracing::info!(tenant = %target.tenant, target = %target.cfg.name,
+                            "target let go: the service is stopping");
+                        return;
+                    }
                     Err(e) => tracing::warn!(
                         tenant = %target.tenant, target = %target.cfg.name, error = %e,
                         "target released"
@@ -156,14 +166,7 @@ async fn drive(
             () = shutdown.cancelled() => return Ok(()),
         };
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "initial sync done");
-        links::synced(
-            &mut lock,
-            target.key(),
-            &report.to_string(),
-            false,
-            Some(before),
-        )
-        .await?;
+        links::synced(&mut lock, target.key(), &(&report).into(), Some(before)).await?;
         position = position.max(before);
     }
     // After a crash, the links in Postgres may be behind what the target

@@ -208,7 +208,8 @@ async fn process(
     for (i, m) in msgs.iter().enumerate() {
         match decode(m) {
             Ok((id, cmd)) => good.push((i, id, cmd)),
-            Err(reason) => {
+            Err(undecodable) => {
+                let reason = undecodable.to_string();
                 tracing::warn!(subject = %m.subject, %reason, "command parked");
                 park(&shared.js, &shared.subjects, &m.message, &reason, 1).await?;
                 refused.push((i, failed(String::new(), 400, &reason)));
@@ -335,14 +336,39 @@ fn deterministic(e: &ApplyError) -> bool {
     }
 }
 
+/// Why a command message cannot be applied (it parks with this reason).
+#[derive(Debug, thiserror::Error)]
+enum Undecodable {
+    #[error("not a scimbus.v1.Command: {0}")]
+    Payload(#[source] scimbus_events::DecodeError),
+    #[error("command id \"{id}\" is not a UUID")]
+    Id {
+        id: String,
+        #[source]
+        source: uuid::Error,
+    },
+    #[error("\"{0}\" is not a tenant name")]
+    Tenant(String),
+    #[error(
+        "the {} header ({}) does not name the command's tenant \"{tenant}\"",
+        headers::TENANT,
+        header.as_deref().unwrap_or("missing")
+    )]
+    TenantHeader {
+        header: Option<String>,
+        tenant: String,
+    },
+}
+
 /// A command message's id and contents, or why it cannot be applied.
-fn decode(m: &jetstream::Message) -> Result<(Uuid, Command), String> {
-    let cmd = Command::decode(m.payload.as_ref())
-        .map_err(|e| format!("not a scimbus.v1.Command: {e}"))?;
-    let id =
-        Uuid::parse_str(&cmd.id).map_err(|_| format!("command id \"{}\" is not a UUID", cmd.id))?;
+fn decode(m: &jetstream::Message) -> Result<(Uuid, Command), Undecodable> {
+    let cmd = Command::decode(m.payload.as_ref()).map_err(Undecodable::Payload)?;
+    let id = Uuid::parse_str(&cmd.id).map_err(|source| Undecodable::Id {
+        id: cmd.id.clone(),
+        source,
+    })?;
     if !valid_tenant(&cmd.tenant) {
-        return Err(format!("\"{}\" is not a tenant name", cmd.tenant));
+        return Err(Undecodable::Tenant(cmd.tenant));
     }
     let header = m
         .headers
@@ -350,12 +376,10 @@ fn decode(m: &jetstream::Message) -> Result<(Uuid, Command), String> {
         .and_then(|h| h.get(headers::TENANT))
         .map(|v| v.as_str());
     if header != Some(cmd.tenant.as_str()) {
-        return Err(format!(
-            "the {} header ({}) does not name the command's tenant \"{}\"",
-            headers::TENANT,
-            header.unwrap_or("missing"),
-            cmd.tenant
-        ));
+        return Err(Undecodable::TenantHeader {
+            header: header.map(str::to_string),
+            tenant: cmd.tenant,
+        });
     }
     Ok((id, cmd))
 }

@@ -2,6 +2,7 @@
 //! controls writing what the workers read.
 
 use axum::http::Method;
+use scimbus_db::links::{self, ReconcileCounts, SyncCounts, TargetKey};
 use serde_json::json;
 
 use crate::support::*;
@@ -175,5 +176,107 @@ async fn targets_are_listed_paused_resumed_synced_reconciled_and_replayed() {
         )
         .await;
     r.assert_error(404, None);
+    api.teardown().await;
+}
+
+#[tokio::test]
+async fn the_last_sync_and_reconcile_are_objects_of_counts() {
+    let api = Api::new().await;
+    target_ran(&api, "acme", "crm").await;
+    let base = "/admin/v1/tenants/acme/targets/crm";
+    let r = api.call(Method::GET, base, ADMIN, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (&r.body["lastSync"], &r.body["lastReconcile"]),
+        (&json!(null), &json!(null))
+    );
+
+    let crm = TargetKey {
+        tenant: "acme",
+        target: "crm",
+    };
+    let sync = SyncCounts {
+        dry_run: true,
+        created: 28,
+        updated: 5,
+        deprovisioned: 2,
+        skipped: 1,
+        failures: 1,
+        failed: vec!["User 7: the target answered 400".into()],
+        took_ms: 1500,
+        ..SyncCounts::default()
+    };
+    links::synced(&api.env.pool, crm, &sync, None)
+        .await
+        .unwrap();
+    let reconcile = ReconcileCounts {
+        applied: true,
+        missing: 1,
+        extra: 2,
+        different: 3,
+        fixed: 6,
+        details: vec!["missing: User 1 (a)".into()],
+        took_ms: 20,
+        ..ReconcileCounts::default()
+    };
+    links::reconciled(&api.env.pool, crm, &reconcile)
+        .await
+        .unwrap();
+
+    let r = api.call(Method::GET, base, ADMIN, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut last_sync = r.body["lastSync"].clone();
+    // A dry run: its own time, not the time of a real sync.
+    assert!(last_sync["at"].is_string(), "{}", r.body);
+    assert_eq!(r.body["syncedAt"], json!(null));
+    last_sync["at"] = json!(null);
+    assert_eq!(
+        last_sync,
+        json!({"dryRun": true, "created": 28, "adopted": 0, "updated": 5,
+               "deprovisioned": 2, "skipped": 1, "failures": 1,
+               "failed": ["User 7: the target answered 400"], "tookMs": 1500, "at": null})
+    );
+    let mut last_reconcile = r.body["lastReconcile"].clone();
+    assert_eq!(last_reconcile["at"], r.body["reconciledAt"]);
+    assert!(last_reconcile["at"].is_string(), "{}", r.body);
+    last_reconcile["at"] = json!(null);
+    assert_eq!(
+        last_reconcile,
+        json!({"applied": true, "missing": 1, "extra": 2, "different": 3, "fixed": 6,
+               "failures": 0, "details": ["missing: User 1 (a)"], "tookMs": 20,
+               "error": null, "at": null})
+    );
+    // The list shows the same.
+    let r = api
+        .call(Method::GET, "/admin/v1/targets?tenant=acme", ADMIN, None)
+        .await;
+    assert_eq!(
+        r.body["targets"][0]["lastSync"]["created"], 28,
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["targets"][0]["lastReconcile"]["different"], 3);
+    // A reconcile that could not finish says why, and counts nothing.
+    let stopped = ReconcileCounts {
+        error: Some("listing the target's resources: the target answered 500".into()),
+        ..ReconcileCounts::default()
+    };
+    links::reconciled(&api.env.pool, crm, &stopped)
+        .await
+        .unwrap();
+    let r = api.call(Method::GET, base, ADMIN, None).await;
+    let last = &r.body["lastReconcile"];
+    assert_eq!(
+        last["error"], "listing the target's resources: the target answered 500",
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        (
+            last["missing"].as_i64(),
+            last["details"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
     api.teardown().await;
 }

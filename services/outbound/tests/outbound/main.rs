@@ -14,6 +14,7 @@ mod push;
 mod reconcile;
 mod replicas;
 mod scim2_server;
+mod stopping;
 mod support;
 mod sync;
 mod transitions;
