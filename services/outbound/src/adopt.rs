@@ -7,9 +7,9 @@ use scimbus_scim::ResourceType;
 use serde_json::Value;
 
 use crate::client::{Exchange, PushError};
-use crate::push::{Pushed, Target};
 use crate::remote_index::identifying;
 use crate::requests::{lookup, remote_id};
+use crate::target::{Pushed, Target};
 
 impl Target {
     /// [`Self::adopt_or_create`], and an adopted copy brought to our state

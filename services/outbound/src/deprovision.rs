@@ -8,8 +8,8 @@ use scimbus_scim::ResourceType;
 
 use crate::client::PushError;
 use crate::lifecycle::Exit;
-use crate::push::{Pushed, Target};
 use crate::requests::{deactivate, deactivated};
+use crate::target::{Pushed, Target};
 
 impl Target {
     /// A resource in scope there leaves: deactivated (kept, linked out of

@@ -20,13 +20,17 @@
 //! older version after a newer one.
 
 mod adopt;
+mod answer;
 mod client;
 mod config;
 mod deprovision;
 mod follow;
+mod item;
 pub mod lifecycle;
 mod link_cache;
 mod linking;
+mod listing;
+mod member_locks;
 mod memberships;
 mod outgoing;
 mod parking;
@@ -35,7 +39,9 @@ mod reconcile;
 mod remote_index;
 pub mod requests;
 mod retry;
+mod shared;
 mod sync;
+mod target;
 mod throttle;
 mod worker;
 
@@ -51,10 +57,10 @@ use crate::link_cache::LinkCache;
 
 pub use client::{ClientError, Exchange, PushError, TargetClient};
 pub use config::OutboundConfig;
-pub use push::{Pushed, Target};
 pub use reconcile::{ReconcileReport, reconcile};
 pub use requests::{changed_ops, outgoing};
 pub use sync::{SyncReport, full_sync};
+pub use target::{Pushed, Target};
 pub use throttle::{Circuit, Throttle};
 
 /// Why the outbound service could not start.
@@ -181,7 +187,7 @@ impl Outbound {
                 index: std::sync::RwLock::new(None),
                 parked: std::sync::Mutex::new(None),
                 link_cache: LinkCache::default(),
-                member_locks: memberships::MemberLocks::default(),
+                member_locks: member_locks::MemberLocks::default(),
                 tenant: tenant.clone(),
                 cfg: t.clone(),
                 client,

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::client::PushError;
 use crate::link_cache::Cached;
-use crate::push::{Target, db};
 use crate::sync::Current;
+use crate::target::{Target, db};
 
 impl Target {
     pub(crate) async fn link(

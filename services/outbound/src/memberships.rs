@@ -14,12 +14,11 @@ use reqwest::StatusCode;
 use scimbus_db::render::{self, Relations};
 use scimbus_scim::ResourceType;
 use serde_json::Value;
-use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
 
 use crate::client::PushError;
-use crate::push::{Pushed, Target, db};
 use crate::requests::{add_members, member, remove_member, replace_group, with_members};
+use crate::target::{Pushed, Target, db};
 
 /// One member as a group's whole-state write must show it, whatever its
 /// link says yet: a user entering (`Some`: its id there, not linked until
@@ -28,45 +27,6 @@ use crate::requests::{add_members, member, remove_member, replace_group, with_me
 pub struct Presence<'a> {
     pub id: Uuid,
     pub remote: Option<&'a str>,
-}
-
-/// Locks striped over member ids (see the module docs). A user's entry or
-/// exit holds its own stripe; a group's push holds those of the members it
-/// handles, taken in ascending order (no deadlock).
-#[derive(Debug)]
-pub struct MemberLocks {
-    stripes: Vec<Mutex<()>>,
-}
-
-const STRIPES: usize = 64;
-
-impl Default for MemberLocks {
-    fn default() -> Self {
-        MemberLocks {
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-        }
-    }
-}
-
-impl MemberLocks {
-    fn stripe(id: Uuid) -> usize {
-        let (hi, lo) = id.as_u64_pair();
-        ((hi ^ lo) % STRIPES as u64) as usize
-    }
-
-    /// Holds the stripes of these members until the guards drop.
-    pub async fn lock(&self, ids: &[Uuid]) -> Vec<MutexGuard<'_, ()>> {
-        let mut want: Vec<usize> = ids.iter().map(|id| Self::stripe(*id)).collect();
-        want.sort_unstable();
-        want.dedup();
-        let mut held = Vec::with_capacity(want.len());
-        for s in want {
-            if let Some(m) = self.stripes.get(s) {
-                held.push(m.lock().await);
-            }
-        }
-        held
-    }
 }
 
 impl Target {

@@ -7,8 +7,8 @@ use scimbus_scim::ResourceType;
 use serde_json::Value;
 
 use crate::client::{Answer, Exchange, PushError};
-use crate::push::Target;
 use crate::requests::{changed_ops, outgoing};
+use crate::target::Target;
 
 impl Target {
     /// What the target is sent of a resource: [`outgoing`], then the

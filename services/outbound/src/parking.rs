@@ -10,11 +10,11 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::client::PushError;
-use crate::follow::{Counts, Item};
+use crate::item::{Counts, Item};
 use crate::lifecycle::Mode;
-use crate::push::Target;
 use crate::retry::{failure, push_with_retries};
-use crate::worker::{Shared, WorkerError};
+use crate::shared::{Shared, WorkerError};
+use crate::target::Target;
 
 /// Whether a resource has a parked change for this target (from memory,
 /// loaded from Postgres the first time).

@@ -11,10 +11,10 @@ use scimbus_events::v1::Change;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::PushError;
-use crate::follow::Counts;
+use crate::item::Counts;
 use crate::lifecycle::Mode;
-use crate::push::{Pushed, Target};
-use crate::worker::{Shared, WorkerError};
+use crate::shared::{Shared, WorkerError};
+use crate::target::{Pushed, Target};
 
 /// The longest wait between two attempts without a `Retry-After`.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);

@@ -26,9 +26,9 @@ use scimbus_scim::ResourceType;
 use serde_json::Value;
 
 use crate::lifecycle::{self, Held, Mode, Ours, Step, exit};
-use crate::push::{Pushed, Target};
-use crate::reconcile::read_all;
+use crate::listing::read_all;
 use crate::remote_index::RemoteIndex;
+use crate::target::{Pushed, Target};
 
 const PAGE: i64 = 500;
 

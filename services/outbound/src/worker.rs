@@ -11,55 +11,22 @@
 //! skipped by its version).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream::consumer;
 use scimbus_db::{lease, links};
-use scimbus_events::Subjects;
 use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::follow::follow;
-use crate::push::Target;
+pub use crate::shared::Shared;
+pub(crate) use crate::shared::WorkerError;
 use crate::sync::full_sync;
+use crate::target::Target;
 
 /// The advisory-lock class of targets (the second key is a hash of tenant
 /// and target name).
 const LOCK_CLASS: i32 = lease::OUTBOUND_TARGET;
-
-/// What every target worker of the service shares: the JetStream context
-/// and subjects, the Postgres options its lease connections open with, and
-/// the lease and retry timings.
-#[derive(Debug, Clone)]
-pub struct Shared {
-    pub js: jetstream::Context,
-    pub subjects: Subjects,
-    pub pg: PgConnectOptions,
-    /// How often a replica tries to take a target someone else drives.
-    pub lease_retry: Duration,
-    /// The first retry delay of a transient failure (doubles, with jitter).
-    pub backoff: Duration,
-}
-
-/// Why a worker let its target go (it will try to take it again).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum WorkerError {
-    #[error("Postgres: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("JetStream: {0}")]
-    JetStream(String),
-    #[error("the target: {0}")]
-    Target(String),
-    /// Something that cannot be unless a bug broke an invariant.
-    #[error("broken invariant: {0}")]
-    Invariant(String),
-    /// The service is shutting down: the worker lets its target go
-    /// mid-work (a change waiting for its next attempt is not pushed; the
-    /// position stays before it). Not a failure.
-    #[error("the service is stopping")]
-    Stopping,
-}
 
 /// Keeps trying to drive `target` and drives it while it holds the lock.
 pub async fn run(shared: Shared, target: Arc<Target>, shutdown: CancellationToken) {
@@ -163,7 +130,7 @@ async fn drive(
         // the stop is not recorded clean.
         let report = tokio::select! {
             synced = full_sync(target, false, shared.backoff) => synced?,
-            () = shutdown.cancelled() => return Ok(()),
+            () = shutdown.cancelled() => return Err(WorkerError::Stopping),
         };
         tracing::info!(tenant = %target.tenant, target = %target.cfg.name, %report, "initial sync done");
         links::synced(&mut lock, target.key(), &(&report).into(), Some(before)).await?;

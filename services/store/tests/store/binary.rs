@@ -79,16 +79,17 @@ async fn sigterm_under_load_drains_within_the_bound_and_loses_nothing() {
         js,
         store: None,
     };
-    let mut store = spawn_store(&h.env);
-
     const N: usize = 2000;
     let mut cmds = Vec::new();
     for i in 0..N {
         cmds.push(create_user("acme", &format!("drain{i}")).1);
     }
+    // All of it waits before the store starts, so the store is busy when
+    // the signal comes.
     for cmd in &cmds {
         h.publish(cmd, None).await;
     }
+    let mut store = spawn_store(&h.env);
     let deadline = Instant::now() + Duration::from_secs(60);
     while h.count("select count(*) from applied_commands").await < 100 {
         assert!(
