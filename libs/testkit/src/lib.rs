@@ -6,10 +6,18 @@
 //! and migrated for it, and its own stream and subject prefix, so tests run
 //! in parallel and twice in a row without seeing each other.
 //!
+//! A [`TestEnv`] cleans up after itself: [`TestEnv::teardown`] drops its
+//! database and its streams, and so does dropping it without one (a test
+//! that panics, or returns early), so a failing test leaks nothing. To
+//! leave them for a look at what a failing test left behind, run with
+//! `SCIMBUS_TEST_KEEP=1`: a `TestEnv` dropped without its teardown then
+//! keeps its database and streams and says their names on stderr.
+//!
 //! This crate is for tests only: it panics with a clear message when the
 //! servers are not there, which is the right failure for a test.
 #![allow(clippy::panic, clippy::expect_used)]
 
+mod cleanup;
 mod nats;
 pub mod process;
 mod sessions;
@@ -38,7 +46,9 @@ pub fn admin_database_url() -> String {
         .unwrap_or_else(|_| panic!("SCIMBUS_DATABASE_URL is not set: {HINT}"))
 }
 
-/// A fresh, migrated database and a bus prefix of one test's own.
+/// A fresh, migrated database and a bus prefix of one test's own; both
+/// are dropped by [`TestEnv::teardown`] or, failing that, when it is
+/// dropped (see the crate docs for `SCIMBUS_TEST_KEEP`).
 #[derive(Debug)]
 pub struct TestEnv {
     pub nats_url: String,
@@ -48,6 +58,8 @@ pub struct TestEnv {
     pub prefix: String,
     pub subjects: Subjects,
     pub pool: PgPool,
+    /// Set by [`TestEnv::teardown`]: nothing left for `Drop` to do.
+    torn_down: bool,
 }
 
 impl TestEnv {
@@ -84,6 +96,7 @@ impl TestEnv {
             subjects: Subjects::new(&prefix).expect("a valid prefix"),
             prefix,
             pool,
+            torn_down: false,
         }
     }
 
@@ -116,27 +129,31 @@ impl TestEnv {
             .expect("insert tenants");
     }
 
-    /// Drops the database and the streams (left behind when a test fails,
-    /// for a look).
-    pub async fn teardown(self) {
+    /// Drops the database and the streams, waiting until they are gone.
+    /// Dropping a `TestEnv` does the same (on a thread of its own, as `Drop`
+    /// cannot wait here); this is the form a test that passes ends with.
+    pub async fn teardown(mut self) {
         self.pool.close().await;
-        if let Ok((_, js)) = scimbus_bus::connect(&self.nats_url, "scimbus-test").await {
-            for s in [
-                self.subjects.command_stream(),
-                self.subjects.change_stream(),
-                self.subjects.dlq_stream(),
-            ] {
-                let _ = js.delete_stream(s).await;
-            }
+        cleanup::remove(&self.nats_url, &self.database, &self.subjects).await;
+        self.torn_down = true;
+    }
+}
+
+impl Drop for TestEnv {
+    /// A test that did not reach its teardown (it panicked) still leaves
+    /// nothing behind, unless `SCIMBUS_TEST_KEEP=1` asks to keep it.
+    fn drop(&mut self) {
+        if self.torn_down {
+            return;
         }
-        if let Ok(mut conn) = PgConnection::connect(&admin_database_url()).await {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "drop database if exists {} with (force)",
-                self.database
-            )))
-            .execute(&mut conn)
-            .await;
+        if cleanup::keep(std::env::var("SCIMBUS_TEST_KEEP").ok().as_deref()) {
+            eprintln!(
+                "SCIMBUS_TEST_KEEP: kept database {} and the streams of prefix {}",
+                self.database, self.prefix
+            );
+            return;
         }
+        cleanup::remove_blocking(&self.nats_url, &self.database, &self.subjects);
     }
 }
 
