@@ -1,54 +1,30 @@
 //! A token made by the CLI at the ingress: accepted for its tenant only,
 //! refused once revoked.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use scimbus_ingress::{Ingress, IngressConfig, Limits};
-use scimbus_runtime::config::Tenant;
-use scimbus_testkit::TestEnv;
-use tower::ServiceExt;
+use axum::http::{Method, StatusCode};
+use scimbus_e2e::http::{request, send};
+use scimbus_e2e::{IngressBuilder, TestEnv};
 
 use crate::support::*;
 
 /// An ingress on the test's database and bus prefix; a fresh one has an
 /// empty token cache.
 async fn ingress(env: &TestEnv) -> axum::Router {
-    let cfg = IngressConfig {
-        public_url: "http://scim.test".into(),
-        service: env.service_settings(),
-        read_database_url: env.database_url.clone(),
-        partitions: 2,
-        write_timeout: Duration::from_secs(15),
+    IngressBuilder::new(env)
+        .partitions(2)
         // Tenants without configured tokens: only api_tokens can let a
         // client in.
-        tenants: vec![
-            Tenant {
-                name: "acme".into(),
-                token_hashes: vec![],
-            },
-            Tenant {
-                name: "other".into(),
-                token_hashes: vec![],
-            },
-        ],
-        limits: Limits::default(),
-        admin_token_hashes: Vec::new(),
-        targets: Vec::new(),
-    };
-    let registry = Arc::new(scimbus_scim::Registry::standard().unwrap());
-    let ingress = Ingress::build(cfg, registry).await.unwrap();
-    scimbus_ingress::app(ingress.service())
+        .tenants(["acme", "other"])
+        .admin_tokens(&[])
+        .router()
+        .await
 }
 
 async fn get_users(router: &axum::Router, tenant: &str, token: &str) -> StatusCode {
-    let req = Request::get(format!("/scim/v2/{tenant}/Users"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    router.clone().oneshot(req).await.unwrap().status()
+    let path = format!("/scim/v2/{tenant}/Users");
+    send(router, request(Method::GET, &path, token, None, &[]))
+        .await
+        .status
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,6 @@
 //! before it binds with exit code 78 naming the setting; SIGTERM under load
 //! answers every request in flight, within the drain bound.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +9,6 @@ use scimbus_testkit::TestEnv;
 use scimbus_testkit::process::{exit_within, run_with_only, terminate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::Command;
 
 use crate::support::*;
 
@@ -104,18 +102,10 @@ async fn sigterm_under_load_answers_every_request_in_flight_within_the_bound() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().to_string()
     };
-    let mut ingress = Command::new(BIN)
-        .env("SCIMBUS_NATS_URL", &env.nats_url)
-        .env("SCIMBUS_DATABASE_URL", &env.database_url)
-        .env("SCIMBUS_BUS_PREFIX", &env.prefix)
+    let mut ingress = scimbus_e2e::binary::command(BIN, env)
         .env("SCIMBUS_INGRESS_ADDR", &addr)
         .env("SCIMBUS_PARTITIONS", "4")
         .env("SCIMBUS_DRAIN_SECS", DRAIN.as_secs().to_string())
-        .env_remove("SCIMBUS_CONFIG")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start scimbus-ingress");
     let deadline = Instant::now() + Duration::from_secs(30);

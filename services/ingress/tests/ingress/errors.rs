@@ -67,11 +67,7 @@ async fn tokens_are_bound_to_their_tenant() {
 
 #[tokio::test]
 async fn bad_requests_get_precise_scim_errors() {
-    let api = Api::with_limits(scimbus_ingress::Limits {
-        max_payload: 4096,
-        ..Default::default()
-    })
-    .await;
+    let api = Api::with_limits(|l| l.max_payload = 4096).await;
     api.get("/scim/v2/acme/Nothing")
         .await
         .assert_error(404, None);

@@ -1,49 +1,39 @@
 //! An ingress and a store on a fresh database and bus prefix.
 
-use scimbus_runtime::Running;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use scimbus_ingress::{Ingress, IngressConfig, Limits};
-use scimbus_runtime::config::Tenant;
-use scimbus_runtime::token_hash;
-use scimbus_scim::Registry;
-use scimbus_store::{Settings, Store, StoreConfig};
-use scimbus_testkit::TestEnv;
+use axum::http::Method;
+use scimbus_e2e::http::{request, send};
+use scimbus_e2e::{IngressBuilder, StoreBuilder, TestEnv};
+use scimbus_ingress::Limits;
+use scimbus_runtime::Running;
+use scimbus_runtime::{AuthConfig, Deprovision, TargetConfig};
+use scimbus_store::Store;
 use serde_json::Value;
-use tower::ServiceExt;
 
-pub const ACME: &str = "acme-token";
-pub const OTHER: &str = "other-token";
-pub const ADMIN: &str = "admin-token";
+pub use scimbus_e2e::http::Reply;
+pub use scimbus_e2e::{ACME_TOKEN as ACME, ADMIN_TOKEN as ADMIN, OTHER_TOKEN as OTHER};
+
+/// Command partitions of the ingress and its store.
+const PARTITIONS: u32 = 4;
 
 /// The target the test configuration declares for tenant acme.
-pub fn crm_target() -> scimbus_runtime::TargetConfig {
-    scimbus_runtime::TargetConfig {
-        name: "crm".into(),
-        url: "https://crm.example.com/scim/v2".into(),
-        auth: scimbus_runtime::AuthConfig::Bearer {
-            token: "env:CRM_TOKEN".into(),
-        },
-        resource_types: vec!["User".into()],
-        filter: Some("active eq true".into()),
-        deprovision: scimbus_runtime::Deprovision::Delete,
-        update: scimbus_runtime::UpdateStyle::Auto,
-        groups: false,
-        member_chunk: 50,
-        rate_per_sec: Some(10),
-        concurrency: 2,
-        timeout_secs: 5,
-        max_attempts: 3,
-        reconcile_every_secs: None,
-        mapping: None,
-        group_mapping: None,
-        circuit: Default::default(),
-    }
+pub fn crm_target() -> TargetConfig {
+    let mut t = scimbus_e2e::target("crm", "https://crm.example.com/scim/v2");
+    t.auth = AuthConfig::Bearer {
+        token: "env:CRM_TOKEN".into(),
+    };
+    t.resource_types = vec!["User".into()];
+    t.filter = Some("active eq true".into());
+    t.deprovision = Deprovision::Delete;
+    t.groups = false;
+    t.member_chunk = 50;
+    t.rate_per_sec = Some(10);
+    t.concurrency = 2;
+    t.timeout_secs = 5;
+    t.max_attempts = 3;
+    t
 }
 
 pub struct Api {
@@ -52,103 +42,45 @@ pub struct Api {
     router: Router,
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts a SCIM error body with this status (and scimType).
-    pub fn assert_error(&self, status: u16, scim_type: Option<&str>) {
-        assert_eq!(self.status.as_u16(), status, "{}", self.body);
-        assert_eq!(
-            self.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
-            "{}",
-            self.body
-        );
-        assert_eq!(
-            self.body["status"],
-            status.to_string(),
-            "status is a string: {}",
-            self.body
-        );
-        assert_eq!(self.body["scimType"].as_str(), scim_type, "{}", self.body);
-        assert!(
-            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{}",
-            self.body
-        );
-        assert_eq!(self.header("content-type"), Some("application/scim+json"));
-    }
-}
-
 impl Api {
     pub async fn new() -> Api {
-        Self::with_limits(Limits::default()).await
+        Self::with_limits(|_| {}).await
     }
 
-    pub async fn with_limits(limits: Limits) -> Api {
+    /// An ingress with other request limits.
+    pub async fn with_limits(limits: impl FnOnce(&mut Limits)) -> Api {
         Self::build(limits, true, Duration::from_secs(15)).await
     }
 
     /// An ingress whose store is not running (yet).
     pub async fn without_store(write_timeout: Duration) -> Api {
-        Self::build(Limits::default(), false, write_timeout).await
+        Self::build(|_| {}, false, write_timeout).await
     }
 
     /// Starts the store.
     pub async fn start_store(&mut self) {
-        let store = Store::build(
-            StoreConfig {
-                service: self.env.service_settings(),
-                tenants: vec!["acme".into(), "other".into()],
-                settings: Settings {
-                    partitions: 4,
-                    lease_retry: Duration::from_millis(200),
-                    ..Settings::default()
-                },
-            },
-            Arc::new(Registry::standard().unwrap()),
-        )
-        .await
-        .unwrap()
-        .spawn()
-        .unwrap();
+        let store = StoreBuilder::new(&self.env)
+            .tenants(["acme", "other"])
+            .partitions(PARTITIONS)
+            .start()
+            .await;
         self.store = Some(store);
     }
 
-    async fn build(limits: Limits, with_store: bool, write_timeout: Duration) -> Api {
+    async fn build(
+        limits: impl FnOnce(&mut Limits),
+        with_store: bool,
+        write_timeout: Duration,
+    ) -> Api {
         let env = TestEnv::new().await;
         env.bus().await;
-        let registry = Arc::new(Registry::standard().unwrap());
-        let tenants = vec![
-            Tenant {
-                name: "acme".into(),
-                token_hashes: vec![token_hash(ACME)],
-            },
-            Tenant {
-                name: "other".into(),
-                token_hashes: vec![token_hash(OTHER)],
-            },
-        ];
-        let cfg = IngressConfig {
-            public_url: "http://scim.test".into(),
-            service: env.service_settings(),
-            read_database_url: env.database_url.clone(),
-            partitions: 4,
-            write_timeout,
-            tenants,
-            limits,
-            admin_token_hashes: vec![token_hash(ADMIN)],
-            targets: vec![("acme".into(), crm_target())],
-        };
-        let ingress = Ingress::build(cfg, registry).await.unwrap();
-        let router = scimbus_ingress::app(ingress.service());
+        let router = IngressBuilder::new(&env)
+            .partitions(PARTITIONS)
+            .write_timeout(write_timeout)
+            .limits(limits)
+            .targets(vec![("acme".into(), crm_target())])
+            .router()
+            .await;
         let mut api = Api {
             env,
             store: None,
@@ -168,22 +100,8 @@ impl Api {
     }
 
     /// A raw request.
-    pub async fn raw(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+    pub async fn raw(&self, req: axum::http::Request<axum::body::Body>) -> Reply {
+        send(&self.router, req).await
     }
 
     /// A request with a bearer token and an optional JSON body.
@@ -205,21 +123,8 @@ impl Api {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/scim+json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        self.raw(req).await
+        self.raw(request(method, path, token, body.as_ref(), headers))
+            .await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -233,19 +138,7 @@ impl Api {
     }
 }
 
-pub fn user(user_name: &str) -> Value {
-    serde_json::json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": user_name,
-        "name": {"givenName": "Barbara", "familyName": "Jensen"},
-        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
-        "active": true
-    })
-}
-
-pub fn ops(ops: Value) -> Value {
-    serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
-}
+pub use scimbus_e2e::scim::{patch_op as ops, user};
 
 pub const USERS: &str = "/scim/v2/acme/Users";
 pub const GROUPS: &str = "/scim/v2/acme/Groups";

@@ -4,12 +4,11 @@
 //! drains within the bound, records a clean stop, and the next run pushes
 //! the rest, each user once.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use scimbus_testkit::process::{exit_within, run_with_only, terminate};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::fake_target::{FakeTarget, Fault};
 use crate::support::{Hub, TENANT, eventually};
@@ -30,17 +29,10 @@ fn config_file(hub: &Hub, name: &str, target: &str) -> std::path::PathBuf {
 }
 
 fn spawn_outbound(hub: &Hub, config: &std::path::Path) -> Child {
-    Command::new(BIN)
-        .env("SCIMBUS_NATS_URL", &hub.env.nats_url)
-        .env("SCIMBUS_DATABASE_URL", &hub.env.database_url)
-        .env("SCIMBUS_BUS_PREFIX", &hub.env.prefix)
+    scimbus_e2e::binary::command(BIN, &hub.env)
         .env("SCIMBUS_OUTBOUND_ADDR", "127.0.0.1:0")
         .env("SCIMBUS_DRAIN_SECS", DRAIN.as_secs().to_string())
         .env("SCIMBUS_CONFIG", config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start scimbus-outbound")
 }

@@ -64,12 +64,10 @@ async fn failed_attempts_are_counted_as_they_happen_once_each() {
     let t = FakeTarget::start(None, true).await;
     let mut cfg = target("t", &t.url());
     cfg.max_attempts = 20;
-    cfg.circuit = CircuitConfig {
-        trip_after: 5,
-        open_ms: 300,
-        growth: 2.0,
-        max_open_ms: 2_000,
-    };
+    cfg.circuit.trip_after = 5;
+    cfg.circuit.open_ms = 300;
+    cfg.circuit.growth = 2.0;
+    cfg.circuit.max_open_ms = 2_000;
     hub.start_outbound(vec![cfg]).await;
     for _ in 0..8 {
         t.fail(None, "/Users", Fault::Status(503));

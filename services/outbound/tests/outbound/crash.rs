@@ -4,27 +4,19 @@
 //! one, and every user deleted here is deactivated there.
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::fake_target::FakeTarget;
 use crate::support::{Hub, TENANT, eventually};
 
 fn spawn_outbound(hub: &Hub, config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_scimbus-outbound"))
-        .env("SCIMBUS_NATS_URL", &hub.env.nats_url)
-        .env("SCIMBUS_DATABASE_URL", &hub.env.database_url)
-        .env("SCIMBUS_BUS_PREFIX", &hub.env.prefix)
+    scimbus_e2e::binary::command(env!("CARGO_BIN_EXE_scimbus-outbound"), &hub.env)
         .env("SCIMBUS_OUTBOUND_ADDR", "127.0.0.1:0")
         .env("SCIMBUS_OUTBOUND_BACKOFF_MS", "50")
         .env("SCIMBUS_CONFIG", config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start scimbus-outbound")
 }

@@ -2,13 +2,12 @@
 //! time, and when it stops another takes over from where it was, with
 //! nothing lost or pushed twice.
 
-use scimbus_runtime::Running;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use scimbus_outbound::{Outbound, OutboundConfig};
-use scimbus_scim::Registry;
+use scimbus_e2e::OutboundBuilder;
+use scimbus_outbound::Outbound;
+use scimbus_runtime::Running;
 
 use crate::fake_target::FakeTarget;
 use crate::mirror::{Remote, mirrors};
@@ -17,17 +16,10 @@ use crate::support::{Hub, TENANT, eventually, target};
 const SETTLE: Duration = Duration::from_secs(30);
 
 async fn replica(hub: &Hub, t: &FakeTarget) -> Running<Outbound> {
-    let cfg = OutboundConfig {
-        service: hub.env.service_settings(),
-        targets: vec![(TENANT.to_string(), target("t", &t.url()))],
-        backoff: Duration::from_millis(50),
-        lease_retry: Duration::from_millis(200),
-    };
-    Outbound::build(cfg, Arc::new(Registry::standard().unwrap()))
+    OutboundBuilder::new(&hub.env)
+        .targets(TENANT, [target("t", &t.url())])
+        .start()
         .await
-        .unwrap()
-        .spawn()
-        .unwrap()
 }
 
 /// Waits until a replica drives the target (its initial sync is done).

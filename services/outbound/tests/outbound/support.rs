@@ -2,20 +2,17 @@
 //! listening on a real port (the IdP's side), and the outbound service with
 //! the targets a test gives it.
 
-use scimbus_runtime::Running;
-use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
-use scimbus_ingress::{Ingress, IngressConfig, Limits};
-use scimbus_outbound::{Outbound, OutboundConfig};
-use scimbus_runtime::config::Tenant;
-use scimbus_runtime::{AuthConfig, Deprovision, TargetConfig, UpdateStyle, token_hash};
-use scimbus_scim::Registry;
-use scimbus_store::{Settings, Store, StoreConfig};
-use scimbus_testkit::TestEnv;
+use scimbus_e2e::{IngressBuilder, OutboundBuilder, StoreBuilder, TestEnv};
+use scimbus_ingress::Ingress;
+use scimbus_outbound::Outbound;
+use scimbus_runtime::{Running, TargetConfig};
+use scimbus_store::Store;
 use serde_json::{Value, json};
+
+pub use scimbus_e2e::{eventually, target};
 
 pub const TOKEN: &str = "acme-token";
 pub const TENANT: &str = "acme";
@@ -23,91 +20,29 @@ pub const TENANT: &str = "acme";
 pub struct Hub {
     pub env: TestEnv,
     store: Option<Running<Store>>,
-    ingress: Option<tokio::task::JoinHandle<()>>,
-    stop_ingress: Option<tokio::sync::oneshot::Sender<()>>,
+    ingress: Option<Running<Ingress>>,
     pub outbound: Option<Running<Outbound>>,
     /// The ingress's SCIM base URL of tenant `acme`.
     pub base: String,
     http: reqwest::Client,
 }
 
-/// A target with the defaults of the configuration file.
-pub fn target(name: &str, url: &str) -> TargetConfig {
-    TargetConfig {
-        name: name.into(),
-        url: url.into(),
-        auth: AuthConfig::None,
-        resource_types: vec!["User".into(), "Group".into()],
-        filter: None,
-        deprovision: Deprovision::Deactivate,
-        update: UpdateStyle::Auto,
-        groups: true,
-        member_chunk: 100,
-        rate_per_sec: None,
-        concurrency: 4,
-        timeout_secs: 2,
-        max_attempts: 4,
-        reconcile_every_secs: None,
-        mapping: None,
-        group_mapping: None,
-        circuit: Default::default(),
-    }
-}
-
 impl Hub {
     pub async fn new() -> Hub {
         let env = TestEnv::new().await;
         env.bus().await;
-        let registry = Arc::new(Registry::standard().unwrap());
-        let store = Store::build(
-            StoreConfig {
-                service: env.service_settings(),
-                tenants: vec![TENANT.into()],
-                settings: Settings {
-                    lease_retry: Duration::from_millis(200),
-                    sweep_interval: Duration::from_millis(500),
-                    ..Settings::default()
-                },
-            },
-            registry.clone(),
-        )
-        .await
-        .unwrap()
-        .spawn()
-        .unwrap();
-        let ingress = Ingress::build(
-            IngressConfig {
-                public_url: "http://scim.test".into(),
-                service: env.service_settings(),
-                read_database_url: env.database_url.clone(),
-                partitions: 1,
-                write_timeout: Duration::from_secs(15),
-                tenants: vec![Tenant {
-                    name: TENANT.into(),
-                    token_hashes: vec![token_hash(TOKEN)],
-                }],
-                limits: Limits::default(),
-                admin_token_hashes: Vec::new(),
-                targets: Vec::new(),
-            },
-            registry,
-        )
-        .await
-        .unwrap();
-        let addr = ingress.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = ingress
-                .run_until(async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let store = StoreBuilder::new(&env).tenants([TENANT]).start().await;
+        let ingress = IngressBuilder::new(&env)
+            .tenants([TENANT])
+            .tenant(TENANT, &[TOKEN])
+            .admin_tokens(&[])
+            .start()
+            .await;
+        let addr = ingress.addr();
         Hub {
             env,
             store: Some(store),
-            ingress: Some(task),
-            stop_ingress: Some(tx),
+            ingress: Some(ingress),
             outbound: None,
             base: format!("http://{addr}/scim/v2/{TENANT}"),
             http: {
@@ -150,20 +85,10 @@ impl Hub {
 
     /// Starts the outbound service without waiting for anything.
     pub async fn start_outbound_nowait(&mut self, targets: Vec<TargetConfig>) {
-        let cfg = OutboundConfig {
-            service: self.env.service_settings(),
-            targets: targets
-                .into_iter()
-                .map(|t| (TENANT.to_string(), t))
-                .collect(),
-            backoff: Duration::from_millis(50),
-            lease_retry: Duration::from_millis(200),
-        };
-        let o = Outbound::build(cfg, Arc::new(Registry::standard().unwrap()))
-            .await
-            .unwrap()
-            .spawn()
-            .unwrap();
+        let o = OutboundBuilder::new(&self.env)
+            .targets(TENANT, targets)
+            .start()
+            .await;
         self.outbound = Some(o);
     }
 
@@ -229,10 +154,7 @@ impl Hub {
             .call(
                 Method::PATCH,
                 path,
-                Some(json!({
-                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                    "Operations": operations,
-                })),
+                Some(scimbus_e2e::scim::patch_op(operations)),
             )
             .await;
         assert_eq!(s, 200, "{b}");
@@ -254,19 +176,13 @@ impl Hub {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&self.env.pool)
-            .await
-            .unwrap()
+        scimbus_e2e::count(&self.env.pool, sql).await
     }
 
     pub async fn teardown(mut self) {
         self.stop_outbound().await;
-        if let Some(tx) = self.stop_ingress.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.ingress.take() {
-            let _ = t.await;
+        if let Some(i) = self.ingress.take() {
+            i.stop().await.unwrap();
         }
         if let Some(s) = self.store.take() {
             s.stop().await.unwrap();
@@ -288,25 +204,6 @@ pub fn user(user_name: &str, department: &str) -> Value {
         "active": true,
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": department}
     })
-}
-
-/// Waits until `check` holds (checked every 50 ms), up to `within`; panics
-/// with `what` and the last value otherwise.
-pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let start = Instant::now();
-    loop {
-        match check().await {
-            Ok(v) => return v,
-            Err(last) if start.elapsed() > within => {
-                panic!("{what}: not so after {within:?}; last: {last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
 }
 
 /// An IdP client that can run in its own task.
@@ -339,10 +236,9 @@ impl Idp {
             .bearer_auth(TOKEN)
             .header("content-type", "application/scim+json")
             .body(
-                json!({
-                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                    "Operations": [{"op": "replace", "path": "title", "value": title}]
-                })
+                scimbus_e2e::scim::patch_op(
+                    json!([{"op": "replace", "path": "title", "value": title}]),
+                )
                 .to_string(),
             )
             .send()

@@ -2,12 +2,11 @@
 //! with exit code 78 naming the setting; SIGTERM in the middle of a load
 //! drains within the bound and loses nothing.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use scimbus_testkit::TestEnv;
 use scimbus_testkit::process::{exit_within, run_with_only, terminate};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::support::*;
 
@@ -16,20 +15,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_scimbus-store");
 const DRAIN: Duration = Duration::from_secs(10);
 
 fn spawn_store(env: &TestEnv) -> Child {
-    Command::new(BIN)
-        .env("SCIMBUS_NATS_URL", &env.nats_url)
-        .env("SCIMBUS_DATABASE_URL", &env.database_url)
-        .env("SCIMBUS_BUS_PREFIX", &env.prefix)
-        .env_remove("SCIMBUS_CONFIG")
+    scimbus_e2e::binary::command(BIN, env)
         .env("SCIMBUS_TENANTS", "acme")
         .env("SCIMBUS_PARTITIONS", PARTITIONS.to_string())
         .env("SCIMBUS_STORE_ADDR", "127.0.0.1:0")
         .env("SCIMBUS_STORE_BATCH", "20")
         .env("SCIMBUS_DRAIN_SECS", DRAIN.as_secs().to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start scimbus-store")
 }

@@ -3,28 +3,19 @@
 //! exactly once and every change is published.
 
 use std::collections::HashSet;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use scimbus_testkit::TestEnv;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::support::*;
 
 fn spawn_store(env: &TestEnv) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_scimbus-store"))
-        .env("SCIMBUS_NATS_URL", &env.nats_url)
-        .env("SCIMBUS_DATABASE_URL", &env.database_url)
-        .env("SCIMBUS_BUS_PREFIX", &env.prefix)
-        .env_remove("SCIMBUS_CONFIG")
+    scimbus_e2e::binary::command(env!("CARGO_BIN_EXE_scimbus-store"), env)
         .env("SCIMBUS_TENANTS", "acme")
         .env("SCIMBUS_PARTITIONS", PARTITIONS.to_string())
         .env("SCIMBUS_STORE_ADDR", "127.0.0.1:0")
         .env("SCIMBUS_STORE_BATCH", "50")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start scimbus-store")
 }

@@ -26,17 +26,13 @@ async fn create_within(h: &Harness, name: &str, within: Duration) -> Option<Comm
 async fn a_write_after_the_lease_session_dies_waits_far_less_than_lease_retry() {
     let env = TestEnv::new().await;
     let (client, js) = env.bus().await;
-    let mut cfg = config(&env, &["acme"]);
-    cfg.settings.partitions = 1;
-    // What a deployment runs with: a fixed wait of this long after every
-    // Postgres blip is what must not happen.
-    cfg.settings.lease_retry = Duration::from_secs(2);
-    let registry = std::sync::Arc::new(scimbus_scim::Registry::standard().unwrap());
-    let store = scimbus_store::Store::build(cfg, registry)
-        .await
-        .unwrap()
-        .spawn()
-        .unwrap();
+    let store = store(&env, &["acme"])
+        .partitions(1)
+        // What a deployment runs with: a fixed wait of this long after
+        // every Postgres blip is what must not happen.
+        .settings(|s| s.lease_retry = Duration::from_secs(2))
+        .start()
+        .await;
     let h = Harness {
         env,
         client,

@@ -1,13 +1,12 @@
 //! `/readyz` says whether the store can do its work: Postgres, and the NATS
 //! connection with the streams it consumes from and publishes to.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use scimbus_e2e::eventually;
 use scimbus_runtime::{Running, Service};
-use scimbus_scim::Registry;
 use scimbus_store::Store;
 use scimbus_testkit::{PrivateNats, TestEnv};
 use tower::ServiceExt;
@@ -25,28 +24,18 @@ async fn readyz(store: &Running<Store>) -> StatusCode {
 
 /// Waits (up to 20 s) for `/readyz` to answer `want`.
 async fn until_readyz(store: &Running<Store>, want: StatusCode, why: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got = readyz(store).await;
-        if got == want {
-            return;
+    let what = format!("{why}: /readyz answers {want}");
+    eventually(&what, Duration::from_secs(20), || async {
+        match readyz(store).await {
+            got if got == want => Ok(()),
+            got => Err(format!("{got} ({:?})", store.service().ready().await)),
         }
-        assert!(
-            Instant::now() < deadline,
-            "{why}: /readyz still {got}, want {want} ({:?})",
-            store.service().ready().await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 async fn start(env: &TestEnv) -> Running<Store> {
-    let registry = Arc::new(Registry::standard().unwrap());
-    Store::build(config(env, &["acme"]), registry)
-        .await
-        .unwrap()
-        .spawn()
-        .unwrap()
+    start_store(env, &["acme"]).await
 }
 
 #[tokio::test]

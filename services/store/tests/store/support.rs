@@ -1,19 +1,17 @@
 //! A store started in-process on a fresh database and bus prefix, and
 //! helpers to send it commands and read what it published.
 
-use scimbus_runtime::Running;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_nats::jetstream;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use scimbus_bus::Outgoing;
+use scimbus_e2e::{StoreBuilder, TestEnv, eventually};
 use scimbus_events::v1::{Change, Command, CommandResult, DeadLetter, command, source};
 use scimbus_events::{Message, partition};
-use scimbus_scim::Registry;
-use scimbus_store::{Settings, Store, StoreConfig};
-use scimbus_testkit::TestEnv;
+use scimbus_runtime::Running;
+use scimbus_store::Store;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -26,34 +24,20 @@ pub struct Harness {
     pub store: Option<Running<Store>>,
 }
 
-pub fn config(env: &TestEnv, tenants: &[&str]) -> StoreConfig {
-    StoreConfig {
-        service: env.service_settings(),
-        tenants: tenants.iter().map(|t| t.to_string()).collect(),
-        settings: Settings {
-            partitions: PARTITIONS,
-            lease_retry: Duration::from_millis(200),
-            sweep_interval: Duration::from_millis(500),
-            ..Settings::default()
-        },
-    }
+/// The store these tests run: [`PARTITIONS`] partitions, these tenants.
+pub fn store<'a>(env: &'a TestEnv, tenants: &[&str]) -> StoreBuilder<'a> {
+    StoreBuilder::new(env)
+        .tenants(tenants.iter().copied())
+        .partitions(PARTITIONS)
 }
 
 pub async fn start_store(env: &TestEnv, tenants: &[&str]) -> Running<Store> {
-    let registry = Arc::new(Registry::standard().unwrap());
-    Store::build(config(env, tenants), registry)
-        .await
-        .unwrap()
-        .spawn()
-        .unwrap()
+    store(env, tenants).start().await
 }
 
 /// A store with one partition: every command in one order.
 pub async fn start_single_partition_store(env: &TestEnv, tenants: &[&str]) -> Running<Store> {
-    let registry = Arc::new(Registry::standard().unwrap());
-    let mut cfg = config(env, tenants);
-    cfg.settings.partitions = 1;
-    Store::build(cfg, registry).await.unwrap().spawn().unwrap()
+    store(env, tenants).partitions(1).start().await
 }
 
 impl Harness {
@@ -205,28 +189,25 @@ impl Harness {
         n: usize,
         decode: impl Fn(&[u8]) -> T,
     ) -> Vec<T> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let what = format!("{stream} has {n} messages");
+        eventually(&what, Duration::from_secs(20), || async {
             let msgs = self.stream_messages(stream).await;
             let got: Vec<T> = msgs.iter().map(|m| decode(m.payload.as_ref())).collect();
             if got.len() >= n {
-                return got;
+                Ok(got)
+            } else {
+                Err(format!(
+                    "{} messages; the first of them: {:#?}",
+                    got.len(),
+                    &got[..got.len().min(10)]
+                ))
             }
-            assert!(
-                Instant::now() < deadline,
-                "{stream}: {} messages after 20 s, not {n}; the first of them: {:#?}",
-                got.len(),
-                &got[..got.len().min(10)]
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.env.pool)
-            .await
-            .unwrap()
+        scimbus_e2e::count(&self.env.pool, sql).await
     }
 }
 
@@ -269,13 +250,7 @@ pub fn command(tenant: &str, op: command::Operation, rt: &str, id: Uuid, body: V
 
 pub fn create_user(tenant: &str, user_name: &str) -> (Uuid, Command) {
     let id = Uuid::now_v7();
-    let body = serde_json::json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": user_name,
-        "name": {"givenName": "Barbara", "familyName": "Jensen"},
-        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
-        "active": true
-    });
+    let body = scimbus_e2e::scim::user(user_name);
     (
         id,
         command(tenant, command::Operation::Create, "User", id, body),
@@ -283,11 +258,13 @@ pub fn create_user(tenant: &str, user_name: &str) -> (Uuid, Command) {
 }
 
 pub fn patch(tenant: &str, rt: &str, id: Uuid, ops: Value) -> Command {
-    let body = serde_json::json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": ops
-    });
-    command(tenant, command::Operation::Patch, rt, id, body)
+    command(
+        tenant,
+        command::Operation::Patch,
+        rt,
+        id,
+        scimbus_e2e::scim::patch_op(ops),
+    )
 }
 
 pub fn resource(r: &CommandResult) -> Value {

@@ -56,9 +56,9 @@ async fn fail_on_errors_stops_and_leaves_out_what_did_not_run() {
 
 #[tokio::test]
 async fn max_operations_and_max_payload_size_are_413() {
-    let api = Api::with_limits(scimbus_ingress::Limits {
-        bulk_max_operations: 2,
-        max_payload: 4096,
+    let api = Api::with_limits(|l| {
+        l.bulk_max_operations = 2;
+        l.max_payload = 4096;
     })
     .await;
     let spc = api.get("/scim/v2/acme/ServiceProviderConfig").await.body;

@@ -1,0 +1,149 @@
+//! The ingress's config on a [`TestEnv`], with test defaults.
+
+use std::time::Duration;
+
+use axum::Router;
+use scimbus_ingress::{Ingress, IngressConfig, Limits};
+use scimbus_runtime::config::Tenant;
+use scimbus_runtime::{Running, Server, TargetConfig, token_hash};
+use scimbus_testkit::TestEnv;
+
+/// The bearer token of tenant `acme` by default.
+pub const ACME_TOKEN: &str = "acme-token";
+/// The bearer token of tenant `other` by default.
+pub const OTHER_TOKEN: &str = "other-token";
+/// The operator API's bearer token by default.
+pub const ADMIN_TOKEN: &str = "admin-token";
+
+/// An ingress on a [`TestEnv`]. Defaults: public URL `http://scim.test`,
+/// one partition (as the [`crate::StoreBuilder`]'s default store), a
+/// write timeout of 15 s, tenants `acme` ([`ACME_TOKEN`]) and `other`
+/// ([`OTHER_TOKEN`]), the admin token [`ADMIN_TOKEN`], the default
+/// [`Limits`], no targets.
+#[derive(Debug)]
+pub struct IngressBuilder<'a> {
+    env: &'a TestEnv,
+    public_url: String,
+    partitions: u32,
+    write_timeout: Duration,
+    tenants: Vec<Tenant>,
+    admin_tokens: Vec<String>,
+    limits: Limits,
+    targets: Vec<(String, TargetConfig)>,
+}
+
+impl<'a> IngressBuilder<'a> {
+    pub fn new(env: &'a TestEnv) -> IngressBuilder<'a> {
+        IngressBuilder {
+            env,
+            public_url: "http://scim.test".into(),
+            partitions: 1,
+            write_timeout: Duration::from_secs(15),
+            tenants: Vec::new(),
+            admin_tokens: vec![ADMIN_TOKEN.into()],
+            limits: Limits::default(),
+            targets: Vec::new(),
+        }
+        .tenant("acme", &[ACME_TOKEN])
+        .tenant("other", &[OTHER_TOKEN])
+    }
+
+    /// Replaces the tenants with these, each without a configured token
+    /// (only tokens in `api_tokens` let a client in).
+    pub fn tenants<I, T>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.tenants = names
+            .into_iter()
+            .map(|name| Tenant {
+                name: name.into(),
+                token_hashes: Vec::new(),
+            })
+            .collect();
+        self
+    }
+
+    /// Lets these bearer tokens (only) in to tenant `name`, adding the
+    /// tenant if it is not there.
+    pub fn tenant(mut self, name: &str, tokens: &[&str]) -> Self {
+        let token_hashes = tokens.iter().map(|t| token_hash(t)).collect();
+        match self.tenants.iter_mut().find(|t| t.name == name) {
+            Some(t) => t.token_hashes = token_hashes,
+            None => self.tenants.push(Tenant {
+                name: name.into(),
+                token_hashes,
+            }),
+        }
+        self
+    }
+
+    /// The operator API's tokens (none: `/admin/v1` lets no one in).
+    pub fn admin_tokens(mut self, tokens: &[&str]) -> Self {
+        self.admin_tokens = tokens.iter().map(|t| t.to_string()).collect();
+        self
+    }
+
+    /// Command partitions (the store must agree).
+    pub fn partitions(mut self, n: u32) -> Self {
+        self.partitions = n;
+        self
+    }
+
+    /// How long a write waits for the store's answer.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Changes the request limits.
+    pub fn limits(mut self, change: impl FnOnce(&mut Limits)) -> Self {
+        change(&mut self.limits);
+        self
+    }
+
+    /// The targets the configuration declares, per tenant (the operator
+    /// API shows them).
+    pub fn targets(mut self, targets: Vec<(String, TargetConfig)>) -> Self {
+        self.targets = targets;
+        self
+    }
+
+    /// The config as it stands.
+    pub fn config(&self) -> IngressConfig {
+        IngressConfig {
+            service: self.env.service_settings(),
+            public_url: self.public_url.clone(),
+            read_database_url: self.env.database_url.clone(),
+            partitions: self.partitions,
+            write_timeout: self.write_timeout,
+            tenants: self.tenants.clone(),
+            limits: self.limits.clone(),
+            admin_token_hashes: self.admin_tokens.iter().map(|t| token_hash(t)).collect(),
+            targets: self.targets.clone(),
+        }
+    }
+
+    /// Built, not yet serving.
+    pub async fn build(self) -> Server<Ingress> {
+        Ingress::build(self.config(), crate::registry())
+            .await
+            .unwrap_or_else(|e| panic!("the ingress does not start: {e}"))
+    }
+
+    /// Its routes, for requests in-process ([`crate::http::send`]); no
+    /// port is served.
+    pub async fn router(self) -> Router {
+        scimbus_ingress::app(self.build().await.service())
+    }
+
+    /// Served on a free port ([`Running::addr`]); [`Running::stop`] drains
+    /// it.
+    pub async fn start(self) -> Running<Ingress> {
+        self.build()
+            .await
+            .spawn()
+            .unwrap_or_else(|e| panic!("the ingress does not serve: {e}"))
+    }
+}
