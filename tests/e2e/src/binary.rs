@@ -30,3 +30,17 @@ pub fn command(binary: &str, env: &TestEnv) -> Command {
         .kill_on_drop(true);
     cmd
 }
+
+/// Runs `binary` once per `(setting, bad value)`, with only that and a
+/// well-formed database URL set, and asserts that each stops it with exit
+/// code 78 (EX_CONFIG) and a message naming the setting: a bad setting is
+/// reported as one, at once, before anything is reached.
+pub async fn assert_bad_settings_exit_78(binary: &str, bad: &[(&str, &str)]) {
+    let db = ("SCIMBUS_DATABASE_URL", "postgres://x@127.0.0.1:1/x");
+    for &(name, value) in bad {
+        let (code, err) =
+            scimbus_testkit::process::run_with_only(binary, &[db, (name, value)]).await;
+        assert_eq!(code, Some(78), "{name}={value}: {err}");
+        assert!(err.contains(name), "{name}={value}: {err}");
+    }
+}

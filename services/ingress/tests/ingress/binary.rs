@@ -18,20 +18,19 @@ const TOKEN: &str = "binary-test-token";
 
 #[tokio::test]
 async fn a_bad_setting_stops_the_ingress_with_exit_78_naming_it() {
-    let db = ("SCIMBUS_DATABASE_URL", "postgres://x@127.0.0.1:1/x");
-    for (name, value) in [
-        ("SCIMBUS_PARTITIONS", "zero"),
-        ("SCIMBUS_WRITE_TIMEOUT_MS", "soon"),
-        ("SCIMBUS_INGRESS_ADDR", "nowhere"),
-        ("SCIMBUS_READ_DATABASE_URL", "mysql://x@127.0.0.1/x"),
-        ("SCIMBUS_NATS_URL", "nats://127.0.0.1:port"),
-        ("SCIMBUS_DRAIN_SECS", "0"),
-        ("SCIMBUS_CONFIG", "/nonexistent/scimbus.toml"),
-    ] {
-        let (code, err) = run_with_only(BIN, &[db, (name, value)]).await;
-        assert_eq!(code, Some(78), "{name}={value}: {err}");
-        assert!(err.contains(name), "{name}={value}: {err}");
-    }
+    scimbus_e2e::binary::assert_bad_settings_exit_78(
+        BIN,
+        &[
+            ("SCIMBUS_PARTITIONS", "zero"),
+            ("SCIMBUS_WRITE_TIMEOUT_MS", "soon"),
+            ("SCIMBUS_INGRESS_ADDR", "nowhere"),
+            ("SCIMBUS_READ_DATABASE_URL", "mysql://x@127.0.0.1/x"),
+            ("SCIMBUS_NATS_URL", "nats://127.0.0.1:port"),
+            ("SCIMBUS_DRAIN_SECS", "0"),
+            ("SCIMBUS_CONFIG", "/nonexistent/scimbus.toml"),
+        ],
+    )
+    .await;
     let (code, err) = run_with_only(BIN, &[]).await;
     assert_eq!(code, Some(78), "{err}");
     assert!(err.contains("SCIMBUS_DATABASE_URL"), "{err}");

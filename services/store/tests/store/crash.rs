@@ -22,14 +22,7 @@ fn spawn_store(env: &TestEnv) -> Child {
 
 #[tokio::test]
 async fn a_killed_store_loses_nothing_and_applies_nothing_twice() {
-    let env = TestEnv::new().await;
-    let (client, js) = env.bus().await;
-    let h = Harness {
-        env,
-        client,
-        js,
-        store: None,
-    };
+    let h = Harness::on(TestEnv::new().await).await;
     let mut store = spawn_store(&h.env);
 
     const N: usize = 1500;

@@ -42,15 +42,9 @@ async fn send_until_answered(h: &Harness, cmd: &Command) -> CommandResult {
 #[tokio::test]
 async fn a_nats_crash_loses_no_applied_write_and_no_change() {
     let mut nats = PrivateNats::start().await;
-    let env = TestEnv::with_nats(&nats.url).await;
-    let (client, js) = env.bus().await;
-    let store = start_store(&env, &["acme"]).await;
-    let h = Arc::new(Harness {
-        env,
-        client,
-        js,
-        store: Some(store),
-    });
+    let mut h = Harness::on(TestEnv::with_nats(&nats.url).await).await;
+    h.store = Some(start_store(&h.env, &["acme"]).await);
+    let h = Arc::new(h);
 
     const CLIENTS: usize = 4;
     const EACH: usize = 120;

@@ -24,21 +24,15 @@ async fn create_within(h: &Harness, name: &str, within: Duration) -> Option<Comm
 
 #[tokio::test]
 async fn a_write_after_the_lease_session_dies_waits_far_less_than_lease_retry() {
-    let env = TestEnv::new().await;
-    let (client, js) = env.bus().await;
-    let store = store(&env, &["acme"])
+    let mut h = Harness::on(TestEnv::new().await).await;
+    let one_partition = store(&h.env, &["acme"])
         .partitions(1)
         // What a deployment runs with: a fixed wait of this long after
         // every Postgres blip is what must not happen.
         .settings(|s| s.lease_retry = Duration::from_secs(2))
         .start()
         .await;
-    let h = Harness {
-        env,
-        client,
-        js,
-        store: Some(store),
-    };
+    h.store = Some(one_partition);
     let r = create_within(&h, "before", Duration::from_secs(20))
         .await
         .expect("the store answers");

@@ -42,15 +42,9 @@ pub async fn start_single_partition_store(env: &TestEnv, tenants: &[&str]) -> Ru
 
 impl Harness {
     pub async fn new(tenants: &[&str]) -> Harness {
-        let env = TestEnv::new().await;
-        let (client, js) = env.bus().await;
-        let store = Some(start_store(&env, tenants).await);
-        Harness {
-            env,
-            client,
-            js,
-            store,
-        }
+        let mut h = Harness::on(TestEnv::new().await).await;
+        h.store = Some(start_store(&h.env, tenants).await);
+        h
     }
 
     pub async fn teardown(mut self) {
@@ -58,6 +52,18 @@ impl Harness {
             s.stop().await.unwrap();
         }
         self.env.teardown().await;
+    }
+
+    /// A harness on `env` with no store yet: a test starts one (or the
+    /// binary) itself.
+    pub async fn on(env: TestEnv) -> Harness {
+        let (client, js) = env.bus().await;
+        Harness {
+            env,
+            client,
+            js,
+            store: None,
+        }
     }
 
     /// Publishes a command; the store answers on `reply`, if given.
@@ -68,15 +74,8 @@ impl Harness {
     /// As [`Self::publish`], for a store with `partitions` partitions.
     pub async fn publish_partitioned(&self, cmd: &Command, reply: Option<String>, partitions: u32) {
         let p = partition(&cmd.tenant, &cmd.resource_id, partitions);
-        let out = command_message(
-            self.env.subjects.command(&cmd.tenant, p),
-            &cmd.tenant,
-            Bytes::from(cmd.encode_to_vec()),
-            reply,
-        );
-        scimbus_bus::publish(&self.js, &out)
-            .await
-            .unwrap()
+        let payload = Bytes::from(cmd.encode_to_vec());
+        self.try_publish(&cmd.tenant, p, payload, reply)
             .await
             .unwrap();
     }
@@ -89,49 +88,49 @@ impl Harness {
         reply: Option<String>,
     ) -> Result<(), String> {
         let p = partition(&cmd.tenant, &cmd.resource_id, PARTITIONS);
-        let out = command_message(
-            self.env.subjects.command(&cmd.tenant, p),
-            &cmd.tenant,
-            Bytes::from(cmd.encode_to_vec()),
-            reply,
-        );
+        let payload = Bytes::from(cmd.encode_to_vec());
+        self.try_publish(&cmd.tenant, p, payload, reply).await
+    }
+
+    /// Publishes a command whose `Scimbus-Tenant` header and subject name
+    /// another tenant than the command does.
+    pub async fn publish_with_header_tenant(&self, cmd: &Command, tenant: &str) {
+        let payload = Bytes::from(cmd.encode_to_vec());
+        self.try_publish(tenant, 0, payload, None).await.unwrap();
+    }
+
+    /// Publishes raw bytes on a command subject.
+    pub async fn publish_raw(&self, tenant: &str, payload: &'static [u8]) {
+        let payload = Bytes::from_static(payload);
+        self.try_publish(tenant, 0, payload, None).await.unwrap();
+    }
+
+    /// Publishes `payload` on `tenant`'s command subject of partition
+    /// `partition` with a fresh message id (the store, not JetStream, must
+    /// make a second delivery of a command harmless), and waits for
+    /// JetStream's ack.
+    async fn try_publish(
+        &self,
+        tenant: &str,
+        partition: u32,
+        payload: Bytes,
+        reply_to: Option<String>,
+    ) -> Result<(), String> {
+        let out = Outgoing {
+            subject: self.env.subjects.command(tenant, partition),
+            msg_id: Uuid::now_v7().to_string(),
+            tenant: tenant.to_string(),
+            payload,
+            traceparent: None,
+            tracestate: None,
+            reply_to,
+        };
         scimbus_bus::publish(&self.js, &out)
             .await
             .map_err(|e| e.to_string())?
             .await
             .map_err(|e| e.to_string())?;
         Ok(())
-    }
-
-    /// Publishes a command whose `Scimbus-Tenant` header and subject name
-    /// another tenant than the command does.
-    pub async fn publish_with_header_tenant(&self, cmd: &Command, tenant: &str) {
-        let out = command_message(
-            self.env.subjects.command(tenant, 0),
-            tenant,
-            Bytes::from(cmd.encode_to_vec()),
-            None,
-        );
-        scimbus_bus::publish(&self.js, &out)
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    }
-
-    /// Publishes raw bytes on a command subject.
-    pub async fn publish_raw(&self, tenant: &str, payload: &'static [u8]) {
-        let out = command_message(
-            self.env.subjects.command(tenant, 0),
-            tenant,
-            Bytes::from_static(payload),
-            None,
-        );
-        scimbus_bus::publish(&self.js, &out)
-            .await
-            .unwrap()
-            .await
-            .unwrap();
     }
 
     /// Sends a command and waits for the store's result.
@@ -208,25 +207,6 @@ impl Harness {
 
     pub async fn count(&self, sql: &'static str) -> i64 {
         scimbus_e2e::count(&self.env.pool, sql).await
-    }
-}
-
-/// A command message with a fresh message id: the store, not JetStream,
-/// must make a second delivery of a command harmless.
-fn command_message(
-    subject: String,
-    tenant: &str,
-    payload: Bytes,
-    reply_to: Option<String>,
-) -> Outgoing {
-    Outgoing {
-        subject,
-        msg_id: Uuid::now_v7().to_string(),
-        tenant: tenant.to_string(),
-        payload,
-        traceparent: None,
-        tracestate: None,
-        reply_to,
     }
 }
 
