@@ -5,6 +5,7 @@ use scimbus_bus::{BusError, StreamSettings};
 use scimbus_db::DbError;
 use scimbus_events::Subjects;
 use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
 
 use crate::env::SettingError;
 use crate::settings::ServiceSettings;
@@ -39,14 +40,16 @@ impl StartError {
     }
 }
 
-/// What the prologue leaves a service with: the bus, its subjects, and a
-/// migrated Postgres pool.
+/// What the prologue leaves a service with: the bus, its subjects, a
+/// migrated Postgres pool, and the options its own connections (leases)
+/// open with.
 #[derive(Debug, Clone)]
 pub struct Connected {
     pub client: async_nats::Client,
     pub js: jetstream::Context,
     pub subjects: Subjects,
     pub pool: PgPool,
+    pub pg: PgConnectOptions,
 }
 
 impl Connected {
@@ -62,6 +65,10 @@ impl Connected {
     ) -> Result<Connected, StartError> {
         let subjects = Subjects::new(&settings.bus_prefix)
             .map_err(|e| SettingError::new("SCIMBUS_BUS_PREFIX", e.to_string()))?;
+        let pg: PgConnectOptions = settings
+            .database_url
+            .parse()
+            .map_err(|e: sqlx::Error| DbError::Url(e.to_string()))?;
         let (client, js) = scimbus_bus::connect(&settings.nats_url, name).await?;
         scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
         let pool = scimbus_db::connect(&settings.database_url, pool_size).await?;
@@ -79,6 +86,7 @@ impl Connected {
             js,
             subjects,
             pool,
+            pg,
         })
     }
 }

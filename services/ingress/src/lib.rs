@@ -75,6 +75,7 @@ impl Ingress {
             js,
             subjects,
             pool: write,
+            ..
         } = Connected::connect("scimbus-ingress", &cfg.service, 2, &names).await?;
         let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?;
         let probe = Probe::new(

@@ -51,7 +51,6 @@ use scimbus_runtime::process::StartFailure;
 use scimbus_runtime::{Connected, Listener, NotReady, Probe, Server, Service, Workers};
 use scimbus_scim::Registry;
 use sqlx::PgPool;
-use sqlx::postgres::PgConnectOptions;
 
 use crate::link_cache::LinkCache;
 
@@ -70,8 +69,6 @@ pub enum StartError {
     Base(#[from] scimbus_runtime::StartError),
     #[error(transparent)]
     Db(#[from] scimbus_db::DbError),
-    #[error("SCIMBUS_DATABASE_URL: {0}")]
-    Url(sqlx::Error),
     /// A target that cannot work as configured (the message names it).
     #[error("SCIMBUS_CONFIG: tenant \"{tenant}\", target \"{target}\": {problem}")]
     Target {
@@ -86,7 +83,7 @@ impl StartFailure for StartError {
     fn is_configuration(&self) -> bool {
         match self {
             StartError::Base(e) => e.is_configuration(),
-            StartError::Url(_) | StartError::Target { .. } => true,
+            StartError::Target { .. } => true,
             StartError::Db(_) => false,
         }
     }
@@ -150,9 +147,9 @@ impl Outbound {
             js,
             subjects,
             pool,
+            pg,
         } = Connected::connect("scimbus-outbound", &cfg.service, 8, &[]).await?;
         let links_pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 8).await?;
-        let pg: PgConnectOptions = cfg.service.database_url.parse().map_err(StartError::Url)?;
         let mut targets = Vec::with_capacity(cfg.targets.len());
         for (tenant, t) in &cfg.targets {
             let bad = |problem: TargetProblem| StartError::Target {

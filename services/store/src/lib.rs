@@ -37,8 +37,6 @@ pub enum StartError {
     Base(#[from] scimbus_runtime::StartError),
     #[error(transparent)]
     Db(#[from] scimbus_db::DbError),
-    #[error("SCIMBUS_DATABASE_URL: {0}")]
-    Url(sqlx::Error),
     #[error("publishing changes left from before: {0}")]
     Outbox(#[from] OutboxError),
 }
@@ -47,7 +45,6 @@ impl StartFailure for StartError {
     fn is_configuration(&self) -> bool {
         match self {
             StartError::Base(e) => e.is_configuration(),
-            StartError::Url(_) => true,
             StartError::Db(_) | StartError::Outbox(_) => false,
         }
     }
@@ -92,9 +89,9 @@ impl Store {
             js,
             subjects,
             pool,
+            pg,
         } = Connected::connect("scimbus-store", &cfg.service, 4, &cfg.tenants).await?;
         drop(pool);
-        let pg: PgConnectOptions = cfg.service.database_url.parse().map_err(StartError::Url)?;
         // The outbox reads changes and removes their unpublished marks; a
         // mark lost in a crash is a republish, not worth an fsync a batch.
         let pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 4).await?;
