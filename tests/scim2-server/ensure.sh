@@ -9,7 +9,9 @@ here="$root/tests/scim2-server"
 tools="${SCIMBUS_STACK_DIR:-$root/.data}/tools"
 venv="$tools/scim2-server-venv"
 mkdir -p "$tools"
-want=$( { sha256sum "$here/requirements.txt"; python3 -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-64)
+# The contents, not the path: checkouts elsewhere sharing SCIMBUS_STACK_DIR
+# must not reinstall it for one another.
+want=$( { sha256sum <"$here/requirements.txt"; python3 -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-64)
 (
   # Parallel runs install once: the others wait here.
   if command -v flock >/dev/null; then
