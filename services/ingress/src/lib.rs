@@ -33,8 +33,6 @@ pub use tokens::Client;
 pub enum StartError {
     #[error(transparent)]
     Base(#[from] scimbus_runtime::StartError),
-    #[error(transparent)]
-    Db(#[from] scimbus_db::DbError),
     #[error("subscribing to results: {0}")]
     Subscribe(#[from] async_nats::SubscribeError),
     /// The setting's reader checks it is at most 100 000.
@@ -47,7 +45,7 @@ impl StartFailure for StartError {
         match self {
             StartError::Base(e) => e.is_configuration(),
             StartError::Limit(_) => true,
-            StartError::Db(_) | StartError::Subscribe(_) => false,
+            StartError::Subscribe(_) => false,
         }
     }
 }
@@ -77,7 +75,9 @@ impl Ingress {
             pool: write,
             ..
         } = Connected::connect("scimbus-ingress", &cfg.service, 2, &names).await?;
-        let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16).await?;
+        let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16)
+            .await
+            .map_err(scimbus_runtime::StartError::from)?;
         let probe = Probe::new(
             client.clone(),
             js.clone(),

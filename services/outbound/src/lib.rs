@@ -67,8 +67,6 @@ pub use throttle::{Circuit, Throttle};
 pub enum StartError {
     #[error(transparent)]
     Base(#[from] scimbus_runtime::StartError),
-    #[error(transparent)]
-    Db(#[from] scimbus_db::DbError),
     /// A target that cannot work as configured (the message names it).
     #[error("SCIMBUS_CONFIG: tenant \"{tenant}\", target \"{target}\": {problem}")]
     Target {
@@ -84,7 +82,6 @@ impl StartFailure for StartError {
         match self {
             StartError::Base(e) => e.is_configuration(),
             StartError::Target { .. } => true,
-            StartError::Db(_) => false,
         }
     }
 }
@@ -149,7 +146,9 @@ impl Outbound {
             pool,
             pg,
         } = Connected::connect("scimbus-outbound", &cfg.service, 8, &[]).await?;
-        let links_pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 8).await?;
+        let links_pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 8)
+            .await
+            .map_err(scimbus_runtime::StartError::from)?;
         let mut targets = Vec::with_capacity(cfg.targets.len());
         for (tenant, t) in &cfg.targets {
             let bad = |problem: TargetProblem| StartError::Target {

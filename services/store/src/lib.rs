@@ -35,8 +35,6 @@ pub use outbox::{OutboxError, sweep};
 pub enum StartError {
     #[error(transparent)]
     Base(#[from] scimbus_runtime::StartError),
-    #[error(transparent)]
-    Db(#[from] scimbus_db::DbError),
     #[error("publishing changes left from before: {0}")]
     Outbox(#[from] OutboxError),
 }
@@ -45,7 +43,7 @@ impl StartFailure for StartError {
     fn is_configuration(&self) -> bool {
         match self {
             StartError::Base(e) => e.is_configuration(),
-            StartError::Db(_) | StartError::Outbox(_) => false,
+            StartError::Outbox(_) => false,
         }
     }
 }
@@ -94,7 +92,9 @@ impl Store {
         drop(pool);
         // The outbox reads changes and removes their unpublished marks; a
         // mark lost in a crash is a republish, not worth an fsync a batch.
-        let pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 4).await?;
+        let pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 4)
+            .await
+            .map_err(scimbus_runtime::StartError::from)?;
         let resource_types: Vec<String> = registry
             .resource_types()
             .iter()
