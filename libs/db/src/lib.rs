@@ -8,6 +8,7 @@ pub mod changes;
 pub mod commands;
 pub mod lease;
 pub mod links;
+pub mod list;
 pub mod members;
 mod parked;
 mod pool;

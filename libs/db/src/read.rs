@@ -44,6 +44,13 @@ impl ReadPool {
         }
     }
 
+    /// Whether Postgres answers a query on this pool (for readiness).
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        self.read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
+            .await
+            .map(drop)
+    }
+
     /// Closes the pool (on shutdown).
     pub async fn close(&self) {
         self.0.close().await;

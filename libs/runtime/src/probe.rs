@@ -45,9 +45,7 @@ impl Probe {
     /// answers a query.
     pub async fn check(&self) -> Result<(), NotReady> {
         scimbus_bus::ready(&self.client, &self.js, &self.streams).await?;
-        self.pool
-            .read(|pool| async move { sqlx::query("select 1").execute(&pool).await })
-            .await?;
+        self.pool.ping().await?;
         Ok(())
     }
 }

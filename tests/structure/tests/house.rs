@@ -76,3 +76,37 @@ fn no_source_file_is_over_500_lines() {
     assert!(n > 100, "only {n} source files found");
     assert!(long.is_empty(), "over 500 lines: {long:?}");
 }
+
+#[test]
+fn sql_is_written_only_in_libs_db() {
+    let sql = [
+        "sqlx::query",
+        "query_scalar(",
+        "query_as(",
+        "QueryBuilder",
+        "raw_sql(",
+    ];
+    let mut found = Vec::new();
+    let mut n = 0;
+    let sources = crates("libs")
+        .into_iter()
+        .chain(crates("services"))
+        .filter(|c| !c.ends_with("db") && !c.ends_with("testkit"));
+    for krate in sources {
+        for file in rust_files(&krate.join("src")) {
+            n += 1;
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                if sql.iter().any(|s| line.contains(s)) && !line.trim_start().starts_with("//") {
+                    found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(n > 50, "only {n} source files found");
+    assert!(
+        found.is_empty(),
+        "SQL outside libs/db:\n{}",
+        found.join("\n")
+    );
+}

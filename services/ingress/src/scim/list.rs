@@ -6,15 +6,14 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use scimbus_db::list::{ListQuery, Listed, Relation};
 use scimbus_db::members as db_members;
 use scimbus_db::render::{self, Relations};
-use scimbus_db::resources::Row;
-use scimbus_db::{Cursor, FilterSql, Sort, SortValue};
+use scimbus_db::{Cursor, FilterSql, Sort};
 use scimbus_scim::filter::{self, Filter};
 use scimbus_scim::{AttrPath, ListResponse, Projection, ResourceType, ScimError, SortKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{Postgres, QueryBuilder, Row as _};
 
 mod cursor;
 
@@ -128,19 +127,6 @@ fn window(state: &AppState, p: &ListParams) -> (u64, u64) {
     (start, count)
 }
 
-/// Which derived list a page carries, aggregated in the same query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Relation {
-    None,
-    /// A group's members (id, type).
-    Members,
-    /// A user's groups (id, displayName).
-    Groups,
-}
-
-/// One row of a page: the resource, its sort value, its derived list.
-type Fetched = (Row, SortValue, Option<Vec<(uuid::Uuid, Option<String>)>>);
-
 /// A list query for one resource type.
 struct Query<'a> {
     tenant: &'a str,
@@ -191,33 +177,28 @@ impl<'a> Query<'a> {
         })
     }
 
-    fn push_where(&self, qb: &mut QueryBuilder<Postgres>) {
-        qb.push(" where r.tenant = ");
-        qb.push_bind(self.tenant.to_string());
-        qb.push(" and r.resource_type = ");
-        qb.push_bind(self.rt.name.clone());
-        if let Some(f) = &self.filter {
-            qb.push(" and ");
-            f.push(qb);
+    /// What the list asks, as libs/db runs it.
+    fn sql(&self) -> ListQuery<'_> {
+        ListQuery {
+            tenant: self.tenant,
+            resource_type: &self.rt.name,
+            filter: self.filter.as_ref(),
+            sort: &self.sort,
+            relation: self.relation,
         }
     }
 
     async fn total(&self, state: &AppState) -> ApiResult<u64> {
-        let n: i64 = state
+        let q = self.sql();
+        let n = state
             .read
-            .read(|pool| async move {
-                let mut qb = QueryBuilder::new("select count(*) from resources r");
-                self.push_where(&mut qb);
-                qb.build_query_scalar().fetch_one(&pool).await
-            })
+            .read(|pool| async move { q.total(&pool).await })
             .await?;
         count(n)
     }
 
     /// Rows `offset..offset+limit` in order, or the `limit` rows after
-    /// `after`; each with its sort value and derived list — one query. With
-    /// `with_total`, also the number of matching rows (a window count; `None`
-    /// when the page is empty).
+    /// `after`; with `with_total`, also the number of matching rows.
     async fn page(
         &self,
         state: &AppState,
@@ -225,7 +206,7 @@ impl<'a> Query<'a> {
         limit: u64,
         after: Option<&Cursor>,
         with_total: bool,
-    ) -> ApiResult<(Vec<Fetched>, Option<u64>)> {
+    ) -> ApiResult<(Vec<Listed>, Option<u64>)> {
         if limit == 0 {
             return Ok((Vec::new(), None));
         }
@@ -233,96 +214,12 @@ impl<'a> Query<'a> {
         let after = after.as_ref();
         let limit = i64::try_from(limit).map_err(|e| ApiError::internal("a page size", &e))?;
         let offset = i64::try_from(offset).map_err(|e| ApiError::internal("a page start", &e))?;
-        let rows = state
+        let q = self.sql();
+        let (rows, total) = state
             .read
-            .read(|pool| async move {
-                self.page_query(offset, limit, after, with_total)
-                    .build()
-                    .fetch_all(&pool)
-                    .await
-            })
+            .read(|pool| async move { q.page(&pool, offset, limit, after, with_total).await })
             .await?;
-        let mut total = None;
-        let fetched = rows
-            .iter()
-            .map(|r| {
-                let row = Row {
-                    id: r.try_get("id")?,
-                    resource_type: r.try_get("resource_type")?,
-                    version: r.try_get("version")?,
-                    created: r.try_get("created")?,
-                    last_modified: r.try_get("last_modified")?,
-                    doc: r.try_get("doc")?,
-                };
-                if with_total {
-                    total = Some(r.try_get::<i64, _>("total")?);
-                }
-                let rel = match self.relation {
-                    Relation::None => None,
-                    _ => Some(
-                        r.try_get::<sqlx::types::Json<Vec<(uuid::Uuid, Option<String>)>>, _>(
-                            "rel",
-                        )?
-                        .0,
-                    ),
-                };
-                Ok((row, self.sort.read(r, "sort_key")?, rel))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(ApiError::from)?;
-        Ok((fetched, total.map(count).transpose()?))
-    }
-
-    /// The query of [`Query::page`]: built anew for each run, since a
-    /// built query gives its bound values away.
-    fn page_query(
-        &self,
-        offset: i64,
-        limit: i64,
-        after: Option<&FilterSql>,
-        with_total: bool,
-    ) -> QueryBuilder<Postgres> {
-        let mut qb = QueryBuilder::new(
-            "select r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc, ",
-        );
-        self.sort.push_value(&mut qb);
-        qb.push(" as sort_key");
-        if with_total {
-            qb.push(", count(*) over () as total");
-        }
-        match self.relation {
-            Relation::None => {}
-            Relation::Members => {
-                qb.push(
-                    ", (select coalesce(json_agg(json_build_array(m.member_id, m.member_type) \
-                     order by m.member_id), '[]') from group_members m \
-                     where m.tenant = r.tenant and m.group_id = r.id) as rel",
-                );
-            }
-            Relation::Groups => {
-                qb.push(
-                    ", (select coalesce(json_agg(json_build_array(g.id, g.display_name) \
-                     order by g.id), '[]') from group_members m \
-                     join resources g on g.tenant = m.tenant and g.id = m.group_id \
-                     where m.tenant = r.tenant and m.member_id = r.id) as rel",
-                );
-            }
-        }
-        qb.push(" from resources r");
-        self.push_where(&mut qb);
-        if let Some(after) = after {
-            qb.push(" and ");
-            after.push(&mut qb);
-        }
-        qb.push(" order by ");
-        self.sort.push_order_by(&mut qb);
-        qb.push(" limit ");
-        qb.push_bind(limit);
-        if offset > 0 {
-            qb.push(" offset ");
-            qb.push_bind(offset);
-        }
-        qb
+        Ok((rows, total.map(count).transpose()?))
     }
 
     /// A fingerprint of what the query asks, carried in cursors so a cursor
@@ -374,11 +271,11 @@ async fn run(
             let (mut rows, _) = q.page(state, 0, count + 1, after.as_ref(), false).await?;
             if rows.len() as u64 > count {
                 rows.truncate(count as usize);
-                if let Some((row, v, _)) = rows.last() {
+                if let Some(last) = rows.last() {
                     body.next_cursor = Some(encode_cursor(
                         &Cursor {
-                            value: v.clone(),
-                            id: row.id,
+                            value: last.sort_value.clone(),
+                            id: last.row.id,
                         },
                         &fingerprint,
                     ));
@@ -408,11 +305,11 @@ fn render_rows(
     tenant: &str,
     rt: &ResourceType,
     proj: &Projection,
-    rows: Vec<Fetched>,
+    rows: Vec<Listed>,
 ) -> ApiResult<Vec<Value>> {
     let mut out = Vec::with_capacity(rows.len());
-    for (row, _, rel) in rows {
-        let (members, groups): (Option<Vec<db_members::Member>>, _) = match rel {
+    for Listed { row, related, .. } in rows {
+        let (members, groups): (Option<Vec<db_members::Member>>, _) = match related {
             None => (None, None),
             // `member_type` is `not null`.
             Some(list) if rt.name == "Group" => (
