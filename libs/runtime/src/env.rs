@@ -40,6 +40,28 @@ impl Lookup for ProcessEnv {
     }
 }
 
+/// Settings given as name and value pairs (tests, tools); an empty value is
+/// absent, as in the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Pairs(std::collections::HashMap<String, String>);
+
+impl Pairs {
+    pub fn new(pairs: &[(&str, &str)]) -> Pairs {
+        Pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+}
+
+impl Lookup for Pairs {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
 impl<F: Fn(&str) -> Option<String>> Lookup for F {
     fn get(&self, name: &str) -> Option<String> {
         self(name)

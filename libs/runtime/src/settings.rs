@@ -108,14 +108,10 @@ pub fn postgres_url(name: &str, url: &str) -> Result<(), SettingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::env::Pairs;
 
     fn read(pairs: &[(&str, &str)]) -> Result<ServiceSettings, SettingError> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        ServiceSettings::from_lookup(&|k: &str| m.get(k).cloned(), "X_ADDR", "127.0.0.1:9")
+        ServiceSettings::from_lookup(&Pairs::new(pairs), "X_ADDR", "127.0.0.1:9")
     }
 
     #[test]

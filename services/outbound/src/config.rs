@@ -49,14 +49,10 @@ impl OutboundConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use scimbus_runtime::env::Pairs;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<OutboundConfig, SettingError> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        OutboundConfig::from_lookup(&|k: &str| m.get(k).cloned())
+        OutboundConfig::from_lookup(&Pairs::new(pairs))
     }
 
     #[test]

@@ -96,14 +96,10 @@ impl StoreConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use scimbus_runtime::env::Pairs;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<StoreConfig, SettingError> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        StoreConfig::from_lookup(&|k: &str| m.get(k).cloned())
+        StoreConfig::from_lookup(&Pairs::new(pairs))
     }
 
     #[test]
