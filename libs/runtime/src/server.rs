@@ -166,3 +166,67 @@ impl<S> Running<S> {
         self.task.await?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::NotReady;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A service whose stop takes `stop_takes`.
+    struct Slow {
+        stop_takes: Duration,
+        stopped: AtomicBool,
+    }
+
+    impl Service for Slow {
+        async fn ready(&self) -> Result<(), NotReady> {
+            Ok(())
+        }
+
+        async fn stop(&self) {
+            tokio::time::sleep(self.stop_takes).await;
+            self.stopped.store(true, Ordering::SeqCst);
+        }
+    }
+
+    async fn run(stop_takes: Duration, drain: Duration) -> (Result<(), RunError>, Arc<Slow>) {
+        let mut settings = ServiceSettings::local("nats://unused", "postgres://unused", "");
+        settings.drain = drain;
+        let service = Arc::new(Slow {
+            stop_takes,
+            stopped: AtomicBool::new(false),
+        });
+        let server = Listener::bind(&settings)
+            .await
+            .unwrap()
+            .serve(service.clone(), Router::new());
+        (server.run_until(async {}).await, service)
+    }
+
+    #[tokio::test]
+    async fn a_stop_within_the_bound_is_a_clean_drain() {
+        let (ran, service) = run(Duration::from_millis(20), Duration::from_secs(5)).await;
+        assert!(ran.is_ok(), "{ran:?}");
+        assert!(
+            service.stopped.load(Ordering::SeqCst),
+            "the service was stopped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stop_that_outlasts_the_bound_is_a_drain_error() {
+        let start = std::time::Instant::now();
+        let (ran, service) = run(Duration::from_secs(60), Duration::from_millis(200)).await;
+        assert!(
+            matches!(ran, Err(RunError::Drain(d)) if d == Duration::from_millis(200)),
+            "{ran:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(!service.stopped.load(Ordering::SeqCst));
+    }
+}
