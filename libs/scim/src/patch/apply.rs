@@ -61,10 +61,26 @@ pub(super) fn apply_op(
     op: &PatchOp,
     len: Leniency,
 ) -> Result<()> {
+    each_target(reg, rt, op, len, |t, value| {
+        apply_target(reg, rt, doc, op.op, t, value, len)
+    })
+}
+
+/// Calls `each` with every target an operation writes and the value it
+/// writes there, in order; an error of `each` for a key of a no-path value
+/// is named by that key. With a path: its one target (readOnly is an
+/// error). Without (RFC 7644 §3.5.2.1): the value is an object of
+/// attributes whose keys may themselves be paths (Entra ID:
+/// "name.givenName", "urn:…:enterprise:2.0:User:manager"); readOnly ones
+/// are ignored, as in PUT, and so are unknown ones unless refused.
+pub(super) fn each_target(
+    reg: &Registry,
+    rt: &ResourceType,
+    op: &PatchOp,
+    len: Leniency,
+    mut each: impl FnMut(Target<'_>, Option<&Value>) -> Result<()>,
+) -> Result<()> {
     let Some(path) = &op.path else {
-        // No path: the value is an object of attributes (RFC 7644 §3.5.2.1),
-        // whose keys may themselves be paths (Entra ID: "name.givenName",
-        // "urn:…:enterprise:2.0:User:manager").
         let fields = op.value.as_ref().and_then(Value::as_object);
         for (key, value) in fields.into_iter().flatten() {
             let Some(path) = value_key(rt, key, len)? else {
@@ -75,15 +91,12 @@ pub(super) fn apply_op(
                 Err(e) if len.reject_unknown => return Err(e.at(format_args!("\"{key}\""))),
                 Err(_) => continue,
             };
-            match t {
-                Target::Attr { resolved, sub, .. }
-                    if leaf_mutability(&resolved, sub) == Mutability::ReadOnly =>
-                {
-                    // As in PUT, readOnly attributes in a value object are ignored.
-                }
-                t => apply_target(reg, rt, doc, op.op, t, Some(value), len)
-                    .map_err(|e| e.at(format_args!("\"{key}\"")))?,
+            if let Target::Attr { resolved, sub, .. } = &t
+                && leaf_mutability(resolved, *sub) == Mutability::ReadOnly
+            {
+                continue;
             }
+            each(t, Some(value)).map_err(|e| e.at(format_args!("\"{key}\"")))?;
         }
         return Ok(());
     };
@@ -93,7 +106,7 @@ pub(super) fn apply_op(
     {
         return Err(ScimError::mutability(format!("\"{path}\" is readOnly")));
     }
-    apply_target(reg, rt, doc, op.op, t, op.value.as_ref(), len)
+    each(t, op.value.as_ref())
 }
 
 /// The path a key of a no-path value object stands for; `None` for one

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::apply::{Target, leaf_mutability, target, value_key};
+use super::apply::{Target, each_target};
 use super::request::{OpKind, PatchOp, PatchRequest};
 use super::unfiltered::bare_id;
 use crate::error::{Result, ScimError};
@@ -34,34 +34,9 @@ pub fn check(
 }
 
 fn check_op(reg: &Registry, rt: &ResourceType, op: &PatchOp, len: Leniency) -> Result<()> {
-    let Some(path) = &op.path else {
-        let fields = op.value.as_ref().and_then(Value::as_object);
-        for (key, value) in fields.into_iter().flatten() {
-            let Some(path) = value_key(rt, key, len)? else {
-                continue;
-            };
-            let t = match target(reg, rt, &path) {
-                Ok(t) => t,
-                Err(e) if len.reject_unknown => return Err(e.at(format_args!("\"{key}\""))),
-                Err(_) => continue,
-            };
-            if let Target::Attr { resolved, sub, .. } = &t
-                && leaf_mutability(resolved, *sub) == Mutability::ReadOnly
-            {
-                continue;
-            }
-            check_value(op.op, &t, Some(value), len)
-                .map_err(|e| e.at(format_args!("\"{key}\"")))?;
-        }
-        return Ok(());
-    };
-    let t = target(reg, rt, path)?;
-    if let Target::Attr { resolved, sub, .. } = &t
-        && leaf_mutability(resolved, *sub) == Mutability::ReadOnly
-    {
-        return Err(ScimError::mutability(format!("\"{path}\" is readOnly")));
-    }
-    check_value(op.op, &t, op.value.as_ref(), len)
+    each_target(reg, rt, op, len, |t, value| {
+        check_value(op.op, &t, value, len)
+    })
 }
 
 /// The value an `add` or `replace` writes to `t`, normalised as the apply
