@@ -8,6 +8,13 @@ use uuid::Uuid;
 
 use crate::target_key::TargetKey;
 
+/// The columns a [`Parked`] is read from.
+macro_rules! parked_columns {
+    () => {
+        "seq, resource_type, resource_id, payload, reason, request, response, attempts"
+    };
+}
+
 /// A parked change.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Parked {
@@ -67,10 +74,11 @@ pub async fn parked<'e>(
     t: TargetKey<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<Parked>> {
-    sqlx::query_as(
-        "select seq, resource_type, resource_id, payload, reason, request, response, attempts
-         from parked_changes where tenant = $1 and target = $2 order by seq limit $3",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        parked_columns!(),
+        " from parked_changes where tenant = $1 and target = $2 order by seq limit $3"
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .bind(limit)
@@ -116,15 +124,16 @@ pub async fn replay_due<'e>(
     t: TargetKey<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<Parked>> {
-    sqlx::query_as(
-        "select seq, resource_type, resource_id, payload, reason, request, response, attempts
-         from parked_changes p
+    sqlx::query_as(concat!(
+        "select ",
+        parked_columns!(),
+        " from parked_changes p
          where tenant = $1 and target = $2
            and exists (select 1 from parked_changes r
                        where r.tenant = p.tenant and r.target = p.target
                          and r.resource_id = p.resource_id and r.replay_requested)
-         order by seq limit $3",
-    )
+         order by seq limit $3"
+    ))
     .bind(t.tenant)
     .bind(t.target)
     .bind(limit)

@@ -88,7 +88,8 @@ impl Store {
             subjects,
             pool,
             pg,
-        } = Connected::connect("scimbus-store", &cfg.service, 4, &cfg.tenants).await?;
+        } = Connected::connect("scimbus-store", &cfg.service, 1, &cfg.tenants).await?;
+        // That pool only migrated; the store's own commits differently.
         drop(pool);
         // The outbox reads changes and removes their unpublished marks; a
         // mark lost in a crash is a republish, not worth an fsync a batch.
