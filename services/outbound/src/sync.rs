@@ -108,6 +108,17 @@ impl SyncReport {
     }
 }
 
+/// Clears the target's snapshot of what it held when dropped.
+struct ClearIndex<'a>(&'a Target);
+
+impl Drop for ClearIndex<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.0.index.write() {
+            *slot = None;
+        }
+    }
+}
+
 /// Pushes (or, dry, plans) the tenant's whole current state to `target`.
 pub async fn full_sync(
     target: &Target,
@@ -147,10 +158,12 @@ pub async fn full_sync(
     if !dry_run {
         target.link_cache.start();
     }
-    let mut result = sync_all(target, dry_run, backoff, &mut report).await;
-    if let Ok(mut slot) = target.index.write() {
-        *slot = None;
-    }
+    let mut result = {
+        // The snapshot goes with the sync, however it ends: finished, failed,
+        // or dropped by a shutdown.
+        let _index = ClearIndex(target);
+        sync_all(target, dry_run, backoff, &mut report).await
+    };
     if !dry_run {
         if result.is_ok() {
             result = write_links(target).await;
