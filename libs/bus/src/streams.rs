@@ -1,4 +1,4 @@
-//! The three streams of docs/design.md §3, created or updated at start.
+//! The streams of docs/design.md §3 (and the public events stream), created or updated at start.
 
 use std::time::Duration;
 
@@ -15,6 +15,8 @@ pub struct StreamSettings {
     /// How long changes stay replayable.
     pub change_max_age: Duration,
     pub dlq_max_age: Duration,
+    /// How long the public change events stay replayable for applications.
+    pub events_max_age: Duration,
     /// JetStream's `Nats-Msg-Id` deduplication window.
     pub duplicate_window: Duration,
 }
@@ -25,6 +27,7 @@ impl Default for StreamSettings {
             replicas: 1,
             change_max_age: Duration::from_secs(7 * 24 * 3600),
             dlq_max_age: Duration::from_secs(30 * 24 * 3600),
+            events_max_age: Duration::from_secs(7 * 24 * 3600),
             duplicate_window: Duration::from_secs(120),
         }
     }
@@ -65,6 +68,14 @@ pub async fn ensure_streams(
             retention: stream::RetentionPolicy::Limits,
             max_age: settings.dlq_max_age,
             description: Some("scimbus dead letters with reason and attempts".into()),
+            ..base.clone()
+        },
+        stream::Config {
+            name: subjects.events_stream(),
+            subjects: vec![subjects.all_events()],
+            retention: stream::RetentionPolicy::Limits,
+            max_age: settings.events_max_age,
+            description: Some("scimbus change events for applications (CloudEvents JSON)".into()),
             ..base
         },
     ];

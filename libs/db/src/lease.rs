@@ -11,6 +11,7 @@ use sqlx::{ConnectOptions, PgConnection};
 /// The advisory-lock classes (first key), one per kind of lease.
 pub const STORE_PARTITION: i32 = 0x5c1b_0001;
 pub const OUTBOUND_TARGET: i32 = 0x5c1b_0002;
+pub const NOTIFY_SUBSCRIPTION: i32 = 0x5c1b_0003;
 
 /// A new connection holding the lease (`class`, `key`), if nobody holds
 /// it. Keep the connection to keep the lease; drop it to let it go.

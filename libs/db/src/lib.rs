@@ -16,6 +16,7 @@ mod progress;
 pub mod read;
 pub mod render;
 pub mod resources;
+pub mod subscriptions;
 mod target_key;
 pub mod tenants;
 pub mod tokens;

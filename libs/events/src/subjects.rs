@@ -86,6 +86,10 @@ impl Subjects {
     pub fn dlq_stream(&self) -> String {
         self.stream("DLQ")
     }
+    /// The public events stream applications bind their own consumers to.
+    pub fn events_stream(&self) -> String {
+        self.stream("EVENTS")
+    }
 
     /// `scimbus.cmd.<tenant>.<partition>`
     pub fn command(&self, tenant: &str, partition: u32) -> String {
@@ -110,6 +114,20 @@ impl Subjects {
     }
     pub fn all_changes(&self) -> String {
         self.subject(format_args!("chg.>"))
+    }
+
+    /// `scimbus.events.<tenant>.<resourceType>.<event>`: a change
+    /// notification as a CloudEvent (`scimbus.events.demo.User.created`).
+    /// A public contract: these names do not change.
+    pub fn event(&self, tenant: &str, resource_type: &str, event: &str) -> String {
+        self.subject(format_args!("events.{tenant}.{resource_type}.{event}"))
+    }
+    /// `scimbus.events.<tenant>.>`: every event of one tenant.
+    pub fn tenant_events(&self, tenant: &str) -> String {
+        self.subject(format_args!("events.{tenant}.>"))
+    }
+    pub fn all_events(&self) -> String {
+        self.subject(format_args!("events.>"))
     }
 
     /// `scimbus.dlq.<origin>.<tenant>`
@@ -174,6 +192,12 @@ mod tests {
         assert_eq!(s.command("demo", 3), "scimbus.cmd.demo.3");
         assert_eq!(s.change("demo", "User"), "scimbus.chg.demo.User");
         assert_eq!(s.dead_letter("cmd", "demo"), "scimbus.dlq.cmd.demo");
+        assert_eq!(s.events_stream(), "SCIMBUS_EVENTS");
+        assert_eq!(
+            s.event("demo", "User", "created"),
+            "scimbus.events.demo.User.created"
+        );
+        assert_eq!(s.tenant_events("demo"), "scimbus.events.demo.>");
         let t = Subjects::new("t-42").unwrap();
         assert_eq!(t.change_stream(), "T_42_SCIMBUS_CHANGES");
         assert_eq!(t.tenant_changes("demo"), "t-42.scimbus.chg.demo.>");

@@ -9,7 +9,7 @@ use scimbus_events::Subjects;
 use sqlx::{Connection, PgConnection};
 
 /// How long `Drop` waits for the cleanup: long enough for a database drop
-/// and three stream deletions, short enough not to hold up a failing test.
+/// and four stream deletions, short enough not to hold up a failing test.
 const DROP_BOUND: Duration = Duration::from_secs(5);
 
 /// Whether `SCIMBUS_TEST_KEEP` (its value) asks to keep what a test that
@@ -18,7 +18,7 @@ pub(crate) fn keep(value: Option<&str>) -> bool {
     matches!(value.map(str::trim), Some(v) if !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
-/// Drops `database` (ending its sessions) and deletes the three streams
+/// Drops `database` (ending its sessions) and deletes the four streams
 /// of `subjects`; what is already gone, or cannot be reached, is skipped.
 /// The database goes first, and NATS is asked without retrying, so a NATS
 /// that is down (a test's own, killed) costs no more than a refused
@@ -41,6 +41,7 @@ pub(crate) async fn remove(nats_url: &str, database: &str, subjects: &Subjects) 
             subjects.command_stream(),
             subjects.change_stream(),
             subjects.dlq_stream(),
+            subjects.events_stream(),
         ] {
             let _ = js.delete_stream(s).await;
         }

@@ -42,6 +42,7 @@ impl Left {
             self.subjects.command_stream(),
             self.subjects.change_stream(),
             self.subjects.dlq_stream(),
+            self.subjects.events_stream(),
         ] {
             if js.get_stream(&s).await.is_ok() {
                 out.push(format!("stream {s}"));
@@ -72,11 +73,7 @@ async fn env_with_streams() -> (TestEnv, Left) {
     let env = TestEnv::new().await;
     env.bus().await;
     let left = Left::of(&env);
-    assert_eq!(
-        left.present().await.len(),
-        4,
-        "a database and three streams"
-    );
+    assert_eq!(left.present().await.len(), 5, "a database and four streams");
     (env, left)
 }
 
