@@ -99,7 +99,8 @@ impl Deliverer {
         match self {
             Deliverer::Webhook(w) => w.post(event, secrets).await,
             Deliverer::Nats { js, subjects } => {
-                let subject = subjects.event(key.tenant, &change.resource_type, event.kind.as_str());
+                let subject =
+                    subjects.event(key.tenant, &change.resource_type, event.kind.as_str());
                 let mut h = HeaderMap::new();
                 h.insert(headers::MSG_ID, event.id.as_str());
                 h.insert(headers::TENANT, key.tenant);

@@ -74,7 +74,9 @@ pub(crate) async fn follow(
     let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
     let change_seq = u64::try_from(at.change_seq).unwrap_or(0);
     let mut tally = Tally::at(
-        at.stream_seq.and_then(|p| u64::try_from(p).ok()).unwrap_or(0),
+        at.stream_seq
+            .and_then(|p| u64::try_from(p).ok())
+            .unwrap_or(0),
         change_seq,
     );
     let positioned = at.stream_seq.is_some();
@@ -258,7 +260,12 @@ async fn heal(
     if !contiguous {
         return Err(gap());
     }
-    tracing::info!(tenant, from, to = to - 1, "a gap in the change stream filled from Postgres");
+    tracing::info!(
+        tenant,
+        from,
+        to = to - 1,
+        "a gap in the change stream filled from Postgres"
+    );
     Ok(changes)
 }
 

@@ -126,7 +126,9 @@ pub(crate) async fn handle(ctx: &Ctx<'_>, change: &Change) -> Result<Handled, Dr
         };
         let Some(wait) = wait else {
             let reason = match &failure {
-                Failure::Transient { .. } => format!("{failure} (gave up after {attempt} attempts)"),
+                Failure::Transient { .. } => {
+                    format!("{failure} (gave up after {attempt} attempts)")
+                }
                 _ => failure.to_string(),
             };
             tracing::warn!(tenant = %key.tenant, subscription = %key.name,

@@ -56,11 +56,6 @@ impl Tally {
         }
     }
 
-    /// Whether events are in hand.
-    pub(crate) fn busy(&self) -> bool {
-        !self.pending.is_empty()
-    }
-
     /// The position (just below the oldest message not done, or the
     /// highest received when all are) and the change sequence handled
     /// there.
@@ -105,11 +100,14 @@ mod tests {
         assert_eq!(t.position(), (10, 41));
         t.finished(11);
         t.finished(11);
-        assert_eq!(t.position(), (10, 41), "one of message 11's events is in hand");
+        assert_eq!(
+            t.position(),
+            (10, 41),
+            "one of message 11's events is in hand"
+        );
         t.finished(11);
         assert_eq!(t.position(), (12, 44));
         t.written();
         assert_eq!(t.position(), (12, 44));
-        assert!(!t.busy());
     }
 }
