@@ -1,5 +1,6 @@
 //! Subscription specs: what is accepted, the defaults, and every rule
 //! refused with the field it is about.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
