@@ -444,3 +444,17 @@ fn secrets_come_out_and_go_back() {
     assert!(nats.secrets().is_empty());
     assert_eq!(nats.clone().with_secrets(vec!["x".into()]), nats);
 }
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let (new, old) = (whsec(9, 32), "env:CRM_OLD".to_string());
+    let mut d = hook();
+    d["secret"] = json!([new, old]);
+    let s = spec(json!({"delivery": d, "filter": "userName sw \"b\""}));
+    let checked = s.check("crm", &registry(), true).unwrap();
+    for shown in [format!("{s:?}"), format!("{checked:?}")] {
+        assert!(!shown.contains(&new) && !shown.contains(&old), "{shown}");
+        assert!(shown.contains("2 hidden"), "{shown}");
+    }
+    assert!(format!("{checked:?}").contains("userName sw \\\"b\\\""));
+}
