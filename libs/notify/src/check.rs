@@ -32,12 +32,29 @@ pub struct Subscription {
 
 /// Where a checked subscription's events go. Secrets are as written
 /// (`whsec_…` or an `env:` / `file:` reference the outbound resolves),
-/// newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// newest first; `Debug` counts them and never shows them.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Delivery {
     Webhook { url: String, secrets: Vec<String> },
     Nats,
     Poll { secrets: Vec<String> },
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delivery::Webhook { url, secrets } => f
+                .debug_struct("Webhook")
+                .field("url", url)
+                .field("secrets", &format_args!("{} hidden", secrets.len()))
+                .finish(),
+            Delivery::Nats => f.write_str("Nats"),
+            Delivery::Poll { secrets } => f
+                .debug_struct("Poll")
+                .field("secrets", &format_args!("{} hidden", secrets.len()))
+                .finish(),
+        }
+    }
 }
 
 /// The form-checked settings `check` builds a [`Subscription`] from.

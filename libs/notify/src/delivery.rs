@@ -32,11 +32,22 @@ pub enum DeliverySpec {
 
 /// One secret or several, newest first (several while one is rotated).
 /// Each is `whsec_<base64>` or an `env:NAME` / `file:/path` reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` says how many, never what they are, so a spec can be logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Secrets {
     One(String),
     Many(Vec<String>),
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = match self {
+            Secrets::One(_) => 1,
+            Secrets::Many(v) => v.len(),
+        };
+        write!(f, "Secrets({n} hidden)")
+    }
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,7 @@ pub enum Decision {
 }
 
 /// A subscription's selection, built by `SubscriptionSpec::check`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Selector {
     /// Canonical names: `User`, `Group`.
     resource_types: Vec<String>,
@@ -32,6 +32,19 @@ pub struct Selector {
     filter: Option<(Filter, Registry)>,
     /// Canonical attribute paths, lower-cased.
     attributes: Option<Vec<String>>,
+}
+
+/// The filter as text, not the registry it holds (every schema of the
+/// tenant, which would drown a log line).
+impl std::fmt::Debug for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selector")
+            .field("resource_types", &self.resource_types)
+            .field("events", &self.events)
+            .field("filter", &self.filter.as_ref().map(|(f, _)| f.to_string()))
+            .field("attributes", &self.attributes)
+            .finish()
+    }
 }
 
 impl Selector {

@@ -1,5 +1,6 @@
 //! Subscription specs: what is accepted, the defaults, and every rule
 //! refused with the field it is about.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -442,4 +443,18 @@ fn secrets_come_out_and_go_back() {
     let nats = spec(json!({"delivery": {"type": "nats"}}));
     assert!(nats.secrets().is_empty());
     assert_eq!(nats.clone().with_secrets(vec!["x".into()]), nats);
+}
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let (new, old) = (whsec(9, 32), "env:CRM_OLD".to_string());
+    let mut d = hook();
+    d["secret"] = json!([new, old]);
+    let s = spec(json!({"delivery": d, "filter": "userName sw \"b\""}));
+    let checked = s.check("crm", &registry(), true).unwrap();
+    for shown in [format!("{s:?}"), format!("{checked:?}")] {
+        assert!(!shown.contains(&new) && !shown.contains(&old), "{shown}");
+        assert!(shown.contains("2 hidden"), "{shown}");
+    }
+    assert!(format!("{checked:?}").contains("userName sw \\\"b\\\""));
 }

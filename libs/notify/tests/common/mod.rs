@@ -1,5 +1,5 @@
 //! Changes for the notifier's tests, shaped as the store publishes them.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use scimbus_events::v1::Change;
 use scimbus_events::v1::change::Operation;
