@@ -172,3 +172,16 @@ pub async fn last_seq<'e>(db: impl PgExecutor<'e>, tenant: &str) -> sqlx::Result
             .unwrap_or(0),
     )
 }
+
+/// A tenant's first change committed at or after `t` (none: none since).
+pub async fn first_since<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    t: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("select min(seq) from changes where tenant = $1 and committed_at >= $2")
+        .bind(tenant)
+        .bind(t)
+        .fetch_one(db)
+        .await
+}

@@ -31,7 +31,8 @@ pub struct Stored {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Creates or replaces a subscription; `true` if it is new. A new one
+/// Creates or replaces a subscription; `true` if it is new. A replaced one
+/// is enabled again if it was disabled. A new one
 /// starts with the changes published from now on (its progress is made
 /// afresh: a subscription deleted and made again under the same name does
 /// not inherit the old one's position, parked events or queue).
@@ -56,6 +57,17 @@ pub async fn put(
     if created {
         forget(&mut *conn, k).await?;
         progress::create(&mut *conn, k).await?;
+    } else {
+        // Changed: worth trying again (a 410's receiver may have moved).
+        sqlx::query(
+            "update subscription_progress set disabled_reason = null, disabled_at = null,
+                 updated_at = now()
+             where tenant = $1 and name = $2",
+        )
+        .bind(k.tenant)
+        .bind(k.name)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(created)
 }

@@ -7,6 +7,10 @@ use serde_json::{Map, Value, json};
 
 use crate::kind::EventKind;
 
+/// The version of the `data` shape (and of the event contract, docs/events.md),
+/// as the events' `dataschema`: a later version only adds.
+pub const DATA_SCHEMA: &str = "urn:scimbus:events:data:1";
+
 /// The media type of a structured-mode CloudEvent in JSON.
 pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
 
@@ -25,6 +29,7 @@ pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
 ///   hold every u64. `sequencetype` is left out: the extension's only
 ///   defined type, `Integer`, is a signed 32-bit counter that wraps, which
 ///   this sequence is not; it is contiguous per tenant from 1.
+/// - `dataschema` is [`DATA_SCHEMA`], the version of `data`'s shape.
 /// - `data` is `{"resource": <the resource after the change without
 ///   members, or null when deleted>, "changed": [paths], "members":
 ///   {"added": [...], "removed": [...]}, "left": true}`, `members` only for
@@ -70,6 +75,7 @@ pub fn cloud_event(change: &Change, kind: EventKind, left: bool) -> Value {
         );
     }
     event.insert("datacontenttype".into(), "application/json".into());
+    event.insert("dataschema".into(), DATA_SCHEMA.into());
     event.insert("sequence".into(), format!("{:020}", change.sequence).into());
     event.insert("data".into(), Value::Object(data));
     Value::Object(event)

@@ -19,7 +19,7 @@ pub mod spec;
 pub mod webhook;
 
 pub use check::{Delivery, Subscription};
-pub use cloudevent::{CLOUDEVENTS_JSON, cloud_event};
+pub use cloudevent::{CLOUDEVENTS_JSON, DATA_SCHEMA, cloud_event};
 pub use jws::{KeyError, Signer, SigningKey, sign_jwt};
 pub use kind::EventKind;
 pub use select::{Decision, Selector};

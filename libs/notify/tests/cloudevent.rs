@@ -120,6 +120,7 @@ fn an_update_carries_its_context_and_the_resource() {
             "subject": "2819c223-7f76-453a-919d-413861904646",
             "time": "2024-06-10T06:13:20.123456Z",
             "datacontenttype": "application/json",
+            "dataschema": "urn:scimbus:events:data:1",
             "sequence": "00000000000000000042",
             "data": {
                 "resource": barbara("Sales", true),

@@ -24,11 +24,14 @@
 mod catalog;
 mod deliver;
 mod driver;
+mod error;
 mod follow;
 mod handle;
 mod render;
+mod shared;
 mod supervisor;
 mod tally;
 mod webhook;
 
-pub use supervisor::{NotifyShared, run};
+pub use shared::NotifyShared;
+pub use supervisor::run;

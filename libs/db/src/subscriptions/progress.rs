@@ -177,6 +177,28 @@ pub async fn count_failure<'e>(
     Ok(())
 }
 
+/// Records why a subscription is not driven (it cannot be as it is
+/// written: a secret that does not resolve, say), without counting an
+/// attempt or disabling it: fixing it is enough.
+pub async fn note_error<'e>(
+    db: impl PgExecutor<'e>,
+    k: SubscriptionKey<'_>,
+    why: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into subscription_progress (tenant, name, last_error, last_error_at)
+         values ($1, $2, $3, now())
+         on conflict (tenant, name) do update
+           set last_error = excluded.last_error, last_error_at = now(), updated_at = now()",
+    )
+    .bind(k.tenant)
+    .bind(k.name)
+    .bind(why)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The driver stops delivering until a resume: the receiver said 410 Gone,
 /// or the subscription cannot work as it is.
 pub async fn disable<'e>(

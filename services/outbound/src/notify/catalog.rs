@@ -8,7 +8,7 @@ use scimbus_notify::{Delivery, Subscription, SubscriptionSpec, WebhookSecret};
 use scimbus_runtime::Secret;
 
 use super::deliver::Deliverer;
-use super::supervisor::NotifyShared;
+use super::shared::NotifyShared;
 
 /// A subscription ready to drive.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use scimbus_notify::{Delivery, Subscription};
 use sqlx::PgPool;
 
 use super::render::Rendered;
-use super::supervisor::NotifyShared;
+use super::shared::NotifyShared;
 use super::webhook::Webhook;
 
 /// Where a subscription's events go.

@@ -20,27 +20,10 @@ use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::catalog::Active;
+use super::error::DriverError;
 use super::follow::{End, follow};
 use super::handle::{Ctx, Handled, handle};
-use super::supervisor::NotifyShared;
-
-/// Why a driver let its subscription go (it tries to take it again).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum DriverError {
-    #[error("Postgres: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("JetStream: {0}")]
-    JetStream(String),
-    /// A gap in the tenant's change sequence that Postgres cannot fill.
-    #[error("changes {from}..{to} of tenant {tenant} are neither in the stream nor in Postgres")]
-    Gap { tenant: String, from: u64, to: u64 },
-    /// A retry's wait was cut short: the change is not done.
-    #[error("interrupted")]
-    Interrupted,
-    /// The service is stopping. Not a failure.
-    #[error("the service is stopping")]
-    Stopping,
-}
+use super::shared::NotifyShared;
 
 /// Keeps trying to drive the subscription, and drives it while it holds
 /// the lock, until `stop`.
@@ -129,9 +112,11 @@ async fn drive(
 }
 
 /// Serves a replay: moves the position back to just before the first
-/// change of the tenant from `from` on that the stream holds. The stream
-/// is read from a minute before that change's commit time (the clocks of
-/// Postgres and NATS may differ a little).
+/// change of the tenant from `from` on that the stream holds, with the
+/// change sequence handled set just below the first one asked for (so a
+/// change of the range the stream lost is filled from Postgres). The
+/// stream is read from a minute before that change's commit time (the
+/// clocks of Postgres and NATS may differ a little).
 async fn anchor(
     shared: &NotifyShared,
     active: &Active,
@@ -140,23 +125,29 @@ async fn anchor(
     stop: &CancellationToken,
 ) -> Result<(), DriverError> {
     let key = active.key();
-    let margin = chrono::Duration::seconds(60);
-    let start = match from {
-        ReplayFrom::Sequence(n) => {
-            scimbus_db::changes::committed_at(&shared.pool, key.tenant, n).await?
+    let first = match from {
+        ReplayFrom::Sequence(n) => Some(n),
+        ReplayFrom::Since(t) => {
+            scimbus_db::changes::first_since(&shared.pool, key.tenant, t).await?
         }
-        ReplayFrom::Since(t) => Some(t),
-    }
-    .map(|t| t - margin);
+    };
+    let start = match first {
+        Some(n) => scimbus_db::changes::committed_at(&shared.pool, key.tenant, n)
+            .await?
+            .map(|t| (n, t - chrono::Duration::seconds(60))),
+        None => None,
+    };
     let now = progress::take(&mut *lock, key).await?;
     let found = match start {
-        Some(start) => first_from(shared, active, from, start, stop).await?,
+        Some((n, at)) => first_from(shared, active, n, at, stop)
+            .await?
+            .map(|stream_seq| (stream_seq, n)),
         None => None,
     };
     let a = match found {
-        Some((stream_seq, change_seq)) => Advance {
+        Some((stream_seq, n)) => Advance {
             stream_seq: Some(i64::try_from(stream_seq.saturating_sub(1)).unwrap_or(i64::MAX)),
-            change_seq: i64::try_from(change_seq.saturating_sub(1)).unwrap_or(i64::MAX),
+            change_seq: n.saturating_sub(1),
             replay_anchored: true,
             ..Advance::default()
         },
@@ -178,15 +169,15 @@ async fn anchor(
     Ok(())
 }
 
-/// The stream sequence and change sequence of the first change of the
-/// tenant at or after `from`, reading from `start`.
+/// The stream sequence of the first change of the tenant with a change
+/// sequence of at least `n`, reading from `start`.
 async fn first_from(
     shared: &NotifyShared,
     active: &Active,
-    from: ReplayFrom,
+    n: i64,
     start: chrono::DateTime<chrono::Utc>,
     stop: &CancellationToken,
-) -> Result<Option<(u64, u64)>, DriverError> {
+) -> Result<Option<u64>, DriverError> {
     let js_err = |e: &dyn std::fmt::Display| DriverError::JetStream(e.to_string());
     let stream = shared
         .js
@@ -218,14 +209,10 @@ async fn first_from(
         let m = m.map_err(|e| js_err(&e))?;
         let info = m.info().map_err(|e| js_err(&e))?;
         let (stream_seq, pending) = (info.stream_sequence, info.pending);
-        if let Ok(c) = Change::decode(m.payload.as_ref()) {
-            let at_or_after = match from {
-                ReplayFrom::Sequence(n) => i64::try_from(c.sequence).unwrap_or(i64::MAX) >= n,
-                ReplayFrom::Since(t) => c.committed_at_unix_micros >= t.timestamp_micros(),
-            };
-            if at_or_after {
-                return Ok(Some((stream_seq, c.sequence)));
-            }
+        if let Ok(c) = Change::decode(m.payload.as_ref())
+            && i64::try_from(c.sequence).unwrap_or(i64::MAX) >= n
+        {
+            return Ok(Some(stream_seq));
         }
         if pending == 0 {
             return Ok(None);

@@ -20,10 +20,13 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::catalog::Active;
-use super::driver::DriverError;
+use super::error::DriverError;
 use super::handle::{Ctx, Handled, handle};
-use super::supervisor::NotifyShared;
+use super::shared::NotifyShared;
 use super::tally::Tally;
+
+/// The largest gap filled from Postgres at once.
+const MOST_HEALED: i64 = 50_000;
 
 /// Why following stopped (the driver serves it and follows again).
 #[derive(Debug)]
@@ -91,6 +94,10 @@ pub(crate) async fn follow(
         interrupt: &interrupt,
     };
     let concurrency = active.sub.concurrency.max(1);
+    // Changes in hand waiting behind their resource's current one: past
+    // this many, nothing more is taken from the stream until some finish.
+    let most_waiting = concurrency * 256;
+    let mut waiting = 0usize;
     let mut inflight = FuturesUnordered::new();
     let mut queued: HashMap<Uuid, VecDeque<(u64, Change)>> = HashMap::new();
     let start = |seq: u64, change: Change| {
@@ -119,13 +126,16 @@ pub(crate) async fn follow(
                 }
                 tally.finished(seq);
                 match queued.get_mut(&rid).and_then(VecDeque::pop_front) {
-                    Some((s, c)) => inflight.push(start(s, c)),
+                    Some((s, c)) => {
+                        waiting -= 1;
+                        inflight.push(start(s, c));
+                    }
                     None => {
                         queued.remove(&rid);
                     }
                 }
             }
-            m = messages.next(), if inflight.len() < concurrency => {
+            m = messages.next(), if inflight.len() < concurrency && waiting < most_waiting => {
                 let Some(m) = m else {
                     break Err(DriverError::JetStream("the change stream ended".into()));
                 };
@@ -159,7 +169,10 @@ pub(crate) async fn follow(
                 for c in changes {
                     let rid = Uuid::parse_str(&c.resource_id).unwrap_or_default();
                     match queued.get_mut(&rid) {
-                        Some(q) => q.push_back((seq, c)),
+                        Some(q) => {
+                            waiting += 1;
+                            q.push_back((seq, c));
+                        }
                         None => {
                             queued.insert(rid, VecDeque::new());
                             inflight.push(start(seq, c));
@@ -203,13 +216,16 @@ pub(crate) async fn follow(
     end
 }
 
-/// Writes the position and the counts.
+/// Writes the position and the counts (nothing when nothing moved).
 async fn write(
     lock: &mut PgConnection,
     active: &Active,
     tally: &mut Tally,
     positioned: bool,
 ) -> Result<(), DriverError> {
+    if !tally.moved() {
+        return Ok(());
+    }
     let (pos, change_seq) = tally.position();
     let a = Advance {
         stream_seq: positioned.then(|| i64::try_from(pos).unwrap_or(i64::MAX)),
@@ -240,6 +256,11 @@ async fn heal(
     };
     let after = i64::try_from(from).map_err(|_| gap())? - 1;
     let n = i64::try_from(to - from).map_err(|_| gap())?;
+    if n > MOST_HEALED {
+        // Not held in memory at once: the operator replays (the stream
+        // lost more than a burst; its retention may have passed).
+        return Err(gap());
+    }
     let rows = scimbus_db::changes::after(
         &shared.pool,
         tenant,

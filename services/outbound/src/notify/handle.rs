@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use super::catalog::Active;
 use super::deliver::Failure;
-use super::driver::DriverError;
-use super::render::render;
-use super::supervisor::NotifyShared;
+use super::error::DriverError;
+use super::render::{Whose, render};
+use super::shared::NotifyShared;
 
 /// The longest wait between two attempts (without a `Retry-After`).
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(3600);
@@ -82,7 +82,12 @@ pub(crate) async fn handle(ctx: &Ctx<'_>, change: &Change) -> Result<Handled, Dr
         .await?;
         return Ok(Handled::Parked);
     }
-    let event = match render(ctx.shared, ctx.active, change, kind, left) {
+    let whose = Whose {
+        tenant: &ctx.active.tenant,
+        sub: &ctx.active.sub,
+        secrets: &ctx.active.secrets,
+    };
+    let event = match render(ctx.shared, whose, change, kind, left) {
         Ok(e) => e,
         Err(why) => {
             progress::count_failure(&ctx.shared.pool, key, &why).await?;

@@ -3,12 +3,20 @@
 
 use scimbus_events::v1::Change;
 use scimbus_notify::{
-    CLOUDEVENTS_JSON, EventKind, Format, SECEVENT_JWT, Signer, Signing, cloud_event, set_claims,
-    sign_jwt,
+    CLOUDEVENTS_JSON, EventKind, Format, SECEVENT_JWT, Signer, Signing, Subscription,
+    WebhookSecret, cloud_event, set_claims, sign_jwt,
 };
 
-use super::catalog::Active;
-use super::supervisor::NotifyShared;
+/// Whose event it is: the tenant, the subscription, its secrets (newest
+/// first).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Whose<'a> {
+    pub(crate) tenant: &'a str,
+    pub(crate) sub: &'a Subscription,
+    pub(crate) secrets: &'a [WebhookSecret],
+}
+
+use super::shared::NotifyShared;
 
 /// One event, ready to deliver.
 #[derive(Debug, Clone)]
@@ -24,7 +32,7 @@ pub(crate) struct Rendered {
 /// the subscription's filter) in the subscription's format.
 pub(crate) fn render(
     shared: &NotifyShared,
-    active: &Active,
+    active: Whose<'_>,
     change: &Change,
     kind: EventKind,
     left: bool,

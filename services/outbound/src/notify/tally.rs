@@ -20,6 +20,8 @@ pub(crate) struct Tally {
     pub(crate) skipped: i64,
     pub(crate) succeeded: bool,
     pub(crate) lag: Option<i64>,
+    /// What was last written: position, change sequence, lag.
+    last: Option<(u64, u64, Option<i64>)>,
 }
 
 impl Tally {
@@ -73,10 +75,21 @@ impl Tally {
         (pos, change)
     }
 
+    /// Whether a write would say anything new (counts, or a position,
+    /// change sequence or lag other than the last written).
+    pub(crate) fn moved(&self) -> bool {
+        let (pos, change) = self.position();
+        self.delivered != 0
+            || self.skipped != 0
+            || self.succeeded
+            || self.last != Some((pos, change, self.lag))
+    }
+
     /// After a write of [`Tally::position`]: what is below it is forgotten
     /// and the counts start over.
     pub(crate) fn written(&mut self) {
         let (pos, change) = self.position();
+        self.last = Some((pos, change, self.lag));
         self.through = self.through.split_off(&(pos + 1));
         self.base_change = change;
         self.delivered = 0;
@@ -107,7 +120,11 @@ mod tests {
         );
         t.finished(11);
         assert_eq!(t.position(), (12, 44));
+        assert!(t.moved());
         t.written();
         assert_eq!(t.position(), (12, 44));
+        assert!(!t.moved(), "nothing new to write");
+        t.skipped += 1;
+        assert!(t.moved());
     }
 }
