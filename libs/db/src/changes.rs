@@ -148,3 +148,27 @@ pub async fn after<'e>(
     .fetch_all(db)
     .await
 }
+
+/// When a tenant's change `seq` was committed (none: no such change).
+pub async fn committed_at<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    seq: i64,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar("select committed_at from changes where tenant = $1 and seq = $2")
+        .bind(tenant)
+        .bind(seq)
+        .fetch_optional(db)
+        .await
+}
+
+/// A tenant's last change sequence (0: none yet).
+pub async fn last_seq<'e>(db: impl PgExecutor<'e>, tenant: &str) -> sqlx::Result<i64> {
+    Ok(
+        sqlx::query_scalar("select last_seq from tenant_sequences where tenant = $1")
+            .bind(tenant)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or(0),
+    )
+}

@@ -1,6 +1,8 @@
 //! The configuration file (TOML): tenants and the bearer tokens of their
 //! SCIM clients, and the targets their changes are pushed to
-//! ([`crate::target`]). Later issues add subscriptions and HR sources.
+//! ([`crate::target`]), and the applications notified of their changes
+//! (`[[tenants.subscriptions]]`, checked for form here and in full by the
+//! services that know the SCIM schemas). Later issues add HR sources.
 //!
 //! ```toml
 //! [[tenants]]
@@ -43,6 +45,10 @@ pub struct TenantConfig {
     /// Downstream SCIM applications this tenant's changes go to.
     #[serde(default)]
     pub targets: Vec<TargetConfig>,
+    /// Applications notified of this tenant's changes (webhook, NATS,
+    /// polling); more can be made through the operator API.
+    #[serde(default)]
+    pub subscriptions: Vec<scimbus_notify::SubscriptionSpec>,
 }
 
 /// A tenant with its tokens resolved to hashes.
@@ -87,6 +93,15 @@ pub enum FileError {
     },
     #[error("tenant \"{tenant}\": target \"{target}\" is declared twice")]
     TargetTwice { tenant: String, target: String },
+    #[error("tenant \"{tenant}\": subscriptions[{index}]: {source}")]
+    Subscription {
+        tenant: String,
+        index: usize,
+        #[source]
+        source: scimbus_notify::SpecError,
+    },
+    #[error("tenant \"{tenant}\": subscription \"{name}\" is declared twice")]
+    SubscriptionTwice { tenant: String, name: String },
 }
 
 /// A secret reference of the file that does not resolve; says which.
@@ -133,6 +148,21 @@ impl FileConfig {
                     return Err(FileError::TargetTwice {
                         tenant: t.name.clone(),
                         target: target.name.clone(),
+                    });
+                }
+            }
+            let mut subscriptions = std::collections::HashSet::new();
+            for (index, sub) in t.subscriptions.iter().enumerate() {
+                sub.check_form().map_err(|source| FileError::Subscription {
+                    tenant: t.name.clone(),
+                    index,
+                    source,
+                })?;
+                let name = sub.name.clone().unwrap_or_default();
+                if !subscriptions.insert(name.clone()) {
+                    return Err(FileError::SubscriptionTwice {
+                        tenant: t.name.clone(),
+                        name,
                     });
                 }
             }
@@ -186,6 +216,14 @@ impl FileConfig {
         self.tenants.iter().map(|t| t.name.clone()).collect()
     }
 
+    /// Every tenant's subscriptions, as (tenant, subscription).
+    pub fn subscriptions(&self) -> Vec<(String, scimbus_notify::SubscriptionSpec)> {
+        self.tenants
+            .iter()
+            .flat_map(|t| t.subscriptions.iter().map(|s| (t.name.clone(), s.clone())))
+            .collect()
+    }
+
     /// Every tenant's targets, as (tenant, target).
     pub fn targets(&self) -> Vec<(String, TargetConfig)> {
         self.tenants
@@ -230,6 +268,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "tenant \"a\": target \"t\": url \"ftp://x\" is not an http(s) URL"
+        );
+        let sub = "[[tenants.subscriptions]]\nname = \"s\"\ndelivery = { type = \"nats\" }\n";
+        let c = FileConfig::parse(&format!("[[tenants]]\nname = \"a\"\n{sub}")).unwrap();
+        assert_eq!(c.subscriptions().len(), 1);
+        let e = FileConfig::parse(&format!("[[tenants]]\nname = \"a\"\n{sub}{sub}")).unwrap_err();
+        assert!(matches!(e, FileError::SubscriptionTwice { .. }), "{e:?}");
+        let e = FileConfig::parse(
+            "[[tenants]]\nname = \"a\"\n[[tenants.subscriptions]]\nname = \"s\"\ndelivery = { type = \"webhook\", url = \"ftp://x\", secret = \"env:S\" }",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("tenant \"a\": subscriptions[0]: delivery.url"),
+            "{e}"
         );
         let c = FileConfig::parse("[[tenants]]\nname = \"a\"\ntokens = [\"inline\"]").unwrap();
         let e = c.resolve_tenants().unwrap_err();

@@ -105,6 +105,46 @@ pub fn postgres_url(name: &str, url: &str) -> Result<(), SettingError> {
         .map_err(|err| SettingError::new(name, format!("is not a Postgres URL: {err}")))
 }
 
+/// `SCIMBUS_PUBLIC_URL`: the base URL clients reach the ingress at
+/// (default `default`), without a trailing `/`. It starts every
+/// `Location` header and `$ref`, and is the issuer of event tokens, so it
+/// must be visible ASCII.
+pub fn public_url(e: &impl Lookup, default: &str) -> Result<String, SettingError> {
+    let url = env::text(e, "SCIMBUS_PUBLIC_URL", default)
+        .trim_end_matches('/')
+        .to_string();
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(SettingError::new(
+            "SCIMBUS_PUBLIC_URL",
+            format!("\"{url}\" must be visible ASCII (punycode and percent-encoding for the rest)"),
+        ));
+    }
+    Ok(url)
+}
+
+/// `SCIMBUS_EVENTS_SIGNING_KEY`: a reference (`env:NAME`, `file:/path`)
+/// to the PKCS#8 PEM private key (RSA or P-256) that signs the event
+/// tokens of subscriptions with `signing = "key"`; its public half is
+/// served as a JWKS. None: no such subscription can be made.
+pub fn signing_key(
+    e: &impl Lookup,
+) -> Result<Option<std::sync::Arc<scimbus_notify::SigningKey>>, SettingError> {
+    const NAME: &str = "SCIMBUS_EVENTS_SIGNING_KEY";
+    let Some(reference) = e.get(NAME).filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let pem = match crate::Secret::resolve(&reference) {
+        Ok(crate::Secret::Value(v)) => v,
+        Ok(crate::Secret::Hash(_)) => {
+            return Err(SettingError::new(NAME, "a key cannot be a sha256: hash"));
+        }
+        Err(err) => return Err(SettingError::new(NAME, err.to_string())),
+    };
+    scimbus_notify::SigningKey::from_pem(pem.as_bytes())
+        .map(|k| Some(std::sync::Arc::new(k)))
+        .map_err(|err| SettingError::new(NAME, err.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

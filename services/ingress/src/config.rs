@@ -74,18 +74,8 @@ impl IngressConfig {
             }
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
-        let public_url = env::text(e, "SCIMBUS_PUBLIC_URL", &format!("http://{}", service.addr))
-            .trim_end_matches('/')
-            .to_string();
-        // It starts every `Location` header and `$ref`.
-        if !public_url.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(SettingError::new(
-                "SCIMBUS_PUBLIC_URL",
-                format!(
-                    "\"{public_url}\" must be visible ASCII (punycode and percent-encoding for the rest)"
-                ),
-            ));
-        }
+        let public_url =
+            scimbus_runtime::settings::public_url(e, &format!("http://{}", service.addr))?;
         let d = Limits::default();
         let read_database_url = env::text(e, "SCIMBUS_READ_DATABASE_URL", &service.database_url);
         scimbus_runtime::settings::postgres_url("SCIMBUS_READ_DATABASE_URL", &read_database_url)?;

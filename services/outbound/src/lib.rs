@@ -1,5 +1,6 @@
 //! scimbus-outbound: pushes committed changes to downstream SCIM
-//! applications (docs/design.md §1, invariants 3, 4, 6, 7).
+//! applications (docs/design.md §1, invariants 3, 4, 6, 7), and notifies
+//! the applications that subscribe to them ([`notify`]).
 //!
 //! Each configured target gets a worker ([`worker`], [`follow`]) that reads
 //! its tenant's changes in order and pushes them ([`push`]) through the
@@ -32,6 +33,7 @@ mod linking;
 mod listing;
 mod member_locks;
 mod memberships;
+mod notify;
 mod outgoing;
 mod parking;
 mod push;
@@ -198,10 +200,28 @@ impl Outbound {
         let probe = Probe::new(
             client,
             js.clone(),
-            vec![subjects.change_stream(), subjects.dlq_stream()],
+            vec![
+                subjects.change_stream(),
+                subjects.dlq_stream(),
+                subjects.events_stream(),
+            ],
             pool.clone(),
         );
         let workers = Workers::new();
+        let notify = notify::NotifyShared {
+            js: js.clone(),
+            subjects: subjects.clone(),
+            pg: pg.clone(),
+            pool: pool.clone(),
+            registry: registry.clone(),
+            configured: Arc::new(cfg.subscriptions.clone()),
+            key: cfg.signing_key.clone(),
+            public_url: cfg.public_url.clone(),
+            backoff: cfg.notify_backoff,
+            lease_retry: cfg.lease_retry,
+            reload: cfg.notify_reload,
+        };
+        workers.spawn(notify::run(notify, workers.shutdown()));
         let shared = worker::Shared {
             js,
             subjects,

@@ -1,8 +1,10 @@
 //! The outbound service's config on a [`TestEnv`], and its targets, with
 //! test defaults.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use scimbus_notify::{SigningKey, SubscriptionSpec};
 use scimbus_outbound::{Outbound, OutboundConfig};
 use scimbus_runtime::{Running, Server, TargetConfig};
 use scimbus_testkit::TestEnv;
@@ -30,8 +32,11 @@ pub fn target(name: &str, url: &str) -> TargetConfig {
 pub struct OutboundBuilder<'a> {
     env: &'a TestEnv,
     targets: Vec<(String, TargetConfig)>,
+    subscriptions: Vec<(String, SubscriptionSpec)>,
     backoff: Duration,
     lease_retry: Duration,
+    notify_backoff: Duration,
+    signing_key: Option<Arc<SigningKey>>,
 }
 
 impl<'a> OutboundBuilder<'a> {
@@ -39,9 +44,37 @@ impl<'a> OutboundBuilder<'a> {
         OutboundBuilder {
             env,
             targets: Vec::new(),
+            subscriptions: Vec::new(),
             backoff: Duration::from_millis(50),
             lease_retry: Duration::from_millis(200),
+            notify_backoff: Duration::from_millis(50),
+            signing_key: None,
         }
+    }
+
+    /// Adds subscriptions of `tenant` (as the configuration file declares
+    /// them: each with its `name`).
+    pub fn subscriptions(
+        mut self,
+        tenant: &str,
+        subs: impl IntoIterator<Item = SubscriptionSpec>,
+    ) -> Self {
+        self.subscriptions
+            .extend(subs.into_iter().map(|s| (tenant.to_string(), s)));
+        self
+    }
+
+    /// The first retry delay of a failed delivery (doubles, up to an hour).
+    pub fn notify_backoff(mut self, backoff: Duration) -> Self {
+        self.notify_backoff = backoff;
+        self
+    }
+
+    /// The key that signs event tokens of subscriptions with
+    /// `signing = "key"`.
+    pub fn signing_key(mut self, key: Arc<SigningKey>) -> Self {
+        self.signing_key = Some(key);
+        self
     }
 
     /// Adds targets of `tenant`.
@@ -74,6 +107,11 @@ impl<'a> OutboundBuilder<'a> {
             targets: self.targets.clone(),
             backoff: self.backoff,
             lease_retry: self.lease_retry,
+            subscriptions: self.subscriptions.clone(),
+            public_url: "http://127.0.0.1:8080".into(),
+            signing_key: self.signing_key.clone(),
+            notify_backoff: self.notify_backoff,
+            notify_reload: Duration::from_millis(100),
         }
     }
 
