@@ -45,6 +45,8 @@ use scimbus_runtime::{AuthConfig, TargetConfig, token_hash};
 use scimbus_scim::ScimError;
 use serde_json::{Value, json};
 
+mod subscriptions;
+
 use crate::body::ScimBody;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -62,6 +64,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/tenants/{tenant}/targets/{name}/reconcile",
             post(reconcile),
         )
+        .merge(subscriptions::routes())
         .route_layer(from_fn_with_state(state, require_admin))
 }
 

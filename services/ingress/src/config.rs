@@ -45,6 +45,16 @@ pub struct IngressConfig {
     /// The outbound targets the configuration declares, per tenant (shown
     /// by the operator API; the outbound service drives them).
     pub targets: Vec<(String, scimbus_runtime::TargetConfig)>,
+    /// The subscriptions the configuration declares, per tenant (shown by
+    /// the operator API, polled at `/events/v1`; the outbound service
+    /// delivers them).
+    pub subscriptions: Vec<(String, scimbus_notify::SubscriptionSpec)>,
+    /// `SCIMBUS_EVENTS_SIGNING_KEY`: signs event tokens; its public half is
+    /// served as a JWKS.
+    pub signing_key: Option<std::sync::Arc<scimbus_notify::SigningKey>>,
+    /// `SCIMBUS_POLL_WAIT_MS` (15 000): how long a poll that asks to wait
+    /// for events waits at most.
+    pub poll_wait: Duration,
 }
 
 impl IngressConfig {
@@ -59,7 +69,7 @@ impl IngressConfig {
 
     pub fn from_lookup(e: &impl Lookup) -> Result<IngressConfig, SettingError> {
         let service = ServiceSettings::from_lookup(e, "SCIMBUS_INGRESS_ADDR", "127.0.0.1:8080")?;
-        let (tenants, admin_token_hashes, targets) = match e.get("SCIMBUS_CONFIG") {
+        let (tenants, admin_token_hashes, targets, subscriptions) = match e.get("SCIMBUS_CONFIG") {
             Some(path) => {
                 let file = FileConfig::load(&path)
                     .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
@@ -70,9 +80,10 @@ impl IngressConfig {
                     file.resolve_tenants().map_err(bad)?,
                     file.resolve_admin_tokens().map_err(bad)?,
                     file.targets(),
+                    file.subscriptions(),
                 )
             }
-            None => (Vec::new(), Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
         };
         let public_url =
             scimbus_runtime::settings::public_url(e, &format!("http://{}", service.addr))?;
@@ -93,6 +104,14 @@ impl IngressConfig {
             tenants,
             admin_token_hashes,
             targets,
+            subscriptions,
+            signing_key: scimbus_runtime::settings::signing_key(e)?,
+            poll_wait: Duration::from_millis(env::number(
+                e,
+                "SCIMBUS_POLL_WAIT_MS",
+                15_000,
+                0..=120_000,
+            )?),
             limits: Limits {
                 max_payload: env::number(
                     e,

@@ -11,6 +11,7 @@ mod body;
 mod config;
 mod dispatch;
 mod error;
+mod events;
 mod scim;
 mod state;
 mod tokens;
@@ -114,6 +115,9 @@ impl Ingress {
             admin_tokens: cfg.admin_token_hashes.clone(),
             admin_db: write,
             targets: cfg.targets.clone(),
+            subscriptions: cfg.subscriptions.clone(),
+            signing_key: cfg.signing_key.clone(),
+            poll_wait: cfg.poll_wait,
         });
         let routes = scim::routes(state.clone());
         Ok(listener.serve(Arc::new(Ingress { state, probe }), routes))

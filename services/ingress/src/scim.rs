@@ -47,6 +47,7 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .nest("/scim/v2/{tenant}", tenant)
         .nest("/admin/v1", crate::admin::routes(state.clone()))
+        .nest("/events/v1", crate::events::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -49,6 +49,13 @@ pub struct Shared {
     pub admin_db: PgPool,
     /// The outbound targets of the configuration, per tenant.
     pub targets: Vec<(String, scimbus_runtime::TargetConfig)>,
+    /// The subscriptions of the configuration, per tenant.
+    pub subscriptions: Vec<(String, scimbus_notify::SubscriptionSpec)>,
+    /// The key that signs event tokens (its public half is served at
+    /// `/events/v1/jwks.json`).
+    pub signing_key: Option<Arc<scimbus_notify::SigningKey>>,
+    /// How long a poll that asks to wait for events waits at most.
+    pub poll_wait: std::time::Duration,
 }
 
 impl Shared {

@@ -1,9 +1,11 @@
 //! The ingress's config on a [`TestEnv`], with test defaults.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use scimbus_ingress::{Ingress, IngressConfig, Limits};
+use scimbus_notify::{SigningKey, SubscriptionSpec};
 use scimbus_runtime::config::Tenant;
 use scimbus_runtime::{Running, Server, TargetConfig, token_hash};
 use scimbus_testkit::TestEnv;
@@ -30,6 +32,9 @@ pub struct IngressBuilder<'a> {
     admin_tokens: Vec<String>,
     limits: Limits,
     targets: Vec<(String, TargetConfig)>,
+    subscriptions: Vec<(String, SubscriptionSpec)>,
+    signing_key: Option<Arc<SigningKey>>,
+    poll_wait: Duration,
 }
 
 impl<'a> IngressBuilder<'a> {
@@ -43,6 +48,9 @@ impl<'a> IngressBuilder<'a> {
             admin_tokens: vec![ADMIN_TOKEN.into()],
             limits: Limits::default(),
             targets: Vec::new(),
+            subscriptions: Vec::new(),
+            signing_key: None,
+            poll_wait: Duration::from_secs(2),
         }
         .tenant("acme", &[ACME_TOKEN])
         .tenant("other", &[OTHER_TOKEN])
@@ -110,6 +118,24 @@ impl<'a> IngressBuilder<'a> {
         self
     }
 
+    /// The subscriptions the configuration declares, per tenant.
+    pub fn subscriptions(mut self, subs: Vec<(String, SubscriptionSpec)>) -> Self {
+        self.subscriptions = subs;
+        self
+    }
+
+    /// The key that signs event tokens (served as a JWKS).
+    pub fn signing_key(mut self, key: Arc<SigningKey>) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// How long a poll asking to wait waits at most (2 s here).
+    pub fn poll_wait(mut self, wait: Duration) -> Self {
+        self.poll_wait = wait;
+        self
+    }
+
     /// The config as it stands.
     pub fn config(&self) -> IngressConfig {
         IngressConfig {
@@ -122,6 +148,9 @@ impl<'a> IngressBuilder<'a> {
             limits: self.limits.clone(),
             admin_token_hashes: self.admin_tokens.iter().map(|t| token_hash(t)).collect(),
             targets: self.targets.clone(),
+            subscriptions: self.subscriptions.clone(),
+            signing_key: self.signing_key.clone(),
+            poll_wait: self.poll_wait,
         }
     }
 

@@ -13,5 +13,6 @@ mod lists;
 mod postgres_blip;
 mod readiness;
 mod strict_input;
+mod subscriptions;
 mod timeout;
 mod users_groups;

@@ -36,6 +36,23 @@ pub fn crm_target() -> TargetConfig {
     t
 }
 
+/// The subscription the test configuration declares for tenant acme: its
+/// events on NATS.
+pub fn bus_subscription() -> scimbus_notify::SubscriptionSpec {
+    scimbus_notify::SubscriptionSpec::from_json(br#"{"name": "bus", "delivery": {"type": "nats"}}"#)
+        .unwrap()
+}
+
+/// The test key that signs event tokens (RSA).
+pub fn signing_key() -> std::sync::Arc<scimbus_notify::SigningKey> {
+    let pem = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../libs/notify/tests/keys/rsa.pem"
+    ))
+    .unwrap();
+    std::sync::Arc::new(scimbus_notify::SigningKey::from_pem(&pem).unwrap())
+}
+
 pub struct Api {
     pub env: TestEnv,
     store: Option<Running<Store>>,
@@ -79,6 +96,9 @@ impl Api {
             .write_timeout(write_timeout)
             .limits(limits)
             .targets(vec![("acme".into(), crm_target())])
+            .subscriptions(vec![("acme".into(), bus_subscription())])
+            .signing_key(signing_key())
+            .poll_wait(Duration::from_millis(600))
             .router()
             .await;
         let mut api = Api {
