@@ -5,6 +5,11 @@
 # 1. propagation: creates at a steady BENCH_OUT_RATE (1000/s) for
 #    BENCH_OUT_SECS (20) through the ingress, each pushed to 3 targets; the
 #    latency from the IdP's 201 to each target having the user, p50/p99;
+#    the same creates notified by webhook to BENCH_OUT_RECEIVERS (10)
+#    subscribers, the last of which answers 500 throughout: the latency from
+#    each change's commit (the event's `time`) to the nine healthy ones
+#    receiving it, p50/p99 (target: p99 < 50 ms), and how many requests the
+#    failing one got (proof that it was tried);
 # 2. full sync: a new target for a tenant of BENCH_OUT_USERS (100 000)
 #    users; the users/s of its initial sync, against the rate the same kind
 #    of target accepts when driven directly with creates of the same bodies
@@ -12,14 +17,15 @@
 #    target: >= 0.8.
 #
 # The targets are `scimbus-bench target`: in-memory SCIM servers in Rust, as
-# fast as this machine allows (BENCH_OUT_DELAY_MS adds a per-request delay,
+# fast as this machine allows (the subscribers `scimbus-bench receiver`) (BENCH_OUT_DELAY_MS adds a per-request delay,
 # like a SaaS application's). Output: the table on stdout and in
 # .data/bench/outbound/last.txt; service logs beside it.
 #
 # The latencies are those of the users that arrived, and the sync rate that
-# of the users the sync pushed: a run where a user never arrived, a create
-# was not answered 201, or the sync or its reference did not push every
-# user measured something else. Its verdict says FAIL, and the script exits
+# of the users the sync pushed: a run where a user never arrived (at a
+# target, or by webhook at a healthy subscriber), a create was not answered
+# 201, or the sync or its reference did not push every user measured
+# something else. Its verdict says FAIL, and the script exits
 # 4 after printing every figure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd -P)"
@@ -32,6 +38,8 @@ secs=${BENCH_OUT_SECS:-20}
 users=${BENCH_OUT_USERS:-100000}
 delay=${BENCH_OUT_DELAY_MS:-0}
 conns=${BENCH_OUT_CONNECTIONS:-32}
+nreceivers=${BENCH_OUT_RECEIVERS:-10}
+((nreceivers >= 2)) || { echo "BENCH_OUT_RECEIVERS must be at least 2 (one of them fails)" >&2; exit 1; }
 db=${BENCH_OUT_DB:-scimbus_bench_out}
 
 log() { printf 'bench-outbound: %s %s\n' "$(date +%T)" "$*" >&2; }
@@ -107,13 +115,30 @@ for p in "${ports[@]}"; do
   pids+=($!)
 done
 for p in "${ports[@]}"; do wait_http "http://127.0.0.1:$p/_arrivals" "target $p"; done
+# Webhook subscribers of tenant prop: the last one answers 500 to everything.
+receiver_ports=()
+for ((i = 1; i <= nreceivers; i++)); do receiver_ports+=($((19200 + i))); done
+receiver_urls=()
+for p in "${receiver_ports[@]}"; do
+  if [[ $p == "${receiver_ports[-1]}" ]]; then fail=(--fail); else fail=(); fi
+  "$bin/scimbus-bench" receiver "127.0.0.1:$p" "${fail[@]}" >"$out/receiver-$p.log" 2>&1 &
+  pids+=($!)
+  receiver_urls+=("http://127.0.0.1:$p")
+done
+for p in "${receiver_ports[@]}"; do wait_http "http://127.0.0.1:$p/_stats" "receiver $p"; done
+# The subscriptions' secret, by reference: never in the config file.
+BENCH_WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)"
+export BENCH_WEBHOOK_SECRET
 
-config() { # with-sync-target
+config() { # with-sync-target (then without the subscriptions: their part is measured)
   cat <<EOF
 [[tenants]]
 name = "prop"
 tokens = ["env:SCIMBUS_BENCH_OUT_TOKEN"]
 $(for i in 1 2 3; do printf '[[tenants.targets]]\nname = "t%s"\nurl = "http://127.0.0.1:%s/scim/v2"\n' "$i" "${ports[$((i - 1))]}"; done)
+$(if [[ $1 == 0 ]]; then for p in "${receiver_ports[@]}"; do
+    printf '[[tenants.subscriptions]]\nname = "hooks-%s"\ndelivery = { type = "webhook", url = "http://127.0.0.1:%s/events", secret = "env:BENCH_WEBHOOK_SECRET" }\n' "$p" "$p"
+  done; fi)
 
 [[tenants]]
 name = "sync"
@@ -144,11 +169,20 @@ for t in t1 t2 t3; do
     sleep 0.2
   done
 done
+# Each subscription's driver runs once it has its progress row: from then
+# on it delivers what is committed.
+for _ in $(seq 1 300); do
+  (($(q -c "select count(*) from subscription_progress where tenant = 'prop'") >= nreceivers)) && break
+  sleep 0.2
+done
+subs=$(q -c "select count(*) from subscription_progress where tenant = 'prop'")
+((subs >= nreceivers)) || die "only $subs of $nreceivers subscriptions started (log: $out/outbound.log)"
 
-# 1. propagation
-log "propagation: $rate creates/s for ${secs}s through the ingress, to 3 targets"
+# 1. propagation, and its notifications
+log "propagation: $rate creates/s for ${secs}s through the ingress, to 3 targets and $nreceivers webhook subscribers"
 "$bin/scimbus-bench" propagation "http://$SCIMBUS_INGRESS_ADDR/scim/v2/prop" "$token" "$rate" "$secs" \
-  "$conns" "p$$" http://127.0.0.1:19101 http://127.0.0.1:19102 http://127.0.0.1:19103 | tee "$out/propagation.txt"
+  "$conns" "p$$" http://127.0.0.1:19101 http://127.0.0.1:19102 http://127.0.0.1:19103 \
+  --receivers "${receiver_urls[@]}" | tee "$out/propagation.txt"
 
 # 2. full sync: the outbound again, now with a target for tenant sync
 kill -TERM "$outbound_pid"
@@ -179,6 +213,16 @@ missing=$(read_kv "$out/propagation.txt" missing)
 missing_users=$(read_kv "$out/propagation.txt" missing_users)
 prop_errors=$(read_kv "$out/propagation.txt" errors)
 acked=$(read_kv "$out/propagation.txt" acked)
+notify_p50=$(read_kv "$out/propagation.txt" notify_p50_ms)
+notify_p99=$(read_kv "$out/propagation.txt" notify_p99_ms)
+notify_ack_p50=$(read_kv "$out/propagation.txt" notify_ack_p50_ms)
+notify_ack_p99=$(read_kv "$out/propagation.txt" notify_ack_p99_ms)
+notify_missing=$(read_kv "$out/propagation.txt" notify_missing)
+notify_untimed=$(read_kv "$out/propagation.txt" notify_untimed)
+notify_unsigned=$(read_kv "$out/propagation.txt" notify_unsigned)
+notify_duplicates=$(read_kv "$out/propagation.txt" notify_duplicates)
+notify_failing=$(read_kv "$out/propagation.txt" notify_failing_requests)
+healthy=$(read_kv "$out/propagation.txt" healthy)
 writes=$(read_kv "$out/propagation.txt" writes)
 direct_errors=$(read_kv "$out/direct.txt" errors)
 sync_failed=$(sed -n 's/.*, failed \([0-9]*\), in .*/\1/p' <<<"$sync_report" | head -1)
@@ -194,6 +238,14 @@ failures=()
 count_is_zero() { [[ $1 =~ ^[0-9]+$ ]] && (($1 == 0)); }
 count_is_zero "$missing_users" ||
   failures+=("propagation: ${missing_users:-?} users never arrived at some target (${missing:-?} arrivals missing of $acked acknowledged users x 3 targets)")
+count_is_zero "$notify_missing" ||
+  failures+=("notifications: ${notify_missing:-?} notifications never received (of $acked acknowledged users x ${healthy:-?} healthy subscribers)")
+count_is_zero "$notify_untimed" ||
+  failures+=("notifications: ${notify_untimed:-?} received without a commit time to measure from")
+count_is_zero "$notify_unsigned" ||
+  failures+=("notifications: ${notify_unsigned:-?} webhook requests lacked a webhook-id, -timestamp or -signature header")
+[[ $notify_failing =~ ^[0-9]+$ ]] && ((notify_failing > 0)) ||
+  failures+=("notifications: the failing subscriber got ${notify_failing:-?} requests: it was never tried")
 count_is_zero "$prop_errors" ||
   failures+=("propagation: ${prop_errors:-?} of $writes creates were not answered 201")
 count_is_zero "$sync_failed" ||
@@ -204,8 +256,11 @@ count_is_zero "$direct_errors" ||
   failures+=("direct reference: ${direct_errors:-?} creates were not answered 201")
 # A figure over what got through is not held against its target.
 prop_verdict=$(verdict "$p99" "<" 100)
+notify_verdict=$(verdict "$notify_p99" "<" 50)
 sync_verdict=$(verdict "$ratio" ">=" 0.8)
 [[ " ${failures[*]} " != *" propagation: "* ]] || prop_verdict="FAIL (of the users that arrived only)"
+[[ " ${failures[*]} " != *" notifications: "* && " ${failures[*]} " != *" propagation: "* ]] ||
+  notify_verdict="FAIL (of the notifications that arrived only)"
 [[ " ${failures[*]} " != *" full sync: "* && " ${failures[*]} " != *" direct reference: "* ]] ||
   sync_verdict="FAIL (not every user pushed)"
 {
@@ -214,13 +269,17 @@ sync_verdict=$(verdict "$ratio" ">=" 0.8)
   printf '  %s\n' "$quiet"
   printf '\n  propagation (IdP 201 -> target has it), %s creates/s asked, %s achieved, %s s, 3 targets, %s connections\n' "$rate" "$achieved" "$secs" "$conns"
   printf '    p50 %s ms   p99 %s ms   missing %s        target p99 < 100 ms   %s\n' "$p50" "$p99" "$missing" "$prop_verdict"
+  printf '\n  notifications (commit -> webhook received), the same creates, %s webhook subscribers, 1 answering 500 throughout\n' "$nreceivers"
+  printf '    p50 %s ms   p99 %s ms   missing %s        target p99 < 50 ms (%s healthy)   %s\n' "$notify_p50" "$notify_p99" "$notify_missing" "$healthy" "$notify_verdict"
+  printf '    from the 201: p50 %s ms, p99 %s ms; redelivered %s; the failing subscriber was sent %s requests\n' \
+    "$notify_ack_p50" "$notify_ack_p99" "$notify_duplicates" "$notify_failing"
   printf '\n  full sync of %s users to a new target (concurrency 4): %s pushed in %s s = %s users/s\n' "$users" "$synced" "$sync_secs" "$sync_rate"
   printf '    the same bodies created directly on the same kind of target, 4 connections: %s creates/s\n' "$direct_rate"
   printf '    ratio %s        target >= 0.8   %s\n' "$ratio" "$sync_verdict"
   printf '    sync report: %s\n' "$sync_report"
   printf '\n'
   if ((${#failures[@]} == 0)); then
-    printf '  verdict: every user arrived, every create was answered 201\n'
+    printf '  verdict: every user arrived, every notification too, every create was answered 201\n'
   else
     for f in "${failures[@]}"; do printf '  FAIL: %s\n' "$f"; done
   fi

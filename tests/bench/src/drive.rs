@@ -29,7 +29,8 @@ fn user(user_name: &str) -> Value {
     })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile (nearest rank) of ascending `sorted`; NaN when empty.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -46,6 +47,10 @@ pub struct Propagation {
     pub secs: u64,
     pub conns: usize,
     pub targets: Vec<String>,
+    /// Webhook subscribers ([`crate::receiver`]) of the same tenant: when
+    /// any, the run also prints their notification latency
+    /// ([`crate::notify::measure`]).
+    pub receivers: Vec<String>,
     pub run: String,
 }
 
@@ -55,7 +60,8 @@ pub struct Propagation {
 /// that never came), `missing_users` (users absent from some target) and
 /// `errors` (creates not answered 201). The latencies describe only what
 /// arrived, so a run with any of those three is no measurement of the
-/// propagation: outbound.sh fails its verdict.
+/// propagation: outbound.sh fails its verdict. Then, with receivers, the
+/// `BENCH notify` line of [`crate::notify::Figures`].
 pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
     let http = client()?;
     let n = p.rate * p.secs;
@@ -152,6 +158,11 @@ pub async fn propagation(p: Propagation) -> anyhow::Result<()> {
         absent.len(),
         errors.load(Ordering::Relaxed),
     );
+    if !p.receivers.is_empty() {
+        let acks: Vec<u64> = acks.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+        let figures = crate::notify::measure(&http, &p.receivers, &p.run, &acks, deadline).await?;
+        println!("{figures}");
+    }
     Ok(())
 }
 

@@ -9,9 +9,14 @@
 //!   a fast in-memory SCIM target that records when each user arrived, a
 //!   steady-rate writer that records when each write was acknowledged, and
 //!   creates sent straight to a target. wrk cannot join the two clocks, so
-//!   this bench brings its own load; the HTTP bench keeps wrk.
+//!   this bench brings its own load; the HTTP bench keeps wrk;
+//! - [`receiver`] and [`notify`]: webhook subscribers that record when each
+//!   created user's notification arrived, and the notification latency
+//!   measured from them in the same propagation run.
 
 pub mod drive;
+pub mod notify;
+pub mod receiver;
 pub mod reference;
 pub mod streams;
 pub mod target;

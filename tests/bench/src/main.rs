@@ -3,8 +3,9 @@
 use anyhow::Context;
 
 const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats-url> <bus-prefix>
-  | target <addr> [<delay-ms>]
+  | target <addr> [<delay-ms>] | receiver <addr> [--fail]
   | propagation <ingress-base> <token> <rate> <secs> <conns> <run> <target-url>...
+      [--receivers <receiver-url>...]
   | direct <target-base> <conns> <from-target>";
 
 #[tokio::main]
@@ -39,6 +40,17 @@ async fn main() -> anyhow::Result<()> {
             };
             scimbus_bench::target::serve(addr, std::time::Duration::from_millis(delay)).await
         }
+        ["receiver", addr, rest @ ..] => {
+            let addr = addr
+                .parse()
+                .with_context(|| format!("{addr} is not host:port"))?;
+            let fail = match rest {
+                [] => false,
+                ["--fail"] => true,
+                _ => anyhow::bail!("{USAGE}"),
+            };
+            scimbus_bench::receiver::serve(addr, fail).await
+        }
         [
             "propagation",
             ingress,
@@ -47,8 +59,13 @@ async fn main() -> anyhow::Result<()> {
             secs,
             conns,
             run,
-            targets @ ..,
-        ] if !targets.is_empty() => {
+            urls @ ..,
+        ] => {
+            let (targets, receivers) = match urls.iter().position(|u| *u == "--receivers") {
+                Some(i) => (&urls[..i], &urls[i + 1..]),
+                None => (urls, &[][..]),
+            };
+            anyhow::ensure!(!targets.is_empty(), "{USAGE}");
             scimbus_bench::drive::propagation(scimbus_bench::drive::Propagation {
                 ingress: ingress.to_string(),
                 token: token.to_string(),
@@ -56,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
                 secs: secs.parse().context("secs")?,
                 conns: conns.parse().context("conns")?,
                 targets: targets.iter().map(|t| t.to_string()).collect(),
+                receivers: receivers.iter().map(|t| t.to_string()).collect(),
                 run: run.to_string(),
             })
             .await
