@@ -55,7 +55,7 @@ bench: ## criterion benchmarks, then the HTTP bench against its references (BENC
 bench-http: ## only the HTTP bench (tests/bench/run.sh)
 	@tests/bench/run.sh
 
-bench-outbound: ## only the outbound bench: propagation latency to 3 targets, full-sync rate (tests/bench/outbound.sh)
+bench-outbound: ## only the outbound bench: propagation latency to 3 targets and notification latency to 10 webhook subscribers, full-sync rate (tests/bench/outbound.sh)
 	@tests/bench/outbound.sh
 
 FUZZ_SECS ?= 300

@@ -84,19 +84,15 @@ struct PollRequest {
     wait: bool,
 }
 
-fn parse(body: &Value) -> Result<PollRequest, Response> {
+/// The request's fields, or why not (an `invalid_request`).
+fn parse(body: &Value) -> Result<PollRequest, String> {
     let Some(fields) = body.as_object() else {
-        return Err(refused("invalid_request", "the body must be a JSON object"));
+        return Err("the body must be a JSON object".into());
     };
-    let jtis = |v: &Value, field: &str| -> Result<Vec<String>, Response> {
+    let jtis = |v: &Value, field: &str| -> Result<Vec<String>, String> {
         v.as_array()
             .and_then(|a| a.iter().map(|j| j.as_str().map(str::to_string)).collect())
-            .ok_or_else(|| {
-                refused(
-                    "invalid_request",
-                    format!("{field} must be a list of jti strings"),
-                )
-            })
+            .ok_or_else(|| format!("{field} must be a list of jti strings"))
     };
     let mut ack = match fields.get("ack") {
         None => Vec::new(),
@@ -104,10 +100,7 @@ fn parse(body: &Value) -> Result<PollRequest, Response> {
     };
     if let Some(errs) = fields.get("setErrs") {
         let Some(errs) = errs.as_object() else {
-            return Err(refused(
-                "invalid_request",
-                "setErrs must be an object of jti → error",
-            ));
+            return Err("setErrs must be an object of jti → error".to_string());
         };
         for (jti, e) in errs {
             tracing::info!(jti, error = %e, "a polling application could not process an event");
@@ -119,28 +112,20 @@ fn parse(body: &Value) -> Result<PollRequest, Response> {
         Some(v) => v
             .as_i64()
             .filter(|n| (0..=MAX_EVENTS).contains(n))
-            .ok_or_else(|| {
-                refused(
-                    "invalid_request",
-                    format!("maxEvents must be an integer from 0 to {MAX_EVENTS}"),
-                )
-            })?,
+            .ok_or_else(|| format!("maxEvents must be an integer from 0 to {MAX_EVENTS}"))?,
     };
     let wait = match fields.get("returnImmediately") {
         None => true,
         Some(Value::Bool(b)) => !b,
         Some(_) => {
-            return Err(refused(
-                "invalid_request",
-                "returnImmediately must be true or false",
-            ));
+            return Err("returnImmediately must be true or false".to_string());
         }
     };
     if let Some(k) = fields
         .keys()
         .find(|k| !["ack", "setErrs", "maxEvents", "returnImmediately"].contains(&k.as_str()))
     {
-        return Err(refused("invalid_request", format!("unknown member {k}")));
+        return Err(format!("unknown member {k}"));
     }
     Ok(PollRequest { ack, max, wait })
 }
@@ -158,7 +143,7 @@ async fn poll(
     }
     let req = match parse(&body.value) {
         Ok(r) => r,
-        Err(refusal) => return Ok(refusal),
+        Err(why) => return Ok(refused("invalid_request", why)),
     };
     let key = SubscriptionKey {
         tenant: &tenant,

@@ -20,13 +20,8 @@ use super::webhook::Webhook;
 #[derive(Debug)]
 pub(crate) enum Deliverer {
     Webhook(Webhook),
-    Nats {
-        js: jetstream::Context,
-        subjects: Subjects,
-    },
-    Poll {
-        pool: PgPool,
-    },
+    Nats(Box<(jetstream::Context, Subjects)>),
+    Poll { pool: PgPool },
 }
 
 /// Why a delivery did not get through.
@@ -78,10 +73,9 @@ impl Deliverer {
             Delivery::Webhook { url, .. } => Deliverer::Webhook(
                 Webhook::new(url, sub.timeout).map_err(|e| DeliveryError(e.to_string()))?,
             ),
-            Delivery::Nats => Deliverer::Nats {
-                js: shared.js.clone(),
-                subjects: shared.subjects.clone(),
-            },
+            Delivery::Nats => {
+                Deliverer::Nats(Box::new((shared.js.clone(), shared.subjects.clone())))
+            }
             Delivery::Poll { .. } => Deliverer::Poll {
                 pool: shared.pool.clone(),
             },
@@ -98,7 +92,8 @@ impl Deliverer {
     ) -> Result<(), Failure> {
         match self {
             Deliverer::Webhook(w) => w.post(event, secrets).await,
-            Deliverer::Nats { js, subjects } => {
+            Deliverer::Nats(nats) => {
+                let (js, subjects) = nats.as_ref();
                 let subject =
                     subjects.event(key.tenant, &change.resource_type, event.kind.as_str());
                 let mut h = HeaderMap::new();
