@@ -74,14 +74,18 @@ create table subscription_parked (
 create index subscription_parked_resource
     on subscription_parked (tenant, name, resource_id, change_seq);
 
--- The resources that matched a subscription's filter as of the last event
--- delivered for them: one that stops matching gets one last event.
+-- When a resource entered or left a subscription's filter, as the events
+-- delivered said (one row per transition, at the resource version that
+-- made it): a resource that stops matching gets one last event. Kept as a
+-- history, so that a replayed change is judged as of its own version, not
+-- as of today.
 create table subscription_scope (
     tenant       text not null references tenants (name) on delete cascade,
     name         text not null,
     resource_id  uuid not null,
     version      bigint not null,
-    primary key (tenant, name, resource_id)
+    inside       boolean not null,
+    primary key (tenant, name, resource_id, version)
 );
 
 -- Events waiting for a polling application (RFC 8936), until it

@@ -64,7 +64,9 @@ pub(crate) async fn handle(ctx: &Ctx<'_>, change: &Change) -> Result<Handled, Dr
     let key = ctx.active.key();
     let rid = Uuid::parse_str(&change.resource_id).unwrap_or_default();
     let selector = &ctx.active.sub.selector;
-    let was_in = selector.has_filter() && scope::contains(&ctx.shared.pool, key, rid).await?;
+    let version = i64::try_from(change.version).unwrap_or(i64::MAX);
+    let was_in =
+        selector.has_filter() && scope::contains(&ctx.shared.pool, key, rid, version).await?;
     let (decision, now_in) = selector.decide(change, was_in);
     let (kind, left) = match decision {
         Decision::Skip => return Ok(Handled::Skipped),
@@ -104,9 +106,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>, change: &Change) -> Result<Handled, Dr
             .await
         {
             Ok(()) => {
-                if selector.has_filter() {
-                    let version = i64::try_from(change.version).unwrap_or(i64::MAX);
-                    scope::set(&ctx.shared.pool, key, rid, version, now_in).await?;
+                if selector.has_filter() && now_in != was_in {
+                    scope::record(&ctx.shared.pool, key, rid, version, now_in).await?;
                 }
                 return Ok(Handled::Delivered);
             }
