@@ -26,6 +26,7 @@ pub mod service;
 pub mod settings;
 pub mod shutdown;
 pub mod start;
+pub mod subscriptions;
 pub mod target;
 pub mod workers;
 
