@@ -3,7 +3,8 @@
 //! Migrations (`scimbus migrate`), API tokens (`scimbus token create |
 //! revoke | list`), a configuration check (`scimbus config check`), and the
 //! outbound targets (`scimbus targets list | pause | resume | parked |
-//! replay`). The
+//! replay`), and the change-notification subscriptions (`scimbus
+//! subscriptions …`). The
 //! commands are library functions so that tests call them directly; `run`
 //! turns a parsed command line into calls and printed results.
 //!
@@ -14,6 +15,7 @@
 mod config_check;
 mod error;
 mod migrate;
+mod subscriptions;
 mod targets;
 mod token;
 
@@ -29,6 +31,7 @@ use uuid::Uuid;
 pub use config_check::{ConfigSummary, check as check_config};
 pub use error::{CliError, report};
 pub use migrate::{Migrated, migrate};
+pub use subscriptions::SubscriptionsCommand;
 pub use targets::{
     TargetStatus, parked as parked_changes, replay as replay_parked, request_reconcile,
     request_sync, set_paused, status as target_status,
@@ -69,6 +72,10 @@ pub enum Command {
     /// The outbound targets: status, pause and resume, parked changes, replay.
     #[command(subcommand)]
     Targets(TargetsCommand),
+    /// Change-notification subscriptions: list, show, put, delete, pause,
+    /// resume, replay, parked events.
+    #[command(subcommand)]
+    Subscriptions(SubscriptionsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,6 +199,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Revoke { id }) => DbCommand::Revoke(id),
         Command::Targets(t) => DbCommand::Targets(t),
+        Command::Subscriptions(c) => DbCommand::Subscriptions(c),
         Command::Token(TokenCommand::List { tenant }) => DbCommand::List(tenant),
     };
     let pool = connect(cli.database_url.as_deref()).await?;
@@ -208,6 +216,7 @@ enum DbCommand {
     Revoke(Uuid),
     List(Option<String>),
     Targets(TargetsCommand),
+    Subscriptions(SubscriptionsCommand),
 }
 
 async fn on_database(
@@ -266,6 +275,7 @@ async fn on_database(
             write_table(out, &tokens)?;
         }
         DbCommand::Targets(t) => on_targets(pool, t, out).await?,
+        DbCommand::Subscriptions(c) => subscriptions::run(pool, c, out).await?,
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ mod config;
 mod ingress;
 #[path = "cli/migrate.rs"]
 mod migrate;
+#[path = "cli/subscriptions.rs"]
+mod subscriptions;
 #[path = "cli/targets.rs"]
 mod targets;
 #[path = "cli/tokens.rs"]
