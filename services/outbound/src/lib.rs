@@ -220,6 +220,7 @@ impl Outbound {
             backoff: cfg.notify_backoff,
             lease_retry: cfg.lease_retry,
             reload: cfg.notify_reload,
+            rendered: Arc::default(),
         };
         workers.spawn(notify::run(notify, workers.shutdown()));
         let shared = worker::Shared {

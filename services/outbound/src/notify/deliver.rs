@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use async_nats::jetstream;
-use bytes::Bytes;
 use scimbus_db::subscriptions::{SubscriptionKey, polled};
 use scimbus_events::v1::Change;
 use scimbus_events::{Subjects, headers};
@@ -105,7 +104,7 @@ impl Deliverer {
                     retry_after: None,
                     response: None,
                 };
-                js.publish_with_headers(subject.clone(), h, Bytes::from(event.body.clone()))
+                js.publish_with_headers(subject.clone(), h, event.body.clone())
                     .await
                     .map_err(|e| transient(&e))?
                     .await

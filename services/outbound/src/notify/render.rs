@@ -24,8 +24,54 @@ pub(crate) struct Rendered {
     /// The change id: the same for every delivery of this event.
     pub(crate) id: String,
     pub(crate) kind: EventKind,
-    pub(crate) body: Vec<u8>,
+    /// Shared (cheap to clone) by every subscription that renders it alike.
+    pub(crate) body: bytes::Bytes,
     pub(crate) content_type: &'static str,
+}
+
+/// The CloudEvents JSON of recent changes, rendered once for every
+/// subscription that takes them in that format (they read the same
+/// changes within moments of each other): by change id and `left`, the
+/// oldest forgotten first.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    bodies: std::collections::HashMap<(String, EventKind, bool), bytes::Bytes>,
+    order: std::collections::VecDeque<(String, EventKind, bool)>,
+}
+
+/// How many rendered events are kept.
+const CACHED: usize = 4096;
+
+impl RenderCache {
+    fn get_or(
+        &self,
+        key: (String, EventKind, bool),
+        make: impl FnOnce() -> Result<bytes::Bytes, String>,
+    ) -> Result<bytes::Bytes, String> {
+        if let Ok(c) = self.inner.lock()
+            && let Some(b) = c.bodies.get(&key)
+        {
+            return Ok(b.clone());
+        }
+        let body = make()?;
+        if let Ok(mut c) = self.inner.lock()
+            && !c.bodies.contains_key(&key)
+        {
+            c.bodies.insert(key.clone(), body.clone());
+            c.order.push_back(key);
+            while c.order.len() > CACHED {
+                if let Some(old) = c.order.pop_front() {
+                    c.bodies.remove(&old);
+                }
+            }
+        }
+        Ok(body)
+    }
 }
 
 /// Renders `change` as event `kind` (`left`: the resource stopped matching
@@ -39,7 +85,13 @@ pub(crate) fn render(
 ) -> Result<Rendered, String> {
     let (body, content_type) = match active.sub.format {
         Format::Cloudevents => (
-            serde_json::to_vec(&cloud_event(change, kind, left)).map_err(|e| e.to_string())?,
+            shared
+                .rendered
+                .get_or((change.id.clone(), kind, left), || {
+                    serde_json::to_vec(&cloud_event(change, kind, left))
+                        .map(bytes::Bytes::from)
+                        .map_err(|e| e.to_string())
+                })?,
             CLOUDEVENTS_JSON,
         ),
         Format::ScimSet => {
@@ -63,7 +115,7 @@ pub(crate) fn render(
                 }
             };
             let token = sign_jwt(&claims, &signer).map_err(|e| e.to_string())?;
-            (token.into_bytes(), SECEVENT_JWT)
+            (bytes::Bytes::from(token.into_bytes()), SECEVENT_JWT)
         }
     };
     Ok(Rendered {

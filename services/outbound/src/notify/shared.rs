@@ -32,4 +32,6 @@ pub struct NotifyShared {
     pub lease_retry: Duration,
     /// How often the subscriptions are read again.
     pub reload: Duration,
+    /// CloudEvents rendered once for every subscription.
+    pub rendered: Arc<super::render::RenderCache>,
 }
