@@ -65,8 +65,10 @@ async fn every_change_arrives_once_in_order_as_its_event_by_webhook_and_on_nats(
     let mut hub = Hub::new().await;
     let r = Receiver::start(SECRET).await;
     // Events sent side by side finish out of order at the receiver: only
-    // the notifier keeps a resource's events in order.
+    // the notifier keeps a resource's events in order. The receiver holds
+    // them until every write is made, so each resource has several waiting.
     r.answer(Answer::Jitter(Duration::from_millis(40)));
+    r.hold();
     start_notifier(
         &mut hub,
         vec![
@@ -100,12 +102,21 @@ async fn every_change_arrives_once_in_order_as_its_event_by_webhook_and_on_nats(
     // bob is still a member: his group changes too.
     delete(&hub, &format!("/Users/{bob}")).await;
 
+    eventually("an event of each resource is in hand", WITHIN, || async {
+        match r.in_hand() {
+            n if n >= 3 => Ok(()),
+            n => Err(format!("{n}")),
+        }
+    })
+    .await;
+    r.release();
     let rows = committed(&hub).await;
     let want = ids(&rows);
     r.wait_took(want.len(), WITHIN).await;
     wait_caught_up(&hub, "hook").await;
     let got = r.took();
     r.assert_all_signed();
+    r.assert_one_at_a_time_per_resource();
     assert_once_each(&got);
     assert_in_order_per_resource(&got);
     let got_ids: HashSet<&str> = got.iter().map(|g| g.id.as_str()).collect();
@@ -250,5 +261,6 @@ async fn a_replay_from_a_sequence_delivers_exactly_that_range_again() {
         "after"
     );
     r.assert_all_signed();
+    r.assert_one_at_a_time_per_resource();
     hub.teardown().await;
 }

@@ -99,5 +99,6 @@ async fn a_filter_and_attributes_deliver_exactly_what_was_asked_for() {
     assert_eq!(data(&got[3])["resource"]["title"], "Away");
     assert_eq!(data(&got[4])["resource"]["title"], "Temp");
     narrow.assert_all_signed();
+    narrow.assert_one_at_a_time_per_resource();
     hub.teardown().await;
 }

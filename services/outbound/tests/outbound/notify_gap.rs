@@ -89,5 +89,6 @@ async fn a_change_deleted_from_the_stream_is_delivered_from_postgres_in_order() 
     );
     assert_eq!(got[2].event["data"]["resource"]["title"], "two");
     r.assert_all_signed();
+    r.assert_one_at_a_time_per_resource();
     hub.teardown().await;
 }

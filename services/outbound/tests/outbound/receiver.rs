@@ -3,8 +3,9 @@
 //! the `standardwebhooks` crate (an implementation independent of
 //! scimbus's), and every event it takes is kept, with its `webhook-id`, in
 //! the order it arrived. It can be told to answer a status for a while
-//! (500, 410, 400 with a body), for every event or for one resource's, and
-//! to answer late.
+//! (500, 410, 400 with a body), for every event or for one resource's, to
+//! answer late, and to hold every request until released. It notes when
+//! two events of one resource were in its hands at once.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -69,6 +70,10 @@ struct Log {
     refused: Vec<(String, String, u16)>,
     /// Requests whose signature or form was wrong, and why.
     bad: Vec<String>,
+    /// Resources with an event in hand now, and how many.
+    busy: HashMap<String, usize>,
+    /// Resources that had two events in hand at once.
+    overlapped: Vec<String>,
 }
 
 struct Inner {
@@ -77,6 +82,40 @@ struct Inner {
     /// Answers for one resource (by CloudEvent subject) before `answer`.
     for_subject: Mutex<HashMap<String, Answer>>,
     log: Mutex<Log>,
+    /// While true, requests wait before they are answered.
+    hold: tokio::sync::watch::Sender<bool>,
+}
+
+/// A resource's event in hand: counted in `busy` until dropped (answered,
+/// or given up by a client that went away).
+struct InHand<'a> {
+    inner: &'a Inner,
+    subject: String,
+}
+
+impl<'a> InHand<'a> {
+    fn take(inner: &'a Inner, subject: &str) -> InHand<'a> {
+        let mut log = inner.log.lock().unwrap();
+        let n = log.busy.entry(subject.to_string()).or_default();
+        *n += 1;
+        if *n > 1 {
+            log.overlapped.push(subject.to_string());
+        }
+        InHand {
+            inner,
+            subject: subject.to_string(),
+        }
+    }
+}
+
+impl Drop for InHand<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut log) = self.inner.log.lock()
+            && let Some(n) = log.busy.get_mut(&self.subject)
+        {
+            *n -= 1;
+        }
+    }
 }
 
 /// A running receiver.
@@ -94,6 +133,7 @@ impl Receiver {
             answer: Mutex::new(Answer::Take),
             for_subject: Mutex::default(),
             log: Mutex::default(),
+            hold: tokio::sync::watch::Sender::new(false),
         });
         let app = Router::new()
             .route("/hook", post(receive))
@@ -127,6 +167,27 @@ impl Receiver {
             Some(a) => m.insert(subject.to_string(), a),
             None => m.remove(subject),
         };
+    }
+
+    /// Requests wait until [`Receiver::release`].
+    pub fn hold(&self) {
+        self.inner.hold.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.inner.hold.send_replace(false);
+    }
+
+    /// How many events are in hand now (waiting, held or slow).
+    pub fn in_hand(&self) -> usize {
+        self.inner.log.lock().unwrap().busy.values().sum()
+    }
+
+    /// Fails the test if two events of one resource were ever in hand at
+    /// once: a resource's next event must wait for the answer to the last.
+    pub fn assert_one_at_a_time_per_resource(&self) {
+        let o = self.inner.log.lock().unwrap().overlapped.clone();
+        assert!(o.is_empty(), "two events at once of: {o:?}");
     }
 
     /// The events taken, in arrival order.
@@ -214,6 +275,9 @@ async fn receive(
         }
     };
     let got = Got { id, event };
+    let _in_hand = InHand::take(&inner, got.subject());
+    let mut hold = inner.hold.subscribe();
+    let _ = hold.wait_for(|held| !held).await;
     let answer = {
         let per = inner.for_subject.lock().unwrap();
         per.get(got.subject())
