@@ -14,6 +14,7 @@ mod notify_delivery;
 mod notify_failures;
 mod notify_filter;
 mod notify_gap;
+mod notify_parked;
 mod notify_poll;
 mod notify_support;
 mod operate;
