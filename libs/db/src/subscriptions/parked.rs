@@ -108,13 +108,19 @@ pub async fn request_replay<'e>(
     .rows_affected())
 }
 
-/// The parked events marked for replay, in change order.
+/// The parked events to deliver again, in change order: every parked event
+/// of each resource that has one marked for replay. A resource's earlier
+/// events go first even when only a later one was marked, or the later
+/// would reach the receiver before them.
 pub async fn due<'e>(db: impl PgExecutor<'e>, k: SubscriptionKey<'_>) -> sqlx::Result<Vec<Parked>> {
     sqlx::query_as(
         "select change_seq, resource_type, resource_id, payload, reason, response, attempts,
                 parked_at
-         from subscription_parked
-         where tenant = $1 and name = $2 and replay_requested
+         from subscription_parked p
+         where tenant = $1 and name = $2
+           and exists (select 1 from subscription_parked r
+                       where r.tenant = p.tenant and r.name = p.name
+                         and r.resource_id = p.resource_id and r.replay_requested)
          order by change_seq",
     )
     .bind(k.tenant)
