@@ -288,4 +288,18 @@ mod tests {
         assert!(e.to_string().starts_with("tenants.a.tokens[0]: "), "{e}");
         assert!(matches!(e.source, SecretError::Inline), "{e:?}");
     }
+
+    #[test]
+    fn the_local_stack_publishes_the_demo_tenants_events_on_nats() {
+        let c = FileConfig::parse(include_str!("../../../deploy/local/scimbus.toml")).unwrap();
+        let subs = c.subscriptions();
+        let registry = scimbus_scim::Registry::standard().unwrap();
+        let (tenant, events) = subs
+            .iter()
+            .find(|(_, s)| s.name.as_deref() == Some("events"))
+            .expect("make run's demo subscription");
+        assert_eq!(tenant, "demo");
+        let checked = events.check("events", &registry, false).unwrap();
+        assert_eq!(checked.delivery, scimbus_notify::Delivery::Nats);
+    }
 }
