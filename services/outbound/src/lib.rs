@@ -210,6 +210,7 @@ impl Outbound {
         let workers = Workers::new();
         let notify = notify::NotifyShared {
             js: js.clone(),
+            nats_url: cfg.service.nats_url.clone(),
             subjects: subjects.clone(),
             pg: pg.clone(),
             pool: pool.clone(),

@@ -29,6 +29,21 @@ use super::shared::NotifyShared;
 /// the lock, until `stop`.
 pub(crate) async fn run(shared: NotifyShared, active: Arc<Active>, stop: CancellationToken) {
     let key = active.key();
+    let mut shared = shared;
+    loop {
+        match scimbus_bus::connect(&shared.nats_url, "scimbus-outbound-notify").await {
+            Ok((_, js)) => {
+                shared.js = js;
+                break;
+            }
+            Err(e) => tracing::warn!(tenant = %key.tenant, subscription = %key.name,
+                error = %e, "cannot reach NATS"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(shared.lease_retry) => {}
+        }
+    }
     loop {
         match lease::try_take(&shared.pg, lease::NOTIFY_SUBSCRIPTION, lock_key(key)).await {
             Ok(Some(mut conn)) => {

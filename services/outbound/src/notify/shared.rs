@@ -14,6 +14,10 @@ use sqlx::postgres::PgConnectOptions;
 #[derive(Debug, Clone)]
 pub struct NotifyShared {
     pub js: jetstream::Context,
+    /// Where NATS is: each driver reads the change stream on a connection
+    /// of its own, so that no subscription's traffic queues behind
+    /// another's or a target's on one socket.
+    pub nats_url: String,
     pub subjects: Subjects,
     /// The options lease connections open with.
     pub pg: PgConnectOptions,
