@@ -41,10 +41,23 @@ pub(crate) struct Unworkable {
     pub(crate) why: String,
 }
 
-/// Every subscription: those that can be driven, and those that cannot.
+/// Every subscription, in three lots: those `unchanged` says are already
+/// in hand as they are now (by tenant, name and fingerprint: nothing is
+/// checked or built for them again), those newly ready to drive, and those
+/// that cannot be driven.
+pub(crate) struct Loaded {
+    pub(crate) unchanged: Vec<(String, String)>,
+    pub(crate) active: Vec<Arc<Active>>,
+    pub(crate) unworkable: Vec<Unworkable>,
+}
+
+/// Reads the subscriptions; `unchanged(tenant, name, fingerprint)` tells
+/// which are in hand as they are (a subscription's HTTP client, with its
+/// root certificates, is built once, not at every reload).
 pub(crate) async fn load(
     shared: &NotifyShared,
-) -> sqlx::Result<(Vec<Arc<Active>>, Vec<Unworkable>)> {
+    unchanged: impl Fn(&str, &str, &str) -> bool,
+) -> sqlx::Result<Loaded> {
     let mut specs: Vec<(String, String, SubscriptionSpec, String)> = shared
         .configured
         .iter()
@@ -81,7 +94,12 @@ pub(crate) async fn load(
         }
     }
     let mut active = Vec::with_capacity(specs.len());
+    let mut same = Vec::new();
     for (tenant, name, spec, fingerprint) in specs {
+        if unchanged(&tenant, &name, &fingerprint) {
+            same.push((tenant, name));
+            continue;
+        }
         match prepare(shared, &tenant, &name, &spec) {
             Ok((sub, secrets, deliverer)) => active.push(Arc::new(Active {
                 tenant,
@@ -98,7 +116,11 @@ pub(crate) async fn load(
             }),
         }
     }
-    Ok((active, unworkable))
+    Ok(Loaded {
+        unchanged: same,
+        active,
+        unworkable,
+    })
 }
 
 /// A spec's fingerprint: its JSON, secrets included (a rotated secret

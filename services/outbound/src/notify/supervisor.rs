@@ -20,15 +20,24 @@ pub async fn run(shared: NotifyShared, stop: CancellationToken) {
     // Unworkable subscriptions already reported, by fingerprint.
     let mut reported: HashMap<(String, String), String> = HashMap::new();
     loop {
-        match catalog::load(&shared).await {
-            Ok((active, unworkable)) => {
-                let mut wanted = std::collections::HashSet::new();
+        let loaded = catalog::load(&shared, |tenant, name, fingerprint| {
+            let id = (tenant.to_string(), name.to_string());
+            running.get(&id).is_some_and(|(f, _)| f == fingerprint)
+                || reported.get(&id).is_some_and(|f| f == fingerprint)
+        })
+        .await;
+        match loaded {
+            Ok(catalog::Loaded {
+                unchanged,
+                active,
+                unworkable,
+            }) => {
+                let mut wanted: std::collections::HashSet<(String, String)> =
+                    unchanged.into_iter().collect();
                 for a in active {
                     let id = (a.tenant.clone(), a.sub.name.clone());
                     wanted.insert(id.clone());
-                    if running.get(&id).is_some_and(|(f, _)| *f == a.fingerprint) {
-                        continue;
-                    }
+                    reported.remove(&id);
                     if let Some((_, old)) = running.remove(&id) {
                         old.cancel();
                     }
@@ -39,9 +48,6 @@ pub async fn run(shared: NotifyShared, stop: CancellationToken) {
                 }
                 for u in unworkable {
                     let id = (u.tenant.clone(), u.name.clone());
-                    if reported.get(&id) == Some(&u.fingerprint) {
-                        continue;
-                    }
                     tracing::warn!(tenant = %u.tenant, subscription = %u.name, why = %u.why,
                         "subscription cannot be driven");
                     let key = SubscriptionKey {
@@ -50,7 +56,11 @@ pub async fn run(shared: NotifyShared, stop: CancellationToken) {
                     };
                     let why = format!("cannot be driven: {}", u.why);
                     if progress::note_error(&shared.pool, key, &why).await.is_ok() {
-                        reported.insert(id, u.fingerprint);
+                        reported.insert(id.clone(), u.fingerprint);
+                    }
+                    // One that could be driven before and cannot now stops.
+                    if let Some((_, old)) = running.remove(&id) {
+                        old.cancel();
                     }
                 }
                 running.retain(|id, (_, token)| {
@@ -61,6 +71,7 @@ pub async fn run(shared: NotifyShared, stop: CancellationToken) {
                     }
                     keep
                 });
+                reported.retain(|id, _| !running.contains_key(id));
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the subscriptions"),
         }
