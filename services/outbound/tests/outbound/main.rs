@@ -9,6 +9,7 @@ mod crash;
 mod fake_target;
 mod mapping;
 mod mirror;
+mod notify_api;
 mod notify_crash;
 mod notify_delivery;
 mod notify_failures;
