@@ -28,15 +28,22 @@ pub struct Parked {
     pub attempts: i32,
 }
 
-/// Parks a change (again: a replay that fails keeps its place).
+/// Parks a change (again: a replay that fails keeps its place). Parked
+/// again without an attempt (`attempts` 0: behind an earlier one of its
+/// resource, as a change seen again after a takeover is) it keeps the
+/// reason, request and answer it was parked with.
 pub async fn park<'e>(db: impl PgExecutor<'e>, t: TargetKey<'_>, p: &Parked) -> sqlx::Result<()> {
     sqlx::query(
         "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload,
              reason, request, response, attempts)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          on conflict (tenant, target, seq) do update
-           set reason = excluded.reason, request = excluded.request,
-               response = excluded.response,
+           set reason = case when excluded.attempts > 0 then excluded.reason
+                             else parked_changes.reason end,
+               request = case when excluded.attempts > 0 then excluded.request
+                              else parked_changes.request end,
+               response = case when excluded.attempts > 0 then excluded.response
+                               else parked_changes.response end,
                attempts = parked_changes.attempts + excluded.attempts, parked_at = now()",
     )
     .bind(t.tenant)

@@ -21,7 +21,10 @@ pub struct Parked {
     pub parked_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Parks an event (again: a replay that fails keeps its place).
+/// Parks an event (again: a replay that fails keeps its place). Parked
+/// again without an attempt (`attempts` 0: behind an earlier one of its
+/// resource, as a change seen again after a takeover is) it keeps the
+/// reason and answer it was parked with.
 pub async fn park<'e>(
     db: impl PgExecutor<'e>,
     k: SubscriptionKey<'_>,
@@ -32,7 +35,10 @@ pub async fn park<'e>(
              payload, reason, response, attempts)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (tenant, name, change_seq) do update
-           set reason = excluded.reason, response = excluded.response,
+           set reason = case when excluded.attempts > 0 then excluded.reason
+                             else subscription_parked.reason end,
+               response = case when excluded.attempts > 0 then excluded.response
+                               else subscription_parked.response end,
                attempts = subscription_parked.attempts + excluded.attempts,
                replay_requested = false, parked_at = now()",
     )
