@@ -60,28 +60,15 @@ pub async fn run(shared: Shared, target: Arc<Target>, shutdown: CancellationToke
     }
 }
 
-fn lock_key(target: &Target) -> i32 {
-    // FNV-1a, folded to 32 bits.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in target
-        .tenant
-        .bytes()
-        .chain([0])
-        .chain(target.cfg.name.bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    ((h >> 32) ^ h) as u32 as i32
-}
-
 /// Takes the target's lock, if free: the connection that holds it, and
 /// whether the worker before stopped cleanly.
 async fn acquire(
     pg: &PgConnectOptions,
     target: &Target,
 ) -> sqlx::Result<Option<(PgConnection, bool)>> {
-    let Some(mut conn) = lease::try_take(pg, LOCK_CLASS, lock_key(target)).await? else {
+    let Some(mut conn) =
+        lease::try_take(pg, LOCK_CLASS, lease::key(&target.tenant, &target.cfg.name)).await?
+    else {
         return Ok(None);
     };
     // Recorded (synchronously) before anything is pushed: a crash from

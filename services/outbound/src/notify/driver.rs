@@ -12,8 +12,8 @@ use std::time::Duration;
 use async_nats::jetstream::consumer;
 use futures_util::StreamExt;
 use scimbus_db::lease;
+use scimbus_db::subscriptions::parked;
 use scimbus_db::subscriptions::progress::{self, Advance, ReplayFrom};
-use scimbus_db::subscriptions::{SubscriptionKey, parked};
 use scimbus_events::Message;
 use scimbus_events::v1::Change;
 use sqlx::PgConnection;
@@ -45,7 +45,13 @@ pub(crate) async fn run(shared: NotifyShared, active: Arc<Active>, stop: Cancell
         }
     }
     loop {
-        match lease::try_take(&shared.pg, lease::NOTIFY_SUBSCRIPTION, lock_key(key)).await {
+        match lease::try_take(
+            &shared.pg,
+            lease::NOTIFY_SUBSCRIPTION,
+            lease::key(key.tenant, key.name),
+        )
+        .await
+        {
             Ok(Some(mut conn)) => {
                 tracing::info!(tenant = %key.tenant, subscription = %key.name, "subscription taken");
                 let driven = match lease::relax_commits(&mut conn).await {
@@ -66,17 +72,6 @@ pub(crate) async fn run(shared: NotifyShared, active: Arc<Active>, stop: Cancell
             () = tokio::time::sleep(shared.lease_retry) => {}
         }
     }
-}
-
-/// The second key of a subscription's lock: FNV-1a of tenant and name,
-/// folded to 32 bits.
-fn lock_key(k: SubscriptionKey<'_>) -> i32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in k.tenant.bytes().chain([0]).chain(k.name.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    ((h >> 32) ^ h) as u32 as i32
 }
 
 async fn drive(
