@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer;
 use futures_util::StreamExt;
 use scimbus_db::lease;
 use scimbus_db::subscriptions::parked;
@@ -23,7 +22,7 @@ use super::catalog::Active;
 use super::error::DriverError;
 use super::follow::{End, follow};
 use super::handle::{Ctx, Handled, handle};
-use super::shared::NotifyShared;
+use super::shared::{NotifyShared, since};
 
 /// Keeps trying to drive the subscription, and drives it while it holds
 /// the lock, until `stop`.
@@ -189,24 +188,7 @@ async fn first_from(
     stop: &CancellationToken,
 ) -> Result<Option<u64>, DriverError> {
     let js_err = |e: &dyn std::fmt::Display| DriverError::JetStream(e.to_string());
-    let stream = shared
-        .js
-        .get_stream(shared.subjects.change_stream())
-        .await
-        .map_err(|e| js_err(&e))?;
-    let start = time::OffsetDateTime::from_unix_timestamp_nanos(
-        i128::from(start.timestamp_micros()) * 1000,
-    )
-    .map_err(|e| js_err(&e))?;
-    let consumer = stream
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: shared.subjects.tenant_changes(&active.tenant),
-            deliver_policy: consumer::DeliverPolicy::ByStartTime { start_time: start },
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| js_err(&e))?;
-    let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
+    let mut messages = shared.tenant_changes(&active.tenant, since(start)?).await?;
     loop {
         let next = tokio::select! {
             () = stop.cancelled() => return Err(DriverError::Stopping),

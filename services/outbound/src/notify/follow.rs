@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::catalog::Active;
 use super::error::DriverError;
 use super::handle::{Ctx, Handled, handle};
-use super::shared::NotifyShared;
+use super::shared::{NotifyShared, since};
 use super::tally::Tally;
 
 /// The largest gap filled from Postgres at once.
@@ -55,26 +55,11 @@ pub(crate) async fn follow(
             start_sequence: u64::try_from(p).unwrap_or(0) + 1,
         },
         // A new subscription: the changes published since it was made.
-        None => consumer::DeliverPolicy::ByStartTime {
-            start_time: time::OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(at.started_at.timestamp_micros()) * 1000,
-            )
-            .map_err(|e| js_err(&e))?,
-        },
+        None => since(at.started_at)?,
     };
-    let consumer = shared
-        .js
-        .get_stream(shared.subjects.change_stream())
-        .await
-        .map_err(|e| js_err(&e))?
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: shared.subjects.tenant_changes(&active.tenant),
-            deliver_policy,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| js_err(&e))?;
-    let mut messages = consumer.messages().await.map_err(|e| js_err(&e))?;
+    let mut messages = shared
+        .tenant_changes(&active.tenant, deliver_policy)
+        .await?;
     let change_seq = u64::try_from(at.change_seq).unwrap_or(0);
     let mut tally = Tally::at(
         at.stream_seq

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream;
+use async_nats::jetstream::{self, consumer};
+use chrono::{DateTime, Utc};
 use scimbus_events::Subjects;
 use scimbus_notify::{SigningKey, SubscriptionSpec};
 use scimbus_scim::Registry;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
+
+use super::error::DriverError;
 
 /// What every subscription driver of the service shares.
 #[derive(Debug, Clone)]
@@ -38,4 +41,37 @@ pub struct NotifyShared {
     pub reload: Duration,
     /// CloudEvents rendered once for every subscription.
     pub rendered: Arc<super::render::RenderCache>,
+}
+
+impl NotifyShared {
+    /// An ordered consumer of one tenant's changes, from `policy` on.
+    pub(crate) async fn tenant_changes(
+        &self,
+        tenant: &str,
+        policy: consumer::DeliverPolicy,
+    ) -> Result<consumer::pull::Ordered, DriverError> {
+        let js_err = |e: &dyn std::fmt::Display| DriverError::JetStream(e.to_string());
+        self.js
+            .get_stream(self.subjects.change_stream())
+            .await
+            .map_err(|e| js_err(&e))?
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: self.subjects.tenant_changes(tenant),
+                deliver_policy: policy,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| js_err(&e))?
+            .messages()
+            .await
+            .map_err(|e| js_err(&e))
+    }
+}
+
+/// The changes published from `t` on.
+pub(crate) fn since(t: DateTime<Utc>) -> Result<consumer::DeliverPolicy, DriverError> {
+    let start_time =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.timestamp_micros()) * 1000)
+            .map_err(|e| DriverError::JetStream(e.to_string()))?;
+    Ok(consumer::DeliverPolicy::ByStartTime { start_time })
 }
