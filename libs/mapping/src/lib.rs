@@ -26,6 +26,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cel::{Context, Env, Program};
+
+pub mod expr;
+pub use expr::{Cel, EvalError, Expression, Outcome, Scope};
 use serde_json::{Map, Value};
 
 /// A mapping that cannot be used, or failed on a resource.
@@ -105,13 +108,16 @@ impl Path {
         }
     }
 
-    fn get<'v>(&self, doc: &'v Value) -> Option<&'v Value> {
+    /// The value at this path in `doc`, if any.
+    pub fn get<'v>(&self, doc: &'v Value) -> Option<&'v Value> {
         self.keys_in(doc)
             .iter()
             .try_fold(doc, |node, k| node.get(k))
     }
 
-    fn set(&self, doc: &mut Value, value: Value) {
+    /// Puts `value` at this path in `doc`, making the objects on the way
+    /// (an HR source builds its SCIM user this way).
+    pub fn set(&self, doc: &mut Value, value: Value) {
         let keys = self.keys_in(doc);
         let mut node = doc;
         for k in &keys[..keys.len() - 1] {
@@ -152,12 +158,10 @@ impl Mapping {
         drop: &[String],
         set: &BTreeMap<String, String>,
     ) -> Result<Mapping, MappingError> {
-        let mut env = Env::stdlib();
-        cel::extensions::strings(&mut env).map_err(|e| MappingError {
+        let env = Arc::new(expr::environment().map_err(|message| MappingError {
             attribute: "-".into(),
-            message: format!("CEL strings extension: {e}"),
-        })?;
-        let env = Arc::new(env);
+            message,
+        })?);
         let paths = |list: &[String]| {
             list.iter()
                 .map(|p| Path::parse(p))
