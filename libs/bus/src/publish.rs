@@ -3,7 +3,8 @@
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, context::PublishAckFuture};
 use bytes::Bytes;
-use scimbus_events::headers;
+use scimbus_events::v1::Command;
+use scimbus_events::{Message, Subjects, headers, partition};
 
 use crate::connect::BusError;
 
@@ -21,6 +22,28 @@ pub struct Outgoing {
     pub tracestate: Option<String>,
     /// Where the store should answer (commands only).
     pub reply_to: Option<String>,
+}
+
+impl Outgoing {
+    /// A command, on the subject of its partition (`partitions` of them);
+    /// the store answers on `reply_to`, if given.
+    pub fn command(
+        subjects: &Subjects,
+        partitions: u32,
+        cmd: &Command,
+        reply_to: Option<String>,
+    ) -> Outgoing {
+        let p = partition(&cmd.tenant, &cmd.resource_id, partitions);
+        Outgoing {
+            subject: subjects.command(&cmd.tenant, p),
+            msg_id: cmd.id.clone(),
+            tenant: cmd.tenant.clone(),
+            payload: Bytes::from(cmd.encode_to_vec()),
+            traceparent: None,
+            tracestate: None,
+            reply_to,
+        }
+    }
 }
 
 /// The headers of an outgoing message.

@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod commands;
+pub mod hr;
 pub mod lease;
 pub mod links;
 pub mod list;

@@ -9,6 +9,7 @@
 //! crate does the talking.
 
 pub mod headers;
+mod hr;
 pub mod subjects;
 
 /// Messages of package `scimbus.v1`.
@@ -17,5 +18,6 @@ pub mod v1 {
     include!("gen/scimbus.v1.rs");
 }
 
+pub use hr::{hr_command, hr_command_id, hr_partition_key};
 pub use prost::{DecodeError, Message};
 pub use subjects::{Subjects, TenantError, partition, valid_tenant};
