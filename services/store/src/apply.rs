@@ -10,6 +10,7 @@
 
 mod change;
 mod create;
+mod hr;
 mod members;
 mod patch;
 mod replace;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 pub use change::{Change, Operation};
 pub use create::{Prepared, finish as finish_create, prepare as prepare_create};
+pub use hr::{DEFAULT_HR_OWNS, Owners};
 pub use scim::{outcome_of, pb_error};
 
 /// What a batch needs to know while applying.
@@ -35,6 +37,8 @@ pub struct Ctx<'a> {
     pub registry: &'a Registry,
     /// The transaction's time, in microseconds (what Postgres keeps).
     pub now: DateTime<Utc>,
+    /// What HR owns of each tenant's users.
+    pub owners: &'a Owners,
 }
 
 /// A command being applied: the protobuf as it came off the bus, and its
@@ -122,6 +126,9 @@ pub async fn apply(
     cmd: Cmd<'_>,
 ) -> Result<Applied, ApplyError> {
     let refused = |e| Ok(Applied::refused(cmd, e));
+    if cmd.wire.operation == command::Operation::HrEvent as i32 {
+        return hr::apply(conn, ctx, cmd).await;
+    }
     let Some(rt) = ctx.registry.resource_type(&cmd.wire.resource_type) else {
         return refused(ScimError::invalid_value(format!(
             "unknown resource type \"{}\"",

@@ -15,7 +15,8 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::apply::{
-    self, Applied, ApplyError, Broken, Change, Cmd, Ctx, Prepared, finish_create, prepare_create,
+    self, Applied, ApplyError, Broken, Change, Cmd, Ctx, Owners, Prepared, finish_create,
+    prepare_create,
 };
 use crate::outbox;
 
@@ -41,13 +42,18 @@ pub fn now() -> DateTime<Utc> {
 pub async fn apply_batch(
     conn: &mut PgConnection,
     registry: &Registry,
+    owners: &Owners,
     now: DateTime<Utc>,
     cmds: &[(Uuid, &Command)],
 ) -> Result<Committed, ApplyError> {
     let mut tx = conn.begin().await?;
     let ids: Vec<Uuid> = cmds.iter().map(|(id, _)| *id).collect();
     let recorded = commands::recorded(&mut tx, &ids).await?;
-    let ctx = Ctx { registry, now };
+    let ctx = Ctx {
+        registry,
+        now,
+        owners,
+    };
     let mut out = Outcomes::default();
     let mut i = 0;
     while i < cmds.len() {

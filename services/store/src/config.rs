@@ -19,6 +19,11 @@ pub struct Settings {
     pub lease_retry: Duration,
     /// How often unpublished changes are looked for.
     pub sweep_interval: Duration,
+    /// How often HR events that are due are looked for.
+    pub hr_interval: Duration,
+    /// How long after its command was published an HR event still pending
+    /// is published again.
+    pub hr_republish: Duration,
 }
 
 impl Default for Settings {
@@ -33,6 +38,11 @@ impl Default for Settings {
             max_attempts: 5,
             lease_retry: Duration::from_secs(2),
             sweep_interval: Duration::from_secs(5),
+            hr_interval: Duration::from_secs(1),
+            // Copies published within JetStream's duplicate window (2
+            // minutes) are dropped; a backlog of due events costs no
+            // second apply before then.
+            hr_republish: Duration::from_secs(60),
         }
     }
 }
@@ -45,6 +55,9 @@ pub struct StoreConfig {
     pub service: ServiceSettings,
     /// Tenants the configuration declares.
     pub tenants: Vec<String>,
+    /// Tenants whose configuration says which user attributes HR owns
+    /// (`hr_owns`); the others keep the default.
+    pub hr_owns: Vec<(String, Vec<String>)>,
     pub settings: Settings,
 }
 
@@ -52,7 +65,7 @@ impl StoreConfig {
     /// Reads the [`ServiceSettings`] (`SCIMBUS_STORE_ADDR`, 127.0.0.1:8081),
     /// the tenants of `SCIMBUS_CONFIG` (or `SCIMBUS_TENANTS`,
     /// comma-separated), `SCIMBUS_PARTITIONS`, `SCIMBUS_STORE_BATCH`,
-    /// `SCIMBUS_STORE_MAX_ATTEMPTS`.
+    /// `SCIMBUS_STORE_MAX_ATTEMPTS`, `SCIMBUS_HR_INTERVAL_MS`.
     pub fn from_env() -> Result<StoreConfig, SettingError> {
         Self::from_lookup(&ProcessEnv)
     }
@@ -64,12 +77,25 @@ impl StoreConfig {
             partitions: env::number(e, "SCIMBUS_PARTITIONS", d.partitions, 1..=1024)?,
             batch_max: env::number(e, "SCIMBUS_STORE_BATCH", d.batch_max, 1..=10_000)?,
             max_attempts: env::number(e, "SCIMBUS_STORE_MAX_ATTEMPTS", d.max_attempts, 1..=100)?,
+            hr_interval: Duration::from_millis(env::number(
+                e,
+                "SCIMBUS_HR_INTERVAL_MS",
+                1000,
+                10..=60_000,
+            )?),
             ..d
         };
-        let tenants: Vec<String> = match e.get("SCIMBUS_CONFIG") {
-            Some(path) => scimbus_runtime::FileConfig::load(&path)
-                .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?
-                .tenant_names(),
+        let file = e
+            .get("SCIMBUS_CONFIG")
+            .map(|path| scimbus_runtime::FileConfig::load(&path))
+            .transpose()
+            .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
+        let hr_owns = file
+            .as_ref()
+            .map(scimbus_runtime::FileConfig::hr_owns)
+            .unwrap_or_default();
+        let tenants: Vec<String> = match &file {
+            Some(f) => f.tenant_names(),
             None => e
                 .get("SCIMBUS_TENANTS")
                 .unwrap_or_else(|| "demo,demo2".into())
@@ -88,6 +114,7 @@ impl StoreConfig {
         Ok(StoreConfig {
             service: ServiceSettings::from_lookup(e, "SCIMBUS_STORE_ADDR", "127.0.0.1:8081")?,
             tenants,
+            hr_owns,
             settings,
         })
     }

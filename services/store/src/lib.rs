@@ -10,6 +10,7 @@ mod apply;
 mod batch;
 mod config;
 mod dead_letter;
+mod hr_due;
 mod outbox;
 mod partition;
 
@@ -25,7 +26,7 @@ use scimbus_scim::Registry;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
-pub use apply::{outcome_of, pb_error};
+pub use apply::{DEFAULT_HR_OWNS, Owners, outcome_of, pb_error};
 pub use batch::{Committed, apply_batch};
 pub use config::{Settings, StoreConfig};
 pub use outbox::{OutboxError, sweep};
@@ -51,6 +52,8 @@ impl StartFailure for StartError {
 /// What the partition workers share.
 struct Shared {
     registry: Arc<Registry>,
+    /// What HR owns of each tenant's users.
+    owners: Owners,
     client: async_nats::Client,
     js: jetstream::Context,
     subjects: Subjects,
@@ -149,15 +152,27 @@ impl Store {
             outbox::Sweeper {
                 js: js.clone(),
                 subjects: subjects.clone(),
-                pool,
+                pool: pool.clone(),
                 resource_types,
                 interval: cfg.settings.sweep_interval,
                 max_age: streams.change_max_age,
             },
             workers.shutdown(),
         ));
+        workers.spawn(
+            hr_due::DueEvents {
+                js: js.clone(),
+                subjects: subjects.clone(),
+                pool: pool.clone(),
+                partitions: cfg.settings.partitions,
+                interval: cfg.settings.hr_interval,
+                republish_after: cfg.settings.hr_republish,
+            }
+            .run(workers.shutdown()),
+        );
         let shared = Arc::new(Shared {
             registry,
+            owners: Owners::new(cfg.hr_owns.clone()),
             client,
             js,
             subjects,

@@ -247,7 +247,7 @@ async fn apply_all(
     }
     let registry = &shared.registry;
     let all: Vec<(Uuid, &Command)> = good.iter().map(|(_, id, c)| (*id, c)).collect();
-    match apply_batch(conn, registry, now(), &all).await {
+    match apply_batch(conn, registry, &shared.owners, now(), &all).await {
         Ok(c) => return Ok((c.results, c.changes)),
         Err(e) if lost_connection(&e) => return Err(e.into()),
         Err(e) => {
@@ -259,7 +259,7 @@ async fn apply_all(
     for (i, id, cmd) in good {
         let mut attempt = 1;
         loop {
-            match apply_batch(conn, registry, now(), &[(*id, cmd)]).await {
+            match apply_batch(conn, registry, &shared.owners, now(), &[(*id, cmd)]).await {
                 Ok(c) => {
                     results.extend(c.results);
                     changes.extend(c.changes);

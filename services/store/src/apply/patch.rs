@@ -69,7 +69,7 @@ pub async fn patch(
             ..Plan::default()
         }
     };
-    let (doc, mut changed, delta) = if plan.full {
+    let (mut doc, mut changed, delta) = if plan.full {
         match with_members(conn, ctx, cmd, rt, &existing, &request).await? {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
@@ -95,6 +95,11 @@ pub async fn patch(
         };
         (doc, changed, delta)
     };
+    if !is_group
+        && super::hr::guard(conn, ctx, &cmd.wire.tenant, id, &existing.doc.0, &mut doc).await?
+    {
+        changed = scimbus_scim::diff::changed_paths(ctx.registry, rt, &existing.doc.0, &doc);
+    }
     if !delta.is_empty() && !changed.iter().any(|c| c == "members") {
         changed.push("members".into());
     }

@@ -70,6 +70,9 @@ pub async fn replace(
         .filter(|i| !wanted_ids.contains(i))
         .collect();
 
+    if !is_group {
+        super::hr::guard(conn, ctx, &cmd.wire.tenant, id, &existing.doc.0, &mut doc).await?;
+    }
     let mut changed = scimbus_scim::diff::changed_paths(ctx.registry, rt, &existing.doc.0, &doc);
     let groups = groups_of(conn, &cmd.wire.tenant, rt, id).await?;
     let relations = |members: &[Member]| -> Vec<Member> {

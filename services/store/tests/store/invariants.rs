@@ -282,9 +282,15 @@ async fn unpublished_changes_are_published_on_start() {
     let registry = scimbus_scim::Registry::standard().unwrap();
     let mut conn = h.env.pool.acquire().await.unwrap();
     let id: uuid::Uuid = cmd.id.parse().unwrap();
-    let done = scimbus_store::apply_batch(&mut conn, &registry, chrono::Utc::now(), &[(id, &cmd)])
-        .await
-        .unwrap();
+    let done = scimbus_store::apply_batch(
+        &mut conn,
+        &registry,
+        &scimbus_store::Owners::default(),
+        chrono::Utc::now(),
+        &[(id, &cmd)],
+    )
+    .await
+    .unwrap();
     drop(conn);
     assert_eq!(done.changes.len(), 1);
     assert!(h.changes(0).await.is_empty());

@@ -8,6 +8,7 @@ mod support;
 mod apply;
 mod binary;
 mod crash;
+mod hr;
 mod invariants;
 mod members;
 mod nats_crash;
