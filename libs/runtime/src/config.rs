@@ -2,7 +2,9 @@
 //! SCIM clients, and the targets their changes are pushed to
 //! ([`crate::target`]), and the applications notified of their changes
 //! (`[[tenants.subscriptions]]`, checked for form here and in full by the
-//! services that know the SCIM schemas). Later issues add HR sources.
+//! services that know the SCIM schemas), and the HR systems that post
+//! joiner/mover/leaver events (`[[tenants.hr_sources]]`, checked for form
+//! here).
 //!
 //! ```toml
 //! [[tenants]]
@@ -49,6 +51,13 @@ pub struct TenantConfig {
     /// polling); more can be made through the operator API.
     #[serde(default)]
     pub subscriptions: Vec<scimbus_notify::SubscriptionSpec>,
+    /// The user attributes HR owns (precedence over the identity
+    /// provider); unset: the store's default (`DEFAULT_HR_OWNS`).
+    #[serde(default)]
+    pub hr_owns: Option<Vec<String>>,
+    /// HR systems posting events to `POST /hr/v1/{tenant}/{source}`.
+    #[serde(default)]
+    pub hr_sources: Vec<scimbus_hr::SourceSpec>,
 }
 
 /// A tenant with its tokens resolved to hashes.
@@ -102,6 +111,15 @@ pub enum FileError {
     },
     #[error("tenant \"{tenant}\": subscription \"{name}\" is declared twice")]
     SubscriptionTwice { tenant: String, name: String },
+    #[error("tenant \"{tenant}\": hr_sources[{index}]: {source}")]
+    HrSource {
+        tenant: String,
+        index: usize,
+        #[source]
+        source: scimbus_hr::SpecError,
+    },
+    #[error("tenant \"{tenant}\": HR source \"{name}\" is declared twice")]
+    HrSourceTwice { tenant: String, name: String },
 }
 
 /// A secret reference of the file that does not resolve; says which.
@@ -166,6 +184,20 @@ impl FileConfig {
                     });
                 }
             }
+            let mut hr_sources = std::collections::HashSet::new();
+            for (index, source) in t.hr_sources.iter().enumerate() {
+                source.check_form().map_err(|source| FileError::HrSource {
+                    tenant: t.name.clone(),
+                    index,
+                    source,
+                })?;
+                if !hr_sources.insert(source.name.as_str()) {
+                    return Err(FileError::HrSourceTwice {
+                        tenant: t.name.clone(),
+                        name: source.name.clone(),
+                    });
+                }
+            }
         }
         Ok(cfg)
     }
@@ -216,11 +248,27 @@ impl FileConfig {
         self.tenants.iter().map(|t| t.name.clone()).collect()
     }
 
+    /// The tenants that say which user attributes HR owns, with the list.
+    pub fn hr_owns(&self) -> Vec<(String, Vec<String>)> {
+        self.tenants
+            .iter()
+            .filter_map(|t| t.hr_owns.clone().map(|l| (t.name.clone(), l)))
+            .collect()
+    }
+
     /// Every tenant's subscriptions, as (tenant, subscription).
     pub fn subscriptions(&self) -> Vec<(String, scimbus_notify::SubscriptionSpec)> {
         self.tenants
             .iter()
             .flat_map(|t| t.subscriptions.iter().map(|s| (t.name.clone(), s.clone())))
+            .collect()
+    }
+
+    /// Every tenant's HR sources, as (tenant, source).
+    pub fn hr_sources(&self) -> Vec<(String, scimbus_hr::SourceSpec)> {
+        self.tenants
+            .iter()
+            .flat_map(|t| t.hr_sources.iter().map(|s| (t.name.clone(), s.clone())))
             .collect()
     }
 
@@ -301,5 +349,62 @@ mod tests {
         assert_eq!(tenant, "demo");
         let checked = events.check("events", &registry, false).unwrap();
         assert_eq!(checked.delivery, scimbus_notify::Delivery::Nats);
+    }
+
+    #[test]
+    fn hr_sources_are_checked_for_form_and_named_once() {
+        let source = |name: &str, extra: &str| {
+            format!(
+                "[[tenants.hr_sources]]\nname = \"{name}\"\n{extra}\
+                 [tenants.hr_sources.auth]\nscheme = \"hmac\"\nheader = \"X-Signature\"\n\
+                 secrets = [\"env:HR_SECRET\"]\n\
+                 [tenants.hr_sources.mapping]\nemployee_id = \"event.id\"\nkind = \"'update'\"\n"
+            )
+        };
+        let ok = format!(
+            "[[tenants]]\nname = \"a\"\n{}{}",
+            source("workday", ""),
+            source("bamboohr", "events = \"employees\"\n")
+        );
+        let c = FileConfig::parse(&ok).unwrap();
+        let names: Vec<String> = c.hr_sources().into_iter().map(|(_, s)| s.name).collect();
+        assert_eq!(names, ["workday", "bamboohr"]);
+        let e = FileConfig::parse(&format!(
+            "[[tenants]]\nname = \"demo\"\n{}{}",
+            source("workday", ""),
+            source("bamboohr", "time_zone = \"Mars/Olympus\"\n")
+        ))
+        .unwrap_err();
+        assert!(matches!(&e, FileError::HrSource { index: 1, .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("tenant \"demo\": hr_sources[1]: time_zone: "),
+            "{e}"
+        );
+        let e = FileConfig::parse(&format!(
+            "[[tenants]]\nname = \"a\"\n{}{}",
+            source("workday", ""),
+            source("workday", "")
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "tenant \"a\": HR source \"workday\" is declared twice"
+        );
+    }
+
+    #[test]
+    fn the_local_stack_has_the_demo_hr_sources() {
+        let c = FileConfig::parse(include_str!("../../../deploy/local/scimbus.toml")).unwrap();
+        let sources: Vec<(String, String)> = c
+            .hr_sources()
+            .into_iter()
+            .map(|(t, s)| (t, s.name))
+            .collect();
+        let demo = |n: &str| ("demo".to_string(), n.to_string());
+        assert_eq!(
+            sources,
+            [demo("workday"), demo("bamboohr"), demo("personio")]
+        );
     }
 }

@@ -18,6 +18,8 @@ pub mod backoff;
 pub mod config;
 pub mod env;
 pub mod health;
+pub mod hr_events;
+pub mod hr_sources;
 pub mod probe;
 pub mod process;
 pub mod secret;

@@ -14,8 +14,8 @@ pub struct ConfigSummary {
 }
 
 /// Reads, parses and checks the file, and resolves its secret references
-/// (`env:` variables must be set, `file:` files readable), as the ingress
-/// does at start.
+/// (`env:` variables must be set, `file:` files readable) and compiles its
+/// HR sources, as the ingress does at start.
 pub fn check(path: &str) -> Result<ConfigSummary, CliError> {
     let cfg = FileConfig::load(path)?;
     let tenants = cfg
@@ -24,6 +24,10 @@ pub fn check(path: &str) -> Result<ConfigSummary, CliError> {
             path: path.to_string(),
             source,
         })?;
+    scimbus_runtime::hr_sources::compile(&cfg).map_err(|source| CliError::HrSource {
+        path: path.to_string(),
+        source: Box::new(source),
+    })?;
     Ok(ConfigSummary {
         path: path.to_string(),
         tenants: tenants

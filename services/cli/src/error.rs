@@ -31,6 +31,12 @@ pub enum CliError {
         #[source]
         source: scimbus_runtime::config::SecretRefError,
     },
+    #[error("{path}: {source}")]
+    HrSource {
+        path: String,
+        #[source]
+        source: Box<scimbus_runtime::hr_sources::HrSourceError>,
+    },
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("Postgres: {0}")]

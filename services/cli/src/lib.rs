@@ -3,8 +3,9 @@
 //! Migrations (`scimbus migrate`), API tokens (`scimbus token create |
 //! revoke | list`), a configuration check (`scimbus config check`), and the
 //! outbound targets (`scimbus targets list | pause | resume | parked |
-//! replay`), and the change-notification subscriptions (`scimbus
-//! subscriptions …`). The
+//! replay`), the change-notification subscriptions (`scimbus
+//! subscriptions …`), and the HR sources and their events (`scimbus
+//! hr-sources list | show`, `scimbus hr-events list | show | cancel`). The
 //! commands are library functions so that tests call them directly; `run`
 //! turns a parsed command line into calls and printed results.
 //!
@@ -14,6 +15,7 @@
 
 mod config_check;
 mod error;
+mod hr;
 mod migrate;
 mod subscriptions;
 mod targets;
@@ -30,6 +32,7 @@ use uuid::Uuid;
 
 pub use config_check::{ConfigSummary, check as check_config};
 pub use error::{CliError, report};
+pub use hr::{HrEventsCommand, HrSourcesCommand};
 pub use migrate::{Migrated, migrate};
 pub use subscriptions::SubscriptionsCommand;
 pub use targets::{
@@ -76,6 +79,12 @@ pub enum Command {
     /// resume, replay, parked events.
     #[command(subcommand)]
     Subscriptions(SubscriptionsCommand),
+    /// The HR sources of the configuration file (never their secrets).
+    #[command(subcommand)]
+    HrSources(HrSourcesCommand),
+    /// HR events: list with filters, show, cancel a pending one.
+    #[command(subcommand)]
+    HrEvents(HrEventsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +195,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Command::HrSources(c) => return hr::sources(c, out),
         Command::Migrate => DbCommand::Migrate,
         Command::Token(TokenCommand::Create(args)) => {
             // A bad file stops it before it connects.
@@ -200,6 +210,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
         Command::Token(TokenCommand::Revoke { id }) => DbCommand::Revoke(id),
         Command::Targets(t) => DbCommand::Targets(t),
         Command::Subscriptions(c) => DbCommand::Subscriptions(c),
+        Command::HrEvents(c) => DbCommand::HrEvents(c),
         Command::Token(TokenCommand::List { tenant }) => DbCommand::List(tenant),
     };
     let pool = connect(cli.database_url.as_deref()).await?;
@@ -217,6 +228,7 @@ enum DbCommand {
     List(Option<String>),
     Targets(TargetsCommand),
     Subscriptions(SubscriptionsCommand),
+    HrEvents(HrEventsCommand),
 }
 
 async fn on_database(
@@ -276,6 +288,7 @@ async fn on_database(
         }
         DbCommand::Targets(t) => on_targets(pool, t, out).await?,
         DbCommand::Subscriptions(c) => subscriptions::run(pool, c, out).await?,
+        DbCommand::HrEvents(c) => hr::events(pool, c, out).await?,
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! tokens (`[admin] tokens` in the configuration file; a tenant's SCIM
 //! token is not one). For now: the outbound targets — status, pause and
 //! resume, parked changes, replay, full sync, reconcile — the same rows the
-//! `scimbus targets` commands write and the workers read.
+//! `scimbus targets` commands write and the workers read. Subscriptions
+//! are in `admin/subscriptions.rs`, HR sources and events in `admin/hr.rs`.
 //!
 //! ```text
 //! GET  /admin/v1/targets[?tenant=T]
@@ -45,6 +46,7 @@ use scimbus_runtime::{AuthConfig, TargetConfig, token_hash};
 use scimbus_scim::ScimError;
 use serde_json::{Value, json};
 
+mod hr;
 mod subscriptions;
 
 use crate::body::ScimBody;
@@ -65,6 +67,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(reconcile),
         )
         .merge(subscriptions::routes())
+        .merge(hr::routes())
         .route_layer(from_fn_with_state(state, require_admin))
 }
 

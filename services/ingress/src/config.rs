@@ -55,6 +55,8 @@ pub struct IngressConfig {
     /// `SCIMBUS_POLL_WAIT_MS` (15 000): how long a poll that asks to wait
     /// for events waits at most.
     pub poll_wait: Duration,
+    /// The HR sources the configuration declares, compiled, per tenant.
+    pub hr_sources: Vec<(String, std::sync::Arc<scimbus_hr::Source>)>,
 }
 
 impl IngressConfig {
@@ -69,22 +71,26 @@ impl IngressConfig {
 
     pub fn from_lookup(e: &impl Lookup) -> Result<IngressConfig, SettingError> {
         let service = ServiceSettings::from_lookup(e, "SCIMBUS_INGRESS_ADDR", "127.0.0.1:8080")?;
-        let (tenants, admin_token_hashes, targets, subscriptions) = match e.get("SCIMBUS_CONFIG") {
-            Some(path) => {
-                let file = FileConfig::load(&path)
-                    .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
-                let bad = |err: scimbus_runtime::config::SecretRefError| {
-                    SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
-                };
-                (
-                    file.resolve_tenants().map_err(bad)?,
-                    file.resolve_admin_tokens().map_err(bad)?,
-                    file.targets(),
-                    file.subscriptions(),
-                )
-            }
-            None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-        };
+        let (tenants, admin_token_hashes, targets, subscriptions, hr_sources) =
+            match e.get("SCIMBUS_CONFIG") {
+                Some(path) => {
+                    let file = FileConfig::load(&path)
+                        .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
+                    let bad = |err: scimbus_runtime::config::SecretRefError| {
+                        SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
+                    };
+                    (
+                        file.resolve_tenants().map_err(bad)?,
+                        file.resolve_admin_tokens().map_err(bad)?,
+                        file.targets(),
+                        file.subscriptions(),
+                        scimbus_runtime::hr_sources::compile(&file).map_err(|err| {
+                            SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
+                        })?,
+                    )
+                }
+                None => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            };
         let public_url =
             scimbus_runtime::settings::public_url(e, &format!("http://{}", service.addr))?;
         let d = Limits::default();
@@ -105,6 +111,7 @@ impl IngressConfig {
             admin_token_hashes,
             targets,
             subscriptions,
+            hr_sources,
             signing_key: scimbus_runtime::settings::signing_key(e)?,
             poll_wait: Duration::from_millis(env::number(
                 e,

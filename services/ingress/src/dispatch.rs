@@ -8,11 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream;
-use bytes::Bytes;
 use futures_util::StreamExt;
 use scimbus_bus::Outgoing;
 use scimbus_events::v1::{Command, CommandResult};
-use scimbus_events::{Message, Subjects, partition};
+use scimbus_events::{Message, Subjects};
 use tokio::sync::oneshot;
 
 /// Why a write got no answer.
@@ -108,16 +107,12 @@ impl Dispatcher {
             pending: &self.pending,
             id: &cmd.id,
         };
-        let p = partition(&cmd.tenant, &cmd.resource_id, self.partitions);
-        let out = Outgoing {
-            subject: self.subjects.command(&cmd.tenant, p),
-            msg_id: cmd.id.clone(),
-            tenant: cmd.tenant.clone(),
-            payload: Bytes::from(cmd.encode_to_vec()),
-            traceparent: None,
-            tracestate: None,
-            reply_to: Some(format!("{}.{}", self.inbox, cmd.id)),
-        };
+        let out = Outgoing::command(
+            &self.subjects,
+            self.partitions,
+            cmd,
+            Some(format!("{}.{}", self.inbox, cmd.id)),
+        );
         let wait = async {
             let ack = scimbus_bus::publish(&self.js, &out).await?;
             let ack = ack.await.map_err(|e| DispatchError::Ack(e.to_string()))?;
@@ -136,6 +131,19 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
+    /// The command partitions.
+    pub fn partitions(&self) -> u32 {
+        self.partitions
+    }
+
+    pub fn subjects(&self) -> &Subjects {
+        &self.subjects
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
     /// Whether writes can be published (for `/readyz`): the NATS
     /// connection is up and the command stream answers.
     pub async fn ready(&self) -> Result<(), scimbus_bus::BusError> {

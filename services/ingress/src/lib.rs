@@ -12,6 +12,7 @@ mod config;
 mod dispatch;
 mod error;
 mod events;
+mod hr;
 mod scim;
 mod state;
 mod tokens;
@@ -118,6 +119,7 @@ impl Ingress {
             subscriptions: cfg.subscriptions.clone(),
             signing_key: cfg.signing_key.clone(),
             poll_wait: cfg.poll_wait,
+            hr_sources: state::Sources(cfg.hr_sources.clone()),
         });
         let routes = scim::routes(state.clone());
         Ok(listener.serve(Arc::new(Ingress { state, probe }), routes))

@@ -48,6 +48,7 @@ pub fn routes(state: AppState) -> Router {
         .nest("/scim/v2/{tenant}", tenant)
         .nest("/admin/v1", crate::admin::routes(state.clone()))
         .nest("/events/v1", crate::events::routes(state.clone()))
+        .nest("/hr/v1", crate::hr::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

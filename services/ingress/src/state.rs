@@ -56,11 +56,31 @@ pub struct Shared {
     pub signing_key: Option<Arc<scimbus_notify::SigningKey>>,
     /// How long a poll that asks to wait for events waits at most.
     pub poll_wait: std::time::Duration,
+    /// The HR sources of the configuration, compiled.
+    pub hr_sources: Sources,
 }
 
 impl Shared {
+    /// A tenant's HR source.
+    pub fn hr_source(&self, tenant: &str, name: &str) -> Option<Arc<scimbus_hr::Source>> {
+        self.hr_sources.find(tenant, name)
+    }
+
     /// The SCIM base URL of a tenant.
     pub fn base_url(&self, tenant: &str) -> String {
         format!("{}/scim/v2/{tenant}", self.public_url)
+    }
+}
+
+/// The compiled HR sources, per tenant.
+#[derive(Debug, Default)]
+pub struct Sources(pub Vec<(String, Arc<scimbus_hr::Source>)>);
+
+impl Sources {
+    pub fn find(&self, tenant: &str, name: &str) -> Option<Arc<scimbus_hr::Source>> {
+        self.0
+            .iter()
+            .find(|(t, s)| t == tenant && s.spec().name == name)
+            .map(|(_, s)| s.clone())
     }
 }
