@@ -8,6 +8,8 @@ mod support;
 
 #[path = "cli/config.rs"]
 mod config;
+#[path = "cli/hr.rs"]
+mod hr;
 #[path = "cli/ingress.rs"]
 mod ingress;
 #[path = "cli/migrate.rs"]

@@ -35,6 +35,7 @@ pub struct IngressBuilder<'a> {
     subscriptions: Vec<(String, SubscriptionSpec)>,
     signing_key: Option<Arc<SigningKey>>,
     poll_wait: Duration,
+    hr_sources: Vec<(String, Arc<scimbus_hr::Source>)>,
 }
 
 impl<'a> IngressBuilder<'a> {
@@ -51,6 +52,7 @@ impl<'a> IngressBuilder<'a> {
             subscriptions: Vec::new(),
             signing_key: None,
             poll_wait: Duration::from_secs(2),
+            hr_sources: Vec::new(),
         }
         .tenant("acme", &[ACME_TOKEN])
         .tenant("other", &[OTHER_TOKEN])
@@ -130,6 +132,12 @@ impl<'a> IngressBuilder<'a> {
         self
     }
 
+    /// An HR source of `tenant`, compiled (its secrets given).
+    pub fn hr_source(mut self, tenant: &str, source: scimbus_hr::Source) -> Self {
+        self.hr_sources.push((tenant.to_string(), Arc::new(source)));
+        self
+    }
+
     /// How long a poll asking to wait waits at most (2 s here).
     pub fn poll_wait(mut self, wait: Duration) -> Self {
         self.poll_wait = wait;
@@ -151,6 +159,7 @@ impl<'a> IngressBuilder<'a> {
             subscriptions: self.subscriptions.clone(),
             signing_key: self.signing_key.clone(),
             poll_wait: self.poll_wait,
+            hr_sources: self.hr_sources.clone(),
         }
     }
 

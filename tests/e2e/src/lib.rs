@@ -15,6 +15,7 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod binary;
+pub mod hr;
 pub mod http;
 mod ingress;
 mod outbound;

@@ -13,6 +13,7 @@ use scimbus_testkit::TestEnv;
 pub struct StoreBuilder<'a> {
     env: &'a TestEnv,
     tenants: Vec<String>,
+    hr_owns: Vec<(String, Vec<String>)>,
     settings: Settings,
 }
 
@@ -21,6 +22,7 @@ impl<'a> StoreBuilder<'a> {
         StoreBuilder {
             env,
             tenants: vec!["acme".into()],
+            hr_owns: Vec::new(),
             settings: Settings {
                 lease_retry: Duration::from_millis(200),
                 sweep_interval: Duration::from_millis(500),
@@ -36,6 +38,15 @@ impl<'a> StoreBuilder<'a> {
         T: Into<String>,
     {
         self.tenants = tenants.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The user attributes HR owns in `tenant` (instead of the default).
+    pub fn hr_owns(mut self, tenant: &str, attributes: &[&str]) -> Self {
+        self.hr_owns.push((
+            tenant.to_string(),
+            attributes.iter().map(|a| a.to_string()).collect(),
+        ));
         self
     }
 
@@ -56,6 +67,7 @@ impl<'a> StoreBuilder<'a> {
         StoreConfig {
             service: self.env.service_settings(),
             tenants: self.tenants.clone(),
+            hr_owns: self.hr_owns.clone(),
             settings: self.settings.clone(),
         }
     }

@@ -48,6 +48,13 @@ fn config_check_reports_tenants_or_the_precise_error() {
             "SCIMBUS_CLI_TEST_SURELY_UNSET is not set",
         ),
         ("[[tenants]\n", "TOML"),
+        (
+            "[[tenants]]\nname = \"a\"\n[[tenants.hr_sources]]\nname = \"hr\"\n\
+             [tenants.hr_sources.auth]\nscheme = \"hmac\"\nheader = \"X-Sig\"\n\
+             secrets = [\"env:SCIMBUS_CLI_TEST_SURELY_UNSET_HR\"]\n\
+             [tenants.hr_sources.mapping]\nemployee_id = \"event.id\"\nkind = \"'hire'\"\n",
+            "HR source \"hr\": secret env:SCIMBUS_CLI_TEST_SURELY_UNSET_HR",
+        ),
     ];
     for (text, want) in cases {
         let bad = TempFile::new(text);

@@ -13,6 +13,7 @@ pub fn scimbus_on(database_url: &str, args: &[&str]) -> Output {
         .args(args)
         .env("SCIMBUS_DATABASE_URL", database_url)
         .env_remove("SCIMBUS_CONFIG")
+        .env_remove("SCIMBUS_PUBLIC_URL")
         .env_remove("RUST_LOG")
         .output()
         .unwrap()

@@ -7,6 +7,7 @@ mod binary;
 mod circuit;
 mod crash;
 mod fake_target;
+mod hr;
 mod mapping;
 mod mirror;
 mod notify_api;

@@ -29,15 +29,28 @@ pub struct Hub {
 
 impl Hub {
     pub async fn new() -> Hub {
+        Self::with_ingress(|b| b).await
+    }
+
+    /// With changes to the ingress (HR sources).
+    pub async fn with_ingress(
+        change: impl FnOnce(IngressBuilder<'_>) -> IngressBuilder<'_>,
+    ) -> Hub {
         let env = TestEnv::new().await;
         env.bus().await;
-        let store = StoreBuilder::new(&env).tenants([TENANT]).start().await;
-        let ingress = IngressBuilder::new(&env)
+        let store = StoreBuilder::new(&env)
             .tenants([TENANT])
-            .tenant(TENANT, &[TOKEN])
-            .admin_tokens(&[])
+            .settings(|s| s.hr_interval = Duration::from_millis(100))
             .start()
             .await;
+        let ingress = change(
+            IngressBuilder::new(&env)
+                .tenants([TENANT])
+                .tenant(TENANT, &[TOKEN])
+                .admin_tokens(&[]),
+        )
+        .start()
+        .await;
         let addr = ingress.addr();
         Hub {
             env,
@@ -104,6 +117,24 @@ impl Hub {
             http: self.http.clone(),
             base: self.base.clone(),
         }
+    }
+
+    /// A signed HR webhook to a demo source of tenant `acme`; the status
+    /// and the JSON body.
+    pub async fn hr(&self, source: &str, body: &Value) -> (u16, Value) {
+        use scimbus_e2e::hr::{SECRET, now_unix, signed};
+        let raw = serde_json::to_vec(body).unwrap();
+        let url = self.base.replace("/scim/v2/", "/hr/v1/") + "/" + source;
+        let mut req = self
+            .http
+            .post(url)
+            .header("content-type", "application/json");
+        for (k, v) in signed(source, SECRET, &raw, now_unix()) {
+            req = req.header(k, v);
+        }
+        let r = req.body(raw).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// An IdP request to the ingress; the status and the JSON body.
