@@ -15,6 +15,10 @@ set +a
 export SCIMBUS_CONFIG="${SCIMBUS_CONFIG:-$root/deploy/local/scimbus.toml}"
 export SCIMBUS_DEMO_TOKEN="${SCIMBUS_DEMO_TOKEN:-scimbus-dev-token}"
 export SCIMBUS_DEMO2_TOKEN="${SCIMBUS_DEMO2_TOKEN:-scimbus-dev-token-2}"
+# The demo HR sources' secret, and the same bytes as a Standard Webhooks
+# whsec_ secret (whsec_ + base64 of scimbus-dev-hr-secret).
+export SCIMBUS_DEMO_HR_SECRET="${SCIMBUS_DEMO_HR_SECRET:-scimbus-dev-hr-secret}"
+export SCIMBUS_DEMO_HR_WHSEC="${SCIMBUS_DEMO_HR_WHSEC:-whsec_$(printf '%s' "$SCIMBUS_DEMO_HR_SECRET" | base64 | tr -d '\n')}"
 export SCIMBUS_ADMIN_TOKEN="${SCIMBUS_ADMIN_TOKEN:-scimbus-admin-dev-token}"
 export SCIMBUS_INGRESS_ADDR="${SCIMBUS_INGRESS_ADDR:-127.0.0.1:8080}"
 export SCIMBUS_STORE_ADDR="${SCIMBUS_STORE_ADDR:-127.0.0.1:8081}"

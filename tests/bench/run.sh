@@ -10,10 +10,14 @@
 #   get      GET /Users?filter=userName eq "bench-<random n>"
 #   ref      the same GET script against a trivial axum handler (reference)
 #   patch    PATCH /Users/<random id>, replace title
+#   hr       HR webhooks: single hires (the demo workday source), then batches
+#            of 100 (the demo bamboohr source), as fast as 202s come back;
+#            then how fast and how late the store applied them
 #
 # Knobs (environment): BENCH_SECS (20) per phase, BENCH_WARMUP_SECS (5),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_USERS (1000000),
-# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,ref,patch),
+# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,lookup,ref,patch,hr),
+# BENCH_HR_BATCH_CONNECTIONS (4: batches of 100 in flight at once),
 # BENCH_INGRESS_ADDR (127.0.0.1:18080), BENCH_STORE_ADDR (127.0.0.1:18081),
 # BENCH_REF_ADDR (127.0.0.1:18090), BENCH_STRICT (1: exit 3 when a target is
 # missed). SCIMBUS_PARTITIONS, SCIMBUS_STORE_BATCH, RUST_LOG reach the services.
@@ -34,7 +38,7 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 users=${BENCH_USERS:-1000000}
 db=${BENCH_DB:-scimbus_bench}
-phases=${BENCH_PHASES:-pgbench,create,get,lookup,ref,patch}
+phases=${BENCH_PHASES:-pgbench,create,get,lookup,ref,patch,hr}
 ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
 store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
 ref_addr=${BENCH_REF_ADDR:-127.0.0.1:18090}
@@ -161,6 +165,12 @@ cat >"$cfg" <<EOF
 name = "$tenant"
 tokens = ["env:SCIMBUS_BENCH_TOKEN"]
 EOF
+# The demo tenant's HR sources (workday, bamboohr, personio), as shipped.
+awk '/^\[\[tenants\.hr_sources\]\]/ { on = 1 } /^\[\[tenants\]\]/ && on { exit } on' \
+  deploy/local/scimbus.toml >>"$cfg"
+grep -q 'name = "bamboohr"' "$cfg" || die "no demo HR sources in deploy/local/scimbus.toml"
+export SCIMBUS_DEMO_HR_SECRET=${SCIMBUS_DEMO_HR_SECRET:-scimbus-dev-hr-secret}
+export SCIMBUS_DEMO_HR_WHSEC=${SCIMBUS_DEMO_HR_WHSEC:-whsec_$(printf '%s' "$SCIMBUS_DEMO_HR_SECRET" | base64 -w0)}
 
 for a in "$ingress_addr" "$store_addr" "$ref_addr"; do
   port_free "$a" || die "$a is taken; set BENCH_INGRESS_ADDR / BENCH_STORE_ADDR / BENCH_REF_ADDR"
@@ -363,6 +373,41 @@ if has_phase patch; then
   settle
 fi
 
+# R[<phase>.*]: the 202s (accepted_eps, p50_ms, p99_ms, errors) from the
+# driver, then from the inbox: applied (events), applied_eps (events over
+# first receipt → last apply), ap50_ms / ap99_ms (receipt → applied), and
+# not_applied (rejected or still pending after 300 s).
+run_hr() { # phase source batch connections
+  local phase=$1 source=$2 batch=$3 c=$4 tag="hr$run_id$1" line kv left i stats
+  log "$phase: ${secs}s of signed $source webhooks, $batch event(s) per request, at $c connections"
+  "$bin/scimbus-bench" hr "http://$ingress_addr/hr/v1/$tenant/$source" SCIMBUS_DEMO_HR_SECRET \
+    "$secs" "$c" "$batch" "$tag" >"$out/$phase.txt" 2>&1 ||
+    die "scimbus-bench hr ($phase) failed: $(tail -n 5 "$out/$phase.txt")"
+  line=$(grep '^BENCH ' "$out/$phase.txt" | tail -n 1) || die "no BENCH line in $out/$phase.txt"
+  for kv in ${line#BENCH }; do R[$phase.${kv%%=*}]=${kv#*=}; done
+  for ((i = 0; i < 300; i++)); do
+    left=$(q -c "select count(*) from hr_events where tenant = '$tenant' and employee_id like '$tag-%'
+      and status in ('received', 'scheduled')")
+    ((left == 0)) && break
+    sleep 1
+  done
+  stats=$(q -F ' ' -c "select count(*) filter (where status = 'applied'),
+      count(*) filter (where status <> 'applied'),
+      round((count(*) filter (where status = 'applied')
+        / greatest(extract(epoch from max(applied_at) - min(received_at)), 0.001))::numeric, 1),
+      round((percentile_disc(0.5) within group (order by extract(epoch from applied_at - received_at)) * 1000)::numeric, 2),
+      round((percentile_disc(0.99) within group (order by extract(epoch from applied_at - received_at)) * 1000)::numeric, 2)
+    from hr_events where tenant = '$tenant' and employee_id like '$tag-%'")
+  read -r "R[$phase.applied]" "R[$phase.not_applied]" "R[$phase.applied_eps]" "R[$phase.ap50_ms]" "R[$phase.ap99_ms]" <<<"$stats"
+}
+if has_phase hr; then
+  checkpoint
+  run_hr hr1 workday 1 "$conns"
+  settle
+  run_hr hr100 bamboohr 100 "${BENCH_HR_BATCH_CONNECTIONS:-4}"
+  settle
+fi
+
 # ---------------------------------------------------------------------------
 # the table
 
@@ -404,6 +449,15 @@ report=$out/last.txt
   row "ref     pgbench 1-row insert" pgbench "tx/s"
   row "ref     pgbench the GET's query" lookup "tx/s"
   row "ref     axum fixed user (same GET)" ref "req/s"
+  for p in hr1 hr100; do
+    [[ -n $(v "$p.requests") ]] || continue
+    label="hr      1 event per request"
+    [[ $p == hr100 ]] && label="hr      100 events per request"
+    printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "$label" "$(v "$p.accepted_eps")" "ev/s" \
+      "$(v "$p.p50_ms")" "$(v "$p.p99_ms")" "$(v "$p.errors") not 202 (first: $(v "$p.first_error"))"
+    printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "        applied (receipt to applied)" \
+      "$(v "$p.applied_eps")" "ev/s" "$(v "$p.ap50_ms")" "$(v "$p.ap99_ms")" "$(v "$p.not_applied") not applied"
+  done
   printf '\n  %-34s %7s %7s %7s %8s %8s %6s   %s\n' "per request: CPU µs, WAL KB" server store nats postgres load-gen WAL "machine busy (of $(nproc)00%)"
   for p in create get patch pgbench lookup ref; do
     [[ -n $(v "$p.cpu") ]] || continue
@@ -448,6 +502,12 @@ report=$out/last.txt
       "  HTTP alone (axum reference: handler $(cpu_field ref 1) + wrk $(cpu_field ref 5)) + the query alone in Postgres $(cpu_field lookup 4) (lookup)" \
       "  = $(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4))) µs; the query alone, driven by pgbench, tops out at $(v lookup.ok_rps | cut -d. -f1)/s"
   fi
+  for p in hr1 hr100; do
+    [[ -n $(v "$p.requests") ]] || continue
+    printf '  %-44s %6s   (SCIM creates this run: %s/s)\n' "$p accepted events/s / creates/s" \
+      "$(ratio "$(v "$p.accepted_eps")" "$(v create.ok_rps)")" "$(v create.ok_rps | cut -d. -f1)"
+    printf '  %-44s %6s\n' "$p applied events/s / creates/s" "$(ratio "$(v "$p.applied_eps")" "$(v create.ok_rps)")"
+  done
   for p in create get patch; do
     [[ -n $(v "$p.p99_ms") ]] || continue
     m=$(meets "$(v "$p.p99_ms")" "<" 50)
@@ -462,6 +522,12 @@ report=$out/last.txt
       failures+=("$p: $(v "$p.unexpected") of $(v "$p.requests") responses were not $(v "$p.expected") ($(v "$p.statuses"))")
     fi
   done
+  for p in hr1 hr100; do
+    [[ -n $(v "$p.requests") ]] || continue
+    if ((${R[$p.errors]:-0} > 0 || ${R[$p.not_applied]:-0} > 0)); then
+      failures+=("$p: $(v "$p.errors") requests not answered 202, $(v "$p.not_applied") events not applied")
+    fi
+  done
   for p in pgbench lookup; do
     [[ -n $(v "$p.requests") ]] || continue
     if ((${R[$p.failed]:-0} > 0)); then
@@ -474,7 +540,7 @@ report=$out/last.txt
   else
     for f in "${failures[@]}"; do printf '  FAIL: %s\n' "$f"; done
   fi
-  printf '\n  raw output: %s/{pgbench,create,get,lookup,ref,patch}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
+  printf '\n  raw output: %s/{pgbench,create,get,lookup,ref,patch,hr1,hr100}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
 } >"$report.tmp"
 mv "$report.tmp" "$report"
 cat "$report"

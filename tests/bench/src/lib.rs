@@ -12,9 +12,12 @@
 //!   this bench brings its own load; the HTTP bench keeps wrk;
 //! - [`receiver`] and [`notify`]: webhook subscribers that record when each
 //!   created user's notification arrived, and the notification latency
-//!   measured from them in the same propagation run.
+//!   measured from them in the same propagation run;
+//! - [`hr`]: signed HR webhooks (single hires and batches) as fast as the
+//!   ingress answers 202.
 
 pub mod drive;
+pub mod hr;
 pub mod notify;
 pub mod receiver;
 pub mod reference;

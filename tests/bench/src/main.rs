@@ -6,7 +6,8 @@ const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats
   | target <addr> [<delay-ms>] | receiver <addr> [--fail]
   | propagation <ingress-base> <token> <rate> <secs> <conns> <run> <target-url>...
       [--receivers <receiver-url>...]
-  | direct <target-base> <conns> <from-target>";
+  | direct <target-base> <conns> <from-target>
+  | hr <hr-source-url> <secret-env-var> <secs> <conns> <batch> <run>";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -80,6 +81,17 @@ async fn main() -> anyhow::Result<()> {
         }
         ["direct", url, conns, from] => {
             scimbus_bench::drive::direct(url, conns.parse().context("conns")?, from).await
+        }
+        ["hr", url, secret, secs, conns, batch, run] => {
+            scimbus_bench::hr::run(scimbus_bench::hr::HrLoad {
+                url: url.to_string(),
+                secret: std::env::var(secret).with_context(|| format!("${secret}"))?,
+                secs: secs.parse().context("secs")?,
+                conns: conns.parse().context("conns")?,
+                batch: batch.parse().context("batch")?,
+                run: run.to_string(),
+            })
+            .await
         }
         _ => anyhow::bail!("{USAGE}"),
     }
