@@ -24,6 +24,8 @@ pub enum BusError {
     NoJetStream { url: String },
     #[error("JetStream: {0}")]
     JetStream(String),
+    #[error("NATS credentials file {path}: {reason}")]
+    Credentials { path: String, reason: String },
     #[error("not connected to NATS ({0})")]
     NotConnected(String),
     #[error("publish to {subject}: {reason}")]
@@ -61,13 +63,45 @@ pub fn check_server(url: &str, info: &async_nats::ServerInfo) -> Result<(), BusE
     Ok(())
 }
 
-/// Connects, checks the server, and returns the client with its JetStream
-/// context. `name` shows up in the server's connection list.
+/// How a client proves who it is, beyond what the URL carries (a token or
+/// `user:password@` in the URL work as they are).
+#[derive(Debug, Clone, Default)]
+pub struct NatsAuth {
+    /// A `.creds` file: the user JWT and its nkey seed (decentralized auth).
+    pub creds_file: Option<std::path::PathBuf>,
+    /// A user and password kept out of the URL.
+    pub user_password: Option<(String, String)>,
+}
+
+/// Connects with no credentials beyond the URL's; see [`connect_with`].
 pub async fn connect(
     url: &str,
     name: &str,
 ) -> Result<(async_nats::Client, jetstream::Context), BusError> {
-    let client = async_nats::ConnectOptions::new()
+    connect_with(url, name, &NatsAuth::default()).await
+}
+
+/// Connects, checks the server, and returns the client with its JetStream
+/// context. `name` shows up in the server's connection list.
+pub async fn connect_with(
+    url: &str,
+    name: &str,
+    auth: &NatsAuth,
+) -> Result<(async_nats::Client, jetstream::Context), BusError> {
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(path) = &auth.creds_file {
+        options = options
+            .credentials_file(path)
+            .await
+            .map_err(|e| BusError::Credentials {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+    }
+    if let Some((user, password)) = &auth.user_password {
+        options = options.user_and_password(user.clone(), password.clone());
+    }
+    let client = options
         .name(name)
         .retry_on_initial_connect()
         .max_reconnects(None)

@@ -13,7 +13,9 @@ mod publish;
 mod ready;
 mod streams;
 
-pub use connect::{BusError, MIN_SERVER_VERSION, check_server, connect, parse_version};
+pub use connect::{
+    BusError, MIN_SERVER_VERSION, NatsAuth, check_server, connect, connect_with, parse_version,
+};
 pub use dead_letter::dead_letter;
 pub use publish::{Outgoing, headers_for, publish};
 pub use ready::ready;

@@ -16,6 +16,13 @@ pub struct ChangeRow {
     /// The encoded `scimbus.v1.Change`.
     pub payload: Vec<u8>,
     pub committed_at: DateTime<Utc>,
+    /// The W3C `traceparent` / `tracestate` of the work that made the
+    /// change, carried to its publish while the store has it in hand (not
+    /// kept: a change published again by the sweeper starts no trace).
+    #[sqlx(skip)]
+    pub traceparent: Option<String>,
+    #[sqlx(skip)]
+    pub tracestate: Option<String>,
 }
 
 /// Reserves `n` sequence numbers of `tenant` and returns the first. The

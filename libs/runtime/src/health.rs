@@ -1,5 +1,5 @@
-//! `/livez` (the process runs) and `/readyz` (its dependencies answer), on
-//! every service (docs/design.md §6).
+//! `/livez` (the process runs), `/readyz` (its dependencies answer) and
+//! `/metrics` (Prometheus), on every service (docs/design.md §6).
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ pub fn routes<S: Service>(service: Arc<S>) -> Router {
     Router::new()
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz::<S>))
+        .route("/metrics", get(metrics::<S>))
         .with_state(service)
 }
 
@@ -26,4 +27,16 @@ async fn readyz<S: Service>(State(service): State<Arc<S>>) -> (StatusCode, Strin
             format!("not ready: {why}\n"),
         ),
     }
+}
+
+async fn metrics<S: Service>(
+    State(service): State<Arc<S>>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        service.metrics().encode(),
+    )
 }

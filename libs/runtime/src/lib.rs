@@ -20,6 +20,7 @@ pub mod env;
 pub mod health;
 pub mod hr_events;
 pub mod hr_sources;
+pub mod metrics;
 pub mod probe;
 pub mod process;
 pub mod secret;
@@ -30,6 +31,7 @@ pub mod shutdown;
 pub mod start;
 pub mod subscriptions;
 pub mod target;
+pub mod telemetry;
 pub mod workers;
 
 pub use backoff::backoff;
@@ -47,16 +49,11 @@ pub use target::{
 pub use workers::Workers;
 
 /// Logging to stderr, filtered by `RUST_LOG` (default `info`); JSON lines
-/// when `SCIMBUS_LOG_FORMAT=json`. A `RUST_LOG` that does not parse is
-/// reported (as the first line logged) and `info` used.
+/// when `SCIMBUS_LOG_FORMAT=json`; no traces (tools: the services use
+/// [`telemetry::Telemetry`]). A `RUST_LOG` that does not parse is reported
+/// (as the first line logged) and `info` used.
 pub fn init_logging() {
-    let (filter, bad) = match std::env::var_os("RUST_LOG") {
-        None => (tracing_subscriber::EnvFilter::new("info"), None),
-        Some(_) => match tracing_subscriber::EnvFilter::try_from_default_env() {
-            Ok(f) => (f, None),
-            Err(e) => (tracing_subscriber::EnvFilter::new("info"), Some(e)),
-        },
-    };
+    let (filter, bad) = telemetry::log_filter();
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -30,9 +30,10 @@ impl StartFailure for crate::start::StartError {
     }
 }
 
-/// Runs a service binary: logging, `settings()` (before anything connects
-/// or binds), the standard SCIM registry, `build`, then serving until a
-/// signal and draining. Every error is logged here, once.
+/// Runs a service binary: logging and traces, `settings()` (before
+/// anything connects or binds), the standard SCIM registry, `build`, then
+/// serving until a signal, draining, and exporting the last spans. Every
+/// error is logged here, once.
 pub fn main<C, S, E, B, Fut>(
     name: &'static str,
     settings: impl FnOnce() -> Result<C, SettingError>,
@@ -44,7 +45,29 @@ where
     B: FnOnce(C, Arc<Registry>) -> Fut,
     Fut: Future<Output = Result<Server<S>, E>>,
 {
-    crate::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            // Nothing logs yet: the logger needs the runtime for traces.
+            eprintln!("{name}: starting the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let telemetry = {
+        let _entered = runtime.enter();
+        crate::telemetry::Telemetry::init(name)
+    };
+    let telemetry = match telemetry {
+        Ok(t) => t,
+        Err(e) => {
+            crate::init_logging();
+            tracing::error!(error = %e, "{name}: configuration");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let cfg = match settings() {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -52,17 +75,21 @@ where
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(error = %e, "{name}: starting the async runtime");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
     runtime.block_on(async move {
+        let code = serve(name, build, cfg).await;
+        telemetry.shutdown().await;
+        code
+    })
+}
+
+async fn serve<C, S, E, B, Fut>(name: &'static str, build: B, cfg: C) -> ExitCode
+where
+    S: Service,
+    E: StartFailure,
+    B: FnOnce(C, Arc<Registry>) -> Fut,
+    Fut: Future<Output = Result<Server<S>, E>>,
+{
+    {
         let registry = match Registry::standard() {
             Ok(r) => Arc::new(r),
             Err(e) => {
@@ -95,5 +122,5 @@ where
                 ExitCode::from(EXIT_FAILURE)
             }
         }
-    })
+    }
 }

@@ -92,7 +92,14 @@ impl<S: Service> Server<S> {
             listener,
             drain,
         } = self;
-        let app = routes.merge(crate::health::routes(service.clone()));
+        let http_metrics = crate::metrics::http::HttpMetrics::new(service.metrics());
+        let app = routes
+            .merge(crate::health::routes(service.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                http_metrics,
+                crate::metrics::http::track,
+            ))
+            .layer(axum::middleware::from_fn(crate::telemetry::http::trace));
         let closing = CancellationToken::new();
         let graceful = closing.clone().cancelled_owned();
         let mut http = tokio::spawn(async move {
@@ -177,6 +184,7 @@ mod tests {
     struct Slow {
         stop_takes: Duration,
         stopped: AtomicBool,
+        metrics: crate::metrics::Registry,
     }
 
     impl Service for Slow {
@@ -188,6 +196,10 @@ mod tests {
             tokio::time::sleep(self.stop_takes).await;
             self.stopped.store(true, Ordering::SeqCst);
         }
+
+        fn metrics(&self) -> &crate::metrics::Registry {
+            &self.metrics
+        }
     }
 
     async fn run(stop_takes: Duration, drain: Duration) -> (Result<(), RunError>, Arc<Slow>) {
@@ -196,6 +208,7 @@ mod tests {
         let service = Arc::new(Slow {
             stop_takes,
             stopped: AtomicBool::new(false),
+            metrics: crate::metrics::Registry::new(),
         });
         let server = Listener::bind(&settings)
             .await

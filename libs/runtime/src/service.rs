@@ -15,6 +15,9 @@ pub trait Service: Send + Sync + 'static {
     /// Stops taking new work and finishes (or hands back) what is in hand.
     /// Called once, after the HTTP side has drained.
     fn stop(&self) -> impl Future<Output = ()> + Send;
+
+    /// Its metrics (`/metrics`).
+    fn metrics(&self) -> &crate::metrics::Registry;
 }
 
 /// Why a service stopped other than cleanly.

@@ -30,6 +30,13 @@ pub struct ServiceSettings {
     /// `SCIMBUS_DRAIN_SECS` (25): how long a stop may take, from the signal
     /// to the last piece of work in hand finished.
     pub drain: Duration,
+    /// `SCIMBUS_NATS_CREDS_FILE`, `SCIMBUS_NATS_USER` and
+    /// `SCIMBUS_NATS_PASSWORD`: credentials beyond the URL's.
+    pub nats_auth: scimbus_bus::NatsAuth,
+    /// `SCIMBUS_STREAM_REPLICAS` (1): how many copies of each stream a
+    /// JetStream cluster keeps (3 on a production cluster). Applied when a
+    /// stream is created or updated at start.
+    pub stream_replicas: usize,
 }
 
 impl ServiceSettings {
@@ -62,7 +69,10 @@ impl ServiceSettings {
         }
         let drain_secs: u64 =
             env::number(e, "SCIMBUS_DRAIN_SECS", DEFAULT_DRAIN.as_secs(), 1..=3600)?;
+        let stream_replicas: usize = env::number(e, "SCIMBUS_STREAM_REPLICAS", 1, 1..=5)?;
         Ok(ServiceSettings {
+            nats_auth: nats_auth(e)?,
+            stream_replicas,
             nats_url,
             database_url,
             bus_prefix: env::bus_prefix(e)?,
@@ -86,8 +96,50 @@ impl ServiceSettings {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             addr_setting: "addr",
             drain: DEFAULT_DRAIN,
+            nats_auth: scimbus_bus::NatsAuth::default(),
+            stream_replicas: 1,
         }
     }
+}
+
+/// The NATS credentials of the environment: a creds file must exist (a
+/// typo is a setting error, not a refused connection), and a user comes
+/// with a password.
+fn nats_auth(e: &impl Lookup) -> Result<scimbus_bus::NatsAuth, SettingError> {
+    let set = |name: &str| e.get(name).filter(|v| !v.trim().is_empty());
+    let creds_file = match set("SCIMBUS_NATS_CREDS_FILE") {
+        None => None,
+        Some(path) => {
+            let path = std::path::PathBuf::from(path);
+            if !path.is_file() {
+                return Err(SettingError::new(
+                    "SCIMBUS_NATS_CREDS_FILE",
+                    format!("{} is not a readable file", path.display()),
+                ));
+            }
+            Some(path)
+        }
+    };
+    let user_password = match (set("SCIMBUS_NATS_USER"), set("SCIMBUS_NATS_PASSWORD")) {
+        (None, None) => None,
+        (Some(user), Some(password)) => Some((user, password)),
+        (Some(_), None) => {
+            return Err(SettingError::new(
+                "SCIMBUS_NATS_PASSWORD",
+                "is required with SCIMBUS_NATS_USER",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(SettingError::new(
+                "SCIMBUS_NATS_USER",
+                "is required with SCIMBUS_NATS_PASSWORD",
+            ));
+        }
+    };
+    Ok(scimbus_bus::NatsAuth {
+        creds_file,
+        user_password,
+    })
 }
 
 /// Checks that `url` is a `postgres://` (or `postgresql://`) URL sqlx can
@@ -168,11 +220,29 @@ mod tests {
             ("SCIMBUS_DRAIN_SECS", "0"),
             ("SCIMBUS_BUS_PREFIX", "a.b"),
             ("X_ADDR", "nowhere"),
+            ("SCIMBUS_STREAM_REPLICAS", "0"),
+            ("SCIMBUS_NATS_CREDS_FILE", "/surely/not/here.creds"),
         ] {
             let e = read(&[db, (name, value)]).unwrap_err();
             assert_eq!(e.name, name, "{value}: {e}");
         }
         let two = read(&[db, ("SCIMBUS_NATS_URL", "nats://a:4222, nats://b:4222")]);
         assert!(two.is_ok(), "{two:?}");
+        let auth = read(&[
+            db,
+            ("SCIMBUS_NATS_USER", "scimbus"),
+            ("SCIMBUS_NATS_PASSWORD", "secret"),
+            ("SCIMBUS_STREAM_REPLICAS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            auth.nats_auth.user_password,
+            Some(("scimbus".into(), "secret".into()))
+        );
+        assert_eq!(auth.stream_replicas, 3);
+        let alone = read(&[db, ("SCIMBUS_NATS_USER", "scimbus")]).unwrap_err();
+        assert_eq!(alone.name, "SCIMBUS_NATS_PASSWORD");
+        let alone = read(&[db, ("SCIMBUS_NATS_PASSWORD", "secret")]).unwrap_err();
+        assert_eq!(alone.name, "SCIMBUS_NATS_USER");
     }
 }

@@ -35,7 +35,9 @@ impl StartError {
     pub fn is_configuration(&self) -> bool {
         matches!(
             self,
-            StartError::Setting(_) | StartError::Db(DbError::Url(_))
+            StartError::Setting(_)
+                | StartError::Db(DbError::Url(_))
+                | StartError::Bus(BusError::Credentials { .. })
         )
     }
 }
@@ -69,8 +71,13 @@ impl Connected {
             .database_url
             .parse()
             .map_err(|e: sqlx::Error| DbError::Url(e.to_string()))?;
-        let (client, js) = scimbus_bus::connect(&settings.nats_url, name).await?;
-        scimbus_bus::ensure_streams(&js, &subjects, &StreamSettings::default()).await?;
+        let (client, js) =
+            scimbus_bus::connect_with(&settings.nats_url, name, &settings.nats_auth).await?;
+        let streams = StreamSettings {
+            replicas: settings.stream_replicas,
+            ..StreamSettings::default()
+        };
+        scimbus_bus::ensure_streams(&js, &subjects, &streams).await?;
         let pool = scimbus_db::connect(&settings.database_url, pool_size).await?;
         scimbus_db::MIGRATOR
             .run(&pool)

@@ -13,6 +13,7 @@ use scimbus_bus::Outgoing;
 use scimbus_events::v1::{Command, CommandResult};
 use scimbus_events::{Message, Subjects};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 /// Why a write got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -107,12 +108,19 @@ impl Dispatcher {
             pending: &self.pending,
             id: &cmd.id,
         };
-        let out = Outgoing::command(
+        let mut out = Outgoing::command(
             &self.subjects,
             self.partitions,
             cmd,
             Some(format!("{}.{}", self.inbox, cmd.id)),
         );
+        let (span, trace) = scimbus_runtime::telemetry::messaging::producer(
+            &self.subjects.command_stream(),
+            &out.subject,
+            &cmd.id,
+        );
+        out.traceparent = trace.traceparent;
+        out.tracestate = trace.tracestate;
         let wait = async {
             let ack = scimbus_bus::publish(&self.js, &out).await?;
             let ack = ack.await.map_err(|e| DispatchError::Ack(e.to_string()))?;
@@ -125,6 +133,7 @@ impl Dispatcher {
             rx.await.map_err(|_| DispatchError::Closed)
         };
         tokio::time::timeout(self.timeout, wait)
+            .instrument(span)
             .await
             .map_err(|_| DispatchError::Timeout(self.timeout))?
     }

@@ -133,8 +133,19 @@ async fn publish(
             &r.employee_id,
             Utc::now().timestamp_micros(),
         );
-        let out = Outgoing::command(d.subjects(), d.partitions(), &cmd, None);
-        match scimbus_bus::publish(d.jetstream(), &out).await {
+        let mut out = Outgoing::command(d.subjects(), d.partitions(), &cmd, None);
+        let (span, trace) = scimbus_runtime::telemetry::messaging::producer(
+            &d.subjects().command_stream(),
+            &out.subject,
+            &cmd.id,
+        );
+        out.traceparent = trace.traceparent;
+        out.tracestate = trace.tracestate;
+        let published = {
+            let _entered = span.enter();
+            scimbus_bus::publish(d.jetstream(), &out)
+        };
+        match published.await {
             Ok(ack) => acks.push(ack),
             Err(e) => {
                 tracing::warn!(tenant, source, error = %e, "publishing an HR command failed; the store will take it up");

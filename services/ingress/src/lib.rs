@@ -58,6 +58,7 @@ pub struct Ingress {
     pub state: AppState,
     /// NATS, the command stream, the read pool.
     probe: Probe,
+    metrics: scimbus_runtime::metrics::Registry,
 }
 
 impl Ingress {
@@ -80,6 +81,10 @@ impl Ingress {
         let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16)
             .await
             .map_err(scimbus_runtime::StartError::from)?;
+        let metrics = scimbus_runtime::metrics::Registry::new();
+        let pools = scimbus_runtime::metrics::pool::PoolMetrics::new(&metrics);
+        pools.watch("primary", &write);
+        pools.watch("read", &read_pool);
         let probe = Probe::new(
             client.clone(),
             js.clone(),
@@ -122,7 +127,14 @@ impl Ingress {
             hr_sources: state::Sources(cfg.hr_sources.clone()),
         });
         let routes = scim::routes(state.clone());
-        Ok(listener.serve(Arc::new(Ingress { state, probe }), routes))
+        Ok(listener.serve(
+            Arc::new(Ingress {
+                state,
+                probe,
+                metrics,
+            }),
+            routes,
+        ))
     }
 }
 
@@ -134,6 +146,10 @@ impl Service for Ingress {
     /// The HTTP drain has answered the requests in flight (each waited for
     /// its command's result); nothing else is in hand.
     async fn stop(&self) {}
+
+    fn metrics(&self) -> &scimbus_runtime::metrics::Registry {
+        &self.metrics
+    }
 }
 
 /// The whole HTTP surface of `ingress`, as the skeleton serves it (for

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use scimbus_db::links::{self, Advance};
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::item::{Counts, Item};
@@ -206,6 +207,11 @@ pub(crate) async fn flush(
         skipped: last.skipped,
         last_error: last.last_error.clone(),
     };
+    if let Some(lag) = next.lag {
+        target
+            .metrics
+            .pending(&target.tenant, &target.cfg.name, lag);
+    }
     let taken = target.link_cache.snapshot();
     if !unchanged(&last, &next) || !taken.is_empty() {
         let mut tx = lock.begin().await?;
@@ -306,11 +312,12 @@ pub(crate) async fn push_item(
 ) -> Done {
     let rid = item.resource;
     let seq = item.stream_seq;
-    (
-        rid,
-        seq,
-        push_one(shared, target, &item, mode, shutdown).await,
-    )
+    let span = item.span.clone();
+    span.record("scimbus.target", target.cfg.name.as_str());
+    let pushed = push_one(shared, target, &item, mode, shutdown)
+        .instrument(span)
+        .await;
+    (rid, seq, pushed)
 }
 
 pub(crate) async fn push_one(
@@ -327,6 +334,9 @@ pub(crate) async fn push_one(
             let reason = undecodable.to_string();
             tracing::warn!(target = %target.cfg.name, subject = %item.subject, %reason, "change parked");
             park_letter(shared, target, item, None, &reason, 1).await?;
+            target
+                .metrics
+                .pushed(&target.tenant, &target.cfg.name, "parked");
             counts.last_error = Some(reason);
             return Ok(counts);
         }
@@ -334,21 +344,33 @@ pub(crate) async fn push_one(
     if has_parked(target, item.resource).await? {
         let reason = "an earlier change of this resource is parked; this one waits behind it";
         park(shared, target, item, change, reason, None, 0).await?;
+        target
+            .metrics
+            .pushed(&target.tenant, &target.cfg.name, "parked");
         return Ok(counts);
     }
     match push_with_retries(shared, target, change, mode, shutdown, &mut counts).await? {
         Ok(Pushed::Skipped(why)) => {
             tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, why, "skipped");
             counts.skipped += 1;
+            target
+                .metrics
+                .pushed(&target.tenant, &target.cfg.name, "skipped");
         }
         Ok(what) => {
             tracing::debug!(target = %target.cfg.name, resource = %change.resource_id, ?what, "pushed");
             counts.pushed += 1;
+            target
+                .metrics
+                .pushed(&target.tenant, &target.cfg.name, "pushed");
         }
         Err((e, attempts)) => {
             let reason = failure(&e, attempts);
             tracing::warn!(target = %target.cfg.name, resource = %change.resource_id, %reason, "change parked");
             park(shared, target, item, change, &reason, Some(&e), attempts).await?;
+            target
+                .metrics
+                .pushed(&target.tenant, &target.cfg.name, "parked");
             counts.last_error = Some(reason);
         }
     }

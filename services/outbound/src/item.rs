@@ -19,6 +19,8 @@ pub(crate) struct Item {
     /// The message as it came (what a dead letter carries: a change that
     /// does not decode is parked as it was, not as nothing).
     pub(crate) raw: bytes::Bytes,
+    /// The span of pushing it: child of the span that published it.
+    pub(crate) span: tracing::Span,
 }
 
 /// A message of the change stream that is not a change (it parks with
@@ -39,17 +41,27 @@ impl Item {
                 WorkerError::JetStream(format!("a change without its stream position: {e}"))
             })?
             .stream_sequence;
+        let msg_id = m
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
+            .map(|v| v.as_str().to_string())
+            .unwrap_or_default();
+        let stream = m.info().map(|i| i.stream.to_string()).unwrap_or_default();
+        let span = scimbus_runtime::telemetry::messaging::consumer(
+            &stream,
+            &m.subject,
+            &msg_id,
+            "push",
+            m.headers.as_ref(),
+        );
         Ok(Item {
+            span,
             stream_seq,
             subject: m.subject.to_string(),
             // Only named in a dead letter: one without the header (the store
             // always sets it) is still pushed.
-            msg_id: m
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
-                .map(|v| v.as_str().to_string())
-                .unwrap_or_default(),
+            msg_id,
             // The key changes queue on: those that cannot be read share the
             // nil id (in stream order), and park with their reason.
             resource: change

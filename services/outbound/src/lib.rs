@@ -33,6 +33,7 @@ mod linking;
 mod listing;
 mod member_locks;
 mod memberships;
+mod metrics;
 mod notify;
 mod outgoing;
 mod parking;
@@ -124,6 +125,7 @@ pub struct Outbound {
     /// Postgres.
     probe: Probe,
     workers: Workers,
+    metrics: scimbus_runtime::metrics::Registry,
 }
 
 impl Outbound {
@@ -151,6 +153,11 @@ impl Outbound {
         let links_pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 8)
             .await
             .map_err(scimbus_runtime::StartError::from)?;
+        let metrics = scimbus_runtime::metrics::Registry::new();
+        let pools = scimbus_runtime::metrics::pool::PoolMetrics::new(&metrics);
+        pools.watch("primary", &pool);
+        pools.watch("links", &links_pool);
+        let outbound_metrics = metrics::OutboundMetrics::new(&metrics);
         let mut targets = Vec::with_capacity(cfg.targets.len());
         for (tenant, t) in &cfg.targets {
             let bad = |problem: TargetProblem| StartError::Target {
@@ -195,8 +202,11 @@ impl Outbound {
                 pool: pool.clone(),
                 links_pool: links_pool.clone(),
                 throttle: Throttle::new(t.rate_per_sec, t.circuit.clone()),
+                metrics: outbound_metrics.clone(),
+                driving: std::sync::atomic::AtomicBool::new(false),
             }));
         }
+        target::watch(&metrics, targets.clone());
         let probe = Probe::new(
             client,
             js.clone(),
@@ -211,6 +221,7 @@ impl Outbound {
         let notify = notify::NotifyShared {
             js: js.clone(),
             nats_url: cfg.service.nats_url.clone(),
+            nats_auth: cfg.service.nats_auth.clone(),
             subjects: subjects.clone(),
             pg: pg.clone(),
             pool: pool.clone(),
@@ -239,6 +250,7 @@ impl Outbound {
             targets,
             probe,
             workers,
+            metrics,
         })
     }
 }
@@ -252,6 +264,10 @@ impl Service for Outbound {
     /// waiting to retry, handled again by the next worker).
     async fn stop(&self) {
         self.workers.stop().await;
+    }
+
+    fn metrics(&self) -> &scimbus_runtime::metrics::Registry {
+        &self.metrics
     }
 }
 

@@ -51,6 +51,10 @@ pub struct Target {
     /// Serialises a group's push and its members' entries (see
     /// [`MemberLocks`]).
     pub member_locks: MemberLocks,
+    /// Its counts and lag (`/metrics`).
+    pub metrics: crate::metrics::OutboundMetrics,
+    /// Whether this replica drives it now (holds its lease).
+    pub driving: std::sync::atomic::AtomicBool,
 }
 
 /// What a push did.
@@ -72,4 +76,24 @@ pub(crate) fn db(e: sqlx::Error) -> PushError {
         retry_after: None,
         exchange: Box::default(),
     }
+}
+
+/// Samples the circuit and parked resources of the targets this replica
+/// drives at every read of `registry`.
+pub fn watch(registry: &scimbus_runtime::metrics::Registry, targets: Vec<Arc<Target>>) {
+    use std::sync::atomic::Ordering;
+    registry.on_scrape(move || {
+        for t in &targets {
+            if !t.driving.load(Ordering::Relaxed) {
+                continue;
+            }
+            let open = matches!(t.throttle.circuit(), crate::throttle::Circuit::Open(_));
+            let parked = t
+                .parked
+                .lock()
+                .ok()
+                .and_then(|p| p.as_ref().map(|s| s.len()));
+            t.metrics.state(&t.tenant, &t.cfg.name, open, parked);
+        }
+    });
 }

@@ -11,6 +11,7 @@
 //! skipped by its version).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_nats::jetstream::consumer;
 use scimbus_db::{lease, links};
@@ -34,7 +35,10 @@ pub async fn run(shared: Shared, target: Arc<Target>, shutdown: CancellationToke
         match acquire(&shared.pg, &target).await {
             Ok(Some((conn, clean))) => {
                 tracing::info!(tenant = %target.tenant, target = %target.cfg.name, clean, "target taken");
+                target.driving.store(true, Ordering::Relaxed);
                 let driven = drive(&shared, &target, conn, clean, &shutdown).await;
+                target.driving.store(false, Ordering::Relaxed);
+                target.metrics.released(&target.tenant, &target.cfg.name);
                 // Links not flushed are the next driver's to redo or adopt.
                 target.link_cache.stop();
                 match driven {

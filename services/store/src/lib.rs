@@ -11,6 +11,8 @@ mod batch;
 mod config;
 mod dead_letter;
 mod hr_due;
+mod message;
+mod metrics;
 mod outbox;
 mod partition;
 
@@ -60,6 +62,7 @@ struct Shared {
     pg: PgConnectOptions,
     outbox: mpsc::Sender<Vec<ChangeRow>>,
     settings: Settings,
+    metrics: metrics::StoreMetrics,
 }
 
 /// A running store.
@@ -69,6 +72,7 @@ pub struct Store {
     /// What `/readyz` asks: NATS, the streams the store consumes from and
     /// publishes to, Postgres.
     probe: Arc<Probe>,
+    metrics: scimbus_runtime::metrics::Registry,
 }
 
 impl Store {
@@ -99,6 +103,8 @@ impl Store {
         let pool = scimbus_db::connect_async_commit(&cfg.service.database_url, 4)
             .await
             .map_err(scimbus_runtime::StartError::from)?;
+        let metrics = scimbus_runtime::metrics::Registry::new();
+        scimbus_runtime::metrics::pool::PoolMetrics::new(&metrics).watch("primary", &pool);
         let resource_types: Vec<String> = registry
             .resource_types()
             .iter()
@@ -179,11 +185,16 @@ impl Store {
             pg,
             outbox: tx,
             settings: cfg.settings.clone(),
+            metrics: metrics::StoreMetrics::new(&metrics),
         });
         for p in 0..cfg.settings.partitions {
             workers.spawn(partition::run(shared.clone(), p, workers.shutdown()));
         }
-        Ok(Store { workers, probe })
+        Ok(Store {
+            workers,
+            probe,
+            metrics,
+        })
     }
 }
 
@@ -196,5 +207,9 @@ impl Service for Store {
     /// their changes.
     async fn stop(&self) {
         self.workers.stop().await;
+    }
+
+    fn metrics(&self) -> &scimbus_runtime::metrics::Registry {
+        &self.metrics
     }
 }

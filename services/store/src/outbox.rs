@@ -18,6 +18,7 @@ use scimbus_bus::{BusError, Outgoing};
 use scimbus_db::changes::{self, ChangeRow};
 use scimbus_events::v1::{self, change::Operation as WireOperation};
 use scimbus_events::{Message, Subjects};
+use scimbus_runtime::telemetry::messaging;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -60,6 +61,8 @@ pub fn row(change: Change, seq: i64) -> Result<ChangeRow, Broken> {
         resource_id,
         payload,
         committed_at,
+        traceparent: None,
+        tracestate: None,
     })
 }
 
@@ -121,8 +124,9 @@ pub async fn publish(
     rows: &[ChangeRow],
 ) -> Result<(), OutboxError> {
     let mut acks = Vec::with_capacity(rows.len());
+    let stream = subjects.change_stream();
     for r in rows {
-        let out = Outgoing {
+        let mut out = Outgoing {
             subject: subjects.change(&r.tenant, &r.resource_type),
             msg_id: r.id.to_string(),
             tenant: r.tenant.clone(),
@@ -131,6 +135,19 @@ pub async fn publish(
             tracestate: None,
             reply_to: None,
         };
+        // The publish span of a change made by traced work, child of it.
+        let _span = r.traceparent.as_deref().map(|parent| {
+            let (span, trace) = messaging::producer_under(
+                &stream,
+                &out.subject,
+                &out.msg_id,
+                parent,
+                r.tracestate.as_deref(),
+            );
+            out.traceparent = trace.traceparent;
+            out.tracestate = trace.tracestate;
+            span
+        });
         acks.push((out.subject.clone(), scimbus_bus::publish(js, &out).await?));
     }
     for (subject, ack) in acks {

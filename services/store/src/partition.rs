@@ -18,17 +18,18 @@ use async_nats::jetstream::{self, AckKind, ErrorCode, consumer};
 use futures_util::{FutureExt, StreamExt};
 use scimbus_bus::BusError;
 use scimbus_db::changes::ChangeRow;
-use scimbus_events::v1::{Command, CommandResult, command_result};
-use scimbus_events::{Message, headers, valid_tenant};
+use scimbus_events::v1::{Command, CommandResult};
+use scimbus_events::{Message, headers};
 use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Shared;
-use crate::apply::{ApplyError, pb_error};
+use crate::apply::ApplyError;
 use crate::batch::{apply_batch, now};
 use crate::dead_letter::park;
+use crate::message::{self, decode, failed};
 
 /// The advisory-lock class of command partitions (the second key is the
 /// partition number).
@@ -167,8 +168,61 @@ async fn consume(
     mut conn: PgConnection,
     shutdown: &CancellationToken,
 ) -> Result<(), PartitionError> {
-    let consumer = fresh_consumer(shared, p).await?;
+    let mut consumer = fresh_consumer(shared, p).await?;
+    let stream_name = shared.subjects.command_stream();
+    let consumer_name = format!("store-p{p}");
+    let lag = Lag {
+        shared,
+        stream: &stream_name,
+        consumer: &consumer_name,
+    };
+    let ended = follow(shared, &mut consumer, &mut conn, shutdown, &lag).await;
+    lag.released();
+    ended
+}
+
+/// Reports a partition's consumer lag while this replica works it.
+struct Lag<'a> {
+    shared: &'a Shared,
+    stream: &'a str,
+    consumer: &'a str,
+}
+
+impl Lag<'_> {
+    async fn sample(&self, consumer: &mut consumer::PullConsumer) {
+        // A failed read leaves the last value; the next tick tries again.
+        if let Ok(info) = consumer.info().await {
+            self.shared.metrics.consumer(
+                self.stream,
+                self.consumer,
+                info.num_pending,
+                info.num_ack_pending,
+            );
+        }
+    }
+
+    fn released(&self) {
+        self.shared
+            .metrics
+            .consumer_released(self.stream, self.consumer);
+    }
+}
+
+/// How often a partition's consumer lag is read from JetStream.
+const LAG_EVERY: Duration = Duration::from_secs(5);
+
+async fn follow(
+    shared: &Shared,
+    consumer: &mut consumer::PullConsumer,
+    conn: &mut PgConnection,
+    shutdown: &CancellationToken,
+    lag: &Lag<'_>,
+) -> Result<(), PartitionError> {
+    lag.sample(consumer).await;
+    let mut tick = tokio::time::interval(LAG_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut messages = consumer
+        .clone()
         .stream()
         .max_messages_per_batch(shared.settings.batch_max)
         .heartbeat(Duration::from_secs(5))
@@ -179,6 +233,10 @@ async fn consume(
     loop {
         let first = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
+            _ = tick.tick() => {
+                lag.sample(consumer).await;
+                continue;
+            }
             m = messages.next() => m,
         };
         let first = first
@@ -193,7 +251,7 @@ async fn consume(
                 _ => break,
             }
         }
-        process(shared, &mut conn, batch).await?;
+        process(shared, conn, batch).await?;
     }
 }
 
@@ -203,6 +261,9 @@ async fn process(
     conn: &mut PgConnection,
     msgs: Vec<jetstream::Message>,
 ) -> Result<(), PartitionError> {
+    // One span per command, child of the span that published it; they
+    // end with the batch.
+    let spans = message::spans(&shared.subjects.command_stream(), &msgs);
     let mut good: Vec<(usize, Uuid, Command)> = Vec::with_capacity(msgs.len());
     let mut refused: Vec<(usize, CommandResult)> = Vec::new();
     for (i, m) in msgs.iter().enumerate() {
@@ -216,7 +277,14 @@ async fn process(
             }
         }
     }
-    let (results, changes) = apply_all(shared, conn, &good, &msgs).await?;
+    let started = Instant::now();
+    let (results, mut changes) = apply_all(shared, conn, &good, &msgs).await?;
+    message::traced(&mut changes, &good, &spans);
+    shared
+        .metrics
+        .batch(msgs.len(), started.elapsed().as_secs_f64());
+    shared.metrics.answered(&results);
+    shared.metrics.parked(refused.len());
     for ((i, _, _), result) in good.iter().zip(results) {
         reply(shared, &msgs[*i], &result).await;
     }
@@ -333,68 +401,6 @@ fn deterministic(e: &ApplyError) -> bool {
             .as_database_error()
             .and_then(|d| d.code())
             .is_some_and(|c| c.starts_with("22") || c.starts_with("23")),
-    }
-}
-
-/// Why a command message cannot be applied (it parks with this reason).
-#[derive(Debug, thiserror::Error)]
-enum Undecodable {
-    #[error("not a scimbus.v1.Command: {0}")]
-    Payload(#[source] scimbus_events::DecodeError),
-    #[error("command id \"{id}\" is not a UUID")]
-    Id {
-        id: String,
-        #[source]
-        source: uuid::Error,
-    },
-    #[error("\"{0}\" is not a tenant name")]
-    Tenant(String),
-    #[error(
-        "the {} header ({}) does not name the command's tenant \"{tenant}\"",
-        headers::TENANT,
-        header.as_deref().unwrap_or("missing")
-    )]
-    TenantHeader {
-        header: Option<String>,
-        tenant: String,
-    },
-}
-
-/// A command message's id and contents, or why it cannot be applied.
-fn decode(m: &jetstream::Message) -> Result<(Uuid, Command), Undecodable> {
-    let cmd = Command::decode(m.payload.as_ref()).map_err(Undecodable::Payload)?;
-    let id = Uuid::parse_str(&cmd.id).map_err(|source| Undecodable::Id {
-        id: cmd.id.clone(),
-        source,
-    })?;
-    if !valid_tenant(&cmd.tenant) {
-        return Err(Undecodable::Tenant(cmd.tenant));
-    }
-    let header = m
-        .headers
-        .as_ref()
-        .and_then(|h| h.get(headers::TENANT))
-        .map(|v| v.as_str());
-    if header != Some(cmd.tenant.as_str()) {
-        return Err(Undecodable::TenantHeader {
-            header: header.map(str::to_string),
-            tenant: cmd.tenant,
-        });
-    }
-    Ok((id, cmd))
-}
-
-fn failed(command_id: String, status: u16, detail: &str) -> CommandResult {
-    let e = if status == 500 {
-        scimbus_scim::ScimError::internal(detail)
-    } else {
-        scimbus_scim::ScimError::invalid_syntax(detail)
-    };
-    CommandResult {
-        command_id,
-        outcome: command_result::Outcome::Invalid as i32,
-        error: Some(pb_error(&e)),
-        ..Default::default()
     }
 }
 

@@ -30,7 +30,13 @@ pub(crate) async fn run(shared: NotifyShared, active: Arc<Active>, stop: Cancell
     let key = active.key();
     let mut shared = shared;
     loop {
-        match scimbus_bus::connect(&shared.nats_url, "scimbus-outbound-notify").await {
+        match scimbus_bus::connect_with(
+            &shared.nats_url,
+            "scimbus-outbound-notify",
+            &shared.nats_auth,
+        )
+        .await
+        {
             Ok((_, js)) => {
                 shared.js = js;
                 break;

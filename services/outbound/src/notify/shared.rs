@@ -21,6 +21,8 @@ pub struct NotifyShared {
     /// of its own, so that no subscription's traffic queues behind
     /// another's or a target's on one socket.
     pub nats_url: String,
+    /// Credentials beyond the URL's.
+    pub nats_auth: scimbus_bus::NatsAuth,
     pub subjects: Subjects,
     /// The options lease connections open with.
     pub pg: PgConnectOptions,

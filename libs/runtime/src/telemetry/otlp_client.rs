@@ -1,0 +1,44 @@
+//! The OTLP exporter's HTTP client: the workspace's reqwest, so that traces
+//! need no second HTTP stack.
+
+use bytes::Bytes;
+use http::{Request, Response};
+use opentelemetry_http::{HttpClient, HttpError};
+
+/// Sends the exporter's requests with reqwest (plain HTTP, or HTTPS with
+/// the ring provider the rest of the workspace uses).
+#[derive(Debug, Clone)]
+pub(super) struct OtlpClient(reqwest::Client);
+
+impl OtlpClient {
+    pub(super) fn new() -> Result<OtlpClient, reqwest::Error> {
+        // rustls needs a process-wide crypto provider; ring is the one
+        // async-nats already brings. An error means one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("scimbus/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(OtlpClient(client))
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for OtlpClient {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let (parts, body) = request.into_parts();
+        let url = parts.uri.to_string();
+        let response = self
+            .0
+            .request(parts.method, url)
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await?;
+        let mut out = Response::builder().status(response.status());
+        if let Some(h) = out.headers_mut() {
+            *h = response.headers().clone();
+        }
+        let body = response.bytes().await?;
+        Ok(out.body(body)?)
+    }
+}
