@@ -17,6 +17,7 @@ help: ## list the targets
 
 test: ## run every test, against real NATS and Postgres
 	@$(WITH_STACK) export SCIMBUS_SCIM2_SERVER="$${SCIMBUS_SCIM2_SERVER:-$$(tests/scim2-server/ensure.sh)}" && \
+	  export SCIMBUS_PROMTOOL="$${SCIMBUS_PROMTOOL:-$$(tests/tools/promtool.sh)}" && \
 	  $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 	@$(MAKE) --no-print-directory conformance

@@ -217,6 +217,8 @@ async fn changes_are_unpublished_until_marked(pool: PgPool) {
         resource_id: Uuid::now_v7(),
         payload: vec![seq as u8],
         committed_at: at,
+        traceparent: None,
+        tracestate: None,
     };
     let rows = vec![row("a", 1), row("a", 2), row("b", 1)];
     let mut conn = pool.acquire().await.unwrap();

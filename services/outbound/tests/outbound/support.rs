@@ -65,6 +65,31 @@ impl Hub {
         }
     }
 
+    /// What each running service serves at `/metrics` (ingress, store,
+    /// outbound).
+    pub async fn metrics(&self) -> [String; 3] {
+        let addrs = [
+            self.ingress.as_ref().map(|r| r.addr()),
+            self.store.as_ref().map(|r| r.addr()),
+            self.outbound.as_ref().map(|r| r.addr()),
+        ];
+        let mut out: [String; 3] = Default::default();
+        for (text, addr) in out.iter_mut().zip(addrs) {
+            let Some(addr) = addr else { continue };
+            let r = self
+                .http
+                .get(format!("http://{addr}/metrics"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+            *text = r.text().await.unwrap();
+        }
+        out
+    }
+
     /// Starts the outbound service with these targets of tenant `acme`, and
     /// waits until each has done its initial sync (so later writes come to
     /// it through the stream).

@@ -35,6 +35,10 @@ async fn a_bad_setting_stops_the_store_with_exit_78_naming_it() {
             ("SCIMBUS_STORE_ADDR", "nowhere"),
             ("SCIMBUS_DATABASE_URL", "mysql://x@127.0.0.1/x"),
             ("SCIMBUS_TENANTS", "Acme!"),
+            ("SCIMBUS_STREAM_REPLICAS", "7"),
+            ("SCIMBUS_NATS_CREDS_FILE", "/nonexistent/scimbus.creds"),
+            ("SCIMBUS_NATS_USER", "scimbus"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
         ],
     )
     .await;
