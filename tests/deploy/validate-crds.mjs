@@ -52,4 +52,4 @@ if (failed) {
   console.log(`${failed} of ${files.length} custom resources invalid`);
   process.exit(1);
 }
-console.log(`${valid} custom resources valid`);
+console.log(valid ? `${valid} custom resources valid` : "no custom resource");
