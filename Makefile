@@ -21,9 +21,14 @@ test: ## run every test, against real NATS and Postgres
 	  $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 	@$(MAKE) --no-print-directory conformance
+	@$(MAKE) --no-print-directory chart-test
 
 conformance: ## scim2-tester (RFC 7643/7644 checker) against a live ingress and store
 	@tests/conformance/run.sh
+
+.PHONY: chart-test
+chart-test: ## the Helm chart offline: lint, render, schemas and assertions per values profile (tests/deploy)
+	@tests/deploy/chart-test.sh
 
 stack: ## start (or reuse) the local NATS and Postgres and print their URLs
 	@$(STACK) up
