@@ -54,16 +54,17 @@ fn page() -> String {
 
 fn sources() -> Vec<PathBuf> {
     let root = root();
-    let files: Vec<PathBuf> = ["libs", "services"]
-        .iter()
-        .flat_map(|floor| non_test_sources(&root, floor))
-        .collect();
-    assert!(
-        files.len() > 100,
-        "only {} non-test source files were found under {}: did libs/ or services/ move?",
-        files.len(),
-        root.display()
-    );
+    let mut files = Vec::new();
+    for floor in ["libs", "services"] {
+        let found = non_test_sources(&root, floor);
+        assert!(
+            found.len() > 40,
+            "only {} non-test source files were found under {}: did {floor}/ move?",
+            found.len(),
+            root.join(floor).display()
+        );
+        files.extend(found);
+    }
     files
 }
 
@@ -165,7 +166,11 @@ fn a_variable_added_on_one_side_only_is_seen() {
     let doc = env_doc(&page());
     // Read by the code, with no row.
     let mut more = code.clone();
-    let source = "fn f() { std::env::var(\"SCIMBUS_SURELY_NEW\"); }\n#[cfg(test)]\nmod tests { const X: &str = \"SCIMBUS_ONLY_IN_TESTS\"; }";
+    let source = r#"
+        fn f() { std::env::var("SCIMBUS_SURELY_NEW"); }
+        #[cfg(test)]
+        mod tests { const X: &str = "SCIMBUS_ONLY_IN_TESTS"; }
+    "#;
     for n in non_test_strings(source) {
         more.read.entry(n).or_default().insert("new.rs".into());
     }
@@ -230,15 +235,21 @@ fn a_key_added_on_one_side_only_is_seen() {
         };
         all.extend(items(&crate_of(&root, &f), &src));
     }
-    let keys = config_keys(&Items::new(all));
+    // What the checks say of the code and the page as they are: each
+    // change below must add its problem to these.
+    let keys = config_keys(&library_items());
     let (doc, _) = toml_doc(&page());
-    let p = check_keys(&keys, &doc);
+    let before = check_keys(&keys, &doc);
+    let added =
+        |p: Vec<String>| -> Vec<String> { p.into_iter().filter(|x| !before.contains(x)).collect() };
+
+    let changed_keys = config_keys(&Items::new(all));
+    let p = added(check_keys(&changed_keys, &doc));
     assert_eq!(p, ["the key tenants.targets.circuit.surely_new has no row"]);
 
-    let keys = config_keys(&library_items());
     let text = page_with("| `trip_after`", "| `surely_gone` | 1 | nothing |");
-    let (doc, _) = toml_doc(&text);
-    let p = check_keys(&keys, &doc);
+    let (changed_doc, _) = toml_doc(&text);
+    let p = added(check_keys(&keys, &changed_doc));
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
         p[0].ends_with(
@@ -252,8 +263,7 @@ fn a_key_added_on_one_side_only_is_seen() {
         .entry("tenants.targets.deprovision".into())
         .or_default()
         .insert("archive".into());
-    let (doc, _) = toml_doc(&page());
-    let p = check_keys(&more, &doc);
+    let p = added(check_keys(&more, &doc));
     assert!(
         p.iter()
             .any(|p| p.ends_with("does not name its value `archive`")),
