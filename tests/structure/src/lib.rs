@@ -3,8 +3,19 @@
 //! Its tests (in `tests/`) keep the house drawn from imports as it is meant
 //! to be: the libraries (`libs/`) below the services (`services/`) and
 //! never using them; inside each crate, modules that do not use each other
-//! in a circle; no source file over 500 lines. This library holds the
-//! reading; it has no dependencies and runs nothing else.
+//! in a circle; no source file over 500 lines; and the configuration
+//! reference true to the code (`tests/configuration.rs`: every
+//! environment variable and every key of the configuration file, both
+//! ways). This library holds the reading — of Rust source ([`lex`],
+//! [`serde_items`], [`serde_keys`]) and of Markdown ([`markdown`]) — and
+//! the comparisons ([`config_docs`]); it has no dependencies and runs
+//! nothing else.
+
+pub mod config_docs;
+pub mod lex;
+pub mod markdown;
+pub mod serde_items;
+pub mod serde_keys;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -41,7 +52,12 @@ pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
 
 /// The crates of a floor (`libs` or `services`): their directories.
 pub fn crates(floor: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join(floor))
+    crates_of(&root().join(floor))
+}
+
+/// The crates in a directory: its subdirectories with a `Cargo.toml`.
+pub fn crates_of(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.path())
