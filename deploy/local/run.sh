@@ -25,8 +25,8 @@ export SCIMBUS_STORE_ADDR="${SCIMBUS_STORE_ADDR:-127.0.0.1:8081}"
 export SCIMBUS_OUTBOUND_ADDR="${SCIMBUS_OUTBOUND_ADDR:-127.0.0.1:8082}"
 export RUST_LOG="${RUST_LOG:-info}"
 
-echo "run: building the services (release; the first build takes a few minutes)" >&2
-cargo build --release --locked -p scimbus-ingress -p scimbus-store -p scimbus-outbound >&2
+echo "run: building the services and the scimbus CLI (release; the first build takes a few minutes)" >&2
+cargo build --release --locked -p scimbus-ingress -p scimbus-store -p scimbus-outbound -p scimbus-cli >&2
 bin="${CARGO_TARGET_DIR:-$root/target}/release"
 
 pids=()
@@ -63,7 +63,15 @@ scimbus is running.
   second tenant: $base/scim/v2/demo2 (token $SCIMBUS_DEMO2_TOKEN)
   operator API:  $base/admin/v1/targets (token $SCIMBUS_ADMIN_TOKEN)
   health:        $base/readyz, http://$SCIMBUS_STORE_ADDR/readyz (store), http://$SCIMBUS_OUTBOUND_ADDR/readyz (outbound)
+  metrics:       $base/metrics, http://$SCIMBUS_STORE_ADDR/metrics, http://$SCIMBUS_OUTBOUND_ADDR/metrics
   try: curl -H "Authorization: Bearer $SCIMBUS_DEMO_TOKEN" $base/scim/v2/demo/Users
+The scimbus CLI ($bin/scimbus), from another shell:
+  export SCIMBUS_DATABASE_URL='$SCIMBUS_DATABASE_URL'
+  export SCIMBUS_CONFIG='$SCIMBUS_CONFIG'
+  $bin/scimbus targets list          # every target's position, lag and circuit
+  $bin/scimbus hr-events list --tenant demo
+  $bin/scimbus token create --tenant demo --label my-idp
+  $bin/scimbus --help
 Ctrl-C stops the services.
 MSG
 # Stay in the foreground until a service exits or we are told to stop.
