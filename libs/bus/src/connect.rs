@@ -73,6 +73,18 @@ pub struct NatsAuth {
     pub user_password: Option<(String, String)>,
 }
 
+/// The servers of a `SCIMBUS_NATS_URL`: one URL, or several separated by
+/// commas (the seed list of a cluster; the client learns the rest from the
+/// servers). async-nats reads a string as one URL, so the list is split
+/// here.
+pub fn servers(url: &str) -> Vec<String> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Connects with no credentials beyond the URL's; see [`connect_with`].
 pub async fn connect(
     url: &str,
@@ -105,7 +117,7 @@ pub async fn connect_with(
         .name(name)
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .connect(url)
+        .connect(servers(url))
         .await
         .map_err(|source| BusError::Connect {
             url: url.to_string(),
@@ -129,6 +141,15 @@ pub async fn connect_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_of_urls_is_every_server_of_it() {
+        assert_eq!(servers("nats://a:4222"), ["nats://a:4222"]);
+        assert_eq!(
+            servers("nats://a:4222, nats://b:4222,nats://c:4222,"),
+            ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
+        );
+    }
 
     #[test]
     fn versions() {

@@ -15,6 +15,7 @@ mod streams;
 
 pub use connect::{
     BusError, MIN_SERVER_VERSION, NatsAuth, check_server, connect, connect_with, parse_version,
+    servers,
 };
 pub use dead_letter::dead_letter;
 pub use publish::{Outgoing, headers_for, publish};

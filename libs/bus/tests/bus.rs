@@ -127,3 +127,25 @@ async fn a_server_without_jetstream_is_refused() {
         .unwrap_err();
     assert!(matches!(e, BusError::NoJetStream { .. }), "{e}");
 }
+
+#[tokio::test]
+async fn a_list_of_servers_connects_to_one_that_answers() {
+    // The first server of the list is down: the client goes on to the next
+    // (a string with commas read as one URL would reach none).
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let url = format!("nats://{dead},{}", nats_url());
+    let (client, _js) = tokio::time::timeout(
+        Duration::from_secs(20),
+        scimbus_bus::connect(&url, "list-test"),
+    )
+    .await
+    .expect("no hang")
+    .unwrap();
+    assert_eq!(
+        client.connection_state(),
+        async_nats::connection::State::Connected
+    );
+}
