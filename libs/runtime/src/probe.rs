@@ -11,7 +11,18 @@ pub enum NotReady {
     Nats(#[from] BusError),
     #[error("Postgres: {0}")]
     Postgres(#[from] sqlx::Error),
+    #[error("Postgres did not answer within {0:?}")]
+    PostgresSlow(std::time::Duration),
+    /// The database lacks migrations this binary has (restored from an
+    /// older backup, or migrated down by hand): writes would fail.
+    #[error("Postgres: the database is at migration {found}, this binary needs {wanted}")]
+    Migrations { found: i64, wanted: i64 },
 }
+
+/// How long a readiness check waits for Postgres: under Kubernetes'
+/// default probe timeout, so a Postgres that is away answers "not ready"
+/// rather than no answer.
+const POSTGRES_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The dependencies every service has: the NATS connection, the streams it
 /// uses, and Postgres.
@@ -41,11 +52,31 @@ impl Probe {
         }
     }
 
-    /// `Ok` when NATS is connected, every stream answers and Postgres
-    /// answers a query.
+    /// `Ok` when NATS is connected, every stream answers, Postgres answers
+    /// a query (within 3 s) and has every migration this binary knows.
     pub async fn check(&self) -> Result<(), NotReady> {
         scimbus_bus::ready(&self.client, &self.js, &self.streams).await?;
-        self.pool.ping().await?;
+        let wanted = scimbus_db::MIGRATOR
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let found = tokio::time::timeout(
+            POSTGRES_WITHIN,
+            self.pool.read(|pool| async move {
+                sqlx::query_scalar::<_, Option<i64>>(
+                    "select max(version) from _sqlx_migrations where success",
+                )
+                .fetch_one(&pool)
+                .await
+            }),
+        )
+        .await
+        .map_err(|_| NotReady::PostgresSlow(POSTGRES_WITHIN))??
+        .unwrap_or(0);
+        if found < wanted {
+            return Err(NotReady::Migrations { found, wanted });
+        }
         Ok(())
     }
 }

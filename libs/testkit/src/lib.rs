@@ -19,10 +19,13 @@
 
 mod cleanup;
 mod nats;
+mod nats_cluster;
 pub mod process;
+pub mod proxy;
 mod sessions;
 
 pub use nats::PrivateNats;
+pub use nats_cluster::NatsCluster;
 pub use sessions::{Sessions, terminate_sessions};
 
 use async_nats::jetstream;
@@ -58,6 +61,8 @@ pub struct TestEnv {
     pub prefix: String,
     pub subjects: Subjects,
     pub pool: PgPool,
+    /// Copies of each stream (3 on a [`NatsCluster`]).
+    pub stream_replicas: usize,
     /// Set by [`TestEnv::teardown`]: nothing left for `Drop` to do.
     torn_down: bool,
 }
@@ -69,6 +74,13 @@ impl TestEnv {
 
     /// As [`TestEnv::new`], on another NATS server (a [`PrivateNats`]).
     pub async fn with_nats(nats: &str) -> TestEnv {
+        Self::with_nats_replicas(nats, 1).await
+    }
+
+    /// As [`TestEnv::with_nats`], with streams of `replicas` copies (a
+    /// [`NatsCluster`]), for the streams it makes and the services it
+    /// starts.
+    pub async fn with_nats_replicas(nats: &str, replicas: usize) -> TestEnv {
         let admin = admin_database_url();
         // The last 16 hex digits of a UUIDv7 are random.
         let tag = Uuid::now_v7().simple().to_string();
@@ -96,6 +108,7 @@ impl TestEnv {
             subjects: Subjects::new(&prefix).expect("a valid prefix"),
             prefix,
             pool,
+            stream_replicas: replicas,
             torn_down: false,
         }
     }
@@ -105,7 +118,11 @@ impl TestEnv {
         let (client, js) = scimbus_bus::connect(&self.nats_url, "scimbus-test")
             .await
             .unwrap_or_else(|e| panic!("{e}; {HINT}"));
-        scimbus_bus::ensure_streams(&js, &self.subjects, &Default::default())
+        let streams = scimbus_bus::StreamSettings {
+            replicas: self.stream_replicas,
+            ..Default::default()
+        };
+        scimbus_bus::ensure_streams(&js, &self.subjects, &streams)
             .await
             .expect("create the streams");
         (client, js)
@@ -114,11 +131,13 @@ impl TestEnv {
     /// The settings of a service started in-process on this environment:
     /// any free port, the default drain.
     pub fn service_settings(&self) -> scimbus_runtime::ServiceSettings {
-        scimbus_runtime::ServiceSettings::local(
+        let mut s = scimbus_runtime::ServiceSettings::local(
             self.nats_url.clone(),
             self.database_url.clone(),
             self.prefix.clone(),
-        )
+        );
+        s.stream_replicas = self.stream_replicas;
+        s
     }
 
     /// Adds tenants.

@@ -17,7 +17,7 @@ pub struct PrivateNats {
     child: Option<Child>,
 }
 
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     if let Ok(p) = std::env::var("SCIMBUS_NATS_SERVER_BIN") {
         return PathBuf::from(p);
     }

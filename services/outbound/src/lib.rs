@@ -233,6 +233,11 @@ impl Outbound {
             lease_retry: cfg.lease_retry,
             reload: cfg.notify_reload,
             rendered: Arc::default(),
+            deliveries: metrics.counter(
+                "scimbus_notify_events_total",
+                "Changes a subscription's driver finished, by outcome (delivered, skipped: not an event it asked for, parked, gone: the receiver answered 410).",
+                &["tenant", "subscription", "outcome"],
+            ),
         };
         workers.spawn(notify::run(notify, workers.shutdown()));
         let shared = worker::Shared {

@@ -74,6 +74,7 @@ pub fn consumer(
         "messaging.nats.subject" = subject,
         "messaging.message.id" = message_id,
         "scimbus.target" = tracing::field::Empty,
+        "scimbus.subscription" = tracing::field::Empty,
     );
     propagate::set_parent_from_nats(&span, headers);
     span

@@ -29,3 +29,61 @@ async fn an_ingress_whose_command_stream_is_gone_is_not_ready() {
     );
     api.teardown().await;
 }
+
+#[tokio::test]
+async fn an_ingress_whose_postgres_goes_away_is_not_ready_until_it_is_back() {
+    use scimbus_e2e::eventually;
+    use scimbus_runtime::Service;
+    use scimbus_testkit::proxy::{TcpProxy, postgres_addr};
+    use std::time::Duration;
+
+    let env = scimbus_testkit::TestEnv::new().await;
+    env.bus().await;
+    let mut proxy = TcpProxy::start(postgres_addr(&env.database_url)).await;
+    let mut cfg = scimbus_e2e::IngressBuilder::new(&env)
+        .tenants(["acme"])
+        .config();
+    let url = proxy.postgres_url(&env.database_url);
+    cfg.service.database_url = url.clone();
+    cfg.read_database_url = url;
+    let ingress = scimbus_ingress::Ingress::build(cfg, scimbus_e2e::registry())
+        .await
+        .unwrap()
+        .spawn()
+        .unwrap();
+    let state = |want_ready: bool| {
+        let service = ingress.service().clone();
+        move || {
+            let service = service.clone();
+            async move {
+                match service.ready().await {
+                    Ok(()) if want_ready => Ok(()),
+                    Err(e) if !want_ready && e.to_string().starts_with("Postgres") => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            }
+        }
+    };
+    eventually(
+        "ready through the proxy",
+        Duration::from_secs(20),
+        state(true),
+    )
+    .await;
+    proxy.cut().await;
+    eventually(
+        "not ready: Postgres is away",
+        Duration::from_secs(30),
+        state(false),
+    )
+    .await;
+    proxy.restore().await;
+    eventually(
+        "ready: Postgres is back",
+        Duration::from_secs(30),
+        state(true),
+    )
+    .await;
+    ingress.stop().await.unwrap();
+    env.teardown().await;
+}

@@ -24,6 +24,8 @@ use super::error::DriverError;
 use super::handle::{Ctx, Handled, handle};
 use super::shared::{NotifyShared, since};
 use super::tally::Tally;
+use scimbus_runtime::telemetry::messaging;
+use tracing::Instrument;
 
 /// The largest gap filled from Postgres at once.
 const MOST_HEALED: i64 = 50_000;
@@ -78,18 +80,31 @@ pub(crate) async fn follow(
         parked,
         interrupt: &interrupt,
     };
+    let stream = shared.subjects.change_stream();
     let concurrency = active.sub.concurrency.max(1);
     // Changes in hand waiting behind their resource's current one: past
     // this many, nothing more is taken from the stream until some finish.
     let most_waiting = concurrency * 256;
     let mut waiting = 0usize;
     let mut inflight = FuturesUnordered::new();
-    let mut queued: HashMap<Uuid, VecDeque<(u64, Change)>> = HashMap::new();
-    let start = |seq: u64, change: Change| {
+    let mut queued: HashMap<Uuid, VecDeque<(u64, Change, tracing::Span)>> = HashMap::new();
+    let start = |seq: u64, change: Change, span: tracing::Span| {
         let ctx = &ctx;
         async move {
             let rid = Uuid::parse_str(&change.resource_id).unwrap_or_default();
-            (rid, seq, handle(ctx, &change).await)
+            let handled = handle(ctx, &change).instrument(span).await;
+            if let Ok(h) = &handled {
+                let outcome = match h {
+                    Handled::Delivered => "delivered",
+                    Handled::Skipped => "skipped",
+                    Handled::Parked => "parked",
+                    Handled::Gone(_) => "gone",
+                };
+                shared
+                    .deliveries
+                    .inc(&[&active.tenant, &active.sub.name, outcome]);
+            }
+            (rid, seq, handled)
         }
     };
     let mut flushed = Instant::now();
@@ -111,9 +126,9 @@ pub(crate) async fn follow(
                 }
                 tally.finished(seq);
                 match queued.get_mut(&rid).and_then(VecDeque::pop_front) {
-                    Some((s, c)) => {
+                    Some((s, c, span)) => {
                         waiting -= 1;
-                        inflight.push(start(s, c));
+                        inflight.push(start(s, c, span));
                     }
                     None => {
                         queued.remove(&rid);
@@ -128,6 +143,18 @@ pub(crate) async fn follow(
                 let info = m.info().map_err(|e| js_err(&e))?;
                 let (seq, lag) = (info.stream_sequence, i64::try_from(info.pending).ok());
                 received_any = true;
+                // The span of delivering it: a child of the change's publish.
+                let span = messaging::consumer(
+                    &stream,
+                    &m.subject,
+                    m.headers
+                        .as_ref()
+                        .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
+                        .map_or("", |v| v.as_str()),
+                    "deliver",
+                    m.headers.as_ref(),
+                );
+                span.record("scimbus.subscription", active.sub.name.as_str());
                 let change = match Change::decode(m.payload.as_ref()) {
                     Ok(c) => c,
                     Err(e) => {
@@ -156,11 +183,11 @@ pub(crate) async fn follow(
                     match queued.get_mut(&rid) {
                         Some(q) => {
                             waiting += 1;
-                            q.push_back((seq, c));
+                            q.push_back((seq, c, span.clone()));
                         }
                         None => {
                             queued.insert(rid, VecDeque::new());
-                            inflight.push(start(seq, c));
+                            inflight.push(start(seq, c, span.clone()));
                         }
                     }
                 }

@@ -43,6 +43,8 @@ pub struct NotifyShared {
     pub reload: Duration,
     /// CloudEvents rendered once for every subscription.
     pub rendered: Arc<super::render::RenderCache>,
+    /// Deliveries by subscription and outcome (`/metrics`).
+    pub deliveries: scimbus_runtime::metrics::Counter,
 }
 
 impl NotifyShared {

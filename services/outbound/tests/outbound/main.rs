@@ -11,6 +11,7 @@ mod hr;
 mod mapping;
 mod metrics;
 mod mirror;
+mod nats_cluster;
 mod notify_api;
 mod notify_crash;
 mod notify_delivery;
