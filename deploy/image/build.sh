@@ -71,7 +71,7 @@ for b in "${BINS[@]}"; do
     *) image_die "$b is not static: ldd says: $deps" ;;
   esac
 done
-image_log "the binaries are static ($(file -b "$out/scimbus-ingress" | cut -d, -f1-2))"
+image_log "the binaries are static ($(file -b "$out/scimbus-ingress" | grep -o "static[-a-z]* linked"))"
 
 # --- 2. the build context -----------------------------------------------------
 rm -rf "$CONTEXT"
@@ -101,7 +101,10 @@ if [[ $have == "$context_id" ]]; then
   image_log "$IMAGE is up to date (same binaries and files)"
 else
   image_log "building $IMAGE"
-  podman_ build --quiet --format oci --pull=never --timestamp 0 \
+  # The time of the last commit as the image's (and its files') time: the
+  # same commit and context give the same image id.
+  when=$(git -C "$IMAGE_REPO" log -1 --format=%ct 2>/dev/null || echo 0)
+  podman_ build --quiet --format oci --pull=never --timestamp "${when:-0}" \
     --build-arg "VERSION=$version" --label "io.scimbus.context=$context_id" \
     -f "$CONTEXT/Containerfile" -t "$IMAGE" "$CONTEXT" >/dev/null
   # The image the tag pointed at before, now untagged.
