@@ -39,19 +39,7 @@ fatal() {
   exit 1
 }
 py() { python3 "$here/helper.py" "$@"; }
-
-# --- the image ----------------------------------------------------------------
-t0=$SECONDS
-IMAGE=$(deploy/image/build.sh) || fatal "image: deploy/image/build.sh failed"
-pass "image: $IMAGE built or up to date ($((SECONDS - t0)) s)"
 image_podman_env
-
-# --- NATS and Postgres ------------------------------------------------------------
-lines=$(deploy/local/stack.sh up) || fatal "stack: deploy/local/stack.sh up failed"
-set -a
-eval "$lines"
-set +a
-admin_url=$SCIMBUS_DATABASE_URL # the test's database is created and dropped through it
 
 tag=$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')
 database="image_$tag"
@@ -59,7 +47,10 @@ prefix="i$tag"
 work=$(mktemp -d "${TMPDIR:-/tmp}/scimbus-image-test.XXXXXX")
 containers=()
 db_made=0
+stack_up=0
 dns_pid=
+mounted=
+IMAGE=
 
 cleanup() {
   local rc=$?
@@ -79,7 +70,10 @@ cleanup() {
     kill "$dns_pid" 2>/dev/null || true
     wait "$dns_pid" 2>/dev/null || true
   fi
-  py drop-streams "$SCIMBUS_NATS_URL" "$prefix" >/dev/null || log "could not delete the streams of bus prefix $prefix"
+  if [[ -n $mounted ]]; then podman_ image unmount "$IMAGE" >/dev/null 2>&1 || true; fi
+  if ((stack_up)); then
+    py drop-streams "$SCIMBUS_NATS_URL" "$prefix" >/dev/null || log "could not delete the streams of bus prefix $prefix"
+  fi
   if ((db_made)); then
     psql "$admin_url" -qAt -v ON_ERROR_STOP=1 -c "drop database if exists $database with (force)" >/dev/null ||
       log "could not drop database $database"
@@ -93,6 +87,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# --- the image ----------------------------------------------------------------
+t0=$SECONDS
+IMAGE=$(deploy/image/build.sh) || fatal "image: deploy/image/build.sh failed"
+pass "image: $IMAGE built or up to date ($((SECONDS - t0)) s)"
+
+# --- NATS and Postgres ------------------------------------------------------------
+lines=$(deploy/local/stack.sh up) || fatal "stack: deploy/local/stack.sh up failed"
+set -a
+eval "$lines"
+set +a
+stack_up=1
+admin_url=$SCIMBUS_DATABASE_URL # the test's database is created and dropped through it
 
 psql "$admin_url" -qAt -v ON_ERROR_STOP=1 -c "create database $database" >/dev/null ||
   fatal "database: could not create $database"
@@ -121,7 +128,16 @@ log "image $IMAGE, database $database, bus prefix $prefix, $db_url, $nats_url"
 user=$(podman_ image inspect --format '{{.Config.User}}' "$IMAGE")
 if [[ $user == 65532:65532 ]]; then pass "user: the image runs as $user"; else fail "user: the image's user is '$user', not 65532:65532"; fi
 
-if out=$(podman_ run --rm --network host --entrypoint /bin/sh "$IMAGE" -c true 2>&1); then
+# run NAME ARGS...: podman run --rm, named (so that cleanup removes it if
+# the run is cut short), two minutes at most.
+run() {
+  local c="scimbus-image-test-$tag-$1"
+  shift
+  containers+=("$c")
+  timeout 120 podman "${IMAGE_PODMAN_FLAGS[@]}" run --rm --name "$c" "$@"
+}
+
+if out=$(run shell --network host --entrypoint /bin/sh "$IMAGE" -c true 2>&1); then
   fail "no shell: /bin/sh ran in the image"
 else
   pass "no shell: --entrypoint /bin/sh fails ($(grep -o 'no such file or directory' <<<"$out" | head -n1 || true))"
@@ -129,6 +145,7 @@ fi
 
 # The files of the image, and that its binaries are static.
 mnt=$(podman_ image mount "$IMAGE") || fatal "files: podman image mount failed"
+mounted=$mnt
 files=$(cd "$mnt" && find . -type f -o -type l | sed 's|^\./|/|' | LC_ALL=C sort | tr '\n' ' ')
 want="/bin/scimbus /bin/scimbus-ingress /bin/scimbus-outbound /bin/scimbus-store /etc/group /etc/passwd /etc/ssl/certs/ca-certificates.crt "
 if [[ $files == "$want" ]]; then pass "files: only the four binaries, passwd, group and the CA bundle"; else fail "files: the image holds $files"; fi
@@ -153,9 +170,10 @@ for b in scimbus-ingress scimbus-store scimbus-outbound scimbus; do
   fi
 done
 podman_ image unmount "$IMAGE" >/dev/null || true
+mounted=
 
 # --- scimbus migrate -----------------------------------------------------------------
-if out=$(podman_ run --rm "${common[@]}" "$IMAGE" /bin/scimbus migrate 2>&1); then
+if out=$(run migrate "${common[@]}" "$IMAGE" /bin/scimbus migrate 2>&1); then
   pass "migrate: scimbus migrate exits 0 ($(tail -n 1 <<<"$out" | cut -c1-80))"
 else
   fail "migrate: scimbus migrate failed: $(tail -n 5 <<<"$out")"
@@ -182,7 +200,7 @@ if [[ -z $dns_pid ]]; then
   fail "dns: no DNS server could be started on a loopback address: $(tail -n 2 "$work/dns.log")"
 else
   dns_url=$(py url "$admin_url" "$dns_name" "$database")
-  if out=$(podman_ run --rm "${common[@]}" --dns "$dns_addr" -e "SCIMBUS_DATABASE_URL=$dns_url" \
+  if out=$(run migrate-dns "${common[@]}" --dns "$dns_addr" -e "SCIMBUS_DATABASE_URL=$dns_url" \
     "$IMAGE" /bin/scimbus migrate 2>&1); then
     if grep -qx "A $dns_name" "$work/dns.log"; then
       pass "dns: scimbus migrate reached postgres at $dns_name, an A record of the test's DNS server"
@@ -199,7 +217,7 @@ fi
 # a free port until /readyz answers 200 (60 s), on other ports if the first
 # was taken. Sets the port in port_NAME.
 start() {
-  local name=$1 var=$2 c="scimbus-image-test-$tag-$1" port attempt status
+  local name=$1 var=$2 c="scimbus-image-test-$tag-$1" port attempt status deadline
   shift 2
   [[ " ${containers[*]} " == *" $c "* ]] || containers+=("$c")
   for attempt in 1 2 3; do
@@ -207,7 +225,8 @@ start() {
     podman_ rm -f -t 0 "$c" >/dev/null 2>&1 || true
     podman_ run -d --name "$c" "${common[@]}" -e "$var=127.0.0.1:$port" "$@" \
       "$IMAGE" "/bin/scimbus-$name" >/dev/null || { fail "$name: podman run failed"; return 1; }
-    for _ in $(seq 1 600); do
+    deadline=$((SECONDS + 60))
+    while ((SECONDS < deadline)); do
       status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz" || true)
       [[ $status == 200 ]] && break
       [[ $(podman_ inspect --format '{{.State.Running}}' "$c" 2>/dev/null) == true ]] || break
@@ -222,7 +241,11 @@ start() {
       log "$name: port $port was taken (attempt $attempt), trying another"
       continue
     fi
-    fail "$name: /readyz did not answer 200 within 60 s (last: $status)"
+    if [[ $(podman_ inspect --format '{{.State.Running}}' "$c" 2>/dev/null) != true ]]; then
+      fail "$name: exited with code $(podman_ inspect --format '{{.State.ExitCode}}' "$c" 2>/dev/null) before /readyz answered 200"
+    else
+      fail "$name: /readyz did not answer 200 within 60 s (last: $status)"
+    fi
     return 1
   done
   fail "$name: no free port after 3 attempts"
@@ -231,7 +254,7 @@ start() {
 
 # check_service NAME: /livez, /readyz, /metrics of a running service.
 check_service() {
-  local name=$1 c="scimbus-image-test-$tag-$1" status ctype uid
+  local name=$1 c="scimbus-image-test-$tag-$1" status ctype pid uid gid
   local port_var="port_$name"
   local port=${!port_var}
   local base="http://127.0.0.1:$port"
@@ -253,8 +276,15 @@ check_service() {
       fail "$name: /metrics has no family $family"
     fi
   done
-  uid=$(podman_ top "$c" huser 2>/dev/null | tail -n +2 | sort -u | tr '\n' ' ')
-  if [[ $uid == "65532 " ]]; then pass "$name: runs as uid 65532"; else fail "$name: runs as '$uid'"; fi
+  # The process's real, effective, saved and file system uids and gids.
+  pid=$(podman_ inspect --format '{{.State.Pid}}' "$c")
+  uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status" 2>/dev/null || true)
+  gid=$(awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$pid/status" 2>/dev/null || true)
+  if [[ $uid == "65532 65532 65532 65532" && $gid == "65532 65532 65532 65532" ]]; then
+    pass "$name: runs as 65532:65532"
+  else
+    fail "$name: runs as uid '$uid', gid '$gid'"
+  fi
   if [[ $(podman_ inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]]; then
     pass "$name: read-only root file system"
   else
