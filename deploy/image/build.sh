@@ -44,6 +44,12 @@ if [[ ! -s $CA_BUNDLE ]]; then
   [[ -s $CA_BUNDLE ]] || image_die "$CA_BUNDLE is still missing after installing ca-certificates"
 fi
 image_podman_env
+# One build at a time per checkout: the others wait (cargo would wait too;
+# the context and the tag would not).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$IMAGE_DATA/build.lock"
+  flock -w 3600 9 || image_die "another build.sh holds $IMAGE_DATA/build.lock"
+fi
 
 # --- 1. static binaries -------------------------------------------------------
 # +crt-static links glibc (and libgcc, libstdc++ of C dependencies) into the
