@@ -174,7 +174,7 @@ mounted=
 
 # --- scimbus migrate -----------------------------------------------------------------
 if out=$(run migrate "${common[@]}" "$IMAGE" /bin/scimbus migrate 2>&1); then
-  pass "migrate: scimbus migrate exits 0 ($(tail -n 1 <<<"$out" | cut -c1-80))"
+  pass "migrate: scimbus migrate exits 0 ($(grep -m1 -o "applied [0-9]* of [0-9]* migrations" <<<"$out" || true))"
 else
   fail "migrate: scimbus migrate failed: $(tail -n 5 <<<"$out")"
 fi
