@@ -185,7 +185,8 @@ fi
 dns_name=db.scimbus.test
 for _ in 1 2 3 4 5; do
   dns_addr="127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))"
-  py dns "$dns_addr" "$dns_name" 127.0.0.1 >"$work/dns.log" 2>&1 &
+  # exec: $! is the server itself, which cleanup stops.
+  (exec python3 "$here/helper.py" dns "$dns_addr" "$dns_name" 127.0.0.1 >"$work/dns.log" 2>&1) &
   dns_pid=$!
   for _ in $(seq 1 50); do
     grep -q listening "$work/dns.log" 2>/dev/null && break
