@@ -22,6 +22,7 @@ test: ## run every test, against real NATS and Postgres
 	$(CARGO) test --workspace --doc --locked
 	@$(MAKE) --no-print-directory conformance
 	@$(MAKE) --no-print-directory chart-test
+	@$(MAKE) --no-print-directory image-test
 
 conformance: ## scim2-tester (RFC 7643/7644 checker) against a live ingress and store
 	@tests/conformance/run.sh
@@ -29,6 +30,13 @@ conformance: ## scim2-tester (RFC 7643/7644 checker) against a live ingress and 
 .PHONY: chart-test
 chart-test: ## the Helm chart offline: lint, render, schemas and assertions per values profile (tests/deploy)
 	@tests/deploy/chart-test.sh
+
+.PHONY: image image-test
+image: ## the container image localhost/scimbus:<version>, FROM scratch with static binaries (IMAGE=name:tag overrides)
+	@deploy/image/build.sh
+
+image-test: ## build the image and run each service from it over the local NATS and Postgres (tests/image)
+	@tests/image/image-test.sh
 
 stack: ## start (or reuse) the local NATS and Postgres and print their URLs
 	@$(STACK) up
