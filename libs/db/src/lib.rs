@@ -28,5 +28,19 @@ pub use read::ReadPool;
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The newest migration this build has.
+pub fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// The newest migration the database has applied (0: none).
+pub async fn applied_migration(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
+    let v: Option<i64> =
+        sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
+            .fetch_one(pool)
+            .await?;
+    Ok(v.unwrap_or(0))
+}
+
 mod filter_sql;
 pub use filter_sql::{Cursor, FilterSql, Sort, SortValue, push_filter, push_order_by};

@@ -56,24 +56,14 @@ impl Probe {
     /// a query (within 3 s) and has every migration this binary knows.
     pub async fn check(&self) -> Result<(), NotReady> {
         scimbus_bus::ready(&self.client, &self.js, &self.streams).await?;
-        let wanted = scimbus_db::MIGRATOR
-            .iter()
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0);
+        let wanted = scimbus_db::latest_migration();
         let found = tokio::time::timeout(
             POSTGRES_WITHIN,
-            self.pool.read(|pool| async move {
-                sqlx::query_scalar::<_, Option<i64>>(
-                    "select max(version) from _sqlx_migrations where success",
-                )
-                .fetch_one(&pool)
-                .await
-            }),
+            self.pool
+                .read(|pool| async move { scimbus_db::applied_migration(&pool).await }),
         )
         .await
-        .map_err(|_| NotReady::PostgresSlow(POSTGRES_WITHIN))??
-        .unwrap_or(0);
+        .map_err(|_| NotReady::PostgresSlow(POSTGRES_WITHIN))??;
         if found < wanted {
             return Err(NotReady::Migrations { found, wanted });
         }
