@@ -149,8 +149,10 @@ pub async fn serve(addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing a SIGTERM handler")?;
     axum::serve(listener, app(counts.clone()))
-        .with_graceful_shutdown(stopped())
+        .with_graceful_shutdown(stopped(term))
         .await
         .context("serving")?;
     print!(
@@ -163,9 +165,7 @@ pub async fn serve(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn stopped() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+async fn stopped(mut term: tokio::signal::unix::Signal) {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
