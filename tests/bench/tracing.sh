@@ -495,18 +495,27 @@ bsp=$(env | grep '^OTEL_' | sort | tr '\n' ' ' || true)
   printf '  %-22s %10s %10s   %s\n' "spans received" "$sp_off" "$sp_on" \
     "(on: $srv_on server spans, $(awk -v s="$sp_on" -v n="$req_on" 'BEGIN { printf "%.2f", n ? s / n : 0 }') spans per request over $req_on requests incl. warm-ups; $exp_on exports, $kb_on KB)"
 
-  printf '\n  %-26s %7s %7s %7s %8s %7s %7s %7s   %s\n' "per request: CPU µs" ingress store nats postgres sink wrk others "machine busy (of $(nproc)00%)"
+  printf '\n  %-26s %7s %7s %7s %8s %7s %7s %7s %7s   %s\n' "per request: CPU µs" ingress store nats postgres sink wrk total others "machine busy (of $(nproc)00%)"
+  implied=()
   for p in create get; do
     read -r -a off_c <<<"$(cpu_per_request off "$p")"
     read -r -a on_c <<<"$(cpu_per_request on "$p")"
-    printf '  %-26s %7s %7s %7s %8s %7s %7s %7s   %s%%\n' "$p off" "${off_c[@]:0:7}" "${off_c[7]}"
-    printf '  %-26s %7s %7s %7s %8s %7s %7s %7s   %s%%\n' "$p on" "${on_c[@]:0:7}" "${on_c[7]}"
+    # total: the processes measured (ingress .. wrk)
+    off_t=$((off_c[0] + off_c[1] + off_c[2] + off_c[3] + off_c[4] + off_c[5]))
+    on_t=$((on_c[0] + on_c[1] + on_c[2] + on_c[3] + on_c[4] + on_c[5]))
+    printf '  %-26s %7s %7s %7s %8s %7s %7s %7s %7s   %s%%\n' "$p off" "${off_c[@]:0:6}" "$off_t" "${off_c[6]}" "${off_c[7]}"
+    printf '  %-26s %7s %7s %7s %8s %7s %7s %7s %7s   %s%%\n' "$p on" "${on_c[@]:0:6}" "$on_t" "${on_c[6]}" "${on_c[7]}"
     d=()
-    for i in 0 1 2 3 4 5 6; do d+=("$(printf '%+d' $((on_c[i] - off_c[i])))"); done
-    printf '  %-26s %7s %7s %7s %8s %7s %7s %7s\n' "$p on - off" "${d[@]}"
+    for i in 0 1 2 3 4 5; do d+=("$(printf '%+d' $((on_c[i] - off_c[i])))"); done
+    d+=("$(printf '%+d' $((on_t - off_t)))" "$(printf '%+d' $((on_c[6] - off_c[6])))")
+    printf '  %-26s %7s %7s %7s %8s %7s %7s %7s %7s\n' "$p on - off" "${d[@]}"
+    implied+=("$(awk -v p="$p" -v a="$off_t" -v b="$on_t" -v s="${on_c[4]}" 'BEGIN { if (a == 0 || b == 0) exit
+      printf "%s: %+.1f %% CPU per request with tracing on (%+.1f %% without the sink); on a saturated machine that alone makes on/off %.3f (%.3f without the sink)",
+        p, (b - a) / a * 100, (b - s - a) / a * 100, a / b, a / (b - s) }')")
   done
   printf '  %s\n' "(summed over the rounds; postgres: this database's backends and the server's background processes; nats: the" \
     " server the services use; sink: the OTLP receiver, which a deployment runs elsewhere; others: the rest of the machine)"
+  printf '  %s\n' "${implied[@]}"
 
   printf '\n  spans received while tracing was on, by service, kind and name:\n'
   awk '$1 == "span" { svc = $2; kind = $3; n = $4; $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); printf "    %-16s %-9s %9d  %s\n", svc, kind, n, $0 }' <<<"$final_counts"
