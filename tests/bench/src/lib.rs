@@ -14,11 +14,14 @@
 //!   created user's notification arrived, and the notification latency
 //!   measured from them in the same propagation run;
 //! - [`hr`]: signed HR webhooks (single hires and batches) as fast as the
-//!   ingress answers 202.
+//!   ingress answers 202;
+//! - [`otlp_sink`]: the tracing bench's (`tests/bench/tracing.sh`) OTLP/HTTP
+//!   trace receiver, which decodes every export and counts its spans.
 
 pub mod drive;
 pub mod hr;
 pub mod notify;
+pub mod otlp_sink;
 pub mod receiver;
 pub mod reference;
 pub mod streams;

@@ -7,7 +7,8 @@ const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats
   | propagation <ingress-base> <token> <rate> <secs> <conns> <run> <target-url>...
       [--receivers <receiver-url>...]
   | direct <target-base> <conns> <from-target>
-  | hr <hr-source-url> <secret-env-var> <secs> <conns> <batch> <run>";
+  | hr <hr-source-url> <secret-env-var> <secs> <conns> <batch> <run>
+  | otlp-sink <addr>";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,6 +24,12 @@ async fn main() -> anyhow::Result<()> {
                 .parse()
                 .with_context(|| format!("{addr} is not host:port"))?;
             scimbus_bench::reference::serve(addr).await
+        }
+        ["otlp-sink", addr] => {
+            let addr = addr
+                .parse()
+                .with_context(|| format!("{addr} is not host:port"))?;
+            scimbus_bench::otlp_sink::serve(addr).await
         }
         ["drop-streams", url, prefix] => {
             for name in scimbus_bench::streams::drop(url, prefix).await? {
