@@ -193,6 +193,27 @@ async fn a_scim_write_is_one_trace_through_ingress_store_and_outbound() {
     for a in [&ia, &sa, &oa] {
         ready(&http, a).await;
     }
+    // The user is made after the target's initial sync, so that it reaches
+    // the target through the change stream (a sync pushes what exists
+    // without a trace of the write).
+    eventually(
+        "the initial sync is done",
+        Duration::from_secs(60),
+        || async {
+            let done: Option<bool> = sqlx::query_scalar(
+                "select synced_at is not null from target_progress
+             where tenant = 'acme' and target = 't'",
+            )
+            .fetch_optional(&env.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+            match done {
+                Some(true) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
 
     let r = http
         .post(format!("http://{ia}/scim/v2/acme/Users"))
