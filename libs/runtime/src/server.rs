@@ -93,13 +93,9 @@ impl<S: Service> Server<S> {
             drain,
         } = self;
         let http_metrics = crate::metrics::http::HttpMetrics::new(service.metrics());
-        let app = routes
-            .merge(crate::health::routes(service.clone()))
-            .layer(axum::middleware::from_fn_with_state(
-                http_metrics,
-                crate::metrics::http::track,
-            ))
-            .layer(axum::middleware::from_fn(crate::telemetry::http::trace));
+        let app = routes.merge(crate::health::routes(service.clone())).layer(
+            axum::middleware::from_fn_with_state(http_metrics, crate::telemetry::http::trace),
+        );
         let closing = CancellationToken::new();
         let graceful = closing.clone().cancelled_owned();
         let mut http = tokio::spawn(async move {

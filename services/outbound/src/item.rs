@@ -35,21 +35,18 @@ impl Item {
     /// error, never position 0.
     pub(crate) fn of(m: &jetstream::Message) -> Result<Item, WorkerError> {
         let change = Change::decode(m.payload.as_ref()).map_err(Undecodable);
-        let stream_seq = m
-            .info()
-            .map_err(|e| {
-                WorkerError::JetStream(format!("a change without its stream position: {e}"))
-            })?
-            .stream_sequence;
+        let info = m.info().map_err(|e| {
+            WorkerError::JetStream(format!("a change without its stream position: {e}"))
+        })?;
+        let stream_seq = info.stream_sequence;
         let msg_id = m
             .headers
             .as_ref()
             .and_then(|h| h.get(scimbus_events::headers::MSG_ID))
             .map(|v| v.as_str().to_string())
             .unwrap_or_default();
-        let stream = m.info().map(|i| i.stream.to_string()).unwrap_or_default();
         let span = scimbus_runtime::telemetry::messaging::consumer(
-            &stream,
+            info.stream,
             &m.subject,
             &msg_id,
             "push",

@@ -3,20 +3,22 @@
 //! request id (the caller's `X-Request-Id`, or a new one) answered back and
 //! on every log line written while it is served.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
 use super::propagate;
-use crate::metrics::http::{method_of, route_of};
+use crate::metrics::http::{HttpMetrics, method_of, route_of};
 
 /// The request id header, read and answered.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Middleware: serves the request inside its span.
-pub async fn trace(req: Request, next: Next) -> Response {
+/// Middleware: serves the request inside its span, then counts and times
+/// it in `metrics`.
+pub async fn trace(State(metrics): State<HttpMetrics>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let route = route_of(&req);
     let method = method_of(&req);
     let request_id = req
@@ -47,7 +49,9 @@ pub async fn trace(req: Request, next: Next) -> Response {
         span.record("trace_id", id);
     }
     let mut response = next.run(req).instrument(span.clone()).await;
-    span.record("http.response.status_code", response.status().as_u16());
+    let status = response.status().as_u16();
+    metrics.record(&route, method, status, started.elapsed().as_secs_f64());
+    span.record("http.response.status_code", status);
     if response.status().is_server_error() {
         span.record("otel.status_code", "ERROR");
     }
