@@ -103,7 +103,7 @@ SCIMBUS_CONFORMANCE_TOKEN="conformance-$(od -An -N16 -tx1 /dev/urandom | tr -d '
 export SCIMBUS_CONFORMANCE_TOKEN
 export SCIMBUS_CONFIG="$work/scimbus.toml"
 export RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1
-unset SCIMBUS_PUBLIC_URL SCIMBUS_READ_DATABASE_URL SCIMBUS_TENANTS
+unset SCIMBUS_PUBLIC_URL SCIMBUS_DATABASE_READ_URL SCIMBUS_TENANTS
 cat >"$SCIMBUS_CONFIG" <<'TOML'
 [[tenants]]
 name = "conformance"

@@ -61,7 +61,7 @@ pub struct IngressConfig {
 
 impl IngressConfig {
     /// Reads the [`ServiceSettings`] (`SCIMBUS_INGRESS_ADDR`,
-    /// 127.0.0.1:8080), `SCIMBUS_PUBLIC_URL`, `SCIMBUS_READ_DATABASE_URL`,
+    /// 127.0.0.1:8080), `SCIMBUS_PUBLIC_URL`, `SCIMBUS_DATABASE_READ_URL`,
     /// `SCIMBUS_PARTITIONS`, `SCIMBUS_WRITE_TIMEOUT_MS`,
     /// `SCIMBUS_MAX_PAYLOAD`, `SCIMBUS_BULK_MAX_OPERATIONS`, and the tenants
     /// of `SCIMBUS_CONFIG`.
@@ -94,8 +94,16 @@ impl IngressConfig {
         let public_url =
             scimbus_runtime::settings::public_url(e, &format!("http://{}", service.addr))?;
         let d = Limits::default();
-        let read_database_url = env::text(e, "SCIMBUS_READ_DATABASE_URL", &service.database_url);
-        scimbus_runtime::settings::postgres_url("SCIMBUS_READ_DATABASE_URL", &read_database_url)?;
+        // `SCIMBUS_READ_DATABASE_URL` is the name of earlier releases.
+        let (name, read_database_url) = match (
+            e.get("SCIMBUS_DATABASE_READ_URL"),
+            e.get("SCIMBUS_READ_DATABASE_URL"),
+        ) {
+            (Some(url), _) => ("SCIMBUS_DATABASE_READ_URL", url),
+            (None, Some(url)) => ("SCIMBUS_READ_DATABASE_URL", url),
+            (None, None) => ("SCIMBUS_DATABASE_READ_URL", service.database_url.clone()),
+        };
+        scimbus_runtime::settings::postgres_url(name, &read_database_url)?;
         Ok(IngressConfig {
             service,
             public_url,

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use scimbus_runtime::secret::SecretError;
-use scimbus_runtime::{AuthConfig, Secret};
+use scimbus_runtime::{AuthConfig, Secret, telemetry};
 use serde_json::Value;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 pub use crate::answer::{Answer, Exchange, PushError};
 
@@ -174,11 +175,17 @@ impl TargetClient {
                 req.bearer_auth(token)
             }
         };
-        let resp = match req.send().await {
+        let (span, trace) = telemetry::http::client(method.as_str(), &url);
+        let req = telemetry::http::with_trace(req, &trace);
+        let resp = match req.send().instrument(span.clone()).await {
             Ok(r) => r,
-            Err(e) => return Err(transport(&method, &url, &e, exchange)),
+            Err(e) => {
+                telemetry::http::answered(&span, None);
+                return Err(transport(&method, &url, &e, exchange));
+            }
         };
         let status = resp.status();
+        telemetry::http::answered(&span, Some(status.as_u16()));
         let retry_after = retry_after(resp.headers());
         let text = match resp.text().await {
             Ok(t) => t,

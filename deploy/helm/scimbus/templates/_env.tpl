@@ -82,7 +82,7 @@ Service's cluster URL. */}}
   value: {{ include "scimbus.publicUrl" $ | quote }}
 {{- $rr := $.Values.database.readReplica }}
 {{- if or $rr.url $rr.existingSecret.name }}
-- name: SCIMBUS_READ_DATABASE_URL
+- name: SCIMBUS_DATABASE_READ_URL
   valueFrom:
     secretKeyRef:
       {{- if $rr.existingSecret.name }}
@@ -90,7 +90,7 @@ Service's cluster URL. */}}
       key: {{ $rr.existingSecret.key }}
       {{- else }}
       name: {{ include "scimbus.databaseSecretName" $ }}
-      key: SCIMBUS_READ_DATABASE_URL
+      key: SCIMBUS_DATABASE_READ_URL
       {{- end }}
 {{- end }}
 {{- if $svc.eventsSigningKey.existingSecret }}

@@ -3,8 +3,6 @@
 //! message's headers. Without an exporter every span context is invalid and
 //! nothing is written.
 
-use std::collections::HashMap;
-
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -17,11 +15,13 @@ pub struct TraceHeaders {
     pub tracestate: Option<String>,
 }
 
-struct Map<'a>(&'a mut HashMap<String, String>);
-
-impl Injector for Map<'_> {
+impl Injector for TraceHeaders {
     fn set(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
+        match key {
+            "traceparent" => self.traceparent = Some(value),
+            "tracestate" if !value.is_empty() => self.tracestate = Some(value),
+            _ => {}
+        }
     }
 }
 
@@ -49,12 +49,9 @@ pub fn headers_of(span: &tracing::Span) -> TraceHeaders {
     if !cx.span().span_context().is_valid() {
         return TraceHeaders::default();
     }
-    let mut map = HashMap::new();
-    TraceContextPropagator::new().inject_context(&cx, &mut Map(&mut map));
-    TraceHeaders {
-        traceparent: map.remove("traceparent"),
-        tracestate: map.remove("tracestate").filter(|s| !s.is_empty()),
-    }
+    let mut headers = TraceHeaders::default();
+    TraceContextPropagator::new().inject_context(&cx, &mut headers);
+    headers
 }
 
 /// Makes the context of `traceparent`/`tracestate` (when valid) the parent

@@ -24,6 +24,7 @@ async fn a_bad_setting_stops_the_ingress_with_exit_78_naming_it() {
             ("SCIMBUS_PARTITIONS", "zero"),
             ("SCIMBUS_WRITE_TIMEOUT_MS", "soon"),
             ("SCIMBUS_INGRESS_ADDR", "nowhere"),
+            ("SCIMBUS_DATABASE_READ_URL", "mysql://x@127.0.0.1/x"),
             ("SCIMBUS_READ_DATABASE_URL", "mysql://x@127.0.0.1/x"),
             ("SCIMBUS_NATS_URL", "nats://127.0.0.1:port"),
             ("SCIMBUS_DRAIN_SECS", "0"),

@@ -87,3 +87,43 @@ async fn an_ingress_whose_postgres_goes_away_is_not_ready_until_it_is_back() {
     ingress.stop().await.unwrap();
     env.teardown().await;
 }
+
+#[tokio::test]
+async fn an_ingress_without_nats_is_not_ready_until_it_is_back() {
+    use scimbus_e2e::eventually;
+    use scimbus_runtime::Service;
+    use std::time::Duration;
+
+    let mut nats = scimbus_testkit::PrivateNats::start().await;
+    let env = scimbus_testkit::TestEnv::with_nats(&nats.url).await;
+    env.bus().await;
+    let ingress = scimbus_e2e::IngressBuilder::new(&env)
+        .tenants(["acme"])
+        .start()
+        .await;
+    let state = |want_ready: bool| {
+        let service = ingress.service().clone();
+        move || {
+            let service = service.clone();
+            async move {
+                match service.ready().await {
+                    Ok(()) if want_ready => Ok(()),
+                    Err(e) if !want_ready && e.to_string().starts_with("NATS") => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            }
+        }
+    };
+    eventually("ready", Duration::from_secs(20), state(true)).await;
+    nats.kill().await;
+    eventually(
+        "not ready: NATS is down",
+        Duration::from_secs(30),
+        state(false),
+    )
+    .await;
+    nats.restart().await;
+    eventually("ready: NATS is back", Duration::from_secs(30), state(true)).await;
+    ingress.stop().await.unwrap();
+    env.teardown().await;
+}

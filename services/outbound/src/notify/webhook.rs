@@ -3,7 +3,9 @@
 //! TLS verified. Only the answer's status counts; at most the first
 //! [`KEPT`] bytes of its body are read, to show with a parked event.
 
+use scimbus_runtime::telemetry;
 use std::time::Duration;
+use tracing::Instrument;
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
@@ -61,12 +63,18 @@ impl Webhook {
             // RFC 8935 §2: the receiver answers 202, or 400 with a JSON error.
             req = req.header(ACCEPT, "application/json");
         }
-        let mut res = req.send().await.map_err(|e| Failure::Transient {
-            detail: transport(&e),
-            retry_after: None,
-            response: None,
+        let (span, trace) = telemetry::http::client("POST", &self.url);
+        let req = telemetry::http::with_trace(req, &trace);
+        let mut res = req.send().instrument(span.clone()).await.map_err(|e| {
+            telemetry::http::answered(&span, None);
+            Failure::Transient {
+                detail: transport(&e),
+                retry_after: None,
+                response: None,
+            }
         })?;
         let status = res.status();
+        telemetry::http::answered(&span, Some(status.as_u16()));
         if status.is_success() {
             return Ok(());
         }

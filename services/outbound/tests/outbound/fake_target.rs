@@ -47,6 +47,8 @@ struct Data {
     /// (method filter, path substring, fault), consumed in order.
     faults: VecDeque<(Option<Method>, String, Fault)>,
     log: Vec<Logged>,
+    /// The `traceparent` each request came with, in the log's order.
+    traceparents: Vec<(Method, String, Option<String>)>,
 }
 
 struct Shared {
@@ -294,5 +296,10 @@ impl FakeTarget {
 
     pub fn log(&self) -> Vec<Logged> {
         self.shared.data.lock().unwrap().log.clone()
+    }
+
+    /// Each request's method, path and `traceparent` header, in order.
+    pub fn traceparents(&self) -> Vec<(Method, String, Option<String>)> {
+        self.shared.data.lock().unwrap().traceparents.clone()
     }
 }

@@ -23,6 +23,7 @@ mod notify_poll;
 mod notify_support;
 mod operate;
 mod push;
+mod readiness;
 mod receiver;
 mod reconcile;
 mod replicas;

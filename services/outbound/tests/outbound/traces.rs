@@ -2,7 +2,8 @@
 //! with `OTEL_EXPORTER_OTLP_ENDPOINT` pointing at an OTLP/HTTP receiver in
 //! this test, and the spans they export chain through W3C trace context in
 //! the NATS headers: the ingress's request → its command publish → the
-//! store's apply → the store's change publish → the outbound's push.
+//! store's apply → the store's change publish → the outbound's push → its
+//! request to the target (which gets the context in `traceparent`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -329,11 +330,36 @@ async fn a_scim_write_is_one_trace_through_ingress_store_and_outbound() {
         push.attributes.get("scimbus.target").map(String::as_str),
         Some("t")
     );
-    assert!(
-        t.log()
-            .iter()
-            .any(|(m, p, _)| m == reqwest::Method::POST && p.ends_with("/Users"))
+    // The push's request to the target is a client span under the push, and
+    // the target got its context in `traceparent`.
+    // (The push may look the user up first: a GET, another such span.)
+    let request = trace
+        .iter()
+        .find(|s| {
+            s.parent == push.id
+                && s.kind == SpanKind::Client as i32
+                && s.attributes.get("http.request.method").map(String::as_str) == Some("POST")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no POST client span under {push:?}: {trace:#?}"));
+    assert_eq!(request.service, "scimbus-outbound");
+    assert_eq!(
+        request
+            .attributes
+            .get("http.response.status_code")
+            .map(String::as_str),
+        Some("201"),
+        "{request:?}"
     );
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let sent = format!("00-{}-{}-01", hex(&request.trace), hex(&request.id));
+    let posts: Vec<Option<String>> = t
+        .traceparents()
+        .into_iter()
+        .filter(|(m, p, _)| m == reqwest::Method::POST && p.ends_with("/Users"))
+        .map(|(_, _, tp)| tp)
+        .collect();
+    assert_eq!(posts, vec![Some(sent)], "the user's POST to the target");
     let _ = std::fs::remove_dir_all(&dir);
     env.teardown().await;
 }

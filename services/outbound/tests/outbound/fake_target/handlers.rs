@@ -66,6 +66,12 @@ pub(super) async fn gate(
     let fault = {
         let mut d = s.data.lock().unwrap();
         d.log.push((method.clone(), path.clone(), body));
+        let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+        d.traceparents.push((
+            method.clone(),
+            path.clone(),
+            traceparent.map(str::to_string),
+        ));
         // A miss is the list handler's to take, a cut the middleware's.
         let at = d.faults.iter().position(|(m, p, f)| {
             !matches!(f, Fault::Miss | Fault::Cut)
