@@ -14,6 +14,7 @@
 //! It knows no service: nothing here handles SCIM requests, applies
 //! commands or pushes to targets.
 
+pub mod api_tokens;
 pub mod backoff;
 pub mod config;
 pub mod env;
@@ -23,6 +24,7 @@ pub mod hr_sources;
 pub mod metrics;
 pub mod probe;
 pub mod process;
+pub mod scope;
 pub mod secret;
 pub mod server;
 pub mod service;

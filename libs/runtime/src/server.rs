@@ -99,9 +99,14 @@ impl<S: Service> Server<S> {
         let closing = CancellationToken::new();
         let graceful = closing.clone().cancelled_owned();
         let mut http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(graceful)
-                .await
+            // Each request knows the address it came from (the ingress
+            // limits failed authentications per address).
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(graceful)
+            .await
         });
         tokio::select! {
             () = shutdown => {}

@@ -23,6 +23,12 @@ pub enum CliError {
     UnknownTenant { tenant: String, known: Vec<String> },
     #[error("no API token with id {0}")]
     UnknownToken(Uuid),
+    #[error("--scope: {0}")]
+    Scope(#[from] scimbus_runtime::scope::UnknownScope),
+    #[error("--scope: a token needs at least one scope")]
+    NoScopes,
+    #[error("--expires-in: {0}")]
+    Expiry(String),
     #[error(transparent)]
     Config(#[from] scimbus_runtime::config::ConfigError),
     #[error("{path}: {source}")]

@@ -40,8 +40,9 @@ pub use targets::{
     request_sync, set_paused, status as target_status,
 };
 pub use token::{
-    NewToken, Revoked, TOKEN_PREFIX, TokenInfo, create as create_token, generate as generate_token,
-    list as list_tokens, revoke as revoke_token,
+    NewToken, Revoked, TOKEN_PREFIX, TokenInfo, TokenSpec, create as create_token,
+    create_with as create_token_with, generate as generate_token, list as list_tokens,
+    revoke as revoke_token,
 };
 
 /// The scimbus operator tool.
@@ -148,7 +149,7 @@ pub struct TargetArg {
 pub enum TokenCommand {
     /// Create a token for a tenant; it is printed once and only its hash is kept.
     Create(CreateArgs),
-    /// Revoke a token (ingress replicas may accept it for up to 30 s more).
+    /// Revoke a token (every ingress replica refuses it from then on).
     Revoke {
         /// The token's id, as `token create` or `token list` print it.
         id: Uuid,
@@ -166,9 +167,18 @@ pub struct CreateArgs {
     /// The tenant the token is bound to.
     #[arg(long)]
     pub tenant: String,
-    /// A note on who or what uses the token.
+    /// A note on who or what uses the token (its name).
     #[arg(long, default_value = "")]
     pub label: String,
+    /// What the token may do: scim:read, scim:write, users:write,
+    /// groups:write, events:poll (repeat the flag or separate by commas;
+    /// default: scim:read, scim:write and events:poll).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// The token stops working this long after it is made (90d, 12h, 30m,
+    /// 45s); without it, it works until revoked.
+    #[arg(long, value_name = "LIFETIME")]
+    pub expires_in: Option<String>,
     /// Add this configuration file's tenants to the database first.
     #[arg(long, env = "SCIMBUS_CONFIG", value_name = "FILE")]
     pub config: Option<String>,
@@ -260,10 +270,32 @@ async fn on_database(
                     .map_err(CliError::from)
                     .context("adding the tenants of --config / SCIMBUS_CONFIG")?;
             }
-            let t = create_token(pool, &args.tenant, &args.label).await?;
-            writeln!(out, "id:     {}", t.id)?;
-            writeln!(out, "tenant: {}", t.tenant)?;
-            writeln!(out, "token:  {}", t.token)?;
+            let scopes = if args.scopes.is_empty() {
+                scimbus_runtime::scope::Scopes::tenant_default()
+            } else {
+                scimbus_runtime::scope::Scopes::parse(&args.scopes).map_err(CliError::from)?
+            };
+            let expires_at = match &args.expires_in {
+                Some(l) => Some(
+                    chrono::Utc::now()
+                        + token::lifetime(l).map_err(|e| CliError::Expiry(e.to_string()))?,
+                ),
+                None => None,
+            };
+            let spec = token::TokenSpec {
+                tenant: &args.tenant,
+                label: &args.label,
+                scopes,
+                expires_at,
+            };
+            let t = token::create_with(pool, &spec).await?;
+            writeln!(out, "id:      {}", t.id)?;
+            writeln!(out, "tenant:  {}", t.tenant)?;
+            writeln!(out, "scopes:  {}", t.scopes)?;
+            if let Some(at) = &t.expires_at {
+                writeln!(out, "expires: {}", time(at))?;
+            }
+            writeln!(out, "token:   {}", t.token)?;
             eprintln!(
                 "scimbus: copy the token now: it is shown only this once (scimbus keeps only its SHA-256)"
             );
@@ -279,7 +311,6 @@ async fn on_database(
                 )?;
             } else {
                 writeln!(out, "revoked token {} (tenant {}) at {at}", r.id, r.tenant)?;
-                eprintln!("scimbus: ingress replicas that cached it accept it for up to 30 s more");
             }
         }
         DbCommand::List(tenant) => {
@@ -427,7 +458,10 @@ fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()
     if tokens.is_empty() {
         return writeln!(out, "no API tokens");
     }
-    let rows: Vec<[String; 5]> = tokens
+    let or_dash = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.as_ref().map_or_else(|| "-".to_string(), time)
+    };
+    let rows: Vec<[String; 8]> = tokens
         .iter()
         .map(|t| {
             [
@@ -435,11 +469,24 @@ fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()
                 t.tenant.clone(),
                 // One line per token, whatever the label holds.
                 t.label.escape_debug().to_string(),
+                t.scopes.join(","),
                 time(&t.created_at),
-                t.revoked_at.as_ref().map_or_else(|| "-".to_string(), time),
+                or_dash(&t.expires_at),
+                or_dash(&t.last_used_at),
+                or_dash(&t.revoked_at),
             ]
         })
         .collect();
-    let header = ["ID", "TENANT", "LABEL", "CREATED", "REVOKED"].map(String::from);
+    let header = [
+        "ID",
+        "TENANT",
+        "LABEL",
+        "SCOPES",
+        "CREATED",
+        "EXPIRES",
+        "LAST USED",
+        "REVOKED",
+    ]
+    .map(String::from);
     write_columns(out, &header, &rows)
 }

@@ -48,6 +48,7 @@ use serde_json::{Value, json};
 
 mod hr;
 mod subscriptions;
+mod tokens;
 
 use crate::body::ScimBody;
 use crate::error::{ApiError, ApiResult};
@@ -68,6 +69,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .merge(subscriptions::routes())
         .merge(hr::routes())
+        .merge(tokens::routes())
         .route_layer(from_fn_with_state(state, require_admin))
 }
 
@@ -77,12 +79,19 @@ async fn require_admin(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let addr = crate::auth::peer(&req);
+    state
+        .failures
+        .check(addr)
+        .map_err(ApiError::too_many_failures)?;
     let token = crate::auth::bearer(req.headers());
     let Some(token) = token else {
+        state.failures.failed(addr);
         return Err(ScimError::unauthorized("an admin bearer token is required").into());
     };
     let hash = token_hash(token);
     if !state.admin_tokens.contains(&hash) {
+        state.failures.failed(addr);
         return Err(ScimError::unauthorized("the bearer token is not an admin token").into());
     }
     Ok(next.run(req).await)

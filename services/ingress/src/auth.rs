@@ -1,18 +1,25 @@
 //! Bearer tokens on requests: the `Authorization: Bearer …` header, and
 //! the middleware that lets a request through only with a token of the
 //! tenant in its URL (a token used on another tenant's URL is as good as
-//! no token: 401). Who a token belongs to is in [`crate::tokens`].
+//! no token: 401) that has the scope the request needs (403 otherwise).
+//! Who a token belongs to is in [`crate::tokens`]; the limit on failed
+//! authentications per address in [`failures`].
+
+pub mod failures;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use axum::extract::{Path, Request, State};
-use axum::http::header;
+use axum::extract::{ConnectInfo, MatchedPath, Path, Request, State};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use scimbus_runtime::scope::{Scope, Scopes};
 use scimbus_scim::ScimError;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tokens::Client;
 
 /// The token of an `Authorization: Bearer …` header, if there is one.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -26,8 +33,16 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Middleware on `/scim/v2/{tenant}/…`: the bearer token must belong to
-/// `{tenant}`.
+/// The address a request came from (the unspecified address for a
+/// request served in-process, which has none).
+pub fn peer(req: &Request) -> IpAddr {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+/// Middleware on `/scim/v2/{tenant}/…` and the event polls: the bearer
+/// token must belong to `{tenant}` and have the scope the request needs.
 pub async fn require_token(
     State(state): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
@@ -41,19 +56,84 @@ pub async fn require_token(
             &"a route without a {tenant} segment",
         ));
     };
+    let addr = peer(&req);
+    let limited = state.failures.check(addr).err();
     let Some(token) = bearer(req.headers()).map(str::to_string) else {
+        if let Some(wait) = limited {
+            return Err(ApiError::too_many_failures(wait));
+        }
+        state.failures.failed(addr);
         return Err(ScimError::unauthorized("a bearer token is required").into());
     };
-    let client = state
-        .tokens
-        .lookup(&token)
-        .await
-        .map_err(|e| ApiError::internal("looking up a token failed", &e))?;
-    match client {
-        Some(c) if c.tenant == tenant => {
-            req.extensions_mut().insert(c);
-            Ok(next.run(req).await)
+    // An address over its limit is not looked up for: only a token known
+    // good without asking Postgres gets through.
+    let client = match limited {
+        Some(wait) => Some(
+            state
+                .tokens
+                .lookup_known(&token)
+                .ok_or_else(|| ApiError::too_many_failures(wait))?,
+        ),
+        None => state
+            .tokens
+            .lookup(&token)
+            .await
+            .map_err(|e| ApiError::internal("looking up a token failed", &e))?,
+    };
+    let client = match client {
+        Some(c) if c.tenant == tenant => c,
+        _ => {
+            state.failures.failed(addr);
+            return Err(
+                ScimError::unauthorized("the bearer token is not valid for this tenant").into(),
+            );
         }
-        _ => Err(ScimError::unauthorized("the bearer token is not valid for this tenant").into()),
+    };
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    if let Some(missing) = missing_scope(&state, &client, req.method(), &route, &params) {
+        return Err(ApiError::insufficient_scope(&missing));
     }
+    req.extensions_mut().insert(client);
+    Ok(next.run(req).await)
+}
+
+/// The scope the request lacks, if it lacks one: `route` is the matched
+/// route template.
+fn missing_scope(
+    state: &AppState,
+    client: &Client,
+    method: &Method,
+    route: &str,
+    params: &HashMap<String, String>,
+) -> Option<String> {
+    let scopes: Scopes = client.scopes;
+    let last = route.rsplit('/').next().unwrap_or_default();
+    // Discovery: any good token of the tenant.
+    let discovery = ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]
+        .iter()
+        .any(|d| route.contains(d));
+    let need_read = || (!scopes.can_read()).then(|| Scope::ScimRead.to_string());
+    if last == "poll" {
+        return (!scopes.contains(Scope::EventsPoll)).then(|| Scope::EventsPoll.to_string());
+    }
+    if discovery {
+        return None;
+    }
+    if *method == Method::GET || *method == Method::HEAD || last == ".search" {
+        return need_read();
+    }
+    if last == "Bulk" {
+        // Each operation is checked for its resource type.
+        return (!scopes.can_write_any()).then(|| "scim:write".to_string());
+    }
+    // A write of /{rtype} or /{rtype}/{id}; an endpoint that does not exist
+    // is the handler's 404 to give.
+    let rt = params
+        .get("rtype")
+        .and_then(|e| state.registry.resource_type_by_endpoint(e))?;
+    (!scopes.can_write(&rt.name)).then(|| Scopes::write_scope_for(&rt.name))
 }

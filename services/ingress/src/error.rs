@@ -16,8 +16,10 @@ pub const SCIM_JSON: &str = "application/scim+json";
 #[derive(Debug)]
 pub struct ApiError {
     pub error: ScimError,
-    /// `Retry-After` seconds, for 503s.
+    /// `Retry-After` seconds, for 503s and 429s.
     pub retry_after: Option<u32>,
+    /// The scope a 403 lacks, named in `WWW-Authenticate` (RFC 6750 §3.1).
+    pub missing_scope: Option<String>,
 }
 
 impl From<ScimError> for ApiError {
@@ -25,6 +27,7 @@ impl From<ScimError> for ApiError {
         ApiError {
             error,
             retry_after: None,
+            missing_scope: None,
         }
     }
 }
@@ -41,6 +44,30 @@ impl ApiError {
         ApiError {
             error: ScimError::new(503, None, detail),
             retry_after: Some(retry_after),
+            missing_scope: None,
+        }
+    }
+
+    /// 403: the token is good but lacks `scope` (a scope name, or several
+    /// alternatives joined by " or ").
+    pub fn insufficient_scope(scope: &str) -> ApiError {
+        ApiError {
+            error: ScimError::new(403, None, format!("the token lacks the scope {scope}")),
+            retry_after: None,
+            missing_scope: Some(scope.split(" or ").collect::<Vec<_>>().join(" ")),
+        }
+    }
+
+    /// 429: too many failed authentications from this address.
+    pub fn too_many_failures(retry_after: u32) -> ApiError {
+        ApiError {
+            error: ScimError::new(
+                429,
+                None,
+                "too many requests with a missing or bad token from this address; try again later",
+            ),
+            retry_after: Some(retry_after),
+            missing_scope: None,
         }
     }
 
@@ -65,6 +92,13 @@ impl IntoResponse for ApiError {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
         if let Some(s) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if let Some(scope) = &self.missing_scope
+            && let Ok(v) = HeaderValue::from_str(&format!(
+                "Bearer realm=\"scimbus\", error=\"insufficient_scope\", scope=\"{scope}\""
+            ))
+        {
+            h.insert(header::WWW_AUTHENTICATE, v);
         }
         if status == StatusCode::UNAUTHORIZED {
             h.insert(

@@ -6,7 +6,7 @@
 
 mod accept;
 mod admin;
-mod auth;
+pub mod auth;
 mod body;
 mod config;
 mod dispatch;
@@ -59,6 +59,8 @@ pub struct Ingress {
     /// NATS, the command stream, the read pool.
     probe: Probe,
     metrics: scimbus_runtime::metrics::Registry,
+    /// Stops the token listener and the writer of token uses.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl Ingress {
@@ -101,7 +103,9 @@ impl Ingress {
             read.clone(),
         )
         .await?;
-        let tokens = Arc::new(tokens::Tokens::new(&cfg.tenants, read.clone()));
+        let tokens = Arc::new(tokens::Tokens::new(&cfg.tenants, write.clone()));
+        let stop = tokio_util::sync::CancellationToken::new();
+        tokens.start(stop.clone());
         let caps = Capabilities {
             bulk: Some(BulkLimits {
                 max_operations: u32::try_from(cfg.limits.bulk_max_operations)
@@ -115,6 +119,7 @@ impl Ingress {
             read,
             dispatcher,
             tokens,
+            failures: auth::failures::Failures::default(),
             public_url: cfg.public_url.into(),
             limits: Arc::new(cfg.limits),
             caps: Arc::new(caps),
@@ -132,6 +137,7 @@ impl Ingress {
                 state,
                 probe,
                 metrics,
+                stop,
             }),
             routes,
         ))
@@ -144,8 +150,11 @@ impl Service for Ingress {
     }
 
     /// The HTTP drain has answered the requests in flight (each waited for
-    /// its command's result); nothing else is in hand.
-    async fn stop(&self) {}
+    /// its command's result); what is left is when tokens were last used.
+    async fn stop(&self) {
+        self.stop.cancel();
+        self.state.tokens.flush_uses().await;
+    }
 
     fn metrics(&self) -> &scimbus_runtime::metrics::Registry {
         &self.metrics

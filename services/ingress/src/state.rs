@@ -38,6 +38,8 @@ pub struct Shared {
     pub read: ReadPool,
     pub dispatcher: Dispatcher,
     pub tokens: Arc<Tokens>,
+    /// Failed authentications per client address.
+    pub failures: crate::auth::failures::Failures,
     /// Base URL clients reach us at, without a trailing `/`.
     pub public_url: Arc<str>,
     pub limits: Arc<Limits>,

@@ -86,12 +86,17 @@ async fn sigterm_under_load_answers_every_request_in_flight_within_the_bound() {
     let mut api = Api::without_store(Duration::from_secs(15)).await;
     api.start_store().await;
     let env: &TestEnv = &api.env;
+    let scopes = scimbus_runtime::scope::Scopes::tenant_default().names();
     scimbus_db::tokens::insert(
         &env.pool,
-        uuid::Uuid::now_v7(),
-        "acme",
-        &scimbus_runtime::token_hash(TOKEN),
-        "binary test",
+        &scimbus_db::tokens::NewRow {
+            id: uuid::Uuid::now_v7(),
+            tenant: "acme",
+            hash: &scimbus_runtime::token_hash(TOKEN),
+            label: "binary test",
+            scopes: &scopes,
+            expires_at: None,
+        },
     )
     .await
     .unwrap()

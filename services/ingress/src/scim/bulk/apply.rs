@@ -26,6 +26,11 @@ impl<'a> Run<'a> {
             Ok(rt) => rt,
             Err(e) => return Outcome::failed(e.error, None),
         };
+        // Each operation needs the write scope of its resource type.
+        if !self.client.scopes.can_write(&rt.name) {
+            let scope = scimbus_runtime::scope::Scopes::write_scope_for(&rt.name);
+            return Outcome::failed(ApiError::insufficient_scope(&scope).error, None);
+        }
         let id = match v.id.as_deref() {
             Some(raw) => match refs::reference(raw).map(|b| self.lookup(b)) {
                 Some(Ok(id)) => Some(id),
