@@ -32,8 +32,12 @@ pub struct FileConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
+    /// Tokens that may read and act (`admin:read admin:write`).
     #[serde(default)]
     pub tokens: Vec<String>,
+    /// Tokens that may only read (`admin:read`): `GET` of the operator API.
+    #[serde(default)]
+    pub read_tokens: Vec<String>,
 }
 
 /// One tenant.
@@ -230,18 +234,15 @@ impl FileConfig {
 
     /// The hashes of the operator API's tokens.
     pub fn resolve_admin_tokens(&self) -> Result<Vec<[u8; 32]>, SecretRefError> {
-        self.admin
-            .iter()
-            .flat_map(|a| a.tokens.iter().enumerate())
-            .map(|(i, r)| {
-                Secret::resolve(r)
-                    .map(|s| s.token_hash())
-                    .map_err(|source| SecretRefError {
-                        field: format!("admin.tokens[{i}]"),
-                        source,
-                    })
-            })
-            .collect()
+        resolve_list(self.admin.iter().flat_map(|a| &a.tokens), "admin.tokens")
+    }
+
+    /// The hashes of the operator API's read-only tokens.
+    pub fn resolve_admin_read_tokens(&self) -> Result<Vec<[u8; 32]>, SecretRefError> {
+        resolve_list(
+            self.admin.iter().flat_map(|a| &a.read_tokens),
+            "admin.read_tokens",
+        )
     }
 
     pub fn tenant_names(&self) -> Vec<String> {
@@ -279,6 +280,24 @@ impl FileConfig {
             .flat_map(|t| t.targets.iter().map(|x| (t.name.clone(), x.clone())))
             .collect()
     }
+}
+
+/// The hashes of a list of token references (`field` names the list in
+/// errors).
+fn resolve_list<'a>(
+    refs: impl Iterator<Item = &'a String>,
+    field: &str,
+) -> Result<Vec<[u8; 32]>, SecretRefError> {
+    refs.enumerate()
+        .map(|(i, r)| {
+            Secret::resolve(r)
+                .map(|s| s.token_hash())
+                .map_err(|source| SecretRefError {
+                    field: format!("{field}[{i}]"),
+                    source,
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]

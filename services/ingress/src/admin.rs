@@ -91,8 +91,14 @@ async fn require_admin(
     };
     let hash = token_hash(token);
     if !state.admin_tokens.contains(&hash) {
-        state.failures.failed(addr);
-        return Err(ScimError::unauthorized("the bearer token is not an admin token").into());
+        if !state.admin_read_tokens.contains(&hash) {
+            state.failures.failed(addr);
+            return Err(ScimError::unauthorized("the bearer token is not an admin token").into());
+        }
+        // A read-only token reads.
+        if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+            return Err(ApiError::insufficient_scope("admin:write"));
+        }
     }
     Ok(next.run(req).await)
 }

@@ -42,6 +42,8 @@ pub struct IngressConfig {
     /// SHA-256 of the operator API's bearer tokens (none: `/admin/v1`
     /// answers 401 to everyone).
     pub admin_token_hashes: Vec<[u8; 32]>,
+    /// The operator API's read-only tokens (`GET` only).
+    pub admin_read_token_hashes: Vec<[u8; 32]>,
     /// The outbound targets the configuration declares, per tenant (shown
     /// by the operator API; the outbound service drives them).
     pub targets: Vec<(String, scimbus_runtime::TargetConfig)>,
@@ -71,26 +73,40 @@ impl IngressConfig {
 
     pub fn from_lookup(e: &impl Lookup) -> Result<IngressConfig, SettingError> {
         let service = ServiceSettings::from_lookup(e, "SCIMBUS_INGRESS_ADDR", "127.0.0.1:8080")?;
-        let (tenants, admin_token_hashes, targets, subscriptions, hr_sources) =
-            match e.get("SCIMBUS_CONFIG") {
-                Some(path) => {
-                    let file = FileConfig::load(&path)
-                        .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
-                    let bad = |err: scimbus_runtime::config::SecretRefError| {
-                        SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
-                    };
+        let (
+            tenants,
+            (admin_token_hashes, admin_read_token_hashes),
+            targets,
+            subscriptions,
+            hr_sources,
+        ) = match e.get("SCIMBUS_CONFIG") {
+            Some(path) => {
+                let file = FileConfig::load(&path)
+                    .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
+                let bad = |err: scimbus_runtime::config::SecretRefError| {
+                    SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
+                };
+                (
+                    file.resolve_tenants().map_err(bad)?,
                     (
-                        file.resolve_tenants().map_err(bad)?,
                         file.resolve_admin_tokens().map_err(bad)?,
-                        file.targets(),
-                        file.subscriptions(),
-                        scimbus_runtime::hr_sources::compile(&file).map_err(|err| {
-                            SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
-                        })?,
-                    )
-                }
-                None => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            };
+                        file.resolve_admin_read_tokens().map_err(bad)?,
+                    ),
+                    file.targets(),
+                    file.subscriptions(),
+                    scimbus_runtime::hr_sources::compile(&file).map_err(|err| {
+                        SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
+                    })?,
+                )
+            }
+            None => (
+                Vec::new(),
+                (Vec::new(), Vec::new()),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            ),
+        };
         let public_url =
             scimbus_runtime::settings::public_url(e, &format!("http://{}", service.addr))?;
         let d = Limits::default();
@@ -117,6 +133,7 @@ impl IngressConfig {
             )?),
             tenants,
             admin_token_hashes,
+            admin_read_token_hashes,
             targets,
             subscriptions,
             hr_sources,

@@ -124,6 +124,7 @@ impl Ingress {
             limits: Arc::new(cfg.limits),
             caps: Arc::new(caps),
             admin_tokens: cfg.admin_token_hashes.clone(),
+            admin_read_tokens: cfg.admin_read_token_hashes.clone(),
             admin_db: write,
             targets: cfg.targets.clone(),
             subscriptions: cfg.subscriptions.clone(),

@@ -46,6 +46,8 @@ pub struct Shared {
     pub caps: Arc<Capabilities>,
     /// The operator API's token hashes.
     pub admin_tokens: Vec<[u8; 32]>,
+    /// Its read-only tokens (`admin:read`).
+    pub admin_read_tokens: Vec<[u8; 32]>,
     /// Read-write: the operator API writes the outbound workers' requests
     /// (pause, replay, sync, reconcile), never identity data.
     pub admin_db: PgPool,

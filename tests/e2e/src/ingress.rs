@@ -30,6 +30,7 @@ pub struct IngressBuilder<'a> {
     write_timeout: Duration,
     tenants: Vec<Tenant>,
     admin_tokens: Vec<String>,
+    admin_read_tokens: Vec<String>,
     limits: Limits,
     targets: Vec<(String, TargetConfig)>,
     subscriptions: Vec<(String, SubscriptionSpec)>,
@@ -47,6 +48,7 @@ impl<'a> IngressBuilder<'a> {
             write_timeout: Duration::from_secs(15),
             tenants: Vec::new(),
             admin_tokens: vec![ADMIN_TOKEN.into()],
+            admin_read_tokens: Vec::new(),
             limits: Limits::default(),
             targets: Vec::new(),
             subscriptions: Vec::new(),
@@ -92,6 +94,12 @@ impl<'a> IngressBuilder<'a> {
     /// The operator API's tokens (none: `/admin/v1` lets no one in).
     pub fn admin_tokens(mut self, tokens: &[&str]) -> Self {
         self.admin_tokens = tokens.iter().map(|t| t.to_string()).collect();
+        self
+    }
+
+    /// The operator API's read-only tokens (none by default).
+    pub fn admin_read_tokens(mut self, tokens: &[&str]) -> Self {
+        self.admin_read_tokens = tokens.iter().map(|t| t.to_string()).collect();
         self
     }
 
@@ -155,6 +163,11 @@ impl<'a> IngressBuilder<'a> {
             tenants: self.tenants.clone(),
             limits: self.limits.clone(),
             admin_token_hashes: self.admin_tokens.iter().map(|t| token_hash(t)).collect(),
+            admin_read_token_hashes: self
+                .admin_read_tokens
+                .iter()
+                .map(|t| token_hash(t))
+                .collect(),
             targets: self.targets.clone(),
             subscriptions: self.subscriptions.clone(),
             signing_key: self.signing_key.clone(),

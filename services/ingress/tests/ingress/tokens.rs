@@ -255,3 +255,48 @@ async fn the_operator_api_makes_lists_and_revokes_tokens() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     env.teardown().await;
 }
+
+#[tokio::test]
+async fn a_read_only_admin_token_reads_the_operator_api_and_acts_on_nothing() {
+    let env = TestEnv::new().await;
+    env.bus().await;
+    env.tenants(&["acme"]).await;
+    let router = IngressBuilder::new(&env)
+        .tenants(["acme"])
+        .admin_read_tokens(&["admin-reader"])
+        .router()
+        .await;
+    let call = |m: Method, path: &str| {
+        let router = router.clone();
+        let path = path.to_string();
+        async move { send(&router, request(m, &path, "admin-reader", None, &[])).await }
+    };
+    let r = call(Method::GET, "/admin/v1/tenants/acme/tokens").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for (m, path) in [
+        (Method::POST, "/admin/v1/tenants/acme/tokens"),
+        (Method::POST, "/admin/v1/tenants/acme/targets/crm/pause"),
+        (Method::DELETE, "/admin/v1/tenants/acme/subscriptions/bus"),
+    ] {
+        let r = call(m.clone(), path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{m} {path}: {}", r.body);
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("admin:write"),
+            "{}",
+            r.body
+        );
+    }
+    // Nothing was made.
+    assert!(
+        api_tokens::list(&env.pool, Some("acme"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Still no SCIM token.
+    assert_eq!(
+        get_users(&router, "admin-reader").await,
+        StatusCode::UNAUTHORIZED
+    );
+    env.teardown().await;
+}
