@@ -12,6 +12,9 @@
 //! tokens = ["env:SCIMBUS_DEMO_TOKEN", "sha256:9f86d0…"]
 //! ```
 
+mod rate_limit;
+pub use rate_limit::RateLimit;
+
 use serde::Deserialize;
 
 use crate::secret::{Secret, SecretError};
@@ -62,13 +65,17 @@ pub struct TenantConfig {
     /// HR systems posting events to `POST /hr/v1/{tenant}/{source}`.
     #[serde(default)]
     pub hr_sources: Vec<scimbus_hr::SourceSpec>,
+    /// How many requests the tenant, and each of its tokens, may make.
+    #[serde(default)]
+    pub rate_limit: RateLimit,
 }
 
 /// A tenant with its tokens resolved to hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
     pub name: String,
     pub token_hashes: Vec<[u8; 32]>,
+    pub rate_limit: RateLimit,
 }
 
 /// A configuration file that cannot be used; says where.
@@ -98,6 +105,8 @@ pub enum FileError {
     TenantName(#[from] scimbus_events::TenantError),
     #[error("tenant \"{0}\" is declared twice")]
     TenantTwice(String),
+    #[error("tenant \"{tenant}\": {problem}")]
+    RateLimit { tenant: String, problem: String },
     #[error("tenant \"{tenant}\": {source}")]
     Target {
         tenant: String,
@@ -159,6 +168,12 @@ impl FileConfig {
             }
             if !seen.insert(t.name.as_str()) {
                 return Err(FileError::TenantTwice(t.name.clone()));
+            }
+            if let Some(problem) = t.rate_limit.problem() {
+                return Err(FileError::RateLimit {
+                    tenant: t.name.clone(),
+                    problem,
+                });
             }
             let mut targets = std::collections::HashSet::new();
             for target in &t.targets {
@@ -227,6 +242,7 @@ impl FileConfig {
                 Ok(Tenant {
                     name: t.name.clone(),
                     token_hashes,
+                    rate_limit: t.rate_limit,
                 })
             })
             .collect()
@@ -354,6 +370,25 @@ mod tests {
         let e = c.resolve_tenants().unwrap_err();
         assert!(e.to_string().starts_with("tenants.a.tokens[0]: "), "{e}");
         assert!(matches!(e.source, SecretError::Inline), "{e:?}");
+    }
+
+    #[test]
+    fn rate_limits_default_high_and_must_be_at_least_one() {
+        let c = FileConfig::parse("[[tenants]]\nname = \"a\"").unwrap();
+        assert_eq!(c.tenants[0].rate_limit, RateLimit::default());
+        let c = FileConfig::parse(
+            "[[tenants]]\nname = \"a\"\n[tenants.rate_limit]\nrequests_per_second = 5\ntoken_burst = 2",
+        )
+        .unwrap();
+        let r = c.tenants[0].rate_limit;
+        assert_eq!((r.requests_per_second, r.token_burst), (5.0, 2.0));
+        assert_eq!(r.burst, RateLimit::default().burst);
+        let e = FileConfig::parse("[[tenants]]\nname = \"a\"\n[tenants.rate_limit]\nburst = 0")
+            .unwrap_err();
+        assert!(e.to_string().contains("rate_limit.burst"), "{e}");
+        let e = FileConfig::parse("[[tenants]]\nname = \"a\"\n[tenants.rate_limit]\nrps = 3")
+            .unwrap_err();
+        assert!(e.to_string().contains("rps"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! authentications per address in [`failures`].
 
 pub mod failures;
+pub mod rate;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -97,6 +98,7 @@ pub async fn require_token(
     if let Some(missing) = missing_scope(&state, &client, req.method(), &route, &params) {
         return Err(ApiError::insufficient_scope(&missing));
     }
+    state.rates.admit(&client).map_err(ApiError::rate_limited)?;
     req.extensions_mut().insert(client);
     Ok(next.run(req).await)
 }

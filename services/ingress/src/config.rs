@@ -37,6 +37,9 @@ pub struct IngressConfig {
     pub read_database_url: String,
     pub partitions: u32,
     pub write_timeout: Duration,
+    /// How many ingress replicas share the request rates
+    /// (`SCIMBUS_INGRESS_REPLICAS`).
+    pub replicas: u32,
     pub tenants: Vec<Tenant>,
     pub limits: Limits,
     /// SHA-256 of the operator API's bearer tokens (none: `/admin/v1`
@@ -125,6 +128,7 @@ impl IngressConfig {
             public_url,
             read_database_url,
             partitions: env::number(e, "SCIMBUS_PARTITIONS", 1, 1..=1024)?,
+            replicas: env::number(e, "SCIMBUS_INGRESS_REPLICAS", 1, 1..=1000)?,
             write_timeout: Duration::from_millis(env::number(
                 e,
                 "SCIMBUS_WRITE_TIMEOUT_MS",

@@ -58,6 +58,19 @@ impl ApiError {
         }
     }
 
+    /// 429: the tenant or the token is over its request rate.
+    pub fn rate_limited(retry_after: u32) -> ApiError {
+        ApiError {
+            error: ScimError::new(
+                429,
+                None,
+                "too many requests for this tenant or token; try again after Retry-After seconds",
+            ),
+            retry_after: Some(retry_after),
+            missing_scope: None,
+        }
+    }
+
     /// 429: too many failed authentications from this address.
     pub fn too_many_failures(retry_after: u32) -> ApiError {
         ApiError {

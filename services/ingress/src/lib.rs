@@ -120,6 +120,7 @@ impl Ingress {
             dispatcher,
             tokens,
             failures: auth::failures::Failures::default(),
+            rates: auth::rate::Rates::new(&cfg.tenants, cfg.replicas),
             public_url: cfg.public_url.into(),
             limits: Arc::new(cfg.limits),
             caps: Arc::new(caps),

@@ -40,6 +40,8 @@ pub struct Shared {
     pub tokens: Arc<Tokens>,
     /// Failed authentications per client address.
     pub failures: crate::auth::failures::Failures,
+    /// Request rates per tenant and token.
+    pub rates: crate::auth::rate::Rates,
     /// Base URL clients reach us at, without a trailing `/`.
     pub public_url: Arc<str>,
     pub limits: Arc<Limits>,

@@ -72,6 +72,7 @@ impl<'a> IngressBuilder<'a> {
             .map(|name| Tenant {
                 name: name.into(),
                 token_hashes: Vec::new(),
+                rate_limit: Default::default(),
             })
             .collect();
         self
@@ -86,7 +87,16 @@ impl<'a> IngressBuilder<'a> {
             None => self.tenants.push(Tenant {
                 name: name.into(),
                 token_hashes,
+                rate_limit: Default::default(),
             }),
+        }
+        self
+    }
+
+    /// The request rates of tenant `name` (which must be there).
+    pub fn rate_limit(mut self, name: &str, limit: scimbus_runtime::config::RateLimit) -> Self {
+        if let Some(t) = self.tenants.iter_mut().find(|t| t.name == name) {
+            t.rate_limit = limit;
         }
         self
     }
@@ -160,6 +170,7 @@ impl<'a> IngressBuilder<'a> {
             read_database_url: self.env.database_url.clone(),
             partitions: self.partitions,
             write_timeout: self.write_timeout,
+            replicas: 1,
             tenants: self.tenants.clone(),
             limits: self.limits.clone(),
             admin_token_hashes: self.admin_tokens.iter().map(|t| token_hash(t)).collect(),

@@ -78,6 +78,8 @@ Service's cluster URL. */}}
   value: {{ $.Values.partitions | quote }}
 {{- end }}
 {{- if eq $c "ingress" }}
+- name: SCIMBUS_INGRESS_REPLICAS
+  value: {{ ternary $svc.autoscaling.minReplicas $svc.replicas $svc.autoscaling.enabled | quote }}
 - name: SCIMBUS_PUBLIC_URL
   value: {{ include "scimbus.publicUrl" $ | quote }}
 {{- $rr := $.Values.database.readReplica }}

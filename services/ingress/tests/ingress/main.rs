@@ -16,6 +16,7 @@ mod hr_rules;
 mod hr_support;
 mod lists;
 mod postgres_blip;
+mod rates;
 mod readiness;
 mod scopes;
 mod strict_input;
