@@ -24,16 +24,16 @@ pub struct RateLimit {
 
 impl RateLimit {
     fn default_tenant_rate() -> f64 {
-        20_000.0
+        100_000.0
     }
     fn default_tenant_burst() -> f64 {
-        40_000.0
+        200_000.0
     }
     fn default_token_rate() -> f64 {
-        10_000.0
+        50_000.0
     }
     fn default_token_burst() -> f64 {
-        20_000.0
+        100_000.0
     }
 
     /// Why it cannot work, if it cannot (a rate or burst not positive).
