@@ -12,7 +12,9 @@
 //! tokens = ["env:SCIMBUS_DEMO_TOKEN", "sha256:9f86d0…"]
 //! ```
 
+mod jwt;
 mod rate_limit;
+pub use jwt::{JWT_ALGORITHMS, JwtConfig};
 pub use rate_limit::RateLimit;
 
 use serde::Deserialize;
@@ -68,6 +70,9 @@ pub struct TenantConfig {
     /// How many requests the tenant, and each of its tokens, may make.
     #[serde(default)]
     pub rate_limit: RateLimit,
+    /// JWT bearer tokens of an authorization server, besides `tokens`.
+    #[serde(default)]
+    pub jwt: Option<JwtConfig>,
 }
 
 /// A tenant with its tokens resolved to hashes.
@@ -76,6 +81,7 @@ pub struct Tenant {
     pub name: String,
     pub token_hashes: Vec<[u8; 32]>,
     pub rate_limit: RateLimit,
+    pub jwt: Option<JwtConfig>,
 }
 
 /// A configuration file that cannot be used; says where.
@@ -106,7 +112,7 @@ pub enum FileError {
     #[error("tenant \"{0}\" is declared twice")]
     TenantTwice(String),
     #[error("tenant \"{tenant}\": {problem}")]
-    RateLimit { tenant: String, problem: String },
+    Setting { tenant: String, problem: String },
     #[error("tenant \"{tenant}\": {source}")]
     Target {
         tenant: String,
@@ -169,8 +175,12 @@ impl FileConfig {
             if !seen.insert(t.name.as_str()) {
                 return Err(FileError::TenantTwice(t.name.clone()));
             }
-            if let Some(problem) = t.rate_limit.problem() {
-                return Err(FileError::RateLimit {
+            if let Some(problem) = t
+                .rate_limit
+                .problem()
+                .or_else(|| t.jwt.as_ref().and_then(JwtConfig::problem))
+            {
+                return Err(FileError::Setting {
                     tenant: t.name.clone(),
                     problem,
                 });
@@ -243,6 +253,7 @@ impl FileConfig {
                     name: t.name.clone(),
                     token_hashes,
                     rate_limit: t.rate_limit,
+                    jwt: t.jwt.clone(),
                 })
             })
             .collect()

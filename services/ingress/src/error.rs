@@ -18,8 +18,9 @@ pub struct ApiError {
     pub error: ScimError,
     /// `Retry-After` seconds, for 503s and 429s.
     pub retry_after: Option<u32>,
-    /// The scope a 403 lacks, named in `WWW-Authenticate` (RFC 6750 §3.1).
-    pub missing_scope: Option<String>,
+    /// The `WWW-Authenticate` of a 401 or 403 (RFC 6750 §3), when it says
+    /// more than `Bearer realm="scimbus"`.
+    pub challenge: Option<String>,
 }
 
 impl From<ScimError> for ApiError {
@@ -27,7 +28,7 @@ impl From<ScimError> for ApiError {
         ApiError {
             error,
             retry_after: None,
-            missing_scope: None,
+            challenge: None,
         }
     }
 }
@@ -44,7 +45,7 @@ impl ApiError {
         ApiError {
             error: ScimError::new(503, None, detail),
             retry_after: Some(retry_after),
-            missing_scope: None,
+            challenge: None,
         }
     }
 
@@ -54,7 +55,32 @@ impl ApiError {
         ApiError {
             error: ScimError::new(403, None, format!("the token lacks the scope {scope}")),
             retry_after: None,
-            missing_scope: Some(scope.split(" or ").collect::<Vec<_>>().join(" ")),
+            challenge: Some(format!(
+                "Bearer realm=\"scimbus\", error=\"insufficient_scope\", scope=\"{}\"",
+                scope.split(" or ").collect::<Vec<_>>().join(" ")
+            )),
+        }
+    }
+
+    /// 401 for a JWT that does not hold: why, in the detail and in
+    /// `WWW-Authenticate` (RFC 6750 §3.1 `invalid_token`).
+    pub fn invalid_token(why: &str) -> ApiError {
+        let description: String = why
+            .chars()
+            .map(|c| {
+                if c == '"' || c == '\\' || c.is_control() {
+                    '\''
+                } else {
+                    c
+                }
+            })
+            .collect();
+        ApiError {
+            error: ScimError::unauthorized(format!("the bearer token is not valid: {why}")),
+            retry_after: None,
+            challenge: Some(format!(
+                "Bearer realm=\"scimbus\", error=\"invalid_token\", error_description=\"{description}\""
+            )),
         }
     }
 
@@ -67,7 +93,7 @@ impl ApiError {
                 "too many requests for this tenant or token; try again after Retry-After seconds",
             ),
             retry_after: Some(retry_after),
-            missing_scope: None,
+            challenge: None,
         }
     }
 
@@ -80,7 +106,7 @@ impl ApiError {
                 "too many requests with a missing or bad token from this address; try again later",
             ),
             retry_after: Some(retry_after),
-            missing_scope: None,
+            challenge: None,
         }
     }
 
@@ -106,14 +132,13 @@ impl IntoResponse for ApiError {
         if let Some(s) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
-        if let Some(scope) = &self.missing_scope
-            && let Ok(v) = HeaderValue::from_str(&format!(
-                "Bearer realm=\"scimbus\", error=\"insufficient_scope\", scope=\"{scope}\""
-            ))
+        if let Some(v) = self
+            .challenge
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
         {
             h.insert(header::WWW_AUTHENTICATE, v);
-        }
-        if status == StatusCode::UNAUTHORIZED {
+        } else if status == StatusCode::UNAUTHORIZED {
             h.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"scimbus\""),

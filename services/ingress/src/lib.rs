@@ -13,6 +13,7 @@ mod dispatch;
 mod error;
 mod events;
 mod hr;
+mod jwt;
 mod scim;
 mod state;
 mod tokens;
@@ -40,13 +41,15 @@ pub enum StartError {
     /// The setting's reader checks it is at most 100 000.
     #[error("SCIMBUS_BULK_MAX_OPERATIONS {0} is out of range")]
     Limit(usize),
+    #[error("SCIMBUS_CONFIG: {0}")]
+    Jwt(String),
 }
 
 impl StartFailure for StartError {
     fn is_configuration(&self) -> bool {
         match self {
             StartError::Base(e) => e.is_configuration(),
-            StartError::Limit(_) => true,
+            StartError::Limit(_) | StartError::Jwt(_) => true,
             StartError::Subscribe(_) => false,
         }
     }
@@ -121,6 +124,7 @@ impl Ingress {
             tokens,
             failures: auth::failures::Failures::default(),
             rates: auth::rate::Rates::new(&cfg.tenants, cfg.replicas),
+            jwt: jwt::Jwt::new(&cfg.tenants).map_err(StartError::Jwt)?,
             public_url: cfg.public_url.into(),
             limits: Arc::new(cfg.limits),
             caps: Arc::new(caps),

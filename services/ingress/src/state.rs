@@ -42,6 +42,8 @@ pub struct Shared {
     pub failures: crate::auth::failures::Failures,
     /// Request rates per tenant and token.
     pub rates: crate::auth::rate::Rates,
+    /// JWT bearer tokens of the tenants that take them.
+    pub jwt: crate::jwt::Jwt,
     /// Base URL clients reach us at, without a trailing `/`.
     pub public_url: Arc<str>,
     pub limits: Arc<Limits>,

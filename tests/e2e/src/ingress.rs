@@ -73,6 +73,7 @@ impl<'a> IngressBuilder<'a> {
                 name: name.into(),
                 token_hashes: Vec::new(),
                 rate_limit: Default::default(),
+                jwt: None,
             })
             .collect();
         self
@@ -88,6 +89,7 @@ impl<'a> IngressBuilder<'a> {
                 name: name.into(),
                 token_hashes,
                 rate_limit: Default::default(),
+                jwt: None,
             }),
         }
         self
@@ -97,6 +99,14 @@ impl<'a> IngressBuilder<'a> {
     pub fn rate_limit(mut self, name: &str, limit: scimbus_runtime::config::RateLimit) -> Self {
         if let Some(t) = self.tenants.iter_mut().find(|t| t.name == name) {
             t.rate_limit = limit;
+        }
+        self
+    }
+
+    /// JWT bearer tokens for tenant `name` (which must be there).
+    pub fn jwt(mut self, name: &str, jwt: scimbus_runtime::config::JwtConfig) -> Self {
+        if let Some(t) = self.tenants.iter_mut().find(|t| t.name == name) {
+            t.jwt = Some(jwt);
         }
         self
     }

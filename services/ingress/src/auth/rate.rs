@@ -152,6 +152,7 @@ mod tests {
                 token_requests_per_second: token_rate,
                 token_burst,
             },
+            jwt: None,
         }
     }
 

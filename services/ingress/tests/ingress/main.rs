@@ -14,6 +14,7 @@ mod hr_admin;
 mod hr_input;
 mod hr_rules;
 mod hr_support;
+mod jwt;
 mod lists;
 mod postgres_blip;
 mod rates;
