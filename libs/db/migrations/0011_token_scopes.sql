@@ -1,7 +1,10 @@
--- Tokens carry scopes, may expire, and remember (to about a minute) when
--- they were last used. Tokens made before scopes existed keep what they
--- could do: read, write and poll.
+-- Tokens carry scopes, may expire, remember (to about half a minute) when
+-- they were last used, and keep the first characters of their secret (a
+-- prefix that tells a listed token apart, far too short to guess from).
+-- Tokens made before scopes existed keep what they could do: read, write
+-- and poll.
 alter table api_tokens
+    add column prefix       text not null default '',
     add column scopes       text[] not null default '{scim:read,scim:write,events:poll}',
     add column expires_at   timestamptz,
     add column last_used_at timestamptz;

@@ -15,6 +15,8 @@ pub struct Token {
     pub id: Uuid,
     pub tenant: String,
     pub label: String,
+    /// The first characters of the secret (`scimbus_` and four more).
+    pub prefix: String,
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -51,6 +53,7 @@ pub struct NewRow<'a> {
     pub id: Uuid,
     pub tenant: &'a str,
     pub hash: &'a [u8],
+    pub prefix: &'a str,
     pub label: &'a str,
     pub scopes: &'a [String],
     pub expires_at: Option<DateTime<Utc>>,
@@ -63,8 +66,8 @@ pub async fn insert<'e>(
     t: &NewRow<'_>,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar(
-        "insert into api_tokens (id, tenant, token_hash, label, scopes, expires_at)
-         select $1, name, $3, $4, $5, $6 from tenants where name = $2
+        "insert into api_tokens (id, tenant, token_hash, label, scopes, expires_at, prefix)
+         select $1, name, $3, $4, $5, $6, $7 from tenants where name = $2
          returning created_at",
     )
     .bind(t.id)
@@ -73,6 +76,7 @@ pub async fn insert<'e>(
     .bind(t.label)
     .bind(t.scopes)
     .bind(t.expires_at)
+    .bind(t.prefix)
     .fetch_optional(db)
     .await
 }
@@ -116,7 +120,7 @@ pub async fn revoke<'e>(
 /// The tokens of one tenant, or of all, oldest first.
 pub async fn list<'e>(db: impl PgExecutor<'e>, tenant: Option<&str>) -> sqlx::Result<Vec<Token>> {
     sqlx::query_as(
-        "select id, tenant, label, scopes, created_at, expires_at, last_used_at, revoked_at
+        "select id, tenant, label, prefix, scopes, created_at, expires_at, last_used_at, revoked_at
          from api_tokens
          where $1::text is null or tenant = $1
          order by tenant, created_at, id",
@@ -133,7 +137,7 @@ pub async fn get<'e>(
     id: Uuid,
 ) -> sqlx::Result<Option<Token>> {
     sqlx::query_as(
-        "select id, tenant, label, scopes, created_at, expires_at, last_used_at, revoked_at
+        "select id, tenant, label, prefix, scopes, created_at, expires_at, last_used_at, revoked_at
          from api_tokens where tenant = $1 and id = $2",
     )
     .bind(tenant)

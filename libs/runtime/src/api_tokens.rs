@@ -127,6 +127,7 @@ pub async fn create_with(pool: &PgPool, spec: &TokenSpec<'_>) -> Result<NewToken
         id,
         tenant: spec.tenant,
         hash: hash.as_slice(),
+        prefix: prefix_of(&token),
         label: spec.label,
         scopes: &scopes,
         expires_at: spec.expires_at,
@@ -144,6 +145,17 @@ pub async fn create_with(pool: &PgPool, spec: &TokenSpec<'_>) -> Result<NewToken
         }),
         None => Err(TokenError::UnknownTenant(spec.tenant.to_string())),
     }
+}
+
+/// What a listing shows of a secret: `scimbus_` and four more characters
+/// (24 bits of the 256: enough to tell tokens apart, nothing to guess
+/// from).
+pub fn prefix_of(token: &str) -> &str {
+    let end = token
+        .char_indices()
+        .nth(TOKEN_PREFIX.len() + 4)
+        .map_or(token.len(), |(i, _)| i);
+    &token[..end]
 }
 
 /// A lifetime as an operator writes it: a whole number and a unit (`s`,
@@ -214,6 +226,14 @@ fn base64url(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_is_the_marker_and_four_characters() {
+        let t = generate().unwrap();
+        assert_eq!(prefix_of(&t).len(), 12);
+        assert!(t.starts_with(prefix_of(&t)) && prefix_of(&t).starts_with(TOKEN_PREFIX));
+        assert_eq!(prefix_of("short"), "short");
+    }
 
     #[test]
     fn lifetimes_are_a_number_and_a_unit() {

@@ -461,7 +461,7 @@ fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()
     let or_dash = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.as_ref().map_or_else(|| "-".to_string(), time)
     };
-    let rows: Vec<[String; 8]> = tokens
+    let rows: Vec<[String; 9]> = tokens
         .iter()
         .map(|t| {
             [
@@ -469,6 +469,7 @@ fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()
                 t.tenant.clone(),
                 // One line per token, whatever the label holds.
                 t.label.escape_debug().to_string(),
+                format!("{}…", t.prefix),
                 t.scopes.join(","),
                 time(&t.created_at),
                 or_dash(&t.expires_at),
@@ -481,6 +482,7 @@ fn write_table(out: &mut impl Write, tokens: &[TokenInfo]) -> std::io::Result<()
         "ID",
         "TENANT",
         "LABEL",
+        "PREFIX",
         "SCOPES",
         "CREATED",
         "EXPIRES",

@@ -76,13 +76,15 @@ impl Ingress {
     ) -> Result<Server<Ingress>, StartError> {
         let listener = Listener::bind(&cfg.service).await?;
         let names: Vec<String> = cfg.tenants.iter().map(|t| t.name.clone()).collect();
+        // The primary serves the operator API and the token lookups a
+        // cache miss makes (and lends one connection to the token listener).
         let Connected {
             client,
             js,
             subjects,
             pool: write,
             ..
-        } = Connected::connect("scimbus-ingress", &cfg.service, 2, &names).await?;
+        } = Connected::connect("scimbus-ingress", &cfg.service, 4, &names).await?;
         let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16)
             .await
             .map_err(scimbus_runtime::StartError::from)?;

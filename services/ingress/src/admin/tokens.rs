@@ -54,6 +54,7 @@ fn view(t: &TokenInfo) -> Value {
         "id": t.id,
         "tenant": t.tenant,
         "name": t.label,
+        "prefix": t.prefix,
         "scopes": t.scopes,
         "createdAt": t.created_at,
         "expiresAt": t.expires_at,

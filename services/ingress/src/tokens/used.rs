@@ -14,9 +14,11 @@ use super::Tokens;
 
 const EVERY: Duration = Duration::from_secs(30);
 
-/// Uses not written yet: token id → last use.
+/// Uses not written yet: token id → last use; and a lock held while uses
+/// are written, so that a flush returns only once every use taken before
+/// it is written (the service's stop waits for the periodic writer).
 #[derive(Debug, Default)]
-pub(super) struct Used(Mutex<HashMap<Uuid, DateTime<Utc>>>);
+pub(super) struct Used(Mutex<HashMap<Uuid, DateTime<Utc>>>, tokio::sync::Mutex<()>);
 
 impl Used {
     /// Notes a use of a stored token (configured ones have no row).
@@ -62,6 +64,7 @@ pub(super) async fn run(tokens: Arc<Tokens>, stop: CancellationToken) {
 
 /// Writes the uses noted so far.
 pub(super) async fn flush(tokens: &Tokens) {
+    let _writing = tokens.used.1.lock().await;
     let uses = tokens.used.take();
     if uses.is_empty() {
         return;

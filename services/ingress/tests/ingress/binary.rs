@@ -94,6 +94,7 @@ async fn sigterm_under_load_answers_every_request_in_flight_within_the_bound() {
             tenant: "acme",
             hash: &scimbus_runtime::token_hash(TOKEN),
             label: "binary test",
+            prefix: "",
             scopes: &scopes,
             expires_at: None,
         },
