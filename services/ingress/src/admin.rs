@@ -79,7 +79,7 @@ async fn require_admin(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let addr = crate::auth::peer(&req);
+    let addr = crate::auth::peer(&state, &req);
     state
         .failures
         .check(addr)

@@ -6,6 +6,7 @@
 //! authentications per address in [`failures`].
 
 pub mod failures;
+pub mod proxies;
 pub mod rate;
 
 use std::collections::HashMap;
@@ -35,12 +36,15 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The address a request came from (the unspecified address for a
-/// request served in-process, which has none).
-pub fn peer(req: &Request) -> IpAddr {
-    req.extensions()
+/// The address of the client a request came from: the connection's, or
+/// behind a trusted proxy the one it forwarded for (the unspecified
+/// address for a request served in-process, which has no connection).
+pub fn peer(state: &AppState, req: &Request) -> IpAddr {
+    let connection = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |c| c.0.ip())
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |c| c.0.ip());
+    state.trusted_proxies.client(connection, req.headers())
 }
 
 /// Middleware on `/scim/v2/{tenant}/…` and the event polls: the bearer
@@ -58,7 +62,7 @@ pub async fn require_token(
             &"a route without a {tenant} segment",
         ));
     };
-    let addr = peer(&req);
+    let addr = peer(&state, &req);
     let limited = state.failures.check(addr).err();
     let Some(token) = bearer(req.headers()).map(str::to_string) else {
         if let Some(wait) = limited {

@@ -40,6 +40,9 @@ pub struct IngressConfig {
     /// How many ingress replicas share the request rates
     /// (`SCIMBUS_INGRESS_REPLICAS`).
     pub replicas: u32,
+    /// Proxies whose `X-Forwarded-For` names the client
+    /// (`SCIMBUS_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::auth::proxies::TrustedProxies,
     pub tenants: Vec<Tenant>,
     pub limits: Limits,
     /// SHA-256 of the operator API's bearer tokens (none: `/admin/v1`
@@ -129,6 +132,12 @@ impl IngressConfig {
             read_database_url,
             partitions: env::number(e, "SCIMBUS_PARTITIONS", 1, 1..=1024)?,
             replicas: env::number(e, "SCIMBUS_INGRESS_REPLICAS", 1, 1..=1000)?,
+            trusted_proxies: crate::auth::proxies::TrustedProxies::parse(&env::text(
+                e,
+                "SCIMBUS_TRUSTED_PROXIES",
+                "",
+            ))
+            .map_err(|why| SettingError::new("SCIMBUS_TRUSTED_PROXIES", why))?,
             write_timeout: Duration::from_millis(env::number(
                 e,
                 "SCIMBUS_WRITE_TIMEOUT_MS",

@@ -124,6 +124,7 @@ impl Ingress {
             read,
             dispatcher,
             tokens,
+            trusted_proxies: cfg.trusted_proxies.clone(),
             failures: auth::failures::Failures::default(),
             rates: auth::rate::Rates::new(&cfg.tenants, cfg.replicas),
             jwt: jwt::Jwt::new(&cfg.tenants).map_err(StartError::Jwt)?,

@@ -38,6 +38,8 @@ pub struct Shared {
     pub read: ReadPool,
     pub dispatcher: Dispatcher,
     pub tokens: Arc<Tokens>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::auth::proxies::TrustedProxies,
     /// Failed authentications per client address.
     pub failures: crate::auth::failures::Failures,
     /// Request rates per tenant and token.

@@ -31,6 +31,7 @@ pub struct IngressBuilder<'a> {
     tenants: Vec<Tenant>,
     admin_tokens: Vec<String>,
     admin_read_tokens: Vec<String>,
+    trusted_proxies: scimbus_ingress::auth::proxies::TrustedProxies,
     limits: Limits,
     targets: Vec<(String, TargetConfig)>,
     subscriptions: Vec<(String, SubscriptionSpec)>,
@@ -49,6 +50,7 @@ impl<'a> IngressBuilder<'a> {
             tenants: Vec::new(),
             admin_tokens: vec![ADMIN_TOKEN.into()],
             admin_read_tokens: Vec::new(),
+            trusted_proxies: Default::default(),
             limits: Limits::default(),
             targets: Vec::new(),
             subscriptions: Vec::new(),
@@ -117,6 +119,13 @@ impl<'a> IngressBuilder<'a> {
         self
     }
 
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub fn trusted_proxies(mut self, list: &str) -> Self {
+        self.trusted_proxies =
+            scimbus_ingress::auth::proxies::TrustedProxies::parse(list).expect("trusted proxies");
+        self
+    }
+
     /// The operator API's read-only tokens (none by default).
     pub fn admin_read_tokens(mut self, tokens: &[&str]) -> Self {
         self.admin_read_tokens = tokens.iter().map(|t| t.to_string()).collect();
@@ -181,6 +190,7 @@ impl<'a> IngressBuilder<'a> {
             partitions: self.partitions,
             write_timeout: self.write_timeout,
             replicas: 1,
+            trusted_proxies: self.trusted_proxies.clone(),
             tenants: self.tenants.clone(),
             limits: self.limits.clone(),
             admin_token_hashes: self.admin_tokens.iter().map(|t| token_hash(t)).collect(),

@@ -26,6 +26,8 @@ async fn a_bad_setting_stops_the_ingress_with_exit_78_naming_it() {
             ("SCIMBUS_INGRESS_ADDR", "nowhere"),
             ("SCIMBUS_DATABASE_READ_URL", "mysql://x@127.0.0.1/x"),
             ("SCIMBUS_READ_DATABASE_URL", "mysql://x@127.0.0.1/x"),
+            ("SCIMBUS_TRUSTED_PROXIES", "the-load-balancer"),
+            ("SCIMBUS_INGRESS_REPLICAS", "0"),
             ("SCIMBUS_NATS_URL", "nats://127.0.0.1:port"),
             ("SCIMBUS_DRAIN_SECS", "0"),
             ("SCIMBUS_CONFIG", "/nonexistent/scimbus.toml"),

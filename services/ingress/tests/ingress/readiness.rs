@@ -32,10 +32,7 @@ async fn an_ingress_whose_command_stream_is_gone_is_not_ready() {
 
 #[tokio::test]
 async fn an_ingress_whose_postgres_goes_away_is_not_ready_until_it_is_back() {
-    use scimbus_e2e::eventually;
-    use scimbus_runtime::Service;
     use scimbus_testkit::proxy::{TcpProxy, postgres_addr};
-    use std::time::Duration;
 
     let env = scimbus_testkit::TestEnv::new().await;
     env.bus().await;
@@ -51,49 +48,17 @@ async fn an_ingress_whose_postgres_goes_away_is_not_ready_until_it_is_back() {
         .unwrap()
         .spawn()
         .unwrap();
-    let state = |want_ready: bool| {
-        let service = ingress.service().clone();
-        move || {
-            let service = service.clone();
-            async move {
-                match service.ready().await {
-                    Ok(()) if want_ready => Ok(()),
-                    Err(e) if !want_ready && e.to_string().starts_with("Postgres") => Ok(()),
-                    other => Err(format!("{other:?}")),
-                }
-            }
-        }
-    };
-    eventually(
-        "ready through the proxy",
-        Duration::from_secs(20),
-        state(true),
-    )
-    .await;
+    until(&ingress, None, "ready through the proxy").await;
     proxy.cut().await;
-    eventually(
-        "not ready: Postgres is away",
-        Duration::from_secs(30),
-        state(false),
-    )
-    .await;
+    until(&ingress, Some("Postgres"), "not ready: Postgres is away").await;
     proxy.restore().await;
-    eventually(
-        "ready: Postgres is back",
-        Duration::from_secs(30),
-        state(true),
-    )
-    .await;
+    until(&ingress, None, "ready: Postgres is back").await;
     ingress.stop().await.unwrap();
     env.teardown().await;
 }
 
 #[tokio::test]
 async fn an_ingress_without_nats_is_not_ready_until_it_is_back() {
-    use scimbus_e2e::eventually;
-    use scimbus_runtime::Service;
-    use std::time::Duration;
-
     let mut nats = scimbus_testkit::PrivateNats::start().await;
     let env = scimbus_testkit::TestEnv::with_nats(&nats.url).await;
     env.bus().await;
@@ -101,29 +66,33 @@ async fn an_ingress_without_nats_is_not_ready_until_it_is_back() {
         .tenants(["acme"])
         .start()
         .await;
-    let state = |want_ready: bool| {
-        let service = ingress.service().clone();
-        move || {
-            let service = service.clone();
-            async move {
-                match service.ready().await {
-                    Ok(()) if want_ready => Ok(()),
-                    Err(e) if !want_ready && e.to_string().starts_with("NATS") => Ok(()),
-                    other => Err(format!("{other:?}")),
-                }
-            }
-        }
-    };
-    eventually("ready", Duration::from_secs(20), state(true)).await;
+    until(&ingress, None, "ready").await;
     nats.kill().await;
-    eventually(
-        "not ready: NATS is down",
-        Duration::from_secs(30),
-        state(false),
-    )
-    .await;
+    until(&ingress, Some("NATS"), "not ready: NATS is down").await;
     nats.restart().await;
-    eventually("ready: NATS is back", Duration::from_secs(30), state(true)).await;
+    until(&ingress, None, "ready: NATS is back").await;
     ingress.stop().await.unwrap();
     env.teardown().await;
+}
+
+/// Waits (up to 30 s) until the ingress is ready (`None`), or not ready
+/// for a reason that starts with `why`.
+async fn until(
+    ingress: &scimbus_runtime::Running<scimbus_ingress::Ingress>,
+    why: Option<&str>,
+    what: &str,
+) {
+    use scimbus_runtime::Service;
+    let service = ingress.service().clone();
+    scimbus_e2e::eventually(what, std::time::Duration::from_secs(30), || {
+        let service = service.clone();
+        async move {
+            match (service.ready().await, why) {
+                (Ok(()), None) => Ok(()),
+                (Err(e), Some(w)) if e.to_string().starts_with(w) => Ok(()),
+                (other, _) => Err(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
 }

@@ -28,6 +28,12 @@ async fn replica(env: &TestEnv) -> axum::Router {
         .build()
         .await;
     let ingress = server.service().clone();
+    until_listening(&ingress).await;
+    scimbus_ingress::app(&ingress)
+}
+
+/// Waits until `ingress` listens for token changes (and so caches tokens).
+async fn until_listening(ingress: &scimbus_ingress::Ingress) {
     eventually("the replica listens", Duration::from_secs(10), || async {
         if ingress.state.tokens.is_listening() {
             Ok(())
@@ -36,7 +42,6 @@ async fn replica(env: &TestEnv) -> axum::Router {
         }
     })
     .await;
-    scimbus_ingress::app(&ingress)
 }
 
 async fn get_users(router: &axum::Router, token: &str) -> StatusCode {
@@ -125,10 +130,15 @@ async fn a_token_made_after_it_was_tried_works_at_once() {
 
 /// One request over TCP from 127.0.0.1: its status and headers.
 async fn over_tcp(addr: std::net::SocketAddr, token: &str) -> (u16, String) {
+    over_tcp_with(addr, token, "").await
+}
+
+/// [`over_tcp`] with more header lines (each ending in `\r\n`).
+async fn over_tcp_with(addr: std::net::SocketAddr, token: &str, more: &str) -> (u16, String) {
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "GET /scim/v2/acme/Users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Accept: application/scim+json\r\nConnection: close\r\n\r\n"
+         Accept: application/scim+json\r\n{more}Connection: close\r\n\r\n"
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
@@ -149,15 +159,7 @@ async fn guessing_tokens_is_limited_per_address_and_a_good_token_still_works() {
     env.tenants(&["acme"]).await;
     let ingress = IngressBuilder::new(&env).tenants(["acme"]).start().await;
     let addr = ingress.addr();
-    let service = ingress.service().clone();
-    eventually("the ingress listens", Duration::from_secs(10), || async {
-        if service.state.tokens.is_listening() {
-            Ok(())
-        } else {
-            Err("not yet".to_string())
-        }
-    })
-    .await;
+    until_listening(ingress.service()).await;
     let (id, good) = new_token(&env).await;
     // In use (and so cached) before the guessing starts. (Its first use may
     // race the announcement of its creation, which keeps that answer out of
@@ -186,6 +188,36 @@ async fn guessing_tokens_is_limited_per_address_and_a_good_token_still_works() {
         .unwrap()
         .unwrap();
     assert!(t.last_used_at.is_some(), "{t:?}");
+    env.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let env = TestEnv::new().await;
+    env.bus().await;
+    env.tenants(&["acme"]).await;
+    let ingress = IngressBuilder::new(&env)
+        .tenants(["acme"])
+        .trusted_proxies("127.0.0.1/32")
+        .start()
+        .await;
+    let addr = ingress.addr();
+    let burst = scimbus_ingress::auth::failures::BURST as usize;
+    // A client writes its own hop on the left; the proxy appends the real
+    // one on the right, which is what counts.
+    let a = "X-Forwarded-For: 6.6.6.6, 203.0.113.5\r\n";
+    for i in 0..burst {
+        assert_eq!(
+            over_tcp_with(addr, &format!("scimbus_g{i}"), a).await.0,
+            401
+        );
+    }
+    let (status, text) = over_tcp_with(addr, "scimbus_more", a).await;
+    assert_eq!(status, 429, "{text}");
+    // Another client behind the same proxy is not held up.
+    let b = "X-Forwarded-For: 6.6.6.6, 203.0.113.6\r\n";
+    assert_eq!(over_tcp_with(addr, "scimbus_other", b).await.0, 401);
+    ingress.stop().await.unwrap();
     env.teardown().await;
 }
 
