@@ -28,6 +28,7 @@ mod receiver;
 mod reconcile;
 mod replicas;
 mod scim2_server;
+mod secrets;
 mod stopping;
 mod support;
 mod sync;

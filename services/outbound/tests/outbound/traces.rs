@@ -100,7 +100,7 @@ fn text(attrs: &[KeyValue], key: &str) -> Option<String> {
 
 /// A service binary beside this package's own (`cargo test --workspace`
 /// builds them all).
-fn binary(name: &str) -> PathBuf {
+pub(crate) fn binary(name: &str) -> PathBuf {
     let path = std::path::Path::new(env!("CARGO_BIN_EXE_scimbus-outbound")).with_file_name(name);
     assert!(
         path.exists(),
@@ -110,7 +110,7 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn free_addr() -> String {
+pub(crate) fn free_addr() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().to_string()
 }
@@ -135,7 +135,7 @@ fn spawn(
         .unwrap_or_else(|e| panic!("start {name}: {e}"))
 }
 
-async fn ready(http: &reqwest::Client, addr: &str) {
+pub(crate) async fn ready(http: &reqwest::Client, addr: &str) {
     eventually("the service is ready", Duration::from_secs(60), || async {
         match http.get(format!("http://{addr}/readyz")).send().await {
             Ok(r) if r.status() == 200 => Ok(()),

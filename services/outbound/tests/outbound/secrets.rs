@@ -1,0 +1,185 @@
+//! No secret ever appears in a log line, an operator API answer or `scimbus
+//! config check`: the three binaries run on `make run`'s configuration
+//! (tenant, admin and HR secrets) plus a target with a bearer token, logging
+//! at `debug`; after a write that reaches the target, a refused token and
+//! the operator API's views, every log and answer is searched for each
+//! secret.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use scimbus_e2e::TestEnv;
+
+use crate::fake_target::FakeTarget;
+use crate::support::eventually;
+use crate::traces::{binary, free_addr, ready};
+
+#[tokio::test]
+async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
+    let env = TestEnv::new().await;
+    env.bus().await;
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    let secret = |what: &str| format!("{what}-{unique}");
+    let (admin, demo, demo2, hr, target) = (
+        secret("admin-token"),
+        secret("demo-token"),
+        secret("demo2-token"),
+        secret("hr-secret"),
+        secret("target-token"),
+    );
+    let whsec_bytes = secret("whsec");
+    use base64::Engine;
+    let whsec_b64 = base64::engine::general_purpose::STANDARD.encode(whsec_bytes.as_bytes());
+    let t = FakeTarget::start(Some(&target), true).await;
+
+    // `make run`'s file, and a target of tenant demo2 (the last tenant).
+    let mut file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/local/scimbus.toml"
+    ))
+    .unwrap();
+    file.push_str(&format!(
+        "\n[[tenants.targets]]\nname = \"app\"\nurl = \"{}\"\n\
+         auth = {{ type = \"bearer\", token = \"env:SECRETS_TEST_TARGET\" }}\n",
+        t.url()
+    ));
+    let dir = std::env::temp_dir().join(format!("scimbus-secrets-{}", env.prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("scimbus.toml");
+    std::fs::write(&config, &file).unwrap();
+    let secrets_env = [
+        ("SCIMBUS_ADMIN_TOKEN", admin.clone()),
+        ("SCIMBUS_DEMO_TOKEN", demo.clone()),
+        ("SCIMBUS_DEMO2_TOKEN", demo2.clone()),
+        ("SCIMBUS_DEMO_HR_SECRET", hr.clone()),
+        ("SCIMBUS_DEMO_HR_WHSEC", format!("whsec_{whsec_b64}")),
+        ("SECRETS_TEST_TARGET", target.clone()),
+    ];
+
+    let (ia, sa, oa) = (free_addr(), free_addr(), free_addr());
+    let mut children = Vec::new();
+    for (name, var, addr) in [
+        ("scimbus-store", "SCIMBUS_STORE_ADDR", &sa),
+        ("scimbus-ingress", "SCIMBUS_INGRESS_ADDR", &ia),
+        ("scimbus-outbound", "SCIMBUS_OUTBOUND_ADDR", &oa),
+    ] {
+        let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+        let child = scimbus_e2e::binary::command(binary(name).to_str().unwrap(), &env)
+            .env(var, addr.as_str())
+            .env("SCIMBUS_CONFIG", &config)
+            .env("SCIMBUS_PUBLIC_URL", format!("http://{ia}"))
+            .env("RUST_LOG", "debug")
+            .envs(secrets_env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        children.push((name, child));
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    for a in [&ia, &sa, &oa] {
+        ready(&http, a).await;
+    }
+
+    // A write that reaches the target (with its bearer token), a refused
+    // token, the operator API's views.
+    let mut answers = Vec::new();
+    let r = http
+        .post(format!("http://{ia}/scim/v2/demo2/Users"))
+        .bearer_auth(&demo2)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"kept-secret"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    answers.push(r.text().await.unwrap());
+    eventually(
+        "the target has the user",
+        Duration::from_secs(60),
+        || async {
+            let pushed = t
+                .log()
+                .iter()
+                .any(|(m, p, _)| m == reqwest::Method::POST && p.ends_with("/Users"));
+            if pushed {
+                Ok(())
+            } else {
+                Err("not yet".to_string())
+            }
+        },
+    )
+    .await;
+    let r = http
+        .get(format!("http://{ia}/scim/v2/demo/Users"))
+        .bearer_auth(format!("{demo}-not"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    answers.push(r.text().await.unwrap());
+    for path in [
+        "/admin/v1/targets",
+        "/admin/v1/subscriptions",
+        "/admin/v1/tenants/demo/hr-sources",
+        "/admin/v1/tenants/demo2/tokens",
+    ] {
+        let r = http
+            .get(format!("http://{ia}{path}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        answers.push(r.text().await.unwrap());
+    }
+
+    // `scimbus config check` on the same file and secrets.
+    let check = tokio::process::Command::new(binary("scimbus"))
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .envs(secrets_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .await
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    answers.push(String::from_utf8_lossy(&check.stdout).to_string());
+    answers.push(String::from_utf8_lossy(&check.stderr).to_string());
+
+    for (_, child) in &mut children {
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+    }
+    for (name, child) in &mut children {
+        let done = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+        assert!(done.is_ok(), "{name} did not stop within 30 s");
+    }
+    let mut logs = Vec::new();
+    for (name, _) in &children {
+        logs.push((
+            *name,
+            std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap(),
+        ));
+    }
+    // The logs said something (debug), or the search proves nothing.
+    for (name, log) in &logs {
+        assert!(
+            log.lines().count() > 5,
+            "{name} logged almost nothing:\n{log}"
+        );
+    }
+    for s in [&admin, &demo, &demo2, &hr, &target, &whsec_b64] {
+        for (name, log) in &logs {
+            assert!(!log.contains(s.as_str()), "{name}'s log holds a secret");
+        }
+        for a in &answers {
+            assert!(!a.contains(s.as_str()), "an answer holds a secret: {a}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    env.teardown().await;
+}
