@@ -65,6 +65,9 @@ pub struct Tokens {
     generation: AtomicU64,
     used: used::Used,
     pool: PgPool,
+    /// The same pool for lookups: a lookup that meets a connection a
+    /// Postgres restart killed is read again.
+    lookups: scimbus_db::ReadPool,
 }
 
 impl Tokens {
@@ -92,6 +95,7 @@ impl Tokens {
             listening: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             used: used::Used::default(),
+            lookups: scimbus_db::ReadPool::new(pool.clone()),
             pool,
         }
     }
@@ -131,7 +135,10 @@ impl Tokens {
             return Ok(cached);
         }
         let generation = self.generation.load(Ordering::SeqCst);
-        let grant = scimbus_db::tokens::find(&self.pool, hash.as_slice()).await?;
+        let grant = self
+            .lookups
+            .read(|pool| async move { scimbus_db::tokens::find(&pool, hash.as_slice()).await })
+            .await?;
         let found = grant.map(|g| {
             let client = Client {
                 tenant: g.tenant,
