@@ -16,7 +16,9 @@
 #
 # Knobs (environment): BENCH_SECS (20) per phase, BENCH_WARMUP_SECS (5),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_USERS (1000000),
-# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,lookup,ref,patch,hr),
+# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,auth,lookup,ref,patch,hr;
+# auth: the GET with a scoped database token and with a JWT, beside the
+# configured token's),
 # BENCH_HR_BATCH_CONNECTIONS (4: batches of 100 in flight at once),
 # BENCH_INGRESS_ADDR (127.0.0.1:18080), BENCH_STORE_ADDR (127.0.0.1:18081),
 # BENCH_REF_ADDR (127.0.0.1:18090), BENCH_STRICT (1: exit 3 when a target is
@@ -38,7 +40,7 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 users=${BENCH_USERS:-1000000}
 db=${BENCH_DB:-scimbus_bench}
-phases=${BENCH_PHASES:-pgbench,create,get,lookup,ref,patch,hr}
+phases=${BENCH_PHASES:-pgbench,create,get,auth,lookup,ref,patch,hr}
 ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
 store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
 ref_addr=${BENCH_REF_ADDR:-127.0.0.1:18090}
@@ -169,6 +171,27 @@ EOF
 awk '/^\[\[tenants\.hr_sources\]\]/ { on = 1 } /^\[\[tenants\]\]/ && on { exit } on' \
   deploy/local/scimbus.toml >>"$cfg"
 grep -q 'name = "bamboohr"' "$cfg" || die "no demo HR sources in deploy/local/scimbus.toml"
+# The auth phase's JWT: an RSA key of this run, its JWKS inline in the
+# tenant's [tenants.jwt], and one token signed with it (RS256, a day long).
+jwt=
+if has_phase auth; then
+  command -v openssl >/dev/null 2>&1 || die "openssl is missing (apt-get install -y openssl)"
+  b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+  openssl genrsa -out "$out/jwt-key.pem" 2048 2>/dev/null || die "openssl genrsa failed"
+  jwt_n=$(openssl rsa -in "$out/jwt-key.pem" -noout -modulus | cut -d= -f2 | xxd -r -p | b64url)
+  jwt_head=$(printf '{"alg":"RS256","typ":"JWT","kid":"bench"}' | b64url)
+  jwt_body=$(printf '{"iss":"https://bench.invalid","aud":"scimbus","sub":"bench","exp":%d,"scope":"scim:read scim:write"}' \
+    "$(($(date +%s) + 86400))" | b64url)
+  jwt_sig=$(printf '%s.%s' "$jwt_head" "$jwt_body" | openssl dgst -sha256 -sign "$out/jwt-key.pem" -binary | b64url)
+  jwt=$jwt_head.$jwt_body.$jwt_sig
+  cat >>"$cfg" <<EOF
+[tenants.jwt]
+issuer = "https://bench.invalid"
+audience = "scimbus"
+algorithms = ["RS256"]
+jwks = '{"keys":[{"kty":"RSA","kid":"bench","alg":"RS256","use":"sig","n":"$jwt_n","e":"AQAB"}]}'
+EOF
+fi
 export SCIMBUS_DEMO_HR_SECRET=${SCIMBUS_DEMO_HR_SECRET:-scimbus-dev-hr-secret}
 export SCIMBUS_DEMO_HR_WHSEC=${SCIMBUS_DEMO_HR_WHSEC:-whsec_$(printf '%s' "$SCIMBUS_DEMO_HR_SECRET" | base64 -w0)}
 
@@ -302,7 +325,7 @@ run_wrk() { # phase script base_url server_pid
   read -r lu ls <"$out/$phase.time" || true
   cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[$phase.requests]}"
   wal_account "$phase" "$w0" "$w1" "${R[$phase.requests]}"
-  [[ $phase == get || $phase == ref ]] || batches "$phase" "$t0" "$t1"
+  [[ $phase == get* || $phase == ref ]] || batches "$phase" "$t0" "$t1"
 }
 
 settle() { sleep 2; }
@@ -355,6 +378,17 @@ if has_phase create; then
 fi
 if has_phase get; then
   run_wrk get get.lua "$base" "${svc_pids[1]}"
+fi
+if has_phase auth; then
+  # A database token with one scope (its hash stored as `scimbus token
+  # create --scope scim:read` stores it), and the JWT: the same GET.
+  scoped=scimbus_bench-scoped-$run_id
+  scoped_hash=$(printf '%s' "$scoped" | sha256sum | cut -c1-64)
+  q -c "delete from api_tokens where label = 'bench scoped'" >/dev/null
+  q -c "insert into api_tokens (id, tenant, token_hash, label, scopes, prefix)
+        values (gen_random_uuid(), '$tenant', decode('$scoped_hash', 'hex'), 'bench scoped', '{scim:read}', 'scimbus_benc')" >/dev/null
+  BENCH_TOKEN=$scoped run_wrk get-scoped get.lua "$base" "${svc_pids[1]}"
+  BENCH_TOKEN=$jwt run_wrk get-jwt get.lua "$base" "${svc_pids[1]}"
 fi
 if has_phase lookup; then
   run_pgbench lookup pgbench-lookup.sql -D users="$users" -D tenant="$tenant" -D rt=User
@@ -445,6 +479,8 @@ report=$out/last.txt
   printf '\n  %-34s %16s %8s %8s   %s\n' "" "ok/s" "p50 ms" "p99 ms" "errors"
   row "create  POST /Users" create "req/s"
   row "get     GET userName eq" get "req/s"
+  row "auth    the GET, scoped db token" get-scoped "req/s"
+  row "auth    the GET, JWT (RS256)" get-jwt "req/s"
   row "patch   PATCH replace title" patch "req/s"
   row "ref     pgbench 1-row insert" pgbench "tx/s"
   row "ref     pgbench the GET's query" lookup "tx/s"
@@ -459,7 +495,7 @@ report=$out/last.txt
       "$(v "$p.applied_eps")" "ev/s" "$(v "$p.ap50_ms")" "$(v "$p.ap99_ms")" "$(v "$p.not_applied") not applied"
   done
   printf '\n  %-34s %7s %7s %7s %8s %8s %6s   %s\n' "per request: CPU µs, WAL KB" server store nats postgres load-gen WAL "machine busy (of $(nproc)00%)"
-  for p in create get patch pgbench lookup ref; do
+  for p in create get get-scoped get-jwt patch pgbench lookup ref; do
     [[ -n $(v "$p.cpu") ]] || continue
     read -r c_srv c_sto c_nats c_pg c_lg c_busy <<<"$(v "$p.cpu")"
     printf '  %-34s %7s %7s %7s %8s %8s %6s   %s%%\n' "$p" "$c_srv" "$c_sto" "$c_nats" "$c_pg" "$c_lg" "$(v "$p.wal_kb")" "$c_busy"
@@ -482,6 +518,16 @@ report=$out/last.txt
     m=$(meets "$get_ratio" ">=" 0.7)
     verdicts+=("$m")
     printf '  %-44s %6s   target >= 0.7   %s\n' "get / axum fixed user" "$get_ratio" "$m"
+  fi
+  scoped_ratio=$(ratio "$(v get-scoped.ok_rps)" "$(v get.ok_rps)")
+  jwt_ratio=$(ratio "$(v get-jwt.ok_rps)" "$(v get.ok_rps)")
+  if [[ $scoped_ratio != n/a ]]; then
+    printf '  %-44s %6s   (no target)\n' "get scoped db token / configured token" "$scoped_ratio"
+  fi
+  if [[ $jwt_ratio != n/a ]]; then
+    m=$(meets "$jwt_ratio" ">=" 0.9)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target >= 0.9   %s\n' "get JWT / configured token" "$jwt_ratio" "$m"
   fi
   # What the ratio targets ask of the machine, against the costs the bench
   # measured that no ingress or store code can remove.

@@ -24,6 +24,13 @@ use crate::tokens::Client;
 
 /// How long a JWKS fetch may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a verified token is trusted without verifying it again (never
+/// past its `exp`): a client sends the same token for its lifetime, and a
+/// signature check costs far more than a lookup. A key the issuer removes
+/// stops working within this time.
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
+/// At most this many verified tokens are remembered.
+const VERIFIED_MAX: usize = 10_000;
 
 /// The JWT verifiers of the tenants that have one.
 #[derive(Debug, Default)]
@@ -71,6 +78,8 @@ pub struct Verifier {
     /// a time.
     fetched: tokio::sync::Mutex<Option<Instant>>,
     http: reqwest::Client,
+    /// Tokens verified lately, by their SHA-256: the client and until when.
+    verified: RwLock<HashMap<[u8; 32], (Client, Instant)>>,
 }
 
 impl Verifier {
@@ -85,6 +94,7 @@ impl Verifier {
             keys: RwLock::default(),
             fetched: tokio::sync::Mutex::new(None),
             http,
+            verified: RwLock::default(),
             cfg,
         };
         if let Some(text) = &v.cfg.jwks {
@@ -96,6 +106,29 @@ impl Verifier {
 
     /// The client of a good token of `tenant`, or why it is not good.
     pub async fn verify(&self, tenant: &str, token: &str) -> Result<Client, String> {
+        let hash = scimbus_runtime::token_hash(token);
+        if let Ok(verified) = self.verified.read()
+            && let Some((client, until)) = verified.get(&hash)
+            && Instant::now() < *until
+        {
+            return Ok(client.clone());
+        }
+        let (client, exp) = self.check(tenant, token).await?;
+        let left = exp - chrono::Utc::now().timestamp();
+        if left > 0
+            && let Ok(mut verified) = self.verified.write()
+        {
+            if verified.len() >= VERIFIED_MAX {
+                verified.clear();
+            }
+            let for_ = VERIFIED_FOR.min(Duration::from_secs(left.unsigned_abs()));
+            verified.insert(hash, (client.clone(), Instant::now() + for_));
+        }
+        Ok(client)
+    }
+
+    /// Verifies a token: its client and its `exp`, or why it is not good.
+    async fn check(&self, tenant: &str, token: &str) -> Result<(Client, i64), String> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| format!("not a JWT of an allowed algorithm ({e})"))?;
         if !self.algorithms.contains(&header.alg) {
@@ -135,12 +168,16 @@ impl Verifier {
             .find_map(|c| claims.get(*c).and_then(Value::as_str))
             .unwrap_or("unknown")
             .to_string();
-        Ok(Client {
-            tenant: tenant.to_string(),
-            client_id: format!("jwt:{subject}"),
-            name: subject,
-            scopes,
-        })
+        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        Ok((
+            Client {
+                tenant: tenant.to_string(),
+                client_id: format!("jwt:{subject}"),
+                name: subject,
+                scopes,
+            },
+            exp,
+        ))
     }
 
     fn key(&self, kid: &str) -> Option<(DecodingKey, Option<Algorithm>)> {
