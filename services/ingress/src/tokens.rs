@@ -125,14 +125,8 @@ impl Tokens {
     /// not expired).
     pub async fn lookup(&self, token: &str) -> Result<Option<Client>, sqlx::Error> {
         let hash = token_hash(token);
-        if let Some(c) = self.configured.get(&hash) {
-            return Ok(Some(c.clone()));
-        }
-        if let Some(cached) = self.cached(&hash) {
-            if let Some(c) = &cached {
-                self.used.record(&c.client_id);
-            }
-            return Ok(cached);
+        if let Some(known) = self.known(&hash) {
+            return Ok(known);
         }
         let generation = self.generation.load(Ordering::SeqCst);
         let grant = self
@@ -160,13 +154,21 @@ impl Tokens {
     /// configured or cached one): what an address over its limit of failed
     /// authentications may still use.
     pub fn lookup_known(&self, token: &str) -> Option<Client> {
-        let hash = token_hash(token);
-        if let Some(c) = self.configured.get(&hash) {
-            return Some(c.clone());
+        self.known(&token_hash(token)).flatten()
+    }
+
+    /// What is known of `hash` without Postgres: a configured or cached
+    /// client (its use noted), `Some(None)` for a token cached as unknown,
+    /// `None` when only Postgres can say.
+    fn known(&self, hash: &[u8; 32]) -> Option<Option<Client>> {
+        if let Some(c) = self.configured.get(hash) {
+            return Some(Some(c.clone()));
         }
-        let c = self.cached(&hash).flatten()?;
-        self.used.record(&c.client_id);
-        Some(c)
+        let cached = self.cached(hash)?;
+        if let Some(c) = &cached {
+            self.used.record(&c.client_id);
+        }
+        Some(cached)
     }
 
     /// The cached answer for `hash`: `Some(None)` for a token known to be

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::rate::Bucket;
+
 /// Failures an address may have in a row before it is refused.
 pub const BURST: f64 = 100.0;
 /// Failures forgiven per second.
@@ -20,7 +22,7 @@ pub const REFILL_PER_SEC: f64 = 1.0;
 const MAX_ADDRESSES: usize = 100_000;
 
 #[derive(Debug, Default)]
-pub struct Failures(Mutex<HashMap<IpAddr, (f64, Instant)>>);
+pub struct Failures(Mutex<HashMap<IpAddr, Bucket>>);
 
 impl Failures {
     /// `Err(seconds)` while `addr` may not try: how long until it may.
@@ -29,15 +31,10 @@ impl Failures {
             return Ok(());
         };
         match m.get_mut(&addr) {
-            Some(bucket) => {
-                let left = refill(bucket);
-                if left >= 1.0 {
-                    Ok(())
-                } else {
-                    // Whole seconds until one failure is forgiven.
-                    Err(((1.0 - left) / REFILL_PER_SEC).ceil().max(1.0) as u32)
-                }
-            }
+            Some(bucket) => bucket
+                .refill(REFILL_PER_SEC, BURST, Instant::now())
+                // Whole seconds until one failure is forgiven.
+                .map_err(|wait| wait.ceil().max(1.0) as u32),
             None => Ok(()),
         }
     }
@@ -47,25 +44,23 @@ impl Failures {
         let Ok(mut m) = self.0.lock() else {
             return;
         };
+        let now = Instant::now();
         if m.len() >= MAX_ADDRESSES && !m.contains_key(&addr) {
-            m.retain(|_, b| refill(b) < BURST);
+            // Idle addresses (their bucket full again) go first.
+            m.retain(|_, b| {
+                let _ = b.refill(REFILL_PER_SEC, BURST, now);
+                b.left < BURST
+            });
             if m.len() >= MAX_ADDRESSES {
                 return;
             }
         }
-        let bucket = m.entry(addr).or_insert((BURST, Instant::now()));
-        refill(bucket);
-        bucket.0 = (bucket.0 - 1.0).max(0.0);
+        let bucket = m.entry(addr).or_insert_with(|| Bucket::full(BURST));
+        // Only its level matters here: a failure is counted even when the
+        // bucket is empty.
+        let _ = bucket.refill(REFILL_PER_SEC, BURST, now);
+        bucket.left = (bucket.left - 1.0).max(0.0);
     }
-}
-
-/// Tops the bucket up for the time since it was last seen; what it holds.
-fn refill(bucket: &mut (f64, Instant)) -> f64 {
-    let now = Instant::now();
-    let secs = now.duration_since(bucket.1).as_secs_f64();
-    bucket.0 = (bucket.0 + secs * REFILL_PER_SEC).min(BURST);
-    bucket.1 = now;
-    bucket.0
 }
 
 #[cfg(test)]

@@ -19,14 +19,16 @@ const IDLE_SECS: f64 = 300.0;
 /// The map is pruned when it holds more buckets than this.
 const PRUNE_AT: usize = 100_000;
 
+/// A token bucket (also the failed-authentication limit's, in
+/// [`super::failures`]).
 #[derive(Debug, Clone, Copy)]
-struct Bucket {
-    left: f64,
+pub(crate) struct Bucket {
+    pub(crate) left: f64,
     at: Instant,
 }
 
 impl Bucket {
-    fn full(burst: f64) -> Bucket {
+    pub(crate) fn full(burst: f64) -> Bucket {
         Bucket {
             left: burst,
             at: Instant::now(),
@@ -35,7 +37,7 @@ impl Bucket {
 
     /// Refilled at `rate` up to `burst`: whether one request may go, else
     /// the seconds until it may.
-    fn refill(&mut self, rate: f64, burst: f64, now: Instant) -> Result<(), f64> {
+    pub(crate) fn refill(&mut self, rate: f64, burst: f64, now: Instant) -> Result<(), f64> {
         let secs = now.duration_since(self.at).as_secs_f64();
         self.left = (self.left + secs * rate).min(burst);
         self.at = now;
