@@ -105,8 +105,12 @@ async fn revoke(
     Path((tenant, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let t = one(&state, &tenant, &id).await?;
-    api_tokens::revoke(&state.admin_db, t.id).await?;
-    show(State(state), Path((tenant, id))).await
+    let r = api_tokens::revoke(&state.admin_db, t.id).await?;
+    let revoked = TokenInfo {
+        revoked_at: Some(r.revoked_at),
+        ..t
+    };
+    Ok(Json(view(&revoked)).into_response())
 }
 
 /// What a creation asks for.
