@@ -36,6 +36,13 @@ impl Source {
         &self.spec
     }
 
+    /// Whether requests prove themselves with a bearer token of the tenant
+    /// that has the scope `hr:<source>` (checked by the caller), not with a
+    /// signature.
+    pub fn takes_bearer(&self) -> bool {
+        matches!(self.verifier, Verifier::Bearer)
+    }
+
     /// Checks the request's signature (any of the secrets) and, when the
     /// scheme has a timestamp, that it is within the tolerance of `now`
     /// (both directions). Header lookup is case-insensitive; signatures

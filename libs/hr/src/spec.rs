@@ -62,6 +62,10 @@ pub enum AuthSpec {
         tolerance_secs: u64,
         secrets: Vec<String>,
     },
+    /// No signature: the request carries a bearer token of the tenant (an
+    /// API token or a JWT) with the scope `hr:<source>`, for integration
+    /// platforms that call out with OAuth 2.0 tokens rather than sign.
+    Bearer {},
 }
 
 /// How an HMAC signature is written in its header.
@@ -146,6 +150,7 @@ impl AuthSpec {
     pub fn secrets(&self) -> &[String] {
         match self {
             AuthSpec::Hmac { secrets, .. } | AuthSpec::StandardWebhooks { secrets, .. } => secrets,
+            AuthSpec::Bearer {} => &[],
         }
     }
 
@@ -153,13 +158,16 @@ impl AuthSpec {
         match self {
             AuthSpec::Hmac { .. } => "hmac",
             AuthSpec::StandardWebhooks { .. } => "standard-webhooks",
+            AuthSpec::Bearer {} => "bearer",
         }
     }
 
-    pub fn tolerance_secs(&self) -> u64 {
+    /// How far a signed timestamp may be from now (none without one).
+    pub fn tolerance_secs(&self) -> Option<u64> {
         match self {
             AuthSpec::Hmac { tolerance_secs, .. }
-            | AuthSpec::StandardWebhooks { tolerance_secs, .. } => *tolerance_secs,
+            | AuthSpec::StandardWebhooks { tolerance_secs, .. } => Some(*tolerance_secs),
+            AuthSpec::Bearer {} => None,
         }
     }
 }
@@ -197,6 +205,10 @@ impl SourceSpec {
                 "scheme": self.auth.scheme(),
                 "toleranceSecs": tolerance_secs,
                 "secretCount": secrets.len(),
+            }),
+            AuthSpec::Bearer {} => json!({
+                "scheme": self.auth.scheme(),
+                "scope": format!("hr:{}", self.name),
             }),
         };
         let m = &self.mapping;

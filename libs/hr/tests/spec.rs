@@ -205,6 +205,7 @@ fn set_secrets(s: &mut SourceSpec, list: Vec<String>) {
         AuthSpec::Hmac { secrets, .. } | AuthSpec::StandardWebhooks { secrets, .. } => {
             *secrets = list
         }
+        AuthSpec::Bearer {} => {}
     }
 }
 
@@ -251,4 +252,33 @@ fn shown_has_the_settings_and_never_a_secret_reference() {
         assert!(!s.contains("SCIMBUS_DEMO_HR"), "{s}");
         assert!(!s.contains("env:"), "{s}");
     }
+}
+
+#[test]
+fn a_bearer_source_has_no_secrets_and_never_takes_a_signature() {
+    let text = MINIMAL.replace(
+        "scheme = \"hmac\"\nheader = \"X-Signature\"\nsecrets = [\"env:S\"]\n",
+        "scheme = \"bearer\"\n",
+    );
+    let spec = parse(&text);
+    assert_eq!(spec.auth, AuthSpec::Bearer {});
+    spec.check_form().unwrap();
+    assert_eq!(
+        spec.shown()["auth"],
+        json!({"scheme": "bearer", "scope": "hr:hr"})
+    );
+    let source = scimbus_hr::Source::compile(&spec, vec![]).unwrap();
+    assert!(source.takes_bearer());
+    assert!(!common::demo_source("workday").takes_bearer());
+    // Whatever headers come, no signature holds for it.
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-signature", "00".parse().unwrap());
+    let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    assert!(source.verify(&headers, b"{}", now).is_err());
+    // A secret or a signature setting is a key the scheme does not have.
+    let with_secret = MINIMAL.replace(
+        "scheme = \"hmac\"\nheader = \"X-Signature\"\n",
+        "scheme = \"bearer\"\n",
+    );
+    assert!(toml::from_str::<SourceSpec>(&with_secret).is_err());
 }

@@ -141,7 +141,7 @@ pub async fn create_with(pool: &PgPool, spec: &TokenSpec<'_>) -> Result<NewToken
             id,
             tenant: spec.tenant.to_string(),
             label: spec.label.to_string(),
-            scopes: spec.scopes,
+            scopes: spec.scopes.clone(),
             created_at,
             expires_at: spec.expires_at,
             token,

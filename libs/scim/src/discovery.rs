@@ -116,6 +116,22 @@ impl AuthenticationScheme {
         }
     }
 
+    /// JWT access tokens (RFC 9068) from an OAuth 2.0 authorization server,
+    /// sent as bearer tokens: `issuer`'s, for `audience`.
+    pub fn oauth2_jwt(issuer: &str, audience: &str) -> Self {
+        AuthenticationScheme {
+            kind: "oauth2".into(),
+            name: "OAuth 2.0 JWT Access Token".into(),
+            description: format!(
+                "JWT access tokens (RFC 9068) issued by {issuer} for the audience {audience}, \
+                 signed with an asymmetric key of the issuer's JWKS, sent as bearer tokens"
+            ),
+            spec_uri: Some("https://www.rfc-editor.org/info/rfc9068".into()),
+            documentation_uri: None,
+            primary: false,
+        }
+    }
+
     /// HTTP Basic (RFC 7617).
     pub fn http_basic() -> Self {
         AuthenticationScheme {

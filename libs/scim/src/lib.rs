@@ -21,6 +21,7 @@ pub mod projection;
 pub mod registry;
 pub mod resource;
 pub mod schema;
+pub mod secrets;
 pub mod sort;
 pub mod value;
 pub mod version;

@@ -171,8 +171,8 @@ pub struct CreateArgs {
     #[arg(long, default_value = "")]
     pub label: String,
     /// What the token may do: scim:read, scim:write, users:write,
-    /// groups:write, events:poll (repeat the flag or separate by commas;
-    /// default: scim:read, scim:write and events:poll).
+    /// groups:write, events:poll, hr:<source> (repeat the flag or separate
+    /// by commas; default: scim:read, scim:write and events:poll).
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
     /// The token stops working this long after it is made (90d, 12h, 30m,

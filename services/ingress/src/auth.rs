@@ -63,8 +63,32 @@ pub async fn require_token(
         ));
     };
     let addr = peer(&state, &req);
+    let client = authenticate(&state, &tenant, req.headers(), addr).await?;
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    if let Some(missing) = missing_scope(&state, &client, req.method(), &route, &params) {
+        return Err(ApiError::insufficient_scope(&missing));
+    }
+    state.rates.admit(&client).map_err(ApiError::rate_limited)?;
+    req.extensions_mut().insert(client);
+    Ok(next.run(req).await)
+}
+
+/// The client of the request's bearer token (an API token, or a JWT of a
+/// tenant that takes them), which must be `tenant`'s. Failures count
+/// against `addr`; over its limit only a token known good without asking
+/// Postgres gets through.
+pub async fn authenticate(
+    state: &AppState,
+    tenant: &str,
+    headers: &axum::http::HeaderMap,
+    addr: IpAddr,
+) -> Result<Client, ApiError> {
     let limited = state.failures.check(addr).err();
-    let Some(token) = bearer(req.headers()).map(str::to_string) else {
+    let Some(token) = bearer(headers).map(str::to_string) else {
         if let Some(wait) = limited {
             return Err(ApiError::too_many_failures(wait));
         }
@@ -72,12 +96,9 @@ pub async fn require_token(
         return Err(ScimError::unauthorized("a bearer token is required").into());
     };
     // A JWT of a tenant that takes them is checked without Postgres.
-    let verifier = state
-        .jwt
-        .of(&tenant)
-        .filter(|_| jwt::looks_like_jwt(&token));
+    let verifier = state.jwt.of(tenant).filter(|_| jwt::looks_like_jwt(&token));
     let client = if let Some(v) = verifier {
-        match v.verify(&tenant, &token).await {
+        match v.verify(tenant, &token).await {
             Ok(c) => Some(c),
             Err(why) => {
                 if let Some(wait) = limited {
@@ -104,26 +125,13 @@ pub async fn require_token(
                 .map_err(|e| ApiError::internal("looking up a token failed", &e))?,
         }
     };
-    let client = match client {
-        Some(c) if c.tenant == tenant => c,
+    match client {
+        Some(c) if c.tenant == tenant => Ok(c),
         _ => {
             state.failures.failed(addr);
-            return Err(
-                ScimError::unauthorized("the bearer token is not valid for this tenant").into(),
-            );
+            Err(ScimError::unauthorized("the bearer token is not valid for this tenant").into())
         }
-    };
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    if let Some(missing) = missing_scope(&state, &client, req.method(), &route, &params) {
-        return Err(ApiError::insufficient_scope(&missing));
     }
-    state.rates.admit(&client).map_err(ApiError::rate_limited)?;
-    req.extensions_mut().insert(client);
-    Ok(next.run(req).await)
 }
 
 /// The scope the request lacks, if it lacks one: `route` is the matched
@@ -135,7 +143,7 @@ fn missing_scope(
     route: &str,
     params: &HashMap<String, String>,
 ) -> Option<String> {
-    let scopes: Scopes = client.scopes;
+    let scopes = &client.scopes;
     let last = route.rsplit('/').next().unwrap_or_default();
     // Discovery: any good token of the tenant.
     let discovery = ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]

@@ -3,7 +3,9 @@
 //!
 //! The request is authenticated by the source's signature scheme (401 for
 //! a bad or stale signature, an unknown tenant or source: nothing is
-//! recorded), its events are found and mapped (400 naming the event for
+//! recorded) or, for a source of scheme `bearer`, by a bearer token of the
+//! tenant with the scope `hr:<source>` (401 without a good one, 403
+//! without the scope), its events are found and mapped (400 naming the event for
 //! one that cannot be: a batch is all or nothing), and all of them are
 //! written to the inbox in Postgres in one transaction. Then the answer is
 //! 202 with the accepted event ids: from here on, the events are applied
@@ -48,10 +50,21 @@ async fn receive(
     let Some(src) = state.hr_source(&tenant, &source) else {
         return Err(unauthorized("unknown HR source"));
     };
+    if src.takes_bearer() {
+        let addr = crate::auth::peer(&state, &req);
+        let client = crate::auth::authenticate(&state, &tenant, req.headers(), addr).await?;
+        if !client.scopes.can_post_hr(&source) {
+            return Err(ApiError::insufficient_scope(&format!("hr:{source}")));
+        }
+        state.rates.admit(&client).map_err(ApiError::rate_limited)?;
+    }
     let headers = req.headers().clone();
     let body = crate::body::read(req, state.limits.max_payload).await?;
     let now = Utc::now().trunc_subsecs(6);
-    if let Err(e) = src.verify(&headers, &body, now) {
+    // A bearer source was proved above.
+    if !src.takes_bearer()
+        && let Err(e) = src.verify(&headers, &body, now)
+    {
         tracing::info!(tenant, source, reason = %e, "HR request refused");
         return Err(unauthorized(&format!(
             "the request's signature does not hold: {e}"

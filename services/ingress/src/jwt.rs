@@ -104,6 +104,14 @@ impl Verifier {
         Ok(v)
     }
 
+    /// How `/ServiceProviderConfig` names this way in.
+    pub fn scheme(&self) -> scimbus_scim::discovery::AuthenticationScheme {
+        scimbus_scim::discovery::AuthenticationScheme::oauth2_jwt(
+            &self.cfg.issuer,
+            &self.cfg.audience,
+        )
+    }
+
     /// The client of a good token of `tenant`, or why it is not good.
     pub async fn verify(&self, tenant: &str, token: &str) -> Result<Client, String> {
         let hash = scimbus_runtime::token_hash(token);
@@ -162,7 +170,7 @@ impl Verifier {
                 .collect(),
             _ => Vec::new(),
         };
-        let scopes = Scopes::of(scopes.iter().filter_map(|s| s.parse().ok()));
+        let scopes = Scopes::known(&scopes);
         let subject = ["client_id", "azp", "sub"]
             .iter()
             .find_map(|c| claims.get(*c).and_then(Value::as_str))

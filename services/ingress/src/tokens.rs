@@ -139,7 +139,7 @@ impl Tokens {
                 client_id: g.id.to_string(),
                 name: g.label,
                 // A scope this build does not know grants nothing.
-                scopes: Scopes::of(g.scopes.iter().filter_map(|s| s.parse().ok())),
+                scopes: Scopes::known(&g.scopes),
             };
             (client, g.expires_at)
         });

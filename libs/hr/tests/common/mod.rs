@@ -53,6 +53,9 @@ pub fn demo_source(name: &str) -> Source {
     let secret = match spec.auth {
         scimbus_hr::AuthSpec::Hmac { .. } => DEMO_SECRET.to_vec(),
         scimbus_hr::AuthSpec::StandardWebhooks { .. } => demo_whsec().into_bytes(),
+        scimbus_hr::AuthSpec::Bearer {} => {
+            return Source::compile(&spec, vec![]).expect("the demo source compiles");
+        }
     };
     Source::compile(&spec, vec![secret]).expect("the demo source compiles")
 }

@@ -16,7 +16,16 @@ pub async fn service_provider_config(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Response {
-    let doc = discovery::service_provider_config(&state.caps, &state.base_url(&tenant));
+    let base = state.base_url(&tenant);
+    // A tenant that takes JWTs says so beside its API tokens.
+    let doc = match state.jwt.of(&tenant) {
+        Some(verifier) => {
+            let mut caps = (*state.caps).clone();
+            caps.authentication_schemes.push(verifier.scheme());
+            discovery::service_provider_config(&caps, &base)
+        }
+        None => discovery::service_provider_config(&state.caps, &base),
+    };
     scim_json(StatusCode::OK, &doc)
 }
 

@@ -11,6 +11,7 @@ use scimbus_db::render::{self, Relations};
 use scimbus_events::v1::{Command, CommandResult, command, command_result, source};
 use scimbus_scim::patch::{self, PatchRequest};
 use scimbus_scim::resource::{Intent, Leniency, normalize};
+use scimbus_scim::secrets;
 use scimbus_scim::version::Precondition;
 use scimbus_scim::{AttrPath, Projection, ResourceType, ScimError, ScimType, Version};
 use serde_json::Value;
@@ -172,6 +173,32 @@ pub(super) fn check_body(
     }
 }
 
+/// The bytes a write's command carries: the body as the client sent it or,
+/// when it holds values of never-returned attributes (`password`), the body
+/// with each of them replaced (`scimbus_scim::secrets`): no such value is
+/// published, so none is kept on the bus, in a dead letter or in Postgres.
+/// The attribute stays named, so the write still counts as its change.
+pub(super) fn payload(
+    state: &AppState,
+    rt: &ResourceType,
+    op: command::Operation,
+    body: &Value,
+    raw: Bytes,
+) -> Bytes {
+    let kind = match op {
+        command::Operation::Create | command::Operation::Replace => secrets::Body::Resource,
+        command::Operation::Patch => secrets::Body::Patch,
+        _ => return raw,
+    };
+    if !secrets::has_secrets(&state.registry, rt) {
+        return raw;
+    }
+    match secrets::redact(&state.registry, rt, kind, body) {
+        Some(redacted) => Bytes::from(redacted.to_string()),
+        None => raw,
+    }
+}
+
 /// The error of a result the store did not apply. One without an error, or
 /// with a status that is not an HTTP error status, is a store that breaks
 /// its contract: logged, and a 500.
@@ -239,7 +266,13 @@ pub async fn create(
         rt,
         resource_id,
         command::Operation::Create,
-        body.raw,
+        payload(
+            &state,
+            rt,
+            command::Operation::Create,
+            &body.value,
+            body.raw,
+        ),
         &headers,
     )
     .await?;
@@ -351,7 +384,13 @@ pub async fn replace(
         rt,
         id,
         command::Operation::Replace,
-        body.raw,
+        payload(
+            &state,
+            rt,
+            command::Operation::Replace,
+            &body.value,
+            body.raw,
+        ),
         &headers,
     )
     .await?;
@@ -384,7 +423,7 @@ pub async fn patch(
         rt,
         id,
         command::Operation::Patch,
-        body.raw,
+        payload(&state, rt, command::Operation::Patch, &body.value, body.raw),
         &headers,
     )
     .await?;

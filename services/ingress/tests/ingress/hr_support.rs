@@ -79,8 +79,20 @@ impl Hr {
 
     /// A SCIM request of tenant acme's identity provider.
     pub async fn scim(&self, method: axum::http::Method, path: &str, body: Value) -> Reply {
-        let req =
-            scimbus_e2e::http::request(method, path, scimbus_e2e::ACME_TOKEN, Some(&body), &[]);
+        self.scim_as(scimbus_e2e::ACME_TOKEN, method, path, body)
+            .await
+    }
+
+    /// A SCIM request with `token` (no body for `null`).
+    pub async fn scim_as(
+        &self,
+        token: &str,
+        method: axum::http::Method,
+        path: &str,
+        body: Value,
+    ) -> Reply {
+        let body = (!body.is_null()).then_some(body);
+        let req = scimbus_e2e::http::request(method, path, token, body.as_ref(), &[]);
         send(&self.router, req).await
     }
 

@@ -190,6 +190,27 @@ async fn good_jwts_work_with_their_scopes_and_bad_ones_are_invalid_tokens() {
     )
     .unwrap();
     assert_invalid(&get_users(&router, &hs).await, "not allowed", "HS256");
+
+    // `/ServiceProviderConfig` names both ways in: API tokens, and JWTs of
+    // this issuer for this audience.
+    let r = send(
+        &router,
+        request(
+            Method::GET,
+            "/scim/v2/acme/ServiceProviderConfig",
+            &good,
+            None,
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let schemes = r.body["authenticationSchemes"].as_array().unwrap();
+    let kinds: Vec<&str> = schemes.iter().filter_map(|s| s["type"].as_str()).collect();
+    assert_eq!(kinds, ["oauthbearertoken", "oauth2"]);
+    let jwt = schemes[1]["description"].as_str().unwrap();
+    assert!(jwt.contains(ISSUER) && jwt.contains(AUDIENCE), "{jwt}");
+    assert_eq!(schemes[0]["primary"], json!(true));
     env.teardown().await;
 }
 

@@ -11,6 +11,7 @@ mod bulk;
 mod errors;
 mod hr;
 mod hr_admin;
+mod hr_bearer;
 mod hr_input;
 mod hr_rules;
 mod hr_support;

@@ -93,6 +93,29 @@ async fn a_revocation_reaches_every_replica_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_change_of_scopes_reaches_every_replica_at_once() {
+    let env = TestEnv::new().await;
+    env.bus().await;
+    env.tenants(&["acme"]).await;
+    let (a, b) = (replica(&env).await, replica(&env).await);
+    let (id, token) = new_token(&env).await;
+    for r in [&a, &b] {
+        assert_eq!(get_users(r, &token).await, StatusCode::OK);
+        assert_eq!(get_users(r, &token).await, StatusCode::OK);
+    }
+    // Scopes changed in Postgres (no API changes them; an operator's SQL
+    // does): the cached grants go as a revocation's do.
+    sqlx::query("update api_tokens set scopes = '{scim:write}' where id = $1")
+        .bind(id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    until(&a, &token, StatusCode::FORBIDDEN, "replica a reads no more").await;
+    until(&b, &token, StatusCode::FORBIDDEN, "replica b reads no more").await;
+    env.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_token_made_after_it_was_tried_works_at_once() {
     let env = TestEnv::new().await;
     env.bus().await;

@@ -4,9 +4,19 @@
 //! at `debug`; after a write that reaches the target, a refused token and
 //! the operator API's views, every log and answer is searched for each
 //! secret.
+//!
+//! And no password is kept or passed on (`returned: never`, RFC 7643): users
+//! are written with passwords by POST, PUT, PATCH (with and without a path),
+//! Bulk and a refused POST; then every answer, log line, message on the bus
+//! (a subscription to `>` for the whole run), row of every table and request
+//! the target received is searched for each of them.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
 
 use scimbus_e2e::TestEnv;
 
@@ -17,7 +27,19 @@ use crate::traces::{binary, free_addr, ready};
 #[tokio::test]
 async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
     let env = TestEnv::new().await;
-    env.bus().await;
+    let (nats, _) = env.bus().await;
+    // Every message on the bus from here on.
+    let mut wire = nats.subscribe(">").await.unwrap();
+    nats.flush().await.unwrap();
+    let on_the_bus = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let collect = tokio::spawn({
+        let seen = on_the_bus.clone();
+        async move {
+            while let Some(m) = wire.next().await {
+                seen.lock().unwrap().extend_from_slice(&m.payload);
+            }
+        }
+    });
     let unique = uuid::Uuid::now_v7().simple().to_string();
     let secret = |what: &str| format!("{what}-{unique}");
     let (admin, demo, demo2, hr, target) = (
@@ -111,6 +133,27 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
         },
     )
     .await;
+    let passwords = write_passwords(&http, &ia, &demo2, &unique, &mut answers).await;
+    eventually(
+        "the target has the last write",
+        Duration::from_secs(60),
+        || async {
+            let log = t.log();
+            let bulk = log.iter().any(|(_, _, b)| {
+                b.as_ref().and_then(|b| b.get("userName")) == Some(&json!("pw-bulk"))
+            });
+            let patched = log.iter().any(|(_, _, b)| {
+                b.as_ref()
+                    .is_some_and(|b| b.to_string().contains("PW after"))
+            });
+            if bulk && patched {
+                Ok(())
+            } else {
+                Err(format!("{log:?}"))
+            }
+        },
+    )
+    .await;
     let r = http
         .get(format!("http://{ia}/scim/v2/demo/Users"))
         .bearer_auth(format!("{demo}-not"))
@@ -180,6 +223,158 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
             assert!(!a.contains(s.as_str()), "an answer holds a secret: {a}");
         }
     }
+    collect.abort();
+    let bus = String::from_utf8_lossy(&on_the_bus.lock().unwrap()).to_string();
+    assert!(
+        bus.contains("pw-bulk"),
+        "the subscription saw the writes' commands"
+    );
+    let sent: Vec<String> = t
+        .log()
+        .iter()
+        .filter_map(|(_, _, b)| b.as_ref().map(Value::to_string))
+        .collect();
+    assert!(sent.iter().any(|b| b.contains("pw-holder")));
+    let tables = tables_holding(&env.pool, &passwords).await;
+    for p in &passwords {
+        assert!(!bus.contains(p.as_str()), "a message on the bus holds {p}");
+        for (name, log) in &logs {
+            assert!(!log.contains(p.as_str()), "{name}'s log holds {p}");
+        }
+        for a in &answers {
+            assert!(!a.contains(p.as_str()), "an answer holds {p}: {a}");
+        }
+        for b in &sent {
+            assert!(!b.contains(p.as_str()), "the target was sent {p}: {b}");
+        }
+    }
+    assert_eq!(tables, Vec::<String>::new(), "tables holding a password");
     let _ = std::fs::remove_dir_all(&dir);
     env.teardown().await;
+}
+
+/// Writes users with passwords every way a SCIM client can; the passwords.
+async fn write_passwords(
+    http: &reqwest::Client,
+    ingress: &str,
+    token: &str,
+    unique: &str,
+    answers: &mut Vec<String>,
+) -> Vec<String> {
+    let base = format!("http://{ingress}/scim/v2/demo2");
+    let pw = |how: &str| format!("Pw-{how}-{unique}");
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{base}{path}"))
+            .bearer_auth(token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+    };
+    let user = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let patch_op = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    let r = send(
+        reqwest::Method::POST,
+        "/Users",
+        json!({"schemas": [user], "userName": "pw-holder", "password": pw("create")}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    answers.push(created.to_string());
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/Users/{id}");
+    let steps = [
+        (
+            reqwest::Method::PUT,
+            path.as_str(),
+            json!({"schemas": [user], "userName": "pw-holder", "password": pw("put")}),
+            200,
+        ),
+        (
+            reqwest::Method::PATCH,
+            &path,
+            json!({"schemas": [patch_op], "Operations": [
+                {"op": "replace", "path": "password", "value": pw("patch-path")}]}),
+            200,
+        ),
+        (
+            reqwest::Method::PATCH,
+            &path,
+            json!({"schemas": [patch_op], "Operations": [
+                {"op": "replace", "value": {"password": pw("patch-value"), "displayName": "PW after"}}]}),
+            200,
+        ),
+        (
+            reqwest::Method::POST,
+            "/Bulk",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "b1",
+                 "data": {"schemas": [user], "userName": "pw-bulk", "password": pw("bulk")}}]}),
+            200,
+        ),
+        (
+            reqwest::Method::POST,
+            "/Users",
+            json!({"schemas": [user], "userName": "pw-holder", "password": pw("refused")}),
+            409,
+        ),
+    ];
+    for (method, path, body, status) in steps {
+        let r = send(method.clone(), path, body).await.unwrap();
+        assert_eq!(r.status(), status, "{method} {path}");
+        answers.push(r.text().await.unwrap());
+    }
+    for query in ["", "?attributes=password"] {
+        let r = http
+            .get(format!("{base}{path}{query}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        answers.push(r.text().await.unwrap());
+    }
+    [
+        "create",
+        "put",
+        "patch-path",
+        "patch-value",
+        "bulk",
+        "refused",
+    ]
+    .map(pw)
+    .to_vec()
+}
+
+/// The tables with a row holding one of `values`, as text or (in a `bytea`
+/// column: commands' results, encoded changes) as the hex Postgres prints.
+async fn tables_holding(pool: &sqlx::PgPool, values: &[String]) -> Vec<String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select table_name::text from information_schema.tables \
+         where table_schema = current_schema() and table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(tables.len() > 10, "{tables:?}");
+    let mut holding = Vec::new();
+    for table in tables {
+        for v in values {
+            let hex: String = v.bytes().map(|b| format!("{b:02x}")).collect();
+            // The names are Postgres's own, from information_schema.
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "select count(*) from \"{table}\" t where strpos(t::text, $1) > 0 or strpos(t::text, $2) > 0"
+            )))
+            .bind(v)
+            .bind(&hex)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if n > 0 {
+                holding.push(format!("{table} ({v})"));
+            }
+        }
+    }
+    holding
 }

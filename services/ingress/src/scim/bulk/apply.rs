@@ -60,11 +60,18 @@ impl<'a> Run<'a> {
         let key = self.scoped_key(i);
         let key = key.as_deref();
         let if_match = self.ops.get(i).and_then(|o| o.version.as_deref());
-        let payload = Bytes::from(data.to_string());
+        let state = self.state;
+        let payload = |op| {
+            let raw = Bytes::from(data.to_string());
+            resources::payload(state, rt, op, &data, raw)
+        };
         let done = match (v.method, id.as_deref()) {
             (Method::Post, _) => {
                 match resources::check_body(self.state, rt, command::Operation::Create, &data) {
-                    Ok(()) => self.post(i, rt, payload, key, later).await,
+                    Ok(()) => {
+                        let payload = payload(command::Operation::Create);
+                        self.post(i, rt, payload, key, later).await
+                    }
                     Err(e) => Err(e.into()),
                 }
             }
@@ -84,7 +91,10 @@ impl<'a> Run<'a> {
                     _ => command::Operation::Patch,
                 };
                 match resources::check_body(self.state, rt, op, &data) {
-                    Ok(()) => self.write(rt, id, op, payload, if_match, key).await,
+                    Ok(()) => {
+                        let payload = payload(op);
+                        self.write(rt, id, op, payload, if_match, key).await
+                    }
                     Err(e) => Err(e.into()),
                 }
                 .map(|r| self.success(200, rt, r))
