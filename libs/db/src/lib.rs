@@ -4,6 +4,7 @@
 //! the store (writes) and the ingress (reads) share. It knows SCIM through
 //! `scimbus-scim` and nothing of NATS or HTTP.
 
+pub mod audit;
 pub mod changes;
 pub mod commands;
 pub mod hr;

@@ -50,6 +50,7 @@ pub fn hr_command(
         }),
         payload: event.to_string().into_bytes(),
         received_at_unix_micros,
+        client_name: source.to_string(),
         ..Default::default()
     }
 }

@@ -15,6 +15,7 @@
 //! commands or pushes to targets.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod backoff;
 pub mod config;
 pub mod env;

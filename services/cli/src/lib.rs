@@ -13,6 +13,7 @@
 //! store's) and never prints or stores a token's plain text after
 //! `token create` has shown it once.
 
+mod audit;
 mod config_check;
 mod error;
 mod hr;
@@ -30,6 +31,7 @@ use scimbus_runtime::FileConfig;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+pub use audit::AuditCommand;
 pub use config_check::{ConfigSummary, check as check_config};
 pub use error::{CliError, report};
 pub use hr::{HrEventsCommand, HrSourcesCommand};
@@ -86,6 +88,9 @@ pub enum Command {
     /// HR events: list with filters, show, cancel a pending one.
     #[command(subcommand)]
     HrEvents(HrEventsCommand),
+    /// The audit trail: who wrote what, when, from where, how it ended.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +226,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
         Command::Targets(t) => DbCommand::Targets(t),
         Command::Subscriptions(c) => DbCommand::Subscriptions(c),
         Command::HrEvents(c) => DbCommand::HrEvents(c),
+        Command::Audit(c) => DbCommand::Audit(c),
         Command::Token(TokenCommand::List { tenant }) => DbCommand::List(tenant),
     };
     let pool = connect(cli.database_url.as_deref()).await?;
@@ -239,6 +245,7 @@ enum DbCommand {
     Targets(TargetsCommand),
     Subscriptions(SubscriptionsCommand),
     HrEvents(HrEventsCommand),
+    Audit(AuditCommand),
 }
 
 async fn on_database(
@@ -264,59 +271,14 @@ async fn on_database(
             }
         }
         DbCommand::Create(args, tenants) => {
-            if !tenants.is_empty() {
-                scimbus_db::tenants::ensure(pool, &tenants)
-                    .await
-                    .map_err(CliError::from)
-                    .context("adding the tenants of --config / SCIMBUS_CONFIG")?;
-            }
-            let scopes = if args.scopes.is_empty() {
-                scimbus_runtime::scope::Scopes::tenant_default()
-            } else {
-                scimbus_runtime::scope::Scopes::parse(&args.scopes).map_err(CliError::from)?
-            };
-            let expires_at = match &args.expires_in {
-                Some(l) => Some(
-                    chrono::Utc::now()
-                        + token::lifetime(l).map_err(|e| CliError::Expiry(e.to_string()))?,
-                ),
-                None => None,
-            };
-            let spec = token::TokenSpec {
-                tenant: &args.tenant,
-                label: &args.label,
-                scopes,
-                expires_at,
-            };
-            let t = token::create_with(pool, &spec).await?;
-            writeln!(out, "id:      {}", t.id)?;
-            writeln!(out, "tenant:  {}", t.tenant)?;
-            writeln!(out, "scopes:  {}", t.scopes)?;
-            if let Some(at) = &t.expires_at {
-                writeln!(out, "expires: {}", time(at))?;
-            }
-            writeln!(out, "token:   {}", t.token)?;
-            eprintln!(
-                "scimbus: copy the token now: it is shown only this once (scimbus keeps only its SHA-256)"
-            );
+            token::create_command(pool, &args, &tenants, out).await?
         }
-        DbCommand::Revoke(id) => {
-            let r = revoke_token(pool, id).await?;
-            let at = time(&r.revoked_at);
-            if r.already {
-                writeln!(
-                    out,
-                    "token {} (tenant {}) was already revoked at {at}",
-                    r.id, r.tenant
-                )?;
-            } else {
-                writeln!(out, "revoked token {} (tenant {}) at {at}", r.id, r.tenant)?;
-            }
-        }
+        DbCommand::Revoke(id) => token::revoke_command(pool, id, out).await?,
         DbCommand::List(tenant) => {
             let tokens = list_tokens(pool, tenant.as_deref()).await?;
             write_table(out, &tokens)?;
         }
+        DbCommand::Audit(c) => audit::run(pool, c, out).await?,
         DbCommand::Targets(t) => on_targets(pool, t, out).await?,
         DbCommand::Subscriptions(c) => subscriptions::run(pool, c, out).await?,
         DbCommand::HrEvents(c) => hr::events(pool, c, out).await?,
@@ -426,7 +388,7 @@ fn migrations(n: usize) -> String {
     format!("{n} migration{}", if n == 1 { "" } else { "s" })
 }
 
-fn time(t: &DateTime<Utc>) -> String {
+pub(crate) fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

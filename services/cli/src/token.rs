@@ -2,6 +2,9 @@
 //! [`scimbus_runtime::api_tokens`] (which the operator API uses too); its
 //! errors become the CLI's, an unknown tenant with the tenants there are.
 
+use std::io::Write;
+
+use anyhow::Context;
 use scimbus_db::tenants;
 use scimbus_runtime::api_tokens as api;
 pub use scimbus_runtime::api_tokens::{
@@ -10,7 +13,7 @@ pub use scimbus_runtime::api_tokens::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::CliError;
+use crate::{CliError, CreateArgs, time};
 
 /// Creates a token for an existing tenant with the default scopes and no
 /// expiry.
@@ -59,4 +62,102 @@ async fn cli_error(pool: &PgPool, e: TokenError) -> CliError {
         TokenError::Random(e) => CliError::Random(e),
         TokenError::Sql(e) => e.into(),
     }
+}
+
+/// `scimbus token create`: makes the token, records it in the audit trail,
+/// prints it once.
+pub async fn create_command(
+    pool: &PgPool,
+    args: &CreateArgs,
+    config_tenants: &[String],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if !config_tenants.is_empty() {
+        tenants::ensure(pool, config_tenants)
+            .await
+            .map_err(CliError::from)
+            .context("adding the tenants of --config / SCIMBUS_CONFIG")?;
+    }
+    let scopes = if args.scopes.is_empty() {
+        scimbus_runtime::scope::Scopes::tenant_default()
+    } else {
+        scimbus_runtime::scope::Scopes::parse(&args.scopes).map_err(CliError::from)?
+    };
+    let expires_at = match &args.expires_in {
+        Some(l) => {
+            Some(chrono::Utc::now() + lifetime(l).map_err(|e| CliError::Expiry(e.to_string()))?)
+        }
+        None => None,
+    };
+    let spec = TokenSpec {
+        tenant: &args.tenant,
+        label: &args.label,
+        scopes,
+        expires_at,
+    };
+    let t = create_with(pool, &spec).await?;
+    audited(pool, &t.tenant, "scimbus token create", t.id, 201).await?;
+    writeln!(out, "id:      {}", t.id)?;
+    writeln!(out, "tenant:  {}", t.tenant)?;
+    writeln!(out, "scopes:  {}", t.scopes)?;
+    if let Some(at) = &t.expires_at {
+        writeln!(out, "expires: {}", time(at))?;
+    }
+    writeln!(out, "token:   {}", t.token)?;
+    eprintln!(
+        "scimbus: copy the token now: it is shown only this once (scimbus keeps only its SHA-256)"
+    );
+    Ok(())
+}
+
+/// `scimbus token revoke`: revokes, records it in the audit trail.
+pub async fn revoke_command(pool: &PgPool, id: Uuid, out: &mut impl Write) -> anyhow::Result<()> {
+    let r = revoke(pool, id).await?;
+    let at = time(&r.revoked_at);
+    if r.already {
+        writeln!(
+            out,
+            "token {} (tenant {}) was already revoked at {at}",
+            r.id, r.tenant
+        )?;
+    } else {
+        audited(pool, &r.tenant, "scimbus token revoke", r.id, 200).await?;
+        writeln!(out, "revoked token {} (tenant {}) at {at}", r.id, r.tenant)?;
+    }
+    Ok(())
+}
+
+/// The audit entry of an operator's token command: the operator is the
+/// CLI, named by the system user running it.
+async fn audited(
+    pool: &PgPool,
+    tenant: &str,
+    command: &str,
+    token: Uuid,
+    status: i32,
+) -> anyhow::Result<()> {
+    let user = std::env::var("USER").unwrap_or_default();
+    let entry = scimbus_db::audit::Entry {
+        tenant: tenant.to_string(),
+        at: chrono::Utc::now(),
+        actor_kind: "operator".into(),
+        actor: "cli".into(),
+        actor_name: user,
+        action: "admin".into(),
+        resource_type: Some(command.to_string()),
+        resource_id: Some(token),
+        attributes: Vec::new(),
+        status,
+        scim_type: None,
+        command_id: None,
+        client_address: None,
+        request_id: None,
+        trace_id: None,
+    };
+    let mut conn = pool.acquire().await.map_err(CliError::from)?;
+    scimbus_db::audit::insert(&mut conn, std::slice::from_ref(&entry))
+        .await
+        .map_err(CliError::from)
+        .context("recording the command in the audit trail")?;
+    Ok(())
 }

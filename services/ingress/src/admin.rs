@@ -46,6 +46,7 @@ use scimbus_runtime::{AuthConfig, TargetConfig, token_hash};
 use scimbus_scim::ScimError;
 use serde_json::{Value, json};
 
+mod audit;
 mod hr;
 mod subscriptions;
 mod tokens;
@@ -70,7 +71,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(subscriptions::routes())
         .merge(hr::routes())
         .merge(tokens::routes())
-        .route_layer(from_fn_with_state(state, require_admin))
+        .merge(audit::routes())
+        .route_layer(from_fn_with_state(state.clone(), require_admin))
+        .route_layer(from_fn_with_state(state, crate::audit::admin_actions))
 }
 
 /// Middleware: the bearer token must be one of the operator API's.
@@ -90,7 +93,21 @@ async fn require_admin(
         return Err(ScimError::unauthorized("an admin bearer token is required").into());
     };
     let hash = token_hash(token);
-    if !state.admin_tokens.contains(&hash) {
+    let writes = state.admin_tokens.contains(&hash);
+    if writes || state.admin_read_tokens.contains(&hash) {
+        // Which admin token, without its secret: the start of its hash.
+        let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        let actor = crate::audit::Actor {
+            tenant: String::new(),
+            kind: "operator",
+            id: format!("admin:{id}"),
+            name: if writes { "admin" } else { "admin (read-only)" }.into(),
+            address: Some(addr),
+            request_id: crate::auth::request_id(&req),
+        };
+        crate::audit::Who::set(&req, actor);
+    }
+    if !writes {
         if !state.admin_read_tokens.contains(&hash) {
             state.failures.failed(addr);
             return Err(ScimError::unauthorized("the bearer token is not an admin token").into());

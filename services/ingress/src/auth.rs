@@ -47,6 +47,21 @@ pub fn peer(state: &AppState, req: &Request) -> IpAddr {
     state.trusted_proxies.client(connection, req.headers())
 }
 
+/// The request's id, as the tracing layer found or made it (served
+/// without that layer, as in-process tests are: the caller's header).
+pub fn request_id(req: &Request) -> Option<String> {
+    use scimbus_runtime::telemetry::http::{REQUEST_ID, RequestId};
+    match req.extensions().get::<RequestId>() {
+        Some(r) => Some(r.0.clone()),
+        None => req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128)
+            .map(str::to_string),
+    }
+}
+
 /// Middleware on `/scim/v2/{tenant}/…` and the event polls: the bearer
 /// token must belong to `{tenant}` and have the scope the request needs.
 pub async fn require_token(
@@ -63,7 +78,10 @@ pub async fn require_token(
         ));
     };
     let addr = peer(&state, &req);
-    let client = authenticate(&state, &tenant, req.headers(), addr).await?;
+    let mut client = authenticate(&state, &tenant, req.headers(), addr).await?;
+    client.address = Some(addr);
+    client.request_id = request_id(&req);
+    crate::audit::Who::set(&req, crate::audit::Actor::scim(&client));
     let route = req
         .extensions()
         .get::<MatchedPath>()

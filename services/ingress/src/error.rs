@@ -21,6 +21,9 @@ pub struct ApiError {
     /// The `WWW-Authenticate` of a 401 or 403 (RFC 6750 §3), when it says
     /// more than `Bearer realm="scimbus"`.
     pub challenge: Option<String>,
+    /// The store answered it, and so recorded it in the audit trail: the
+    /// ingress does not record it again (`crate::audit`).
+    pub recorded: bool,
 }
 
 impl From<ScimError> for ApiError {
@@ -29,6 +32,7 @@ impl From<ScimError> for ApiError {
             error,
             retry_after: None,
             challenge: None,
+            recorded: false,
         }
     }
 }
@@ -46,6 +50,7 @@ impl ApiError {
             error: ScimError::new(503, None, detail),
             retry_after: Some(retry_after),
             challenge: None,
+            recorded: false,
         }
     }
 
@@ -59,6 +64,7 @@ impl ApiError {
                 "Bearer realm=\"scimbus\", error=\"insufficient_scope\", scope=\"{}\"",
                 scope.split(" or ").collect::<Vec<_>>().join(" ")
             )),
+            recorded: false,
         }
     }
 
@@ -81,6 +87,7 @@ impl ApiError {
             challenge: Some(format!(
                 "Bearer realm=\"scimbus\", error=\"invalid_token\", error_description=\"{description}\""
             )),
+            recorded: false,
         }
     }
 
@@ -94,6 +101,7 @@ impl ApiError {
             ),
             retry_after: Some(retry_after),
             challenge: None,
+            recorded: false,
         }
     }
 
@@ -107,11 +115,18 @@ impl ApiError {
             ),
             retry_after: Some(retry_after),
             challenge: None,
+            recorded: false,
         }
     }
 
     pub fn status(status: u16, detail: impl Into<String>) -> ApiError {
         ScimError::new(status, None, detail).into()
+    }
+
+    /// The store's refusal of a command, which it recorded itself.
+    pub fn recorded_by_store(mut self) -> ApiError {
+        self.recorded = true;
+        self
     }
 }
 
@@ -127,6 +142,10 @@ impl IntoResponse for ApiError {
             StatusCode::from_u16(self.error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = self.error.to_json().to_string();
         let mut res = (status, body).into_response();
+        res.extensions_mut().insert(crate::audit::Refusal {
+            scim_type: self.error.scim_type.map(|t| t.as_str().to_string()),
+            recorded: self.recorded,
+        });
         let h = res.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
         if let Some(s) = self.retry_after {

@@ -50,11 +50,24 @@ async fn receive(
     let Some(src) = state.hr_source(&tenant, &source) else {
         return Err(unauthorized("unknown HR source"));
     };
+    let addr = crate::auth::peer(&state, &req);
+    // Who the trail names for a refusal once the sender is proved.
+    let actor = crate::audit::Actor {
+        tenant: tenant.clone(),
+        kind: "hr",
+        id: source.clone(),
+        name: source.clone(),
+        address: Some(addr),
+        request_id: crate::auth::request_id(&req),
+    };
     if src.takes_bearer() {
-        let addr = crate::auth::peer(&state, &req);
-        let client = crate::auth::authenticate(&state, &tenant, req.headers(), addr).await?;
+        let mut client = crate::auth::authenticate(&state, &tenant, req.headers(), addr).await?;
+        client.address = Some(addr);
+        client.request_id = crate::auth::request_id(&req);
         if !client.scopes.can_post_hr(&source) {
-            return Err(ApiError::insufficient_scope(&format!("hr:{source}")));
+            let e = ApiError::insufficient_scope(&format!("hr:{source}"));
+            refused(&state, &crate::audit::Actor::scim(&client), &e).await;
+            return Err(e);
         }
         state.rates.admit(&client).map_err(ApiError::rate_limited)?;
     }
@@ -72,14 +85,36 @@ async fn receive(
     }
     // Read strictly, as a SCIM body is: text Postgres cannot keep (U+0000),
     // a member named twice, an integer beyond 64 bits are refused here.
-    let value = scimbus_scim::input::parse(&body)?;
-    let events = src
-        .events_of(&value, now)
-        .map_err(|e| ApiError::from(ScimError::invalid_value(e.to_string())))?;
+    let mapped = scimbus_scim::input::parse(&body)
+        .map_err(ApiError::from)
+        .and_then(|value| {
+            src.events_of(&value, now)
+                .map_err(|e| ApiError::from(ScimError::invalid_value(e.to_string())))
+        });
+    let events = match mapped {
+        Ok(events) => events,
+        Err(e) => {
+            refused(&state, &actor, &e).await;
+            return Err(e);
+        }
+    };
     let rows: Vec<NewEvent> = events.iter().map(|e| row(&src, e, now)).collect();
     let accepted = record(&state, &tenant, &rows, now).await?;
     publish(&state, &tenant, &source, &accepted, &rows).await;
     Ok(answer(&accepted))
+}
+
+/// Records the refusal of a proved sender's request.
+async fn refused(state: &AppState, actor: &crate::audit::Actor, e: &ApiError) {
+    let what = crate::audit::What {
+        action: "hr_event",
+        resource_type: None,
+        resource_id: None,
+        attributes: Vec::new(),
+        status: e.error.status,
+        scim_type: e.error.scim_type.map(|t| t.as_str().to_string()),
+    };
+    crate::audit::record(state, actor, what).await;
 }
 
 /// The inbox row of a mapped event.

@@ -183,6 +183,8 @@ impl Verifier {
                 client_id: format!("jwt:{subject}"),
                 name: subject,
                 scopes,
+                address: None,
+                request_id: None,
             },
             exp,
         ))

@@ -6,6 +6,7 @@
 
 mod accept;
 mod admin;
+mod audit;
 pub mod auth;
 mod body;
 mod config;

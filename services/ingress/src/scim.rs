@@ -43,7 +43,12 @@ pub fn routes(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // After authentication: a stranger learns nothing, not even a 406.
         .route_layer(from_fn(accept::require_json))
-        .route_layer(from_fn_with_state(state.clone(), auth::require_token));
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token))
+        // Outside authentication, to learn who a refused write was.
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            crate::audit::scim_refusals,
+        ));
     Router::new()
         .nest("/scim/v2/{tenant}", tenant)
         .nest("/admin/v1", crate::admin::routes(state.clone()))

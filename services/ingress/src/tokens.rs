@@ -35,6 +35,10 @@ pub struct Client {
     /// The token's label (for a configured token, where it is configured).
     pub name: String,
     pub scopes: Scopes,
+    /// Where this request came from and its id (set per request, never
+    /// cached).
+    pub address: Option<std::net::IpAddr>,
+    pub request_id: Option<String>,
 }
 
 /// How long an unknown token is remembered as unknown (a token made
@@ -84,6 +88,8 @@ impl Tokens {
                         client_id: format!("config:{}:{i}", t.name),
                         name: format!("configuration file, tenant {}, token {i}", t.name),
                         scopes: Scopes::tenant_default(),
+                        address: None,
+                        request_id: None,
                     },
                 );
             }
@@ -140,6 +146,8 @@ impl Tokens {
                 name: g.label,
                 // A scope this build does not know grants nothing.
                 scopes: Scopes::known(&g.scopes),
+                address: None,
+                request_id: None,
             };
             (client, g.expires_at)
         });

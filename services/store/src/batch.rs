@@ -54,7 +54,10 @@ pub async fn apply_batch(
         now,
         owners,
     };
-    let mut out = Outcomes::default();
+    let mut out = Outcomes {
+        now,
+        ..Outcomes::default()
+    };
     let mut i = 0;
     while i < cmds.len() {
         let (id, _) = cmds[i];
@@ -121,6 +124,7 @@ pub async fn apply_batch(
     let rows = number(out.pending, first)?;
     changes::insert(&mut tx, &rows).await?;
     commands::record(&mut tx, &out.records).await?;
+    scimbus_db::audit::insert(&mut tx, &out.audit).await?;
     tx.commit().await?;
     Ok(Committed {
         results: out.results,
@@ -139,6 +143,10 @@ struct Outcomes<'c> {
     records: Vec<(&'c str, Uuid, Vec<u8>)>,
     /// Changes to number and write.
     pending: Vec<Change>,
+    /// Audit entries to write (a replayed command has its entry already).
+    audit: Vec<scimbus_db::audit::Entry>,
+    /// The transaction's time.
+    now: DateTime<Utc>,
 }
 
 impl<'c> Outcomes<'c> {
@@ -155,6 +163,8 @@ impl<'c> Outcomes<'c> {
             cmd.id,
             applied.result.encode_to_vec(),
         ));
+        self.audit
+            .push(crate::audit::entry(self.now, cmd, &applied));
         self.pending.extend(applied.change);
         self.pending.extend(applied.others);
         self.seen.insert(cmd.id, self.results.len());

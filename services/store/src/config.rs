@@ -24,6 +24,10 @@ pub struct Settings {
     /// How long after its command was published an HR event still pending
     /// is published again.
     pub hr_republish: Duration,
+    /// How long audit entries are kept (none: for ever).
+    pub audit_retention: Option<Duration>,
+    /// How often entries past the retention are looked for.
+    pub audit_prune_interval: Duration,
 }
 
 impl Default for Settings {
@@ -43,6 +47,8 @@ impl Default for Settings {
             // minutes) are dropped; a backlog of due events costs no
             // second apply before then.
             hr_republish: Duration::from_secs(60),
+            audit_retention: Some(Duration::from_secs(400 * 24 * 3600)),
+            audit_prune_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -65,7 +71,8 @@ impl StoreConfig {
     /// Reads the [`ServiceSettings`] (`SCIMBUS_STORE_ADDR`, 127.0.0.1:8081),
     /// the tenants of `SCIMBUS_CONFIG` (or `SCIMBUS_TENANTS`,
     /// comma-separated), `SCIMBUS_PARTITIONS`, `SCIMBUS_STORE_BATCH`,
-    /// `SCIMBUS_STORE_MAX_ATTEMPTS`, `SCIMBUS_HR_INTERVAL_MS`.
+    /// `SCIMBUS_STORE_MAX_ATTEMPTS`, `SCIMBUS_HR_INTERVAL_MS`,
+    /// `SCIMBUS_AUDIT_RETENTION_DAYS` (0: keep for ever).
     pub fn from_env() -> Result<StoreConfig, SettingError> {
         Self::from_lookup(&ProcessEnv)
     }
@@ -83,6 +90,15 @@ impl StoreConfig {
                 1000,
                 10..=60_000,
             )?),
+            audit_retention: match env::number(
+                e,
+                "SCIMBUS_AUDIT_RETENTION_DAYS",
+                400u64,
+                0..=36_500,
+            )? {
+                0 => None,
+                days => Some(Duration::from_secs(days * 24 * 3600)),
+            },
             ..d
         };
         let file = e
@@ -158,5 +174,20 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(e.name, "SCIMBUS_BUS_PREFIX");
+    }
+
+    #[test]
+    fn the_audit_trail_is_kept_400_days_unless_told_otherwise() {
+        let db = ("SCIMBUS_DATABASE_URL", "postgres://x/y");
+        let day = Duration::from_secs(24 * 3600);
+        let kept = |pairs: &[(&str, &str)]| cfg(pairs).unwrap().settings.audit_retention;
+        assert_eq!(kept(&[db]), Some(day * 400));
+        assert_eq!(
+            kept(&[db, ("SCIMBUS_AUDIT_RETENTION_DAYS", "30")]),
+            Some(day * 30)
+        );
+        assert_eq!(kept(&[db, ("SCIMBUS_AUDIT_RETENTION_DAYS", "0")]), None);
+        let e = cfg(&[db, ("SCIMBUS_AUDIT_RETENTION_DAYS", "-1")]).unwrap_err();
+        assert_eq!(e.name, "SCIMBUS_AUDIT_RETENTION_DAYS");
     }
 }

@@ -7,6 +7,8 @@
 //! nothing but its own rows.
 
 mod apply;
+mod audit;
+mod audit_prune;
 mod batch;
 mod config;
 mod dead_letter;
@@ -176,6 +178,16 @@ impl Store {
             }
             .run(workers.shutdown()),
         );
+        if let Some(retention) = cfg.settings.audit_retention {
+            workers.spawn(
+                audit_prune::Pruner {
+                    pool: pool.clone(),
+                    retention,
+                    interval: cfg.settings.audit_prune_interval,
+                }
+                .run(workers.shutdown()),
+            );
+        }
         let shared = Arc::new(Shared {
             registry,
             owners: Owners::new(cfg.hr_owns.clone()),

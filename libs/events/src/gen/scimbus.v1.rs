@@ -92,6 +92,20 @@ pub struct Command {
     /// stored version. Empty when the client sent none.
     #[prost(string, tag = "11")]
     pub if_match: ::prost::alloc::string::String,
+    /// Who sent it and from where, for the audit trail (empty when not known):
+    /// the client's name (an API token's label, a JWT's subject, an HR
+    /// source's name), its address as the ingress saw it (behind trusted
+    /// proxies, the address they forwarded for), the W3C trace id of the
+    /// request (32 hex digits) when it was traced, and the request's id
+    /// (X-Request-Id, the caller's or one the ingress made).
+    #[prost(string, tag = "12")]
+    pub client_name: ::prost::alloc::string::String,
+    #[prost(string, tag = "13")]
+    pub client_address: ::prost::alloc::string::String,
+    #[prost(string, tag = "14")]
+    pub trace_id: ::prost::alloc::string::String,
+    #[prost(string, tag = "15")]
+    pub request_id: ::prost::alloc::string::String,
 }
 /// Nested message and enum types in `Command`.
 pub mod command {

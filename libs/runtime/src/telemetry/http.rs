@@ -17,9 +17,14 @@ use crate::metrics::http::{HttpMetrics, method_of, route_of};
 /// The request id header, read and answered.
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// The request's id (the caller's `X-Request-Id`, or one made for it), in
+/// the request's extensions for the handlers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
 /// Middleware: serves the request inside its span, then counts and times
 /// it in `metrics`.
-pub async fn trace(State(metrics): State<HttpMetrics>, req: Request, next: Next) -> Response {
+pub async fn trace(State(metrics): State<HttpMetrics>, mut req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let route = route_of(&req);
     let method = method_of(&req);
@@ -50,6 +55,7 @@ pub async fn trace(State(metrics): State<HttpMetrics>, req: Request, next: Next)
     if let Some(id) = propagate::trace_id(&span) {
         span.record("trace_id", id);
     }
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
     metrics.record(&route, method, status, started.elapsed().as_secs_f64());

@@ -141,6 +141,8 @@ mod tests {
             client_id: id.into(),
             name: String::new(),
             scopes: Scopes::tenant_default(),
+            address: None,
+            request_id: None,
         }
     }
 

@@ -90,6 +90,8 @@ struct Outcome {
     location: Option<String>,
     version: Option<String>,
     error: Option<ScimError>,
+    /// The store answered the refusal (and recorded it in the audit trail).
+    recorded: bool,
 }
 
 impl Outcome {
@@ -99,6 +101,7 @@ impl Outcome {
             location,
             version: None,
             error: Some(error),
+            recorded: false,
         }
     }
 
@@ -197,6 +200,43 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Records an operation the ingress refused (the store records those
+    /// it answers).
+    async fn audit(&self, op: &Operation, outcome: &Outcome) {
+        if outcome.error.is_none()
+            || outcome.recorded
+            || !crate::audit::recorded_status(outcome.status)
+        {
+            return;
+        }
+        let valid = op.parsed.as_ref().ok();
+        let action = match valid.map(|v| v.method) {
+            Some(Method::Post) => "create",
+            Some(Method::Put) => "replace",
+            Some(Method::Patch) => "patch",
+            Some(Method::Delete) => "delete",
+            None => "bulk",
+        };
+        let what = crate::audit::What {
+            action,
+            resource_type: valid
+                .and_then(|v| self.state.registry.resource_type_by_endpoint(&v.endpoint))
+                .map(|rt| rt.name.clone()),
+            resource_id: valid
+                .and_then(|v| v.id.as_deref())
+                .and_then(|id| uuid::Uuid::parse_str(id).ok()),
+            attributes: Vec::new(),
+            status: outcome.status,
+            scim_type: outcome
+                .error
+                .as_ref()
+                .and_then(|e| e.scim_type)
+                .map(|t| t.as_str().to_string()),
+        };
+        let actor = crate::audit::Actor::scim(self.client);
+        crate::audit::record(self.state, &actor, what).await;
+    }
+
     async fn all(&mut self) {
         let steps = std::mem::take(&mut self.plan.steps);
         let ops = self.ops;
@@ -207,6 +247,7 @@ impl<'a> Run<'a> {
                         Ok(v) => self.apply(i, v).await,
                         Err(e) => Outcome::failed(e.clone(), None),
                     };
+                    self.audit(&ops[i], &outcome).await;
                     self.record(i, outcome)
                 }
                 Step::Complete(i) => self.complete(i).await,

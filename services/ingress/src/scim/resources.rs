@@ -9,6 +9,7 @@ use bytes::Bytes;
 use scimbus_db::members as db_members;
 use scimbus_db::render::{self, Relations};
 use scimbus_events::v1::{Command, CommandResult, command, command_result, source};
+use scimbus_runtime::telemetry::propagate;
 use scimbus_scim::patch::{self, PatchRequest};
 use scimbus_scim::resource::{Intent, Leniency, normalize};
 use scimbus_scim::secrets;
@@ -116,6 +117,10 @@ pub(super) fn build(w: Write<'_>) -> Command {
         payload: w.payload.to_vec(),
         received_at_unix_micros: chrono::Utc::now().timestamp_micros(),
         if_match: w.if_match.unwrap_or_default().to_string(),
+        client_name: w.client.name.clone(),
+        client_address: w.client.address.map(|a| a.to_string()).unwrap_or_default(),
+        trace_id: propagate::trace_id(&tracing::Span::current()).unwrap_or_default(),
+        request_id: w.client.request_id.clone().unwrap_or_default(),
         ..Default::default()
     }
 }
@@ -210,9 +215,12 @@ fn refusal(r: CommandResult) -> ApiError {
         );
     };
     match u16::try_from(e.status) {
-        Ok(status @ 400..=599) => {
-            ScimError::new(status, ScimType::from_keyword(&e.scim_type), e.detail).into()
-        }
+        Ok(status @ 400..=599) => ApiError::from(ScimError::new(
+            status,
+            ScimType::from_keyword(&e.scim_type),
+            e.detail,
+        ))
+        .recorded_by_store(),
         _ => ApiError::internal(
             "the store refused a write",
             &format!("status {}: {}", e.status, e.detail),

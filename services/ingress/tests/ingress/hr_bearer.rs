@@ -80,6 +80,9 @@ async fn a_bearer_source_takes_a_token_with_its_scope_and_nothing_else() {
         assert!(detail.contains(says), "{says}: {detail}");
     }
     assert_eq!(hr.recorded().await, 0, "a refused request records nothing");
+    // A body that does not map, from a proved sender: refused, audited.
+    let (status, answer) = post(&hr, SOURCE, &json!({"nothing": 1}), bearer(&good)).await;
+    assert_eq!(status, 400, "{answer}");
 
     let (status, answer) = post(&hr, SOURCE, &body, bearer(&good)).await;
     assert_eq!(status, 202, "{answer}");
@@ -99,5 +102,45 @@ async fn a_bearer_source_takes_a_token_with_its_scope_and_nothing_else() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("scim:read"));
     assert_eq!(hr.recorded().await, 1);
+
+    // The trail: the two tokens without the scope (not the requests that
+    // proved nobody), the body that did not map, the hire as applied.
+    let q = scimbus_db::audit::Query {
+        limit: 100,
+        ..Default::default()
+    };
+    let trail = scimbus_db::audit::list(&hr.env.pool, "acme", &q)
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str, &str, i32)> = trail
+        .iter()
+        .map(|(_, e)| {
+            (
+                e.actor_kind.as_str(),
+                e.actor_name.as_str(),
+                e.action.as_str(),
+                e.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("hr", SOURCE, "hr_event", 201),
+            ("hr", SOURCE, "hr_event", 400),
+            ("scim", "hr platform", "hr_event", 403),
+            ("scim", "hr platform", "hr_event", 403),
+        ]
+    );
+    let applied = &trail[0].1;
+    assert_eq!(applied.actor, SOURCE);
+    assert_eq!(
+        applied.resource_id.map(|r| r.to_string()),
+        u["id"].as_str().map(String::from)
+    );
+    assert!(
+        applied.attributes.iter().any(|a| a == "userName"),
+        "{applied:?}"
+    );
     hr.teardown().await;
 }

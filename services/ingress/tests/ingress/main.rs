@@ -6,6 +6,7 @@
 mod support;
 
 mod admin;
+mod audit;
 mod binary;
 mod bulk;
 mod errors;

@@ -360,6 +360,15 @@ async fn a_scim_write_is_one_trace_through_ingress_store_and_outbound() {
         .map(|(_, _, tp)| tp)
         .collect();
     assert_eq!(posts, vec![Some(sent)], "the user's POST to the target");
+    // The write's audit entry names its trace and its request.
+    let (trace_id, request): (Option<String>, Option<String>) = sqlx::query_as(
+        "select trace_id, request_id from audit_log where tenant = 'acme' and action = 'create'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(trace_id, Some(hex(&root.trace)));
+    assert_eq!(request, Some(request_id));
     let _ = std::fs::remove_dir_all(&dir);
     env.teardown().await;
 }

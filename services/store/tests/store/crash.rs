@@ -77,6 +77,14 @@ async fn a_killed_store_loses_nothing_and_applies_nothing_twice() {
         N as i64
     );
     assert_eq!(h.count("select count(*) from changes").await, N as i64);
+    // The audit trail is written with the effect: one entry per command,
+    // whatever was killed or delivered again.
+    assert_eq!(
+        h.count("select count(distinct command_id) from audit_log where status = 201")
+            .await,
+        N as i64
+    );
+    assert_eq!(h.count("select count(*) from audit_log").await, N as i64);
     assert_eq!(
         changes.len(),
         N,

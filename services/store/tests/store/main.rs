@@ -6,6 +6,7 @@
 mod support;
 
 mod apply;
+mod audit;
 mod binary;
 mod crash;
 mod hr;

@@ -83,6 +83,7 @@ impl<'a> Run<'a> {
                     location: location.clone(),
                     version: None,
                     error: None,
+                    recorded: false,
                 })
             }
             (method, Some(id)) => {
@@ -101,7 +102,13 @@ impl<'a> Run<'a> {
             }
             (_, None) => Err(ScimError::invalid_value("the operation names no resource").into()),
         };
-        done.unwrap_or_else(|e| Outcome::failed(e.error, location))
+        done.unwrap_or_else(|e| {
+            let recorded = e.recorded;
+            Outcome {
+                recorded,
+                ..Outcome::failed(e.error, location)
+            }
+        })
     }
 
     /// A PUT, PATCH or DELETE of resource `id`: the stored resource (`Null`
@@ -185,6 +192,7 @@ impl<'a> Run<'a> {
             location: text("/meta/location"),
             version: text("/meta/version"),
             error: None,
+            recorded: false,
         }
     }
 
