@@ -1,6 +1,8 @@
 //! `scimbus audit list`: a tenant's audit trail, newest first, a page at a
 //! time, as JSON — the operator API's parameters, checks and JSON
-//! ([`scimbus_runtime::audit`]).
+//! ([`scimbus_runtime::audit`]); and the entries of the CLI's own changes
+//! (targets, subscriptions, HR events, tokens), written once each is done:
+//! the actor is `cli`, named by the system user who ran it.
 
 use std::io::Write;
 
@@ -8,7 +10,10 @@ use clap::Subcommand;
 use scimbus_runtime::audit::{self, AuditError, ListParams};
 use sqlx::PgPool;
 
-use crate::CliError;
+use anyhow::Context;
+use uuid::Uuid;
+
+use crate::{CliError, DbCommand, HrEventsCommand, SubscriptionsCommand, TargetsCommand};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -92,4 +97,88 @@ fn cli_error(e: AuditError) -> anyhow::Error {
         }
         AuditError::UnknownTenant(t) => anyhow::anyhow!("no tenant {t}"),
     }
+}
+
+/// An operator's change a command makes: its tenant, the command, what it
+/// names.
+pub(crate) struct Change {
+    pub tenant: String,
+    pub command: String,
+    pub name: String,
+}
+
+/// The change `command` makes, if it makes one (token commands record
+/// their own, with the token's id).
+pub(crate) fn change_of(command: &DbCommand) -> Option<Change> {
+    let (group, verb, tenant, name) = match command {
+        DbCommand::Targets(t) => {
+            let (verb, a) = match t {
+                TargetsCommand::Sync { target, .. } => ("sync", target),
+                TargetsCommand::Reconcile { target, .. } => ("reconcile", target),
+                TargetsCommand::Pause(a) => ("pause", a),
+                TargetsCommand::Resume(a) => ("resume", a),
+                TargetsCommand::Replay { target, .. } => ("replay", target),
+                _ => return None,
+            };
+            ("targets", verb, &a.tenant, &a.name)
+        }
+        DbCommand::Subscriptions(s) => {
+            let (verb, a) = match s {
+                SubscriptionsCommand::Put { subscription, .. } => ("put", subscription),
+                SubscriptionsCommand::Delete(a) => ("delete", a),
+                SubscriptionsCommand::Pause(a) => ("pause", a),
+                SubscriptionsCommand::Resume(a) => ("resume", a),
+                SubscriptionsCommand::Replay { subscription, .. } => ("replay", subscription),
+                _ => return None,
+            };
+            ("subscriptions", verb, &a.tenant, &a.name)
+        }
+        DbCommand::HrEvents(HrEventsCommand::Cancel { event, .. }) => {
+            ("hr-events", "cancel", &event.tenant, &event.id)
+        }
+        _ => return None,
+    };
+    Some(Change {
+        tenant: tenant.clone(),
+        command: format!("scimbus {group} {verb}"),
+        name: name.clone(),
+    })
+}
+
+/// Records an operator command of the CLI that was done.
+pub(crate) async fn operator_command(
+    pool: &PgPool,
+    tenant: &str,
+    command: &str,
+    name: &str,
+    id: Option<Uuid>,
+    status: i32,
+) -> anyhow::Result<()> {
+    let entry = scimbus_db::audit::Entry {
+        tenant: tenant.to_string(),
+        at: chrono::Utc::now(),
+        actor_kind: "operator".into(),
+        actor: "cli".into(),
+        actor_name: std::env::var("USER").unwrap_or_default(),
+        action: "admin".into(),
+        resource_type: Some(command.to_string()),
+        resource_id: id.or_else(|| Uuid::parse_str(name).ok()),
+        attributes: if name.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("name={name}")]
+        },
+        status,
+        scim_type: None,
+        command_id: None,
+        client_address: None,
+        request_id: None,
+        trace_id: None,
+    };
+    let mut conn = pool.acquire().await.map_err(CliError::from)?;
+    scimbus_db::audit::insert(&mut conn, std::slice::from_ref(&entry))
+        .await
+        .map_err(CliError::from)
+        .context("recording the command in the audit trail")?;
+    Ok(())
 }

@@ -236,7 +236,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
 }
 
 /// The commands that work on the database.
-enum DbCommand {
+pub(crate) enum DbCommand {
     Migrate,
     /// With the tenants of the configuration file to add first.
     Create(CreateArgs, Vec<String>),
@@ -249,6 +249,20 @@ enum DbCommand {
 }
 
 async fn on_database(
+    pool: &PgPool,
+    command: DbCommand,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    // An operator's change, recorded in the audit trail once it is done.
+    let change = audit::change_of(&command);
+    run_on_database(pool, command, out).await?;
+    if let Some(c) = change {
+        audit::operator_command(pool, &c.tenant, &c.command, &c.name, None, 200).await?;
+    }
+    Ok(())
+}
+
+async fn run_on_database(
     pool: &PgPool,
     command: DbCommand,
     out: &mut impl Write,

@@ -96,7 +96,8 @@ pub async fn create_command(
         expires_at,
     };
     let t = create_with(pool, &spec).await?;
-    audited(pool, &t.tenant, "scimbus token create", t.id, 201).await?;
+    crate::audit::operator_command(pool, &t.tenant, "scimbus token create", "", Some(t.id), 201)
+        .await?;
     writeln!(out, "id:      {}", t.id)?;
     writeln!(out, "tenant:  {}", t.tenant)?;
     writeln!(out, "scopes:  {}", t.scopes)?;
@@ -121,43 +122,16 @@ pub async fn revoke_command(pool: &PgPool, id: Uuid, out: &mut impl Write) -> an
             r.id, r.tenant
         )?;
     } else {
-        audited(pool, &r.tenant, "scimbus token revoke", r.id, 200).await?;
+        crate::audit::operator_command(
+            pool,
+            &r.tenant,
+            "scimbus token revoke",
+            "",
+            Some(r.id),
+            200,
+        )
+        .await?;
         writeln!(out, "revoked token {} (tenant {}) at {at}", r.id, r.tenant)?;
     }
-    Ok(())
-}
-
-/// The audit entry of an operator's token command: the operator is the
-/// CLI, named by the system user running it.
-async fn audited(
-    pool: &PgPool,
-    tenant: &str,
-    command: &str,
-    token: Uuid,
-    status: i32,
-) -> anyhow::Result<()> {
-    let user = std::env::var("USER").unwrap_or_default();
-    let entry = scimbus_db::audit::Entry {
-        tenant: tenant.to_string(),
-        at: chrono::Utc::now(),
-        actor_kind: "operator".into(),
-        actor: "cli".into(),
-        actor_name: user,
-        action: "admin".into(),
-        resource_type: Some(command.to_string()),
-        resource_id: Some(token),
-        attributes: Vec::new(),
-        status,
-        scim_type: None,
-        command_id: None,
-        client_address: None,
-        request_id: None,
-        trace_id: None,
-    };
-    let mut conn = pool.acquire().await.map_err(CliError::from)?;
-    scimbus_db::audit::insert(&mut conn, std::slice::from_ref(&entry))
-        .await
-        .map_err(CliError::from)
-        .context("recording the command in the audit trail")?;
     Ok(())
 }

@@ -76,6 +76,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route_layer(from_fn_with_state(state, crate::audit::admin_actions))
 }
 
+/// A listing's query string as (name, value) pairs, in order, repeats kept
+/// (the listing refuses them by name).
+fn query_pairs(query: Option<&str>) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
+        ScimError::invalid_syntax(format!("the query string does not read: {e}")).into()
+    })
+}
+
 /// Middleware: the bearer token must be one of the operator API's.
 async fn require_admin(
     State(state): State<AppState>,

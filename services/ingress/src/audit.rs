@@ -115,6 +115,16 @@ pub async fn record(state: &AppState, actor: &Actor, what: What<'_>) {
     }
 }
 
+/// The route's parameters (none when they do not read: the handler's
+/// extractor answers that).
+async fn path_params(req: &mut Request) -> HashMap<String, String> {
+    use axum::RequestExt;
+    req.extract_parts::<Path<HashMap<String, String>>>()
+        .await
+        .map(|Path(p)| p)
+        .unwrap_or_default()
+}
+
 /// Whether a refusal with this status is recorded (see the module docs).
 pub fn recorded_status(status: u16) -> bool {
     status >= 400 && !matches!(status, 401 | 429 | 503)
@@ -139,18 +149,17 @@ fn scim_action(method: &Method, route: &str) -> Option<&'static str> {
 /// refused before it became a command is recorded.
 pub async fn scim_refusals(
     State(state): State<AppState>,
-    Path(params): Path<HashMap<String, String>>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let route = req
+    let action = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let Some(action) = scim_action(req.method(), &route) else {
+        .and_then(|route| scim_action(req.method(), route.as_str()));
+    let Some(action) = action else {
         return next.run(req).await;
     };
+    let params = path_params(&mut req).await;
     let who = Who::default();
     req.extensions_mut().insert(who.clone());
     let res = next.run(req).await;
@@ -184,7 +193,6 @@ pub async fn scim_refusals(
 /// parameters as its attributes (`name=crm`).
 pub async fn admin_actions(
     State(state): State<AppState>,
-    Path(params): Path<HashMap<String, String>>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -192,6 +200,7 @@ pub async fn admin_actions(
     if method == Method::GET || method == Method::HEAD {
         return next.run(req).await;
     }
+    let params = path_params(&mut req).await;
     let route = req
         .extensions()
         .get::<MatchedPath>()

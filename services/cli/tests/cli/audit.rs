@@ -1,5 +1,6 @@
-//! `scimbus audit list`, and the entries the CLI's own token commands
-//! leave: made and revoked by `cli` (the system user as its name).
+//! `scimbus audit list`, and the entries the CLI's own changes leave (a
+//! token made and revoked, a target paused): by `cli`, the system user as
+//! its name; reads leave none.
 
 use scimbus_testkit::TestEnv;
 use serde_json::Value;
@@ -21,6 +22,10 @@ async fn token_commands_are_audited_and_the_trail_is_listed() {
     assert_exit(&o, 0);
     // Revoked again: nothing changes, nothing is recorded.
     assert_exit(&scimbus(&env, &["token", "revoke", &id.to_string()]), 0);
+    // Another operator change, and a read (not recorded).
+    let pause = ["targets", "pause", "--tenant", "acme", "crm"];
+    assert_exit(&scimbus(&env, &pause), 0);
+    assert_exit(&scimbus(&env, &["targets", "list"]), 0);
 
     let o = scimbus(
         &env,
@@ -29,12 +34,12 @@ async fn token_commands_are_audited_and_the_trail_is_listed() {
     assert_exit(&o, 0);
     let page: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let entries = page["entries"].as_array().unwrap();
-    let got: Vec<(&str, &str, i64)> = entries
+    let got: Vec<(&str, Option<&str>, i64)> = entries
         .iter()
         .map(|e| {
             (
                 e["resourceType"].as_str().unwrap(),
-                e["resourceId"].as_str().unwrap(),
+                e["resourceId"].as_str(),
                 e["status"].as_i64().unwrap(),
             )
         })
@@ -43,10 +48,12 @@ async fn token_commands_are_audited_and_the_trail_is_listed() {
     assert_eq!(
         got,
         [
-            ("scimbus token revoke", id.as_str(), 200),
-            ("scimbus token create", id.as_str(), 201),
+            ("scimbus targets pause", None, 200),
+            ("scimbus token revoke", Some(id.as_str()), 200),
+            ("scimbus token create", Some(id.as_str()), 201),
         ]
     );
+    assert_eq!(entries[0]["attributes"], serde_json::json!(["name=crm"]));
     assert_eq!(entries[0]["actor"]["kind"], "operator");
     assert_eq!(entries[0]["action"], "admin");
     assert_eq!(page["nextCursor"], Value::Null);
@@ -60,7 +67,13 @@ async fn token_commands_are_audited_and_the_trail_is_listed() {
         &["audit", "list", "--tenant", "acme", "--cursor", cursor],
     );
     let rest: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(rest["entries"][0]["resourceType"], "scimbus token create");
+    let rest: Vec<&str> = rest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(rest, ["scimbus token revoke", "scimbus token create"]);
 
     // Errors name the flag; an unknown tenant is one.
     let o = scimbus(

@@ -42,10 +42,7 @@ async fn list(
     Path(tenant): Path<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|e| {
-        ScimError::invalid_syntax(format!("the query string does not read: {e}"))
-    })?;
+    let pairs = super::query_pairs(query.as_deref())?;
     let p = ListParams::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let page = audit::list(&state.admin_db, &tenant, &p).await?;
     Ok(Json(page.view()).into_response())
