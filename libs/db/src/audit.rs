@@ -152,7 +152,7 @@ pub async fn prune<'e>(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "delete from audit_log where id in (
-             select id from audit_log where at < $1 order by at limit $2)",
+             select id from audit_log where at < $1 limit $2)",
     )
     .bind(before)
     .bind(batch)
