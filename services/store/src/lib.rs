@@ -75,6 +75,9 @@ pub struct Store {
     /// publishes to, Postgres.
     probe: Arc<Probe>,
     metrics: scimbus_runtime::metrics::Registry,
+    /// Flushed once the workers stopped: their last acknowledgements are
+    /// plain publishes, which a process exiting must not leave unsent.
+    nats: async_nats::Client,
 }
 
 impl Store {
@@ -188,6 +191,7 @@ impl Store {
                 .run(workers.shutdown()),
             );
         }
+        let nats = client.clone();
         let shared = Arc::new(Shared {
             registry,
             owners: Owners::new(cfg.hr_owns.clone()),
@@ -206,6 +210,7 @@ impl Store {
             workers,
             probe,
             metrics,
+            nats,
         })
     }
 }
@@ -219,6 +224,9 @@ impl Service for Store {
     /// their changes.
     async fn stop(&self) {
         self.workers.stop().await;
+        if let Err(e) = self.nats.flush().await {
+            tracing::warn!(error = %e, "flushing the last acknowledgements to NATS failed");
+        }
     }
 
     fn metrics(&self) -> &scimbus_runtime::metrics::Registry {
