@@ -25,19 +25,17 @@ pub enum Body {
     Patch,
 }
 
-/// The body with each string under a `returned: never` attribute replaced
-/// by [`REDACTED`]; `None` when it has none (the caller keeps the bytes it
-/// has). A body that is not the shape its kind needs is left to the checks
-/// that refuse it.
-pub fn redact(registry: &Registry, rt: &ResourceType, kind: Body, body: &Value) -> Option<Value> {
-    let mut out = body.clone();
-    let changed = match kind {
-        Body::Resource => out
+/// Replaces, in place, each string under a `returned: never` attribute by
+/// [`REDACTED`]; whether there was one (without, the caller keeps the bytes
+/// it has). A body that is not the shape its kind needs is left to the
+/// checks that refuse it.
+pub fn redact(registry: &Registry, rt: &ResourceType, kind: Body, body: &mut Value) -> bool {
+    match kind {
+        Body::Resource => body
             .as_object_mut()
             .is_some_and(|obj| resource(registry, rt, obj)),
-        Body::Patch => patch(registry, rt, &mut out),
-    };
-    changed.then_some(out)
+        Body::Patch => patch(registry, rt, body),
+    }
 }
 
 /// True when some attribute in the schemas of `rt` is never returned; a

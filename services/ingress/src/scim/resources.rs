@@ -157,7 +157,7 @@ async fn submit(
 /// refuse costs no round trip, and what it must never see (a value of the
 /// wrong type, a string it cannot keep, an unregistered extension) never
 /// reaches it. What only the stored resource can tell is left to the store.
-pub(super) fn check_body(
+fn check_body(
     state: &AppState,
     rt: &ResourceType,
     op: command::Operation,
@@ -178,29 +178,39 @@ pub(super) fn check_body(
     }
 }
 
-/// The bytes a write's command carries: the body as the client sent it or,
-/// when it holds values of never-returned attributes (`password`), the body
-/// with each of them replaced (`scimbus_scim::secrets`): no such value is
-/// published, so none is kept on the bus, in a dead letter or in Postgres.
-/// The attribute stays named, so the write still counts as its change.
-pub(super) fn payload(
+/// Checks a write's body ([`check_body`]), then takes out the values of
+/// never-returned attributes (`password`): each becomes `[redacted]`
+/// (`scimbus_scim::secrets`), so none is published, kept on the bus, in a
+/// dead letter or in Postgres; the attribute stays named, so the write
+/// still counts as its change. Whether a value was taken out.
+pub(super) fn check_and_redact(
     state: &AppState,
     rt: &ResourceType,
     op: command::Operation,
-    body: &Value,
-    raw: Bytes,
-) -> Bytes {
+    body: &mut Value,
+) -> Result<bool, ScimError> {
+    check_body(state, rt, op, body)?;
     let kind = match op {
         command::Operation::Create | command::Operation::Replace => secrets::Body::Resource,
         command::Operation::Patch => secrets::Body::Patch,
-        _ => return raw,
+        _ => return Ok(false),
     };
-    if !secrets::has_secrets(&state.registry, rt) {
-        return raw;
-    }
-    match secrets::redact(&state.registry, rt, kind, body) {
-        Some(redacted) => Bytes::from(redacted.to_string()),
-        None => raw,
+    Ok(secrets::has_secrets(&state.registry, rt)
+        && secrets::redact(&state.registry, rt, kind, body))
+}
+
+/// The bytes a single-resource write's command carries: the body as the
+/// client sent it, or as [`check_and_redact`] left it.
+fn command_payload(
+    state: &AppState,
+    rt: &ResourceType,
+    op: command::Operation,
+    mut body: ScimBody,
+) -> Result<Bytes, ScimError> {
+    if check_and_redact(state, rt, op, &mut body.value)? {
+        Ok(Bytes::from(body.value.to_string()))
+    } else {
+        Ok(body.raw)
     }
 }
 
@@ -263,7 +273,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
-    check_body(&state, rt, command::Operation::Create, &body.value)?;
+    let payload = command_payload(&state, rt, command::Operation::Create, body)?;
     let resource_id = match idempotency_key(&headers)? {
         Some(k) => derived_id(&client, k, "resource"),
         None => Uuid::now_v7(),
@@ -274,13 +284,7 @@ pub async fn create(
         rt,
         resource_id,
         command::Operation::Create,
-        payload(
-            &state,
-            rt,
-            command::Operation::Create,
-            &body.value,
-            body.raw,
-        ),
+        payload,
         &headers,
     )
     .await?;
@@ -384,7 +388,7 @@ pub async fn replace(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
-    check_body(&state, rt, command::Operation::Replace, &body.value)?;
+    let payload = command_payload(&state, rt, command::Operation::Replace, body)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
         &state,
@@ -392,13 +396,7 @@ pub async fn replace(
         rt,
         id,
         command::Operation::Replace,
-        payload(
-            &state,
-            rt,
-            command::Operation::Replace,
-            &body.value,
-            body.raw,
-        ),
+        payload,
         &headers,
     )
     .await?;
@@ -423,7 +421,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
     let (proj, _) = projection(&state, rt, query.as_deref())?;
-    check_body(&state, rt, command::Operation::Patch, &body.value)?;
+    let payload = command_payload(&state, rt, command::Operation::Patch, body)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
         &state,
@@ -431,7 +429,7 @@ pub async fn patch(
         rt,
         id,
         command::Operation::Patch,
-        payload(&state, rt, command::Operation::Patch, &body.value, body.raw),
+        payload,
         &headers,
     )
     .await?;

@@ -60,16 +60,12 @@ impl<'a> Run<'a> {
         let key = self.scoped_key(i);
         let key = key.as_deref();
         let if_match = self.ops.get(i).and_then(|o| o.version.as_deref());
-        let state = self.state;
-        let payload = |op| {
-            let raw = Bytes::from(data.to_string());
-            resources::payload(state, rt, op, &data, raw)
-        };
         let done = match (v.method, id.as_deref()) {
             (Method::Post, _) => {
-                match resources::check_body(self.state, rt, command::Operation::Create, &data) {
-                    Ok(()) => {
-                        let payload = payload(command::Operation::Create);
+                let op = command::Operation::Create;
+                match resources::check_and_redact(self.state, rt, op, &mut data) {
+                    Ok(_) => {
+                        let payload = Bytes::from(data.to_string());
                         self.post(i, rt, payload, key, later).await
                     }
                     Err(e) => Err(e.into()),
@@ -91,9 +87,9 @@ impl<'a> Run<'a> {
                     Method::Put => command::Operation::Replace,
                     _ => command::Operation::Patch,
                 };
-                match resources::check_body(self.state, rt, op, &data) {
-                    Ok(()) => {
-                        let payload = payload(op);
+                match resources::check_and_redact(self.state, rt, op, &mut data) {
+                    Ok(_) => {
+                        let payload = Bytes::from(data.to_string());
                         self.write(rt, id, op, payload, if_match, key).await
                     }
                     Err(e) => Err(e.into()),
