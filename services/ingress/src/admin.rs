@@ -103,17 +103,18 @@ async fn require_admin(
     let hash = token_hash(token);
     let writes = state.admin_tokens.contains(&hash);
     if writes || state.admin_read_tokens.contains(&hash) {
-        // Which admin token, without its secret: the start of its hash.
-        let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        let actor = crate::audit::Actor {
-            tenant: String::new(),
-            kind: "operator",
-            id: format!("admin:{id}"),
-            name: if writes { "admin" } else { "admin (read-only)" }.into(),
-            address: Some(addr),
-            request_id: crate::auth::request_id(&req),
-        };
-        crate::audit::Who::set(&req, actor);
+        crate::audit::Who::set_with(&req, || {
+            // Which admin token, without its secret: the start of its hash.
+            let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            crate::audit::Actor {
+                tenant: String::new(),
+                kind: "operator",
+                id: format!("admin:{id}"),
+                name: if writes { "admin" } else { "admin (read-only)" }.into(),
+                address: Some(addr),
+                request_id: crate::auth::request_id(&req),
+            }
+        });
     }
     if !writes {
         if !state.admin_read_tokens.contains(&hash) {

@@ -69,10 +69,11 @@ impl Actor {
 }
 
 impl Who {
-    /// Records who the request is (once).
-    pub fn set(req: &Request, actor: Actor) {
+    /// Records who the request is (once), when the audit middleware asks
+    /// (writes only: a read makes no actor).
+    pub fn set_with(req: &Request, actor: impl FnOnce() -> Actor) {
         if let Some(who) = req.extensions().get::<Who>() {
-            let _ = who.0.set(actor);
+            let _ = who.0.set(actor());
         }
     }
 }

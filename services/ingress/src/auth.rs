@@ -77,11 +77,8 @@ pub async fn require_token(
             &"a route without a {tenant} segment",
         ));
     };
-    let addr = peer(&state, &req);
-    let mut client = authenticate(&state, &tenant, req.headers(), addr).await?;
-    client.address = Some(addr);
-    client.request_id = request_id(&req);
-    crate::audit::Who::set(&req, crate::audit::Actor::scim(&client));
+    let client = authenticate_request(&state, &tenant, &mut req).await?;
+    crate::audit::Who::set_with(&req, || crate::audit::Actor::scim(&client));
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -93,6 +90,22 @@ pub async fn require_token(
     state.rates.admit(&client).map_err(ApiError::rate_limited)?;
     req.extensions_mut().insert(client);
     Ok(next.run(req).await)
+}
+
+/// [`authenticate`] of a request: its client, with where the request came
+/// from and its id. (`&mut`: a shared borrow of a request, which is not
+/// `Sync`, would make the future not `Send`.)
+pub async fn authenticate_request(
+    state: &AppState,
+    tenant: &str,
+    req: &mut Request,
+) -> Result<Client, ApiError> {
+    let addr = peer(state, req);
+    let request_id = request_id(req);
+    let mut client = authenticate(state, tenant, req.headers(), addr).await?;
+    client.address = Some(addr);
+    client.request_id = request_id;
+    Ok(client)
 }
 
 /// The client of the request's bearer token (an API token, or a JWT of a

@@ -45,7 +45,7 @@ fn unauthorized(detail: &str) -> ApiError {
 async fn receive(
     State(state): State<AppState>,
     Path((tenant, source)): Path<(String, String)>,
-    req: Request,
+    mut req: Request,
 ) -> ApiResult<Response> {
     let Some(src) = state.hr_source(&tenant, &source) else {
         return Err(unauthorized("unknown HR source"));
@@ -61,9 +61,7 @@ async fn receive(
         request_id: crate::auth::request_id(&req),
     };
     if src.takes_bearer() {
-        let mut client = crate::auth::authenticate(&state, &tenant, req.headers(), addr).await?;
-        client.address = Some(addr);
-        client.request_id = crate::auth::request_id(&req);
+        let client = crate::auth::authenticate_request(&state, &tenant, &mut req).await?;
         if !client.scopes.can_post_hr(&source) {
             let e = ApiError::insufficient_scope(&format!("hr:{source}"));
             refused(&state, &crate::audit::Actor::scim(&client), &e).await;
