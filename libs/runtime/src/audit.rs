@@ -1,7 +1,11 @@
 //! Reading the audit trail, through the operator API
 //! (`/admin/v1/tenants/{tenant}/audit`) or the CLI (`scimbus audit`): a
 //! tenant's entries newest first, a page at a time, with filters. The same
-//! parameter checks, errors and JSON for both.
+//! parameter checks, errors and JSON for both. And the entries the ingress
+//! and the CLI write one at a time ([`Actor`], [`What`], [`record`]); the
+//! store writes its own with the batch that applies them.
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use scimbus_db::audit::{self, Entry, Query};
@@ -31,6 +35,58 @@ pub const PARAMETERS: [&str; 8] = [
 pub const ACTIONS: [&str; 7] = [
     "create", "replace", "patch", "delete", "bulk", "hr_event", "admin",
 ];
+
+/// Who an entry names.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub tenant: String,
+    /// `scim`, `hr` or `operator`.
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+    pub address: Option<IpAddr>,
+    pub request_id: Option<String>,
+}
+
+/// What one entry says besides its actor.
+#[derive(Debug)]
+pub struct What<'a> {
+    pub action: &'a str,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    pub attributes: Vec<String>,
+    pub status: u16,
+    pub scim_type: Option<String>,
+}
+
+/// Writes the entry of `what` by `actor`, now, in a request traced as
+/// `trace_id`.
+pub async fn record(
+    pool: &PgPool,
+    actor: &Actor,
+    what: What<'_>,
+    trace_id: Option<String>,
+) -> sqlx::Result<()> {
+    let entry = Entry {
+        tenant: actor.tenant.clone(),
+        at: Utc::now(),
+        actor_kind: actor.kind.to_string(),
+        actor: actor.id.clone(),
+        actor_name: actor.name.clone(),
+        action: what.action.to_string(),
+        resource_type: what.resource_type,
+        resource_id: what.resource_id,
+        attributes: what.attributes,
+        status: i32::from(what.status),
+        scim_type: what.scim_type,
+        command_id: None,
+        client_address: actor.address.map(|a| a.to_string()),
+        request_id: actor.request_id.clone(),
+        trace_id,
+    };
+    let mut conn = pool.acquire().await?;
+    audit::insert(&mut conn, std::slice::from_ref(&entry)).await
+}
 
 /// Why the trail cannot be listed.
 #[derive(Debug, thiserror::Error)]

@@ -74,9 +74,7 @@ pub async fn run(pool: &PgPool, command: AuditCommand, out: &mut impl Write) -> 
         ("count", count),
         ("cursor", cursor),
     ];
-    let pairs = given
-        .iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
+    let pairs = crate::flag_pairs(&given);
     let p = ListParams::parse(pairs).map_err(cli_error)?;
     let page = audit::list(pool, &tenant, &p).await.map_err(cli_error)?;
     writeln!(out, "{}", serde_json::to_string_pretty(&page.view())?)?;
@@ -152,15 +150,18 @@ pub(crate) async fn operator_command(
     command: &str,
     name: &str,
     id: Option<Uuid>,
-    status: i32,
+    status: u16,
 ) -> anyhow::Result<()> {
-    let entry = scimbus_db::audit::Entry {
+    let actor = audit::Actor {
         tenant: tenant.to_string(),
-        at: chrono::Utc::now(),
-        actor_kind: "operator".into(),
-        actor: "cli".into(),
-        actor_name: std::env::var("USER").unwrap_or_default(),
-        action: "admin".into(),
+        kind: "operator",
+        id: "cli".into(),
+        name: std::env::var("USER").unwrap_or_default(),
+        address: None,
+        request_id: None,
+    };
+    let what = audit::What {
+        action: "admin",
         resource_type: Some(command.to_string()),
         resource_id: id.or_else(|| Uuid::parse_str(name).ok()),
         attributes: if name.is_empty() {
@@ -170,13 +171,8 @@ pub(crate) async fn operator_command(
         },
         status,
         scim_type: None,
-        command_id: None,
-        client_address: None,
-        request_id: None,
-        trace_id: None,
     };
-    let mut conn = pool.acquire().await.map_err(CliError::from)?;
-    scimbus_db::audit::insert(&mut conn, std::slice::from_ref(&entry))
+    audit::record(pool, &actor, what, None)
         .await
         .map_err(CliError::from)
         .context("recording the command in the audit trail")?;

@@ -166,9 +166,7 @@ pub async fn events(
                 ("count", count),
                 ("cursor", cursor),
             ];
-            let pairs = given
-                .iter()
-                .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
+            let pairs = crate::flag_pairs(&given);
             let p = ListParams::parse(pairs).map_err(cli_error)?;
             let page = hr_events::list(pool, &tenant, &p)
                 .await

@@ -402,6 +402,16 @@ fn migrations(n: usize) -> String {
     format!("{n} migration{}", if n == 1 { "" } else { "s" })
 }
 
+/// The flags given, as the operator API's (parameter, value) pairs: the
+/// listings check both the same way.
+pub(crate) fn flag_pairs<'a>(
+    flags: &'a [(&'a str, Option<String>)],
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    flags
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)))
+}
+
 pub(crate) fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -17,14 +17,12 @@
 //! still goes.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use scimbus_db::audit::Entry;
 use scimbus_runtime::telemetry::propagate;
 
 use crate::state::AppState;
@@ -43,28 +41,17 @@ pub struct Refusal {
 #[derive(Debug, Clone, Default)]
 pub struct Who(Arc<OnceLock<Actor>>);
 
-/// A client as the trail names it.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub tenant: String,
-    pub kind: &'static str,
-    pub id: String,
-    pub name: String,
-    pub address: Option<IpAddr>,
-    pub request_id: Option<String>,
-}
+pub use scimbus_runtime::audit::{Actor, What};
 
-impl Actor {
-    /// A tenant's client (API token, JWT).
-    pub fn scim(client: &Client) -> Actor {
-        Actor {
-            tenant: client.tenant.clone(),
-            kind: "scim",
-            id: client.client_id.clone(),
-            name: client.name.clone(),
-            address: client.address,
-            request_id: client.request_id.clone(),
-        }
+/// A tenant's client (API token, JWT) as the trail names it.
+pub fn scim_actor(client: &Client) -> Actor {
+    Actor {
+        tenant: client.tenant.clone(),
+        kind: "scim",
+        id: client.client_id.clone(),
+        name: client.name.clone(),
+        address: client.address,
+        request_id: client.request_id.clone(),
     }
 }
 
@@ -78,41 +65,13 @@ impl Who {
     }
 }
 
-/// What one entry says besides its actor.
-pub struct What<'a> {
-    pub action: &'a str,
-    pub resource_type: Option<String>,
-    pub resource_id: Option<uuid::Uuid>,
-    pub attributes: Vec<String>,
-    pub status: u16,
-    pub scim_type: Option<String>,
-}
-
 /// Writes one entry; a failure is logged, not answered.
 pub async fn record(state: &AppState, actor: &Actor, what: What<'_>) {
-    let entry = Entry {
-        tenant: actor.tenant.clone(),
-        at: chrono::Utc::now(),
-        actor_kind: actor.kind.to_string(),
-        actor: actor.id.clone(),
-        actor_name: actor.name.clone(),
-        action: what.action.to_string(),
-        resource_type: what.resource_type,
-        resource_id: what.resource_id,
-        attributes: what.attributes,
-        status: i32::from(what.status),
-        scim_type: what.scim_type,
-        command_id: None,
-        client_address: actor.address.map(|a| a.to_string()),
-        request_id: actor.request_id.clone(),
-        trace_id: propagate::trace_id(&tracing::Span::current()),
-    };
-    let written = async {
-        let mut conn = state.admin_db.acquire().await?;
-        scimbus_db::audit::insert(&mut conn, std::slice::from_ref(&entry)).await
-    };
-    if let Err(e) = written.await {
-        tracing::error!(error = %e, tenant = %entry.tenant, action = %entry.action, "an audit entry could not be written");
+    let action = what.action.to_string();
+    let trace_id = propagate::trace_id(&tracing::Span::current());
+    let written = scimbus_runtime::audit::record(&state.admin_db, actor, what, trace_id).await;
+    if let Err(e) = written {
+        tracing::error!(error = %e, tenant = %actor.tenant, action = %action, "an audit entry could not be written");
     }
 }
 

@@ -78,7 +78,7 @@ pub async fn require_token(
         ));
     };
     let client = authenticate_request(&state, &tenant, &mut req).await?;
-    crate::audit::Who::set_with(&req, || crate::audit::Actor::scim(&client));
+    crate::audit::Who::set_with(&req, || crate::audit::scim_actor(&client));
     let route = req
         .extensions()
         .get::<MatchedPath>()

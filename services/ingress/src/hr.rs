@@ -64,7 +64,7 @@ async fn receive(
         let client = crate::auth::authenticate_request(&state, &tenant, &mut req).await?;
         if !client.scopes.can_post_hr(&source) {
             let e = ApiError::insufficient_scope(&format!("hr:{source}"));
-            refused(&state, &crate::audit::Actor::scim(&client), &e).await;
+            refused(&state, &crate::audit::scim_actor(&client), &e).await;
             return Err(e);
         }
         state.rates.admit(&client).map_err(ApiError::rate_limited)?;

@@ -233,7 +233,7 @@ impl<'a> Run<'a> {
                 .and_then(|e| e.scim_type)
                 .map(|t| t.as_str().to_string()),
         };
-        let actor = crate::audit::Actor::scim(self.client);
+        let actor = crate::audit::scim_actor(self.client);
         crate::audit::record(self.state, &actor, what).await;
     }
 
