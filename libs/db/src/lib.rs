@@ -13,6 +13,7 @@ pub mod links;
 pub mod list;
 pub mod members;
 mod parked;
+pub mod passwords;
 mod pool;
 mod progress;
 pub mod read;

@@ -31,6 +31,10 @@ pub struct FileConfig {
     /// The operator API (`/admin/v1`) and its bearer tokens.
     #[serde(default)]
     pub admin: Option<AdminConfig>,
+    /// The keys that seal passwords for targets with `send_passwords`
+    /// ([`crate::passwords`]).
+    #[serde(default)]
+    pub passwords: Option<crate::passwords::PasswordsConfig>,
 }
 
 /// The operator API's tokens (references, as tenants' tokens are).
@@ -139,6 +143,12 @@ pub enum FileError {
     },
     #[error("tenant \"{tenant}\": HR source \"{name}\" is declared twice")]
     HrSourceTwice { tenant: String, name: String },
+    #[error("{0}")]
+    Passwords(String),
+    #[error(
+        "tenant \"{tenant}\": target \"{target}\" has send_passwords = true, and there is no [passwords] section with the keys to seal them"
+    )]
+    NoPasswordKeys { tenant: String, target: String },
 }
 
 /// A secret reference of the file that does not resolve; says which.
@@ -167,6 +177,9 @@ impl FileConfig {
     /// Parses and checks the text of a file.
     pub fn parse(text: &str) -> Result<FileConfig, FileError> {
         let cfg: FileConfig = toml::from_str(text)?;
+        if let Some(problem) = cfg.passwords.as_ref().and_then(|p| p.problem()) {
+            return Err(FileError::Passwords(problem));
+        }
         let mut seen = std::collections::HashSet::new();
         for t in &cfg.tenants {
             if !scimbus_events::valid_tenant(&t.name) {
@@ -191,6 +204,12 @@ impl FileConfig {
                     tenant: t.name.clone(),
                     source,
                 })?;
+                if target.send_passwords && cfg.passwords.is_none() {
+                    return Err(FileError::NoPasswordKeys {
+                        tenant: t.name.clone(),
+                        target: target.name.clone(),
+                    });
+                }
                 if !targets.insert(target.name.as_str()) {
                     return Err(FileError::TargetTwice {
                         tenant: t.name.clone(),
@@ -300,6 +319,17 @@ impl FileConfig {
             .collect()
     }
 
+    /// The keys of `[passwords]`, resolved (none without the section).
+    pub fn resolve_passwords(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::passwords::PasswordKeys>>, crate::passwords::KeyError>
+    {
+        self.passwords
+            .as_ref()
+            .map(|p| crate::passwords::PasswordKeys::resolve(p).map(std::sync::Arc::new))
+            .transpose()
+    }
+
     /// Every tenant's targets, as (tenant, target).
     pub fn targets(&self) -> Vec<(String, TargetConfig)> {
         self.tenants
@@ -328,148 +358,4 @@ fn resolve_list<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn files_are_checked() {
-        let c = FileConfig::parse(
-            "[[tenants]]\nname = \"a\"\ntokens = [\"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"]\n[[tenants]]\nname = \"b\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.tenant_names(), vec!["a", "b"]);
-        let t = c.resolve_tenants().unwrap();
-        assert_eq!(t[0].token_hashes, vec![crate::token_hash("abc")]);
-        let e = FileConfig::parse("[[tenants]]\nname = \"A!\"").unwrap_err();
-        assert!(matches!(e, FileError::TenantName(_)), "{e:?}");
-        assert!(e.to_string().contains("not a valid tenant"), "{e}");
-        let e =
-            FileConfig::parse("[[tenants]]\nname = \"a\"\n[[tenants]]\nname = \"a\"").unwrap_err();
-        assert!(e.to_string().contains("twice"), "{e}");
-        let e = FileConfig::parse("[[tenants]]\nname = \"a\"\ntoken = []").unwrap_err();
-        assert!(
-            e.to_string().contains("unknown field `token`"),
-            "unknown keys are refused: {e}"
-        );
-        let e = FileConfig::parse(
-            "[[tenants]]\nname = \"a\"\n[[tenants.targets]]\nname = \"t\"\nurl = \"ftp://x\"",
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&e, FileError::Target { tenant, source: TargetError::Url { .. } } if tenant == "a"),
-            "{e:?}"
-        );
-        assert_eq!(
-            e.to_string(),
-            "tenant \"a\": target \"t\": url \"ftp://x\" is not an http(s) URL"
-        );
-        let sub = "[[tenants.subscriptions]]\nname = \"s\"\ndelivery = { type = \"nats\" }\n";
-        let c = FileConfig::parse(&format!("[[tenants]]\nname = \"a\"\n{sub}")).unwrap();
-        assert_eq!(c.subscriptions().len(), 1);
-        let e = FileConfig::parse(&format!("[[tenants]]\nname = \"a\"\n{sub}{sub}")).unwrap_err();
-        assert!(matches!(e, FileError::SubscriptionTwice { .. }), "{e:?}");
-        let e = FileConfig::parse(
-            "[[tenants]]\nname = \"a\"\n[[tenants.subscriptions]]\nname = \"s\"\ndelivery = { type = \"webhook\", url = \"ftp://x\", secret = \"env:S\" }",
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("tenant \"a\": subscriptions[0]: delivery.url"),
-            "{e}"
-        );
-        let c = FileConfig::parse("[[tenants]]\nname = \"a\"\ntokens = [\"inline\"]").unwrap();
-        let e = c.resolve_tenants().unwrap_err();
-        assert!(e.to_string().starts_with("tenants.a.tokens[0]: "), "{e}");
-        assert!(matches!(e.source, SecretError::Inline), "{e:?}");
-    }
-
-    #[test]
-    fn rate_limits_default_high_and_must_be_at_least_one() {
-        let c = FileConfig::parse("[[tenants]]\nname = \"a\"").unwrap();
-        assert_eq!(c.tenants[0].rate_limit, RateLimit::default());
-        let c = FileConfig::parse(
-            "[[tenants]]\nname = \"a\"\n[tenants.rate_limit]\nrequests_per_second = 5\ntoken_burst = 2",
-        )
-        .unwrap();
-        let r = c.tenants[0].rate_limit;
-        assert_eq!((r.requests_per_second, r.token_burst), (5.0, 2.0));
-        assert_eq!(r.burst, RateLimit::default().burst);
-        let e = FileConfig::parse("[[tenants]]\nname = \"a\"\n[tenants.rate_limit]\nburst = 0")
-            .unwrap_err();
-        assert!(e.to_string().contains("rate_limit.burst"), "{e}");
-        let e = FileConfig::parse("[[tenants]]\nname = \"a\"\n[tenants.rate_limit]\nrps = 3")
-            .unwrap_err();
-        assert!(e.to_string().contains("rps"), "{e}");
-    }
-
-    #[test]
-    fn the_local_stack_publishes_the_demo_tenants_events_on_nats() {
-        let c = FileConfig::parse(include_str!("../../../deploy/local/scimbus.toml")).unwrap();
-        let subs = c.subscriptions();
-        let registry = scimbus_scim::Registry::standard().unwrap();
-        let (tenant, events) = subs
-            .iter()
-            .find(|(_, s)| s.name.as_deref() == Some("events"))
-            .expect("make run's demo subscription");
-        assert_eq!(tenant, "demo");
-        let checked = events.check("events", &registry, false).unwrap();
-        assert_eq!(checked.delivery, scimbus_notify::Delivery::Nats);
-    }
-
-    #[test]
-    fn hr_sources_are_checked_for_form_and_named_once() {
-        let source = |name: &str, extra: &str| {
-            format!(
-                "[[tenants.hr_sources]]\nname = \"{name}\"\n{extra}\
-                 [tenants.hr_sources.auth]\nscheme = \"hmac\"\nheader = \"X-Signature\"\n\
-                 secrets = [\"env:HR_SECRET\"]\n\
-                 [tenants.hr_sources.mapping]\nemployee_id = \"event.id\"\nkind = \"'update'\"\n"
-            )
-        };
-        let ok = format!(
-            "[[tenants]]\nname = \"a\"\n{}{}",
-            source("workday", ""),
-            source("bamboohr", "events = \"employees\"\n")
-        );
-        let c = FileConfig::parse(&ok).unwrap();
-        let names: Vec<String> = c.hr_sources().into_iter().map(|(_, s)| s.name).collect();
-        assert_eq!(names, ["workday", "bamboohr"]);
-        let e = FileConfig::parse(&format!(
-            "[[tenants]]\nname = \"demo\"\n{}{}",
-            source("workday", ""),
-            source("bamboohr", "time_zone = \"Mars/Olympus\"\n")
-        ))
-        .unwrap_err();
-        assert!(matches!(&e, FileError::HrSource { index: 1, .. }), "{e:?}");
-        assert!(
-            e.to_string()
-                .starts_with("tenant \"demo\": hr_sources[1]: time_zone: "),
-            "{e}"
-        );
-        let e = FileConfig::parse(&format!(
-            "[[tenants]]\nname = \"a\"\n{}{}",
-            source("workday", ""),
-            source("workday", "")
-        ))
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "tenant \"a\": HR source \"workday\" is declared twice"
-        );
-    }
-
-    #[test]
-    fn the_local_stack_has_the_demo_hr_sources() {
-        let c = FileConfig::parse(include_str!("../../../deploy/local/scimbus.toml")).unwrap();
-        let sources: Vec<(String, String)> = c
-            .hr_sources()
-            .into_iter()
-            .map(|(t, s)| (t, s.name))
-            .collect();
-        let demo = |n: &str| ("demo".to_string(), n.to_string());
-        assert_eq!(
-            sources,
-            [demo("workday"), demo("bamboohr"), demo("personio")]
-        );
-    }
-}
+mod tests;

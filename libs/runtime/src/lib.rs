@@ -23,6 +23,7 @@ pub mod health;
 pub mod hr_events;
 pub mod hr_sources;
 pub mod metrics;
+pub mod passwords;
 pub mod probe;
 pub mod process;
 pub mod scope;

@@ -76,6 +76,12 @@ pub struct TargetConfig {
     /// When to stop sending for a while after a run of failures.
     #[serde(default)]
     pub circuit: CircuitConfig,
+    /// Whether users' passwords are sent to it (some applications need an
+    /// initial one). They are kept sealed only until every such target
+    /// has them ([`crate::passwords`]); needs `[passwords]` and `User`
+    /// among the resource types.
+    #[serde(default)]
+    pub send_passwords: bool,
 }
 
 /// An attribute mapping (see the scimbus-mapping crate): attributes kept
@@ -209,6 +215,9 @@ impl TargetConfig {
                 resource_type: rt.clone(),
             });
         }
+        if self.send_passwords && !self.resource_types.iter().any(|rt| rt == "User") {
+            return Err(TargetError::PasswordsWithoutUsers { name: name() });
+        }
         if self.member_chunk == 0 || self.concurrency == 0 || self.max_attempts == 0 {
             return Err(TargetError::Sizes { name: name() });
         }
@@ -246,6 +255,8 @@ pub enum TargetError {
     CircuitGrowth { name: String },
     #[error("target \"{name}\": timeout_secs and rate_per_sec must be at least 1")]
     Rates { name: String },
+    #[error("target \"{name}\": send_passwords needs User among resource_types")]
+    PasswordsWithoutUsers { name: String },
 }
 
 #[cfg(test)]

@@ -25,17 +25,40 @@ pub enum Body {
     Patch,
 }
 
+/// What [`redact`] took out of a write.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Redacted {
+    /// Whether any value was replaced (without, the caller keeps the bytes
+    /// it has).
+    pub any: bool,
+    /// The value the write leaves the core `password` attribute with, if
+    /// it sets one (a PATCH's last operation on it decides; a `remove`
+    /// sets none) — for the targets configured to receive passwords.
+    pub password: Option<String>,
+}
+
 /// Replaces, in place, each string under a `returned: never` attribute by
-/// [`REDACTED`]; whether there was one (without, the caller keeps the bytes
-/// it has). A body that is not the shape its kind needs is left to the
+/// [`REDACTED`]. A body that is not the shape its kind needs is left to the
 /// checks that refuse it.
-pub fn redact(registry: &Registry, rt: &ResourceType, kind: Body, body: &mut Value) -> bool {
+pub fn redact(registry: &Registry, rt: &ResourceType, kind: Body, body: &mut Value) -> Redacted {
+    let mut taken = Redacted::default();
     match kind {
-        Body::Resource => body
-            .as_object_mut()
-            .is_some_and(|obj| resource(registry, rt, obj)),
-        Body::Patch => patch(registry, rt, body),
+        Body::Resource => {
+            if let Some(obj) = body.as_object_mut() {
+                resource(registry, rt, obj, &mut taken);
+            }
+        }
+        Body::Patch => patch(registry, rt, body, &mut taken),
     }
+    taken
+}
+
+/// Whether a resolved attribute is the core `password` (RFC 7643 §4.1.1).
+fn is_password(res: &crate::registry::Resolved<'_>) -> bool {
+    res.extension.is_none()
+        && res.sub.is_none()
+        && res.attr.returned == Returned::Never
+        && res.attr.name.eq_ignore_ascii_case("password")
 }
 
 /// True when some attribute in the schemas of `rt` is never returned; a
@@ -53,7 +76,12 @@ pub fn has_secrets(registry: &Registry, rt: &ResourceType) -> bool {
 }
 
 /// A resource's top-level attributes (or a path-less PATCH value).
-fn resource(registry: &Registry, rt: &ResourceType, obj: &mut Map<String, Value>) -> bool {
+fn resource(
+    registry: &Registry,
+    rt: &ResourceType,
+    obj: &mut Map<String, Value>,
+    taken: &mut Redacted,
+) {
     let mut changed = false;
     for (key, value) in obj.iter_mut() {
         let Ok(path) = AttrPath::parse(key) else {
@@ -68,13 +96,16 @@ fn resource(registry: &Registry, rt: &ResourceType, obj: &mut Map<String, Value>
                 }
             }
         } else if let Ok(res) = registry.resolve(rt, &path) {
+            if is_password(&res) {
+                taken.password = value.as_str().map(str::to_string);
+            }
             changed |= match res.sub {
                 Some(sub) => attribute(sub, value),
                 None => attribute(res.attr, value),
             };
         }
     }
-    changed
+    taken.any |= changed;
 }
 
 /// One attribute's value: all of it if the attribute is never returned,
@@ -116,36 +147,67 @@ fn scrub(value: &mut Value) -> bool {
     }
 }
 
-fn patch(registry: &Registry, rt: &ResourceType, body: &mut Value) -> bool {
+fn patch(registry: &Registry, rt: &ResourceType, body: &mut Value, taken: &mut Redacted) {
     let Some(ops) = body.as_object_mut().and_then(|obj| {
         let key = crate::registry::key_ci(obj, "Operations")?;
         obj.get_mut(&key)?.as_array_mut()
     }) else {
-        return false;
+        return;
     };
-    let mut changed = false;
     for op in ops.iter_mut().filter_map(Value::as_object_mut) {
         let path = get_ci(op, "path")
             .and_then(Value::as_str)
             .map(|p| p.trim().to_string());
+        let remove = get_ci(op, "op")
+            .and_then(Value::as_str)
+            .is_some_and(|o| o.eq_ignore_ascii_case("remove"));
+        let path = path.as_deref().filter(|p| !p.is_empty());
+        if remove {
+            if let Some(p) = path
+                && password_path(registry, rt, p)
+            {
+                taken.password = None;
+            }
+            continue;
+        }
         let Some(value_key) = crate::registry::key_ci(op, "value") else {
             continue;
         };
         let Some(value) = op.get_mut(&value_key) else {
             continue;
         };
-        changed |= match path.as_deref().filter(|p| !p.is_empty()) {
-            None => value
-                .as_object_mut()
-                .is_some_and(|obj| resource(registry, rt, obj)),
-            Some(p) => at_path(registry, rt, p, value),
-        };
+        match path {
+            None => {
+                if let Some(obj) = value.as_object_mut() {
+                    resource(registry, rt, obj, taken);
+                }
+            }
+            Some(p) => {
+                let changed = at_path(registry, rt, p, value, taken);
+                taken.any |= changed;
+            }
+        }
     }
-    changed
+}
+
+/// Whether a PATCH path is the core `password` itself.
+fn password_path(registry: &Registry, rt: &ResourceType, path: &str) -> bool {
+    PatchPath::parse(path).is_ok_and(|pp| {
+        pp.filter_sub.is_none()
+            && registry
+                .resolve(rt, &pp.attr)
+                .is_ok_and(|r| is_password(&r))
+    })
 }
 
 /// A PATCH value at `path`.
-fn at_path(registry: &Registry, rt: &ResourceType, path: &str, value: &mut Value) -> bool {
+fn at_path(
+    registry: &Registry,
+    rt: &ResourceType,
+    path: &str,
+    value: &mut Value,
+    taken: &mut Redacted,
+) -> bool {
     let Ok(pp) = PatchPath::parse(path) else {
         return false;
     };
@@ -160,6 +222,9 @@ fn at_path(registry: &Registry, rt: &ResourceType, path: &str, value: &mut Value
     let Ok(res) = registry.resolve(rt, &pp.attr) else {
         return false;
     };
+    if pp.filter_sub.is_none() && is_password(&res) {
+        taken.password = value.as_str().map(str::to_string);
+    }
     if res.attr.returned == Returned::Never {
         return scrub(value);
     }

@@ -43,6 +43,12 @@ pub enum CliError {
         #[source]
         source: Box<scimbus_runtime::hr_sources::HrSourceError>,
     },
+    #[error("{path}: {source}")]
+    PasswordKey {
+        path: String,
+        #[source]
+        source: scimbus_runtime::passwords::KeyError,
+    },
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("Postgres: {0}")]

@@ -208,6 +208,12 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
             for (name, tokens) in &s.tenants {
                 writeln!(out, "  {name}: {tokens} configured token(s)")?;
             }
+            if let Some((current, n)) = &s.password_keys {
+                writeln!(
+                    out,
+                    "  passwords: {n} key(s), new ones sealed with \"{current}\""
+                )?;
+            }
             return Ok(());
         }
         Command::HrSources(c) => return hr::sources(c, out),

@@ -65,6 +65,9 @@ pub struct IngressConfig {
     pub poll_wait: Duration,
     /// The HR sources the configuration declares, compiled, per tenant.
     pub hr_sources: Vec<(String, std::sync::Arc<scimbus_hr::Source>)>,
+    /// `[passwords]`: the keys that seal passwords for the targets with
+    /// `send_passwords` (none: no password is kept).
+    pub passwords: Option<std::sync::Arc<scimbus_runtime::passwords::PasswordKeys>>,
 }
 
 impl IngressConfig {
@@ -85,6 +88,7 @@ impl IngressConfig {
             targets,
             subscriptions,
             hr_sources,
+            passwords,
         ) = match e.get("SCIMBUS_CONFIG") {
             Some(path) => {
                 let file = FileConfig::load(&path)
@@ -103,6 +107,9 @@ impl IngressConfig {
                     scimbus_runtime::hr_sources::compile(&file).map_err(|err| {
                         SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
                     })?,
+                    file.resolve_passwords().map_err(|err| {
+                        SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}"))
+                    })?,
                 )
             }
             None => (
@@ -111,6 +118,7 @@ impl IngressConfig {
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
+                None,
             ),
         };
         let public_url =
@@ -150,6 +158,7 @@ impl IngressConfig {
             targets,
             subscriptions,
             hr_sources,
+            passwords,
             signing_key: scimbus_runtime::settings::signing_key(e)?,
             poll_wait: Duration::from_millis(env::number(
                 e,

@@ -140,6 +140,7 @@ impl Ingress {
             signing_key: cfg.signing_key.clone(),
             poll_wait: cfg.poll_wait,
             hr_sources: state::Sources(cfg.hr_sources.clone()),
+            passwords: state::Passwords::new(cfg.passwords.clone(), &cfg.targets),
         });
         let routes = scim::routes(state.clone());
         Ok(listener.serve(

@@ -68,6 +68,8 @@ pub struct Shared {
     pub poll_wait: std::time::Duration,
     /// The HR sources of the configuration, compiled.
     pub hr_sources: Sources,
+    /// Passwords sealed for the targets that receive them.
+    pub passwords: Passwords,
 }
 
 impl Shared {
@@ -92,5 +94,55 @@ impl Sources {
             .iter()
             .find(|(t, s)| t == tenant && s.spec().name == name)
             .map(|(_, s)| s.clone())
+    }
+}
+
+/// The targets that receive passwords (`send_passwords`), per tenant, and
+/// the keys that seal passwords for them.
+#[derive(Debug, Default)]
+pub struct Passwords {
+    keys: Option<Arc<scimbus_runtime::passwords::PasswordKeys>>,
+    targets: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Passwords {
+    pub fn new(
+        keys: Option<Arc<scimbus_runtime::passwords::PasswordKeys>>,
+        targets: &[(String, scimbus_runtime::TargetConfig)],
+    ) -> Passwords {
+        let mut by_tenant: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for (tenant, t) in targets.iter().filter(|(_, t)| t.send_passwords) {
+            by_tenant
+                .entry(tenant.clone())
+                .or_default()
+                .push(t.name.clone());
+        }
+        Passwords {
+            keys,
+            targets: by_tenant,
+        }
+    }
+
+    /// `password`, sealed for the tenant's targets that receive passwords;
+    /// none when no target of the tenant does (it is then not kept at
+    /// all), or when the system's random source fails (logged: the write
+    /// goes on, the targets do not get this password).
+    pub fn seal(
+        &self,
+        tenant: &str,
+        resource_id: &str,
+        password: &str,
+    ) -> Option<scimbus_events::v1::SealedPassword> {
+        let targets = self.targets.get(tenant)?;
+        let keys = self.keys.as_ref()?;
+        let now = chrono::Utc::now().timestamp_micros();
+        let sealed = keys.seal(tenant, resource_id, password, targets.clone(), now);
+        if sealed.is_none() {
+            tracing::error!(
+                tenant,
+                "a password could not be sealed: the random source failed"
+            );
+        }
+        sealed
     }
 }

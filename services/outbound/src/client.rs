@@ -152,10 +152,16 @@ impl TargetClient {
         let url = self.url(path);
         // The body is serialized once, for the request and its record.
         let text = body.map(Value::to_string);
+        // Never a password in the record (logs, parked changes), nor in
+        // what a target that echoes it answers.
+        let secret = body.is_some_and(crate::password::holds_password);
         let mut exchange = Exchange {
-            request: match &text {
-                Some(b) => format!("{method} {url}\n{b}"),
-                None => format!("{method} {url}"),
+            request: match (&text, body) {
+                (Some(_), Some(b)) if secret => {
+                    format!("{method} {url}\n{}", crate::password::redacted(b))
+                }
+                (Some(b), _) => format!("{method} {url}\n{b}"),
+                (None, _) => format!("{method} {url}"),
             },
             response: None,
         };
@@ -191,8 +197,13 @@ impl TargetClient {
             Ok(t) => t,
             Err(e) => return Err(transport(&method, &url, &e, exchange)),
         };
-        exchange.response = Some(format!("{}\n{}", status.as_u16(), excerpt(&text)));
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let shown = if secret {
+            crate::password::redacted(&body).to_string()
+        } else {
+            text
+        };
+        exchange.response = Some(format!("{}\n{}", status.as_u16(), excerpt(&shown)));
         let answer = Answer {
             status,
             body,

@@ -32,6 +32,9 @@ pub struct OutboundConfig {
     pub notify_backoff: Duration,
     /// How often the subscriptions are read again.
     pub notify_reload: Duration,
+    /// `[passwords]`: the keys that open the passwords sealed for targets
+    /// with `send_passwords`.
+    pub passwords: Option<Arc<scimbus_runtime::passwords::PasswordKeys>>,
 }
 
 impl OutboundConfig {
@@ -47,13 +50,16 @@ impl OutboundConfig {
 
     /// As [`Self::from_env`], from any lookup (tests).
     pub fn from_lookup(e: &impl Lookup) -> Result<OutboundConfig, SettingError> {
-        let (targets, subscriptions) = match e.get("SCIMBUS_CONFIG") {
+        let (targets, subscriptions, passwords) = match e.get("SCIMBUS_CONFIG") {
             Some(path) => {
                 let file = scimbus_runtime::FileConfig::load(&path)
                     .map_err(|err| SettingError::new("SCIMBUS_CONFIG", err.to_string()))?;
-                (file.targets(), file.subscriptions())
+                let passwords = file
+                    .resolve_passwords()
+                    .map_err(|err| SettingError::new("SCIMBUS_CONFIG", format!("{path}: {err}")))?;
+                (file.targets(), file.subscriptions(), passwords)
             }
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), None),
         };
         let backoff_ms: u64 = env::number(e, "SCIMBUS_OUTBOUND_BACKOFF_MS", 500, 1..=600_000)?;
         Ok(OutboundConfig {
@@ -76,6 +82,7 @@ impl OutboundConfig {
                 1000,
                 50..=60_000,
             )?),
+            passwords,
         })
     }
 }

@@ -37,6 +37,7 @@ mod metrics;
 mod notify;
 mod outgoing;
 mod parking;
+mod password;
 mod push;
 mod reconcile;
 mod remote_index;
@@ -103,6 +104,8 @@ pub enum TargetProblem {
         #[source]
         source: scimbus_mapping::MappingError,
     },
+    #[error("send_passwords: there are no [passwords] keys to open them with")]
+    NoPasswordKeys,
     #[error("group_mapping cannot set members: they are sent translated to the target's ids")]
     MembersMapped,
 }
@@ -186,7 +189,13 @@ impl Outbound {
             }) {
                 return Err(bad(TargetProblem::MembersMapped));
             }
+            let passwords = match (t.send_passwords, &cfg.passwords) {
+                (false, _) => None,
+                (true, Some(keys)) => Some(keys.clone()),
+                (true, None) => return Err(bad(TargetProblem::NoPasswordKeys)),
+            };
             targets.push(Arc::new(Target {
+                passwords,
                 mapping,
                 group_mapping,
                 index: std::sync::RwLock::new(None),

@@ -61,9 +61,11 @@ impl Target {
         remote_id: &str,
         body: &Value,
         change: &Change,
+        extra: Option<Value>,
     ) -> Result<Option<Answer>, PushError> {
         let paths = self.changed_paths(rt, &change.changed_attributes);
-        let ops = changed_ops(&self.registry, body, &paths);
+        let mut ops = changed_ops(&self.registry, body, &paths);
+        ops.extend(extra);
         if ops.is_empty() {
             return Ok(None);
         }

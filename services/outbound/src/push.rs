@@ -226,8 +226,19 @@ impl Target {
         link: Option<Link>,
         mode: Mode,
     ) -> Result<Pushed, PushError> {
+        // A user's password waiting for this target goes with its state.
+        let password = if crate::password::sends_state(&step) {
+            self.pending_password(rt, id).await?
+        } else {
+            None
+        };
         let body = |r: Option<&Value>| match r {
-            Some(r) => self.body_of(rt, r),
+            Some(r) => self.body_of(rt, r).map(|mut b| {
+                if let Some(p) = &password {
+                    p.set_in(&mut b);
+                }
+                b
+            }),
             None => Err(ours_error("no resource to push")),
         };
         let linked = |l: Option<Link>| l.ok_or_else(|| ours_error("no link to act on"));
@@ -236,7 +247,7 @@ impl Target {
         // if need be). Saves a Postgres read per created user and target.
         let created = change.is_some_and(|c| c.operation == Operation::Created as i32);
         let join = step.joins_groups(mode) && !created;
-        match step {
+        let pushed = match step {
             Step::Skip(why) => Ok(Pushed::Skipped(why)),
             Step::Enter => {
                 self.enter(rt, id, version, &body(resource)?, None, join)
@@ -250,12 +261,23 @@ impl Target {
             Step::Update { whole } => {
                 let l = linked(link)?;
                 let change = if whole { None } else { change };
-                self.update(rt, id, version, &body(resource)?, &l, change, mode)
-                    .await
+                let b = body(resource)?;
+                let u = Update {
+                    change,
+                    mode,
+                    password: password.as_ref(),
+                };
+                self.update(rt, id, version, &b, &l, u).await
             }
             Step::Leave(exit) => self.leave(rt, &linked(link)?, version, exit).await,
             Step::Remove => self.delete(rt, &linked(link)?).await,
+        }?;
+        if let Some(p) = &password
+            && !matches!(pushed, Pushed::Skipped(_))
+        {
+            self.password_delivered(id, p).await?;
         }
+        Ok(pushed)
     }
 
     /// A resource the target has no copy of in scope: a group created with
@@ -308,7 +330,6 @@ impl Target {
     /// A resource in scope there and here: what the change changed (PATCH,
     /// with a group's member delta), or without a change or PATCH the whole
     /// state. A copy the target lost is created again.
-    #[allow(clippy::too_many_arguments)]
     async fn update(
         &self,
         rt: &ResourceType,
@@ -316,12 +337,19 @@ impl Target {
         version: i64,
         body: &Value,
         l: &Link,
-        change: Option<&Change>,
-        mode: Mode,
+        u: Update<'_>,
     ) -> Result<Pushed, PushError> {
+        let Update {
+            change,
+            mode,
+            password,
+        } = u;
         let is_group = rt.name == "Group";
         let answer = match change {
-            Some(c) if self.use_patch() => self.patch_changed(rt, &l.remote_id, body, c).await?,
+            Some(c) if self.use_patch() => {
+                let extra = password.map(|p| p.patch_op());
+                self.patch_changed(rt, &l.remote_id, body, c, extra).await?
+            }
             _ if is_group => Some(self.replace_group(rt, id, &l.remote_id, body, None).await?),
             _ => Some(self.put(rt, &l.remote_id, body).await?),
         };
@@ -378,6 +406,14 @@ impl Target {
         )
         .await
     }
+}
+
+/// How an update goes: what changed (none: the whole state), why it is
+/// pushed, and the password that goes with it.
+struct Update<'a> {
+    change: Option<&'a Change>,
+    mode: Mode,
+    password: Option<&'a crate::password::Password>,
 }
 
 /// Member ids of a change: a broken one is a broken change (parked), never

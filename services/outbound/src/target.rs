@@ -55,6 +55,9 @@ pub struct Target {
     pub metrics: crate::metrics::OutboundMetrics,
     /// Whether this replica drives it now (holds its lease).
     pub driving: std::sync::atomic::AtomicBool,
+    /// The keys that open users' pending passwords, when the target
+    /// receives them (`send_passwords`).
+    pub passwords: Option<Arc<scimbus_runtime::passwords::PasswordKeys>>,
 }
 
 /// What a push did.

@@ -125,6 +125,7 @@ pub async fn apply_batch(
     changes::insert(&mut tx, &rows).await?;
     commands::record(&mut tx, &out.records).await?;
     scimbus_db::audit::insert(&mut tx, &out.audit).await?;
+    scimbus_db::passwords::write(&mut tx, &out.passwords).await?;
     tx.commit().await?;
     Ok(Committed {
         results: out.results,
@@ -145,6 +146,8 @@ struct Outcomes<'c> {
     pending: Vec<Change>,
     /// Audit entries to write (a replayed command has its entry already).
     audit: Vec<scimbus_db::audit::Entry>,
+    /// Pending passwords to keep or drop, in command order.
+    passwords: Vec<scimbus_db::passwords::Write>,
     /// The transaction's time.
     now: DateTime<Utc>,
 }
@@ -165,6 +168,8 @@ impl<'c> Outcomes<'c> {
         ));
         self.audit
             .push(crate::audit::entry(self.now, cmd, &applied));
+        self.passwords
+            .extend(crate::passwords::writes(cmd, &applied));
         self.pending.extend(applied.change);
         self.pending.extend(applied.others);
         self.seen.insert(cmd.id, self.results.len());

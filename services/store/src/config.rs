@@ -26,7 +26,8 @@ pub struct Settings {
     pub hr_republish: Duration,
     /// How long audit entries are kept (none: for ever).
     pub audit_retention: Option<Duration>,
-    /// How often entries past the retention are looked for.
+    /// How often audit entries past the retention, and sealed passwords
+    /// past their expiry, are looked for.
     pub audit_prune_interval: Duration,
 }
 

@@ -8,7 +8,6 @@
 
 mod apply;
 mod audit;
-mod audit_prune;
 mod batch;
 mod config;
 mod dead_letter;
@@ -17,6 +16,8 @@ mod message;
 mod metrics;
 mod outbox;
 mod partition;
+mod passwords;
+mod prune;
 
 use std::sync::Arc;
 
@@ -181,16 +182,14 @@ impl Store {
             }
             .run(workers.shutdown()),
         );
-        if let Some(retention) = cfg.settings.audit_retention {
-            workers.spawn(
-                audit_prune::Pruner {
-                    pool: pool.clone(),
-                    retention,
-                    interval: cfg.settings.audit_prune_interval,
-                }
-                .run(workers.shutdown()),
-            );
-        }
+        workers.spawn(
+            prune::Pruner {
+                pool: pool.clone(),
+                retention: cfg.settings.audit_retention,
+                interval: cfg.settings.audit_prune_interval,
+            }
+            .run(workers.shutdown()),
+        );
         let nats = client.clone();
         let shared = Arc::new(Shared {
             registry,

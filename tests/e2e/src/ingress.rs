@@ -38,6 +38,7 @@ pub struct IngressBuilder<'a> {
     signing_key: Option<Arc<SigningKey>>,
     poll_wait: Duration,
     hr_sources: Vec<(String, Arc<scimbus_hr::Source>)>,
+    passwords: Option<Arc<scimbus_runtime::passwords::PasswordKeys>>,
 }
 
 impl<'a> IngressBuilder<'a> {
@@ -57,6 +58,7 @@ impl<'a> IngressBuilder<'a> {
             signing_key: None,
             poll_wait: Duration::from_secs(2),
             hr_sources: Vec::new(),
+            passwords: None,
         }
         .tenant("acme", &[ACME_TOKEN])
         .tenant("other", &[OTHER_TOKEN])
@@ -175,6 +177,13 @@ impl<'a> IngressBuilder<'a> {
         self
     }
 
+    /// The keys that seal passwords for the targets (given with
+    /// [`Self::targets`]) that receive them.
+    pub fn passwords(mut self, keys: Arc<scimbus_runtime::passwords::PasswordKeys>) -> Self {
+        self.passwords = Some(keys);
+        self
+    }
+
     /// How long a poll asking to wait waits at most (2 s here).
     pub fn poll_wait(mut self, wait: Duration) -> Self {
         self.poll_wait = wait;
@@ -204,6 +213,7 @@ impl<'a> IngressBuilder<'a> {
             signing_key: self.signing_key.clone(),
             poll_wait: self.poll_wait,
             hr_sources: self.hr_sources.clone(),
+            passwords: self.passwords.clone(),
         }
     }
 

@@ -37,6 +37,7 @@ pub struct OutboundBuilder<'a> {
     lease_retry: Duration,
     notify_backoff: Duration,
     signing_key: Option<Arc<SigningKey>>,
+    passwords: Option<Arc<scimbus_runtime::passwords::PasswordKeys>>,
 }
 
 impl<'a> OutboundBuilder<'a> {
@@ -49,6 +50,7 @@ impl<'a> OutboundBuilder<'a> {
             lease_retry: Duration::from_millis(200),
             notify_backoff: Duration::from_millis(50),
             signing_key: None,
+            passwords: None,
         }
     }
 
@@ -88,6 +90,12 @@ impl<'a> OutboundBuilder<'a> {
         self
     }
 
+    /// The keys that open the passwords of targets with `send_passwords`.
+    pub fn passwords(mut self, keys: Arc<scimbus_runtime::passwords::PasswordKeys>) -> Self {
+        self.passwords = Some(keys);
+        self
+    }
+
     /// The first retry delay of a transient failure.
     pub fn backoff(mut self, backoff: Duration) -> Self {
         self.backoff = backoff;
@@ -112,6 +120,7 @@ impl<'a> OutboundBuilder<'a> {
             signing_key: self.signing_key.clone(),
             notify_backoff: self.notify_backoff,
             notify_reload: Duration::from_millis(100),
+            passwords: self.passwords.clone(),
         }
     }
 

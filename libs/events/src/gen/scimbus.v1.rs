@@ -106,6 +106,11 @@ pub struct Command {
     pub trace_id: ::prost::alloc::string::String,
     #[prost(string, tag = "15")]
     pub request_id: ::prost::alloc::string::String,
+    /// A password the write set, sealed for the targets configured to receive
+    /// one (`send_passwords`); unset when none of the tenant's targets is. The
+    /// payload never holds it (its value there is "\[redacted\]").
+    #[prost(message, optional, tag = "16")]
+    pub password: ::core::option::Option<SealedPassword>,
 }
 /// Nested message and enum types in `Command`.
 pub mod command {
@@ -148,6 +153,29 @@ pub mod command {
             }
         }
     }
+}
+/// A password encrypted with AES-256-GCM under one of the configured keys.
+/// The associated data binds it to its tenant and resource
+/// ("scimbus-password-v1", tenant, resource id, key id; NUL-separated), so
+/// it opens for no other user. Kept by the store until every target named
+/// has it, or until it expires.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SealedPassword {
+    /// Which key sealed it (`\[passwords\] keys`), for rotation.
+    #[prost(string, tag = "1")]
+    pub key_id: ::prost::alloc::string::String,
+    /// 96 random bits, never reused under one key.
+    #[prost(bytes = "vec", tag = "2")]
+    pub nonce: ::prost::alloc::vec::Vec<u8>,
+    /// The UTF-8 password, encrypted, followed by the 16-byte tag.
+    #[prost(bytes = "vec", tag = "3")]
+    pub ciphertext: ::prost::alloc::vec::Vec<u8>,
+    /// The tenant's targets that receive passwords, when it was sealed.
+    #[prost(string, repeated, tag = "4")]
+    pub targets: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// After this it is deleted, delivered or not.
+    #[prost(int64, tag = "5")]
+    pub expires_at_unix_micros: i64,
 }
 /// The store's answer to the ingress waiting on a command.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -27,7 +27,15 @@ fn reg() -> Registry {
 
 fn run(kind: Body, mut body: Value) -> Option<Value> {
     let r = reg();
-    redact(&r, r.resource_type("User").unwrap(), kind, &mut body).then_some(body)
+    redact(&r, r.resource_type("User").unwrap(), kind, &mut body)
+        .any
+        .then_some(body)
+}
+
+/// The password a write sets, as `redact` takes it.
+fn password(kind: Body, mut body: Value) -> Option<String> {
+    let r = reg();
+    redact(&r, r.resource_type("User").unwrap(), kind, &mut body).password
 }
 
 #[test]
@@ -124,4 +132,73 @@ fn types_without_secrets_are_known() {
     let r = reg();
     assert!(has_secrets(&r, r.resource_type("User").unwrap()));
     assert!(!has_secrets(&r, r.resource_type("Group").unwrap()));
+}
+
+#[test]
+fn the_password_a_write_sets_is_taken_and_no_other_secret() {
+    let user = |extra: Value| {
+        let mut b = json!({"userName": "b"});
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    assert_eq!(
+        password(Body::Resource, user(json!({"Password": "p0"}))),
+        Some("p0".into())
+    );
+    assert_eq!(
+        password(
+            Body::Resource,
+            user(json!({"urn:ietf:params:scim:schemas:core:2.0:User:password": "p1"}))
+        ),
+        Some("p1".into())
+    );
+    // Other never-returned attributes are redacted, not passed on.
+    assert_eq!(
+        password(Body::Resource, user(json!({ACME: {"pin": "1234"}}))),
+        None
+    );
+    assert_eq!(password(Body::Resource, user(json!({"password": 5}))), None);
+    let ops = |ops: Value| json!({"Operations": ops});
+    assert_eq!(
+        password(
+            Body::Patch,
+            ops(json!([
+                {"op": "replace", "path": "password", "value": "p1"},
+                {"op": "add", "value": {"password": "p2"}},
+                {"op": "replace", "path": "displayName", "value": "p3"}
+            ]))
+        ),
+        Some("p2".into()),
+        "the last operation on it decides"
+    );
+    assert_eq!(
+        password(
+            Body::Patch,
+            ops(json!([
+                {"op": "replace", "path": "password", "value": "p1"},
+                {"op": "REMOVE", "path": "password"}
+            ]))
+        ),
+        None,
+        "removed after it was set: none to pass on"
+    );
+    assert_eq!(
+        password(
+            Body::Patch,
+            ops(json!([
+                {"op": "remove", "path": "password"},
+                {"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:password", "value": "p4"}
+            ]))
+        ),
+        Some("p4".into())
+    );
+    assert_eq!(
+        password(
+            Body::Patch,
+            ops(json!([{"op": "replace", "path": "urn:acme:scim:User:pin", "value": "9"}]))
+        ),
+        None
+    );
 }

@@ -91,6 +91,8 @@ pub(super) struct Write<'a> {
     pub resource_id: Uuid,
     pub op: command::Operation,
     pub payload: Bytes,
+    /// The password it sets, sealed for the targets that receive one.
+    pub password: Option<scimbus_events::v1::SealedPassword>,
     /// The `If-Match` condition (a bulk operation's `version`).
     pub if_match: Option<&'a str>,
     /// The client's idempotency key, scoped to this write (see
@@ -121,6 +123,7 @@ pub(super) fn build(w: Write<'_>) -> Command {
         client_address: w.client.address.map(|a| a.to_string()).unwrap_or_default(),
         trace_id: propagate::trace_id(&tracing::Span::current()).unwrap_or_default(),
         request_id: w.client.request_id.clone().unwrap_or_default(),
+        password: w.password,
         ..Default::default()
     }
 }
@@ -137,15 +140,17 @@ async fn submit(
     rt: &ResourceType,
     resource_id: Uuid,
     op: command::Operation,
-    payload: Bytes,
+    payload: Payload,
     headers: &HeaderMap,
 ) -> ApiResult<CommandResult> {
+    let password = sealed(state, client, resource_id, payload.password);
     let cmd = build(Write {
         client,
         rt,
         resource_id,
         op,
-        payload,
+        payload: payload.bytes,
+        password,
         if_match: if_match(headers)?,
         key: idempotency_key(headers)?,
     });
@@ -182,36 +187,75 @@ fn check_body(
 /// never-returned attributes (`password`): each becomes `[redacted]`
 /// (`scimbus_scim::secrets`), so none is published, kept on the bus, in a
 /// dead letter or in Postgres; the attribute stays named, so the write
-/// still counts as its change. Whether a value was taken out.
+/// still counts as its change. What was taken out (the password the write
+/// sets, for the targets that receive one).
 pub(super) fn check_and_redact(
     state: &AppState,
     rt: &ResourceType,
     op: command::Operation,
     body: &mut Value,
-) -> Result<bool, ScimError> {
+) -> Result<secrets::Redacted, ScimError> {
     check_body(state, rt, op, body)?;
     let kind = match op {
         command::Operation::Create | command::Operation::Replace => secrets::Body::Resource,
         command::Operation::Patch => secrets::Body::Patch,
-        _ => return Ok(false),
+        _ => return Ok(secrets::Redacted::default()),
     };
-    Ok(secrets::has_secrets(&state.registry, rt)
-        && secrets::redact(&state.registry, rt, kind, body))
+    if !secrets::has_secrets(&state.registry, rt) {
+        return Ok(secrets::Redacted::default());
+    }
+    Ok(secrets::redact(&state.registry, rt, kind, body))
 }
 
-/// The bytes a single-resource write's command carries: the body as the
-/// client sent it, or as [`check_and_redact`] left it.
+/// What a write's command carries: the body, and the password it sets
+/// (sealed once the resource id is known, if a target receives it).
+pub(super) struct Payload {
+    pub bytes: Bytes,
+    pub password: Option<String>,
+}
+
+impl Payload {
+    /// A DELETE's.
+    pub fn empty() -> Payload {
+        Payload {
+            bytes: Bytes::new(),
+            password: None,
+        }
+    }
+}
+
+/// The password a write of `resource_id` sets, sealed for the tenant's
+/// targets that receive passwords (none if no target does).
+pub(super) fn sealed(
+    state: &AppState,
+    client: &Client,
+    resource_id: Uuid,
+    password: Option<String>,
+) -> Option<scimbus_events::v1::SealedPassword> {
+    let p = password?;
+    state
+        .passwords
+        .seal(&client.tenant, &resource_id.to_string(), &p)
+}
+
+/// The payload of a single-resource write: the body as the client sent
+/// it, or as [`check_and_redact`] left it.
 fn command_payload(
     state: &AppState,
     rt: &ResourceType,
     op: command::Operation,
     mut body: ScimBody,
-) -> Result<Bytes, ScimError> {
-    if check_and_redact(state, rt, op, &mut body.value)? {
-        Ok(Bytes::from(body.value.to_string()))
+) -> Result<Payload, ScimError> {
+    let taken = check_and_redact(state, rt, op, &mut body.value)?;
+    let bytes = if taken.any {
+        Bytes::from(body.value.to_string())
     } else {
-        Ok(body.raw)
-    }
+        body.raw
+    };
+    Ok(Payload {
+        bytes,
+        password: taken.password,
+    })
 }
 
 /// The error of a result the store did not apply. One without an error, or
@@ -473,7 +517,7 @@ pub async fn delete(
         rt,
         id,
         command::Operation::Delete,
-        Bytes::new(),
+        Payload::empty(),
         &headers,
     )
     .await?;

@@ -22,6 +22,7 @@ mod notify_parked;
 mod notify_poll;
 mod notify_support;
 mod operate;
+mod passwords;
 mod push;
 mod readiness;
 mod receiver;

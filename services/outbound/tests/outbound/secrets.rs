@@ -5,11 +5,13 @@
 //! the operator API's views, every log and answer is searched for each
 //! secret.
 //!
-//! And no password is kept or passed on (`returned: never`, RFC 7643): users
-//! are written with passwords by POST, PUT, PATCH (with and without a path),
-//! Bulk and a refused POST; then every answer, log line, message on the bus
-//! (a subscription to `>` for the whole run), row of every table and request
-//! the target received is searched for each of them.
+//! And no password is kept or passed on (`returned: never`, RFC 7643) but to
+//! a target configured to receive them (`send_passwords`, with a
+//! `[passwords]` key, itself a secret searched for): users are written with
+//! passwords by POST, PUT, PATCH (with and without a path), Bulk and a
+//! refused POST; then every answer, log line, message on the bus (a
+//! subscription to `>` for the whole run), row of every table and request
+//! the other target received is searched for each of them.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -53,6 +55,12 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
     use base64::Engine;
     let whsec_b64 = base64::engine::general_purpose::STANDARD.encode(whsec_bytes.as_bytes());
     let t = FakeTarget::start(Some(&target), true).await;
+    let receives = FakeTarget::start(None, true).await;
+    let password_key = {
+        let mut bytes = Vec::from(*uuid::Uuid::now_v7().as_bytes());
+        bytes.extend_from_slice(uuid::Uuid::now_v7().as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
 
     // `make run`'s file, and a target of tenant demo2 (the last tenant).
     let mut file = std::fs::read_to_string(concat!(
@@ -62,8 +70,12 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
     .unwrap();
     file.push_str(&format!(
         "\n[[tenants.targets]]\nname = \"app\"\nurl = \"{}\"\n\
-         auth = {{ type = \"bearer\", token = \"env:SECRETS_TEST_TARGET\" }}\n",
-        t.url()
+         auth = {{ type = \"bearer\", token = \"env:SECRETS_TEST_TARGET\" }}\n\
+         [[tenants.targets]]\nname = \"receives\"\nurl = \"{}\"\nsend_passwords = true\n\
+         [passwords]\ncurrent_key = \"k1\"\n\
+         keys = [{{ id = \"k1\", key = \"env:SECRETS_TEST_PASSWORD_KEY\" }}]\n",
+        t.url(),
+        receives.url()
     ));
     let dir = std::env::temp_dir().join(format!("scimbus-secrets-{}", env.prefix));
     std::fs::create_dir_all(&dir).unwrap();
@@ -76,6 +88,7 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
         ("SCIMBUS_DEMO_HR_SECRET", hr.clone()),
         ("SCIMBUS_DEMO_HR_WHSEC", format!("whsec_{whsec_b64}")),
         ("SECRETS_TEST_TARGET", target.clone()),
+        ("SECRETS_TEST_PASSWORD_KEY", password_key.clone()),
     ];
 
     let (ia, sa, oa) = (free_addr(), free_addr(), free_addr());
@@ -154,6 +167,25 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
         },
     )
     .await;
+    // The target that receives passwords has the last one of each user.
+    eventually(
+        "the receiving target has the passwords",
+        Duration::from_secs(60),
+        || async {
+            let sent: Vec<String> = receives
+                .log()
+                .iter()
+                .filter_map(|(_, _, b)| b.as_ref().map(Value::to_string))
+                .collect();
+            let has = |p: &str| sent.iter().any(|b| b.contains(p));
+            if has(&passwords[3]) && has(&passwords[4]) {
+                Ok(())
+            } else {
+                Err(format!("{sent:?}"))
+            }
+        },
+    )
+    .await;
     let r = http
         .get(format!("http://{ia}/scim/v2/demo/Users"))
         .bearer_auth(format!("{demo}-not"))
@@ -215,7 +247,21 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
             "{name} logged almost nothing:\n{log}"
         );
     }
-    for s in [&admin, &demo, &demo2, &hr, &target, &whsec_b64] {
+    assert!(
+        answers
+            .iter()
+            .any(|a| a.contains("passwords: 1 key(s), new ones sealed with \"k1\"")),
+        "config check names the password keys"
+    );
+    for s in [
+        &admin,
+        &demo,
+        &demo2,
+        &hr,
+        &target,
+        &whsec_b64,
+        &password_key,
+    ] {
         for (name, log) in &logs {
             assert!(!log.contains(s.as_str()), "{name}'s log holds a secret");
         }
@@ -249,6 +295,16 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
         }
     }
     assert_eq!(tables, Vec::<String>::new(), "tables holding a password");
+    let received = receives
+        .log()
+        .iter()
+        .filter_map(|(_, _, b)| b.as_ref().map(Value::to_string))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        !received.contains(&passwords[5]),
+        "a refused write's password was passed on"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     env.teardown().await;
 }

@@ -22,6 +22,9 @@ pub struct Hub {
     store: Option<Running<Store>>,
     ingress: Option<Running<Ingress>>,
     pub outbound: Option<Running<Outbound>>,
+    /// The keys the outbound service opens passwords with (none: no
+    /// `[passwords]`).
+    pub passwords: Option<std::sync::Arc<scimbus_runtime::passwords::PasswordKeys>>,
     /// The ingress's SCIM base URL of tenant `acme`.
     pub base: String,
     http: reqwest::Client,
@@ -57,6 +60,7 @@ impl Hub {
             store: Some(store),
             ingress: Some(ingress),
             outbound: None,
+            passwords: None,
             base: format!("http://{addr}/scim/v2/{TENANT}"),
             http: {
                 let _ = rustls::crypto::ring::default_provider().install_default();
@@ -123,10 +127,11 @@ impl Hub {
 
     /// Starts the outbound service without waiting for anything.
     pub async fn start_outbound_nowait(&mut self, targets: Vec<TargetConfig>) {
-        let o = OutboundBuilder::new(&self.env)
-            .targets(TENANT, targets)
-            .start()
-            .await;
+        let mut b = OutboundBuilder::new(&self.env).targets(TENANT, targets);
+        if let Some(keys) = &self.passwords {
+            b = b.passwords(keys.clone());
+        }
+        let o = b.start().await;
         self.outbound = Some(o);
     }
 

@@ -39,7 +39,18 @@ pub async fn replace(
         Err(e) => return Ok(Err(e)),
     };
     let is_group = rt.name == "Group";
-    doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
+    // A never-returned attribute written (`password`) is a change of it, as
+    // a PATCH of it is: a new version, the attribute named among those that
+    // changed (its value is not kept, so no comparison can tell).
+    let stripped = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
+    let secrets: Vec<String> = doc
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys())
+        .filter(|k| stripped.get(k.as_str()).is_none())
+        .cloned()
+        .collect();
+    doc = stripped;
     let ids = match members::take(&mut doc) {
         Ok(ids) => ids,
         Err(e) => return Ok(Err(e)),
@@ -74,6 +85,7 @@ pub async fn replace(
         super::hr::guard(conn, ctx, &cmd.wire.tenant, id, &existing.doc.0, &mut doc).await?;
     }
     let mut changed = scimbus_scim::diff::changed_paths(ctx.registry, rt, &existing.doc.0, &doc);
+    changed.extend(secrets);
     let groups = groups_of(conn, &cmd.wire.tenant, rt, id).await?;
     let relations = |members: &[Member]| -> Vec<Member> {
         // Members in the order the client gave them.

@@ -12,7 +12,7 @@ use super::request::{Method, Valid};
 use super::{Outcome, Pending, Run, refs};
 use crate::error::{ApiError, ApiResult};
 use crate::scim::resource_type;
-use crate::scim::resources::{self, Write};
+use crate::scim::resources::{self, Payload, Write};
 
 impl<'a> Run<'a> {
     /// The command key of operation `i`, when the client sent one.
@@ -64,8 +64,11 @@ impl<'a> Run<'a> {
             (Method::Post, _) => {
                 let op = command::Operation::Create;
                 match resources::check_and_redact(self.state, rt, op, &mut data) {
-                    Ok(_) => {
-                        let payload = Bytes::from(data.to_string());
+                    Ok(taken) => {
+                        let payload = Payload {
+                            bytes: Bytes::from(data.to_string()),
+                            password: taken.password,
+                        };
                         self.post(i, rt, payload, key, later).await
                     }
                     Err(e) => Err(e.into()),
@@ -73,7 +76,9 @@ impl<'a> Run<'a> {
             }
             (Method::Delete, Some(id)) => {
                 let op = command::Operation::Delete;
-                let r = self.write(rt, id, op, Bytes::new(), if_match, key).await;
+                let r = self
+                    .write(rt, id, op, Payload::empty(), if_match, key)
+                    .await;
                 r.map(|_| Outcome {
                     status: 204,
                     location: location.clone(),
@@ -88,8 +93,11 @@ impl<'a> Run<'a> {
                     _ => command::Operation::Patch,
                 };
                 match resources::check_and_redact(self.state, rt, op, &mut data) {
-                    Ok(_) => {
-                        let payload = Bytes::from(data.to_string());
+                    Ok(taken) => {
+                        let payload = Payload {
+                            bytes: Bytes::from(data.to_string()),
+                            password: taken.password,
+                        };
                         self.write(rt, id, op, payload, if_match, key).await
                     }
                     Err(e) => Err(e.into()),
@@ -114,7 +122,7 @@ impl<'a> Run<'a> {
         rt: &ResourceType,
         id: &str,
         op: command::Operation,
-        payload: Bytes,
+        payload: Payload,
         if_match: Option<&str>,
         key: Option<&str>,
     ) -> ApiResult<Value> {
@@ -124,7 +132,8 @@ impl<'a> Run<'a> {
             rt,
             resource_id,
             op,
-            payload,
+            payload: payload.bytes,
+            password: resources::sealed(self.state, self.client, resource_id, payload.password),
             if_match,
             key,
         });
@@ -139,7 +148,7 @@ impl<'a> Run<'a> {
         &mut self,
         i: usize,
         rt: &'a ResourceType,
-        payload: Bytes,
+        payload: Payload,
         key: Option<&str>,
         later: Vec<Value>,
     ) -> ApiResult<Outcome> {
@@ -152,7 +161,8 @@ impl<'a> Run<'a> {
             rt,
             resource_id,
             op: command::Operation::Create,
-            payload,
+            payload: payload.bytes,
+            password: resources::sealed(self.state, self.client, resource_id, payload.password),
             if_match: None,
             key,
         });
@@ -202,7 +212,11 @@ impl<'a> Run<'a> {
         let patched = match self.resolve(&mut body) {
             Ok(()) => {
                 let key = self.scoped_key(i);
-                let payload = Bytes::from(body.to_string());
+                // References only: no password is among them.
+                let payload = Payload {
+                    bytes: Bytes::from(body.to_string()),
+                    password: None,
+                };
                 let (op, id) = (command::Operation::Patch, p.id.to_string());
                 self.write(p.rt, &id, op, payload, None, key.as_deref())
                     .await

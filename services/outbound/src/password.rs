@@ -1,0 +1,185 @@
+//! A user's password, for a target that receives passwords
+//! (`send_passwords`): the sealed one the store keeps until each such
+//! target has had it (`pending_passwords`), opened just before the request
+//! that carries it, and the target taken off it once the target accepted
+//! that request. A worker that dies in between sends it again (setting a
+//! password twice is harmless); one that never gets to send it leaves it to
+//! expire. The password is in the request body only: the record of the
+//! exchange (logs, parked changes, reports) shows `[redacted]`.
+
+use scimbus_db::passwords::{self, Pending};
+use scimbus_scim::ResourceType;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::adopt::ours as ours_error;
+use crate::client::PushError;
+use crate::target::{Target, db};
+
+/// What the record of an exchange shows instead of a password.
+const REDACTED: &str = "[redacted]";
+
+/// An opened password, and the write that set it.
+pub(crate) struct Password {
+    command_id: Uuid,
+    value: String,
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Password({}, {REDACTED})", self.command_id)
+    }
+}
+
+impl Password {
+    /// `body` (a resource), with the password set.
+    pub fn set_in(&self, body: &mut Value) {
+        if let Some(o) = body.as_object_mut() {
+            o.insert("password".into(), Value::String(self.value.clone()));
+        }
+    }
+
+    /// The PATCH operation that sets it.
+    pub fn patch_op(&self) -> Value {
+        json!({"op": "replace", "path": "password", "value": self.value})
+    }
+}
+
+impl Target {
+    /// The password this target has still to get for user `id`, opened;
+    /// none when the target does not receive passwords or none is waiting
+    /// (or it expired). One that does not open (its key was removed, or
+    /// the row was altered) is a permanent failure: the change is parked
+    /// with the reason, rather than the user sent without the password it
+    /// needs.
+    pub(crate) async fn pending_password(
+        &self,
+        rt: &ResourceType,
+        id: Uuid,
+    ) -> Result<Option<Password>, PushError> {
+        let Some(keys) = self.passwords.as_ref().filter(|_| rt.name == "User") else {
+            return Ok(None);
+        };
+        let Some(p): Option<Pending> =
+            passwords::pending_for(&self.pool, &self.tenant, id, &self.cfg.name)
+                .await
+                .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let value = keys
+            .open(
+                &self.tenant,
+                &id.to_string(),
+                &p.key_id,
+                &p.nonce,
+                &p.ciphertext,
+            )
+            .map_err(|e| ours_error(format!("the user's pending password: {e}")))?;
+        Ok(Some(Password {
+            command_id: p.command_id,
+            value,
+        }))
+    }
+
+    /// The target accepted the request that carried `p`.
+    pub(crate) async fn password_delivered(&self, id: Uuid, p: &Password) -> Result<(), PushError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        passwords::delivered(&mut conn, &self.tenant, id, p.command_id, &self.cfg.name)
+            .await
+            .map_err(db)
+    }
+}
+
+/// Whether a request body holds a password: a resource's `password`, or
+/// a PATCH operation on it (path `password`, or a value naming it).
+pub(crate) fn holds_password(body: &Value) -> bool {
+    let named =
+        |o: &serde_json::Map<String, Value>| o.keys().any(|k| k.eq_ignore_ascii_case("password"));
+    let Some(o) = body.as_object() else {
+        return false;
+    };
+    named(o)
+        || o.get("Operations")
+            .and_then(Value::as_array)
+            .is_some_and(|ops| {
+                ops.iter().any(|op| {
+                    op.get("path")
+                        .and_then(Value::as_str)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("password"))
+                        || op
+                            .get("value")
+                            .and_then(Value::as_object)
+                            .is_some_and(named)
+                })
+            })
+}
+
+/// `body` as the record of an exchange shows it: each password replaced
+/// by `[redacted]`.
+pub(crate) fn redacted(body: &Value) -> Value {
+    fn scrub(o: &mut serde_json::Map<String, Value>) {
+        for (k, v) in o.iter_mut() {
+            if k.eq_ignore_ascii_case("password") {
+                *v = Value::String(REDACTED.into());
+            }
+        }
+    }
+    let mut out = body.clone();
+    if let Some(o) = out.as_object_mut() {
+        scrub(o);
+        if let Some(ops) = o.get_mut("Operations").and_then(Value::as_array_mut) {
+            for op in ops.iter_mut().filter_map(Value::as_object_mut) {
+                let on_password = op
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("password"));
+                match op.get_mut("value") {
+                    Some(v) if on_password => *v = Value::String(REDACTED.into()),
+                    Some(Value::Object(v)) => scrub(v),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Each step of a push that sends a user's state: the password, if one is
+/// waiting, goes with it.
+pub(crate) fn sends_state(step: &crate::lifecycle::Step) -> bool {
+    use crate::lifecycle::Step;
+    matches!(step, Step::Enter | Step::Return | Step::Update { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_show_no_password() {
+        let p = Password {
+            command_id: Uuid::nil(),
+            value: "Sekr1t".into(),
+        };
+        let mut user = json!({"userName": "b"});
+        p.set_in(&mut user);
+        assert_eq!(user["password"], "Sekr1t");
+        let patch = json!({"Operations": [
+            {"op": "replace", "value": {"displayName": "B", "Password": "Sekr1t"}},
+            p.patch_op()
+        ]});
+        for body in [&user, &patch] {
+            assert!(holds_password(body));
+            let r = redacted(body).to_string();
+            assert!(!r.contains("Sekr1t"), "{r}");
+            assert!(r.contains(REDACTED), "{r}");
+        }
+        assert_eq!(
+            redacted(&patch)["Operations"][0]["value"]["displayName"],
+            "B"
+        );
+        assert!(!holds_password(&json!({"userName": "password"})));
+        assert!(!format!("{p:?}").contains("Sekr1t"));
+    }
+}
