@@ -6,6 +6,7 @@ mod bulk;
 mod discovery;
 mod list;
 mod params;
+mod payload;
 mod resources;
 mod respond;
 

@@ -154,11 +154,11 @@ impl TargetClient {
         let text = body.map(Value::to_string);
         // Never a password in the record (logs, parked changes), nor in
         // what a target that echoes it answers.
-        let secret = body.is_some_and(crate::password::holds_password);
+        let secret = body.is_some_and(crate::redact::holds_password);
         let mut exchange = Exchange {
             request: match (&text, body) {
                 (Some(_), Some(b)) if secret => {
-                    format!("{method} {url}\n{}", crate::password::redacted(b))
+                    format!("{method} {url}\n{}", crate::redact::redacted(b))
                 }
                 (Some(b), _) => format!("{method} {url}\n{b}"),
                 (None, _) => format!("{method} {url}"),
@@ -199,7 +199,7 @@ impl TargetClient {
         };
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         let shown = if secret {
-            crate::password::redacted(&body).to_string()
+            crate::redact::redacted(&body).to_string()
         } else {
             text
         };

@@ -40,6 +40,7 @@ mod parking;
 mod password;
 mod push;
 mod reconcile;
+mod redact;
 mod remote_index;
 pub mod requests;
 mod retry;

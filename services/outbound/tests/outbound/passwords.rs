@@ -299,3 +299,44 @@ async fn a_password_waits_for_a_user_entering_scope_but_not_past_expiry_or_delet
     assert!(pending(&hub).await.is_empty());
     hub.teardown().await;
 }
+
+#[tokio::test]
+async fn a_password_that_does_not_open_parks_its_users_change_with_the_reason() {
+    let t = FakeTarget::start(None, true).await;
+    let mut receives = target("receives", &t.url());
+    receives.send_passwords = true;
+    let (mut hub, _) = hub(std::slice::from_ref(&receives)).await;
+    // The outbound service has a key of the same id, not the same key (a
+    // key rotated away too early, or a wrong secret).
+    hub.passwords = Some(keys(&format!("other-{}", uuid::Uuid::now_v7().simple())));
+    hub.start_outbound(vec![receives]).await;
+    let secret = format!("Unopened-{}", uuid::Uuid::now_v7().simple());
+    let mut body = user("unopened", "Eng");
+    body["password"] = json!(secret);
+    let (s, b) = hub.call(Method::POST, "/Users", Some(body)).await;
+    assert_eq!(s, 201, "{b}");
+    eventually("the change is parked", SETTLE, || async {
+        match hub.count("select count(*) from parked_changes").await {
+            1 => Ok(()),
+            n => Err(format!("{n} parked")),
+        }
+    })
+    .await;
+    let (reason, request): (String, Option<String>) =
+        sqlx::query_as("select reason, request from parked_changes")
+            .fetch_one(&hub.env.pool)
+            .await
+            .unwrap();
+    assert!(
+        reason.contains("pending password") && reason.contains("does not open with key \"k1\""),
+        "{reason}"
+    );
+    assert!(!reason.contains(&secret) && !request.unwrap_or_default().contains(&secret));
+    assert!(
+        !t.log().iter().any(|(m, _, _)| *m == Method::POST),
+        "the user went without its password"
+    );
+    // Still waiting, sealed, for a replay once the key is right.
+    assert_eq!(pending(&hub).await.len(), 1);
+    hub.teardown().await;
+}

@@ -56,6 +56,24 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
     let whsec_b64 = base64::engine::general_purpose::STANDARD.encode(whsec_bytes.as_bytes());
     let t = FakeTarget::start(Some(&target), true).await;
     let receives = FakeTarget::start(None, true).await;
+    // The key that signs event tokens: a fresh P-256 key, PEM.
+    let signing_der = {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(doc.as_ref())
+    };
+    let signing_pem = {
+        let lines: Vec<String> = signing_der
+            .as_bytes()
+            .chunks(64)
+            .map(|c| String::from_utf8_lossy(c).to_string())
+            .collect();
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        )
+    };
     let password_key = {
         let mut bytes = Vec::from(*uuid::Uuid::now_v7().as_bytes());
         bytes.extend_from_slice(uuid::Uuid::now_v7().as_bytes());
@@ -89,6 +107,11 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
         ("SCIMBUS_DEMO_HR_WHSEC", format!("whsec_{whsec_b64}")),
         ("SECRETS_TEST_TARGET", target.clone()),
         ("SECRETS_TEST_PASSWORD_KEY", password_key.clone()),
+        ("SECRETS_TEST_SIGNING_KEY", signing_pem.clone()),
+        (
+            "SCIMBUS_EVENTS_SIGNING_KEY",
+            "env:SECRETS_TEST_SIGNING_KEY".to_string(),
+        ),
     ];
 
     let (ia, sa, oa) = (free_addr(), free_addr(), free_addr());
@@ -195,6 +218,7 @@ async fn no_secret_appears_in_a_log_an_api_answer_or_config_check() {
     assert_eq!(r.status(), 401);
     answers.push(r.text().await.unwrap());
     for path in [
+        "/events/v1/jwks.json",
         "/admin/v1/targets",
         "/admin/v1/subscriptions",
         "/admin/v1/tenants/demo/hr-sources",

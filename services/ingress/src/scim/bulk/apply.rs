@@ -11,8 +11,9 @@ use uuid::Uuid;
 use super::request::{Method, Valid};
 use super::{Outcome, Pending, Run, refs};
 use crate::error::{ApiError, ApiResult};
+use crate::scim::payload::{Payload, check_and_redact, sealed};
 use crate::scim::resource_type;
-use crate::scim::resources::{self, Payload, Write};
+use crate::scim::resources::{self, Write};
 
 impl<'a> Run<'a> {
     /// The command key of operation `i`, when the client sent one.
@@ -63,7 +64,7 @@ impl<'a> Run<'a> {
         let done = match (v.method, id.as_deref()) {
             (Method::Post, _) => {
                 let op = command::Operation::Create;
-                match resources::check_and_redact(self.state, rt, op, &mut data) {
+                match check_and_redact(self.state, rt, op, &mut data) {
                     Ok(taken) => {
                         let payload = Payload {
                             bytes: Bytes::from(data.to_string()),
@@ -92,7 +93,7 @@ impl<'a> Run<'a> {
                     Method::Put => command::Operation::Replace,
                     _ => command::Operation::Patch,
                 };
-                match resources::check_and_redact(self.state, rt, op, &mut data) {
+                match check_and_redact(self.state, rt, op, &mut data) {
                     Ok(taken) => {
                         let payload = Payload {
                             bytes: Bytes::from(data.to_string()),
@@ -133,7 +134,7 @@ impl<'a> Run<'a> {
             resource_id,
             op,
             payload: payload.bytes,
-            password: resources::sealed(self.state, self.client, resource_id, payload.password),
+            password: sealed(self.state, self.client, resource_id, payload.password),
             if_match,
             key,
         });
@@ -162,7 +163,7 @@ impl<'a> Run<'a> {
             resource_id,
             op: command::Operation::Create,
             payload: payload.bytes,
-            password: resources::sealed(self.state, self.client, resource_id, payload.password),
+            password: sealed(self.state, self.client, resource_id, payload.password),
             if_match: None,
             key,
         });
