@@ -10,13 +10,15 @@
 #   get      GET /Users?filter=userName eq "bench-<random n>"
 #   ref      the same GET script against a trivial axum handler (reference)
 #   patch    PATCH /Users/<random id>, replace title
+#   pgbench100  Postgres inserting 100 such users per transaction (reference)
+#   bulk     POST /Bulk with 100 user creates, at BENCH_BULK_CONNECTIONS (4)
 #   hr       HR webhooks: single hires (the demo workday source), then batches
 #            of 100 (the demo bamboohr source), as fast as 202s come back;
 #            then how fast and how late the store applied them
 #
 # Knobs (environment): BENCH_SECS (20) per phase, BENCH_WARMUP_SECS (5),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_USERS (1000000),
-# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,auth,lookup,ref,patch,hr;
+# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,hr;
 # auth: the GET with a scoped database token and with a JWT, beside the
 # configured token's),
 # BENCH_HR_BATCH_CONNECTIONS (4: batches of 100 in flight at once),
@@ -40,7 +42,8 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 users=${BENCH_USERS:-1000000}
 db=${BENCH_DB:-scimbus_bench}
-phases=${BENCH_PHASES:-pgbench,create,get,auth,lookup,ref,patch,hr}
+phases=${BENCH_PHASES:-pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,hr}
+bulk_conns=${BENCH_BULK_CONNECTIONS:-4}
 ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
 store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
 ref_addr=${BENCH_REF_ADDR:-127.0.0.1:18090}
@@ -59,7 +62,7 @@ die() {
   exit 1
 }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-for v in "$secs" "$warmup" "$conns" "$threads" "$users"; do
+for v in "$secs" "$warmup" "$conns" "$threads" "$users" "$bulk_conns"; do
   is_uint "$v" || die "BENCH_SECS, BENCH_WARMUP_SECS, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS must be numbers (got '$v')"
 done
 [[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case identifier (got '$db')"
@@ -323,8 +326,9 @@ run_wrk() { # phase script base_url server_pid
   # Statuses >= 400 (wrk's non2xx) are among the unexpected ones.
   R[$phase.errors]=$((R[$phase.unexpected] + R[$phase.connect] + R[$phase.read] + R[$phase.write] + R[$phase.timeout]))
   read -r lu ls <"$out/$phase.time" || true
-  cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[$phase.requests]}"
-  wal_account "$phase" "$w0" "$w1" "${R[$phase.requests]}"
+  # per unit: a user of a Bulk request (units=100), else the request
+  cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "$((R[$phase.requests] * ${units:-1}))"
+  wal_account "$phase" "$w0" "$w1" "$((R[$phase.requests] * ${units:-1}))"
   [[ $phase == get* || $phase == ref ]] || batches "$phase" "$t0" "$t1"
 }
 
@@ -354,8 +358,8 @@ run_pgbench() { # phase sql_file pgbench_args...
   R[$phase.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out/$phase.txt")
   R[$phase.requests]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/$phase.txt")
   read -r lu ls <"$out/$phase.time" || true
-  cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "${R[$phase.requests]:-0}"
-  wal_account "$phase" "$w0" "$w1" "${R[$phase.requests]:-0}"
+  cpu_account "$phase" "$c0" "$c1" "$(awk -v u="$lu" -v s="$ls" 'BEGIN { print u + s }')" "$((${R[$phase.requests]:-0} * ${units:-1}))"
+  wal_account "$phase" "$w0" "$w1" "$((${R[$phase.requests]:-0} * ${units:-1}))"
   # per-transaction log: client, tx, latency (µs), script, epoch s, µs
   read -r "R[$phase.p50_ms]" "R[$phase.p99_ms]" < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
     awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan nan"; exit }
@@ -406,6 +410,19 @@ if has_phase patch; then
   run_wrk patch patch.lua "$base" "${svc_pids[1]}"
   settle
 fi
+# 100 users per request (or transaction), at a few connections: what an IdP's
+# initial load through /Bulk does. CPU and WAL are per user.
+if has_phase pgbench100; then
+  checkpoint
+  conns=$bulk_conns units=100 run_pgbench pgbench100 pgbench-insert100.sql
+  q -c "truncate bench_ref_users"
+  settle
+fi
+if has_phase bulk; then
+  checkpoint
+  conns=$bulk_conns units=100 run_wrk bulk bulk.lua "$base" "${svc_pids[1]}"
+  settle
+fi
 
 # R[<phase>.*]: the 202s (accepted_eps, p50_ms, p99_ms, errors) from the
 # driver, then from the inbox: applied (events), applied_eps (events over
@@ -441,6 +458,11 @@ if has_phase hr; then
   run_hr hr100 bamboohr 100 "${BENCH_HR_BATCH_CONNECTIONS:-4}"
   settle
 fi
+
+# Peak resident memory of each service over the whole run (VmHWM), in MB.
+peak_rss() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || printf 'n/a'; }
+R[rss.store]=$(peak_rss "${svc_pids[0]}")
+R[rss.ingress]=$(peak_rss "${svc_pids[1]}")
 
 # ---------------------------------------------------------------------------
 # the table
@@ -482,7 +504,17 @@ report=$out/last.txt
   row "auth    the GET, scoped db token" get-scoped "req/s"
   row "auth    the GET, JWT (RS256)" get-jwt "req/s"
   row "patch   PATCH replace title" patch "req/s"
+  if [[ -n $(v bulk.ok_rps) ]]; then
+    R[bulk.users_ps]=$(awk -v r="$(v bulk.ok_rps)" 'BEGIN { print r * 100 }')
+    printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "bulk    /Bulk, 100 creates" "$(v bulk.users_ps)" "usr/s" \
+      "$(v bulk.p50_ms)" "$(v bulk.p99_ms)" "$(v bulk.errors) (not $(v bulk.expected) or not all 201: $(v bulk.unexpected) [$(v bulk.statuses)]) at $bulk_conns connections"
+  fi
   row "ref     pgbench 1-row insert" pgbench "tx/s"
+  if [[ -n $(v pgbench100.ok_rps) ]]; then
+    R[pgbench100.rows_ps]=$(awk -v r="$(v pgbench100.ok_rps)" 'BEGIN { print r * 100 }')
+    printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "ref     pgbench 100-row insert" "$(v pgbench100.rows_ps)" "row/s" \
+      "$(v pgbench100.p50_ms)" "$(v pgbench100.p99_ms)" "${R[pgbench100.failed]:-0} failed, at $bulk_conns clients"
+  fi
   row "ref     pgbench the GET's query" lookup "tx/s"
   row "ref     axum fixed user (same GET)" ref "req/s"
   for p in hr1 hr100; do
@@ -495,14 +527,36 @@ report=$out/last.txt
       "$(v "$p.applied_eps")" "ev/s" "$(v "$p.ap50_ms")" "$(v "$p.ap99_ms")" "$(v "$p.not_applied") not applied"
   done
   printf '\n  %-34s %7s %7s %7s %8s %8s %6s   %s\n' "per request: CPU µs, WAL KB" server store nats postgres load-gen WAL "machine busy (of $(nproc)00%)"
-  for p in create get get-scoped get-jwt patch pgbench lookup ref; do
+  for p in create get get-scoped get-jwt patch bulk pgbench pgbench100 lookup ref; do
     [[ -n $(v "$p.cpu") ]] || continue
     read -r c_srv c_sto c_nats c_pg c_lg c_busy <<<"$(v "$p.cpu")"
     printf '  %-34s %7s %7s %7s %8s %8s %6s   %s%%\n' "$p" "$c_srv" "$c_sto" "$c_nats" "$c_pg" "$c_lg" "$(v "$p.wal_kb")" "$c_busy"
   done
-  printf '  %s\n' "(server: the ingress, or the axum handler for ref; postgres: every backend of the server, other databases' too;" \
+  printf '  %s\n' "(bulk and pgbench100: per user; server: the ingress, or the axum handler for ref; postgres: every backend of the server, other databases' too;" \
     " load-gen: wrk or pgbench; WAL: the whole server's; machine busy: all processes, the bench's and anyone else's)"
-  for p in create patch; do
+  printf '  peak resident memory: ingress %s MB (target < 100), store %s MB (target < 200)\n' "$(v rss.ingress)" "$(v rss.store)"
+  # The capacity model (docs/capacity.md): what one core of each component
+  # does of each operation at the CPU it was measured to cost, the
+  # component that limits, and the cores of each that 10 000 a second take.
+  printf '\n  %-34s %7s %7s %7s %8s   %-26s %s\n' "capacity: CPU µs per operation" ingress store nats postgres \
+    "1 core each: ops/s (limit)" "cores each for 10 000/s (ingress store nats postgres)"
+  for p in create get patch bulk; do
+    [[ -n $(v "$p.cpu") ]] || continue
+    awk -v name="$p" -v cpu="$(v "$p.cpu")" 'BEGIN {
+      split(cpu, c, " "); split("ingress store nats postgres", n, " ")
+      best = 0
+      for (i = 1; i <= 4; i++) {
+        if (c[i] + 0 <= 0) continue
+        r = 1e6 / c[i]; if (best == 0 || r < best) { best = r; lim = n[i] }
+        need = need sprintf("%d ", int(1e4 * c[i] / 1e6 + 0.999))
+      }
+      unit = (name == "bulk") ? " (per user)" : ""
+      printf "  %-34s %7s %7s %7s %8s   %8.0f/s (%-8s)       %s\n", name unit, c[1], c[2], c[3], c[4], best, lim, need
+    }'
+  done
+  printf '  %s\n' "(each component as if alone on its cores and scaling linearly; the store scales past one core only with" \
+    " SCIMBUS_PARTITIONS > 1 and as many replicas; measured on this machine, load-gen excluded: docs/capacity.md)"
+  for p in create patch bulk; do
     [[ -n $(v "$p.batches") ]] || continue
     read -r b_n b_avg b_p50 b_p90 b_max <<<"$(v "$p.batches")"
     printf '  store transactions during %-7s %s, commands per transaction: avg %s, p50 %s, p90 %s, max %s\n' \
@@ -518,6 +572,18 @@ report=$out/last.txt
     m=$(meets "$get_ratio" ">=" 0.7)
     verdicts+=("$m")
     printf '  %-44s %6s   target >= 0.7   %s\n' "get / axum fixed user" "$get_ratio" "$m"
+  fi
+  patch_ratio=$(ratio "$(v patch.ok_rps)" "$(v create.ok_rps)")
+  if [[ $patch_ratio != n/a ]]; then
+    m=$(meets "$patch_ratio" ">=" 0.8)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target >= 0.8   %s\n' "patch / create" "$patch_ratio" "$m"
+  fi
+  bulk_ratio=$(ratio "$(v bulk.users_ps)" "$(v pgbench100.rows_ps)")
+  if [[ $bulk_ratio != n/a ]]; then
+    m=$(meets "$bulk_ratio" ">=" 0.5)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target >= 0.5   %s\n' "bulk users/s / pgbench 100-row insert rows/s" "$bulk_ratio" "$m"
   fi
   scoped_ratio=$(ratio "$(v get-scoped.ok_rps)" "$(v get.ok_rps)")
   jwt_ratio=$(ratio "$(v get-jwt.ok_rps)" "$(v get.ok_rps)")
@@ -562,7 +628,7 @@ report=$out/last.txt
   done
   # Figures of requests that did not get the expected answer are not the
   # figures of the operation: such a run fails whatever its ratios.
-  for p in create get ref patch; do
+  for p in create get ref patch bulk; do
     [[ -n $(v "$p.requests") ]] || continue
     if ((${R[$p.unexpected]:-0} > 0)); then
       failures+=("$p: $(v "$p.unexpected") of $(v "$p.requests") responses were not $(v "$p.expected") ($(v "$p.statuses"))")
@@ -574,7 +640,7 @@ report=$out/last.txt
       failures+=("$p: $(v "$p.errors") requests not answered 202, $(v "$p.not_applied") events not applied")
     fi
   done
-  for p in pgbench lookup; do
+  for p in pgbench pgbench100 lookup; do
     [[ -n $(v "$p.requests") ]] || continue
     if ((${R[$p.failed]:-0} > 0)); then
       failures+=("$p: ${R[$p.failed]} failed transactions")
@@ -586,7 +652,7 @@ report=$out/last.txt
   else
     for f in "${failures[@]}"; do printf '  FAIL: %s\n' "$f"; done
   fi
-  printf '\n  raw output: %s/{pgbench,create,get,lookup,ref,patch,hr1,hr100}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
+  printf '\n  raw output: %s/{pgbench,create,get,lookup,ref,patch,pgbench100,bulk,hr1,hr100}.txt; service logs: %s/{store,ingress}.log\n' "$out" "$out"
 } >"$report.tmp"
 mv "$report.tmp" "$report"
 cat "$report"
