@@ -85,6 +85,78 @@ pub async fn lock(
     .await
 }
 
+/// Reads and locks several resources of one type: the rows found (an id
+/// without one is not there). Locked in id order, as every multi-row lock
+/// of the store is, so two such transactions cannot deadlock on them.
+pub async fn lock_many(
+    conn: &mut PgConnection,
+    tenant: &str,
+    resource_type: &str,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(select_row!(
+        "where tenant = $1 and resource_type = $2 and id = any($3) order by id for update"
+    ))
+    .bind(tenant)
+    .bind(resource_type)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// Writes new versions of several resources of a tenant in one statement
+/// (as [`update`] does one). None may change a unique key: a clash would
+/// fail them all.
+pub async fn update_many(conn: &mut PgConnection, tenant: &str, rows: &[&Row]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut user_names = Vec::with_capacity(n);
+    let mut external_ids = Vec::with_capacity(n);
+    let mut display_names = Vec::with_capacity(n);
+    let mut actives = Vec::with_capacity(n);
+    let mut emails = Vec::with_capacity(n);
+    let mut versions = Vec::with_capacity(n);
+    let mut modifieds = Vec::with_capacity(n);
+    let mut docs = Vec::with_capacity(n);
+    for row in rows {
+        let c = Columns::of(&row.doc);
+        ids.push(row.id);
+        user_names.push(c.user_name);
+        external_ids.push(c.external_id);
+        display_names.push(c.display_name);
+        actives.push(c.active);
+        emails.push(sqlx::types::Json(c.emails));
+        versions.push(row.version);
+        modifieds.push(row.last_modified);
+        docs.push(&row.doc);
+    }
+    sqlx::query(
+        "update resources r set user_name = u.un, external_id = u.ei, display_name = u.dn,
+             active = u.a, emails = array(select jsonb_array_elements_text(u.e)),
+             version = u.v, last_modified = u.m, doc = u.d
+         from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::jsonb[],
+                     $8::bigint[], $9::timestamptz[], $10::jsonb[])
+              as u(i, un, ei, dn, a, e, v, m, d)
+         where r.tenant = $1 and r.id = u.i",
+    )
+    .bind(tenant)
+    .bind(ids)
+    .bind(user_names)
+    .bind(external_ids)
+    .bind(display_names)
+    .bind(actives)
+    .bind(emails)
+    .bind(versions)
+    .bind(modifieds)
+    .bind(docs)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Reads a resource.
 pub async fn get<'e>(
     db: impl PgExecutor<'e>,

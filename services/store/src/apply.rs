@@ -13,6 +13,7 @@ mod create;
 mod hr;
 mod members;
 mod patch;
+mod patch_users;
 mod replace;
 mod scim;
 
@@ -29,6 +30,7 @@ use uuid::Uuid;
 pub use change::{Change, Operation};
 pub use create::{Prepared, finish as finish_create, prepare as prepare_create};
 pub use hr::{DEFAULT_HR_OWNS, Owners};
+pub use patch_users::patch_users;
 pub use scim::{outcome_of, pb_error};
 
 /// What a batch needs to know while applying.
@@ -166,6 +168,17 @@ fn body(cmd: Cmd<'_>) -> Result<Value, ScimError> {
 /// Reads and locks the resource a command targets, checking If-Match.
 async fn locked(conn: &mut PgConnection, cmd: Cmd<'_>, rt: &ResourceType, id: Uuid) -> Step<Row> {
     let row = resources::lock(conn, &cmd.wire.tenant, &rt.name, id).await?;
+    Ok(matched(cmd, rt, id, row)?)
+}
+
+/// The resource a command targets, as read (and locked), if it is there
+/// and matches the command's If-Match.
+fn matched(
+    cmd: Cmd<'_>,
+    rt: &ResourceType,
+    id: Uuid,
+    row: Option<Row>,
+) -> Result<Result<Row, ScimError>, Broken> {
     let current = match &row {
         Some(r) => Some(scimbus_scim::Version(version(r.version)?)),
         None => None,

@@ -91,6 +91,16 @@ pub async fn apply_batch(
             }
         }
         if run.is_empty() {
+            // A run of PATCHes of distinct users: one read, one write.
+            let users = user_patches(&cmds[i..], &recorded, &out.seen);
+            if !users.is_empty() {
+                i += users.len();
+                let applied = apply::patch_users(&mut tx, ctx, &users).await?;
+                for ((cmd, _), a) in users.into_iter().zip(applied) {
+                    out.applied(cmd, a);
+                }
+                continue;
+            }
             let cmd = Cmd {
                 id,
                 wire: cmds[i].1,
@@ -131,6 +141,40 @@ pub async fn apply_batch(
         results: out.results,
         changes: rows,
     })
+}
+
+/// The PATCHes of users at the head of `cmds` that can be applied as one
+/// run ([`apply::patch_users`]): fresh (neither recorded nor answered in
+/// this batch), of one tenant, each of another user; with their users' ids.
+fn user_patches<'c>(
+    cmds: &[(Uuid, &'c Command)],
+    recorded: &HashMap<Uuid, Vec<u8>>,
+    seen: &HashMap<Uuid, usize>,
+) -> Vec<(Cmd<'c>, Uuid)> {
+    let mut run: Vec<(Cmd<'c>, Uuid)> = Vec::new();
+    for &(id, wire) in cmds {
+        let fresh = !recorded.contains_key(&id)
+            && !seen.contains_key(&id)
+            && !run.iter().any(|(c, _)| c.id == id);
+        let same_tenant = run
+            .first()
+            .is_none_or(|(c, _)| c.wire.tenant == wire.tenant);
+        if !fresh
+            || !same_tenant
+            || wire.operation != command::Operation::Patch as i32
+            || wire.resource_type != "User"
+        {
+            break;
+        }
+        let Ok(user) = Uuid::parse_str(&wire.resource_id) else {
+            break;
+        };
+        if run.iter().any(|(_, u)| *u == user) {
+            break;
+        }
+        run.push((Cmd { id, wire }, user));
+    }
+    run
 }
 
 /// What a batch has answered so far.

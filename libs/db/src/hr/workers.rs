@@ -82,6 +82,22 @@ pub async fn by_user(
         .await
 }
 
+/// Which of these users HR manages (has a worker of).
+pub async fn managed(
+    conn: &mut PgConnection,
+    tenant: &str,
+    user_ids: &[Uuid],
+) -> sqlx::Result<std::collections::HashSet<Uuid>> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "select user_id from hr_workers where tenant = $1 and user_id = any($2)",
+    )
+    .bind(tenant)
+    .bind(user_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// Records attributes the identity provider wrote on a person's user.
 pub async fn add_idp_set(
     conn: &mut PgConnection,

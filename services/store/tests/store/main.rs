@@ -13,5 +13,6 @@ mod hr;
 mod invariants;
 mod members;
 mod nats_crash;
+mod patch_run;
 mod postgres_blip;
 mod readiness;
