@@ -573,6 +573,13 @@ report=$out/last.txt
     verdicts+=("$m")
     printf '  %-44s %6s   target >= 0.7   %s\n' "get / axum fixed user" "$get_ratio" "$m"
   fi
+  # The GET against Postgres running its very query (pgbench, prepared).
+  lookup_ratio=$(ratio "$(v get.ok_rps)" "$(v lookup.ok_rps)")
+  if [[ $lookup_ratio != n/a ]]; then
+    m=$(meets "$lookup_ratio" ">=" 0.7)
+    verdicts+=("$m")
+    printf '  %-44s %6s   target >= 0.7   %s\n' "get / pgbench the GET's query" "$lookup_ratio" "$m"
+  fi
   patch_ratio=$(ratio "$(v patch.ok_rps)" "$(v create.ok_rps)")
   if [[ $patch_ratio != n/a ]]; then
     m=$(meets "$patch_ratio" ">=" 0.8)
