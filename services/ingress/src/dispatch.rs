@@ -102,40 +102,72 @@ impl Dispatcher {
 
     /// Publishes `cmd` and waits for its result.
     pub async fn send(&self, cmd: &Command) -> Result<CommandResult, DispatchError> {
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(cmd.id.clone(), tx);
-        let _guard = Forget {
-            pending: &self.pending,
-            id: &cmd.id,
-        };
-        let mut out = Outgoing::command(
-            &self.subjects,
-            self.partitions,
-            cmd,
-            Some(format!("{}.{}", self.inbox, cmd.id)),
-        );
-        let (span, trace) = scimbus_runtime::telemetry::messaging::producer(
-            &self.subjects.command_stream(),
-            &out.subject,
-            &cmd.id,
-        );
-        out.traceparent = trace.traceparent;
-        out.tracestate = trace.tracestate;
-        let wait = async {
-            let ack = scimbus_bus::publish(&self.js, &out).await?;
-            let ack = ack.await.map_err(|e| DispatchError::Ack(e.to_string()))?;
-            if ack.duplicate {
-                // The same command was published before (a client retry
-                // with the same Idempotency-Key): JetStream dropped this
-                // copy, so no result comes; read the recorded one.
-                return self.recorded(&cmd.id).await;
-            }
-            rx.await.map_err(|_| DispatchError::Closed)
-        };
-        tokio::time::timeout(self.timeout, wait)
-            .instrument(span)
+        self.send_many(std::slice::from_ref(cmd))
             .await
-            .map_err(|_| DispatchError::Timeout(self.timeout))?
+            .pop()
+            .unwrap_or(Err(DispatchError::Closed))
+    }
+
+    /// Publishes `cmds` one after the other, in their order (the store
+    /// applies a partition's commands in the order the bus has them), then
+    /// waits for all their results at once, within one write timeout: many
+    /// writes cost about one round trip to the store instead of one each.
+    /// One result per command, in order.
+    pub async fn send_many(&self, cmds: &[Command]) -> Vec<Result<CommandResult, DispatchError>> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut waits = Vec::with_capacity(cmds.len());
+        let mut guards = Vec::with_capacity(cmds.len());
+        for cmd in cmds {
+            let (tx, rx) = oneshot::channel();
+            lock(&self.pending).insert(cmd.id.clone(), tx);
+            guards.push(Forget {
+                pending: &self.pending,
+                id: &cmd.id,
+            });
+            let mut out = Outgoing::command(
+                &self.subjects,
+                self.partitions,
+                cmd,
+                Some(format!("{}.{}", self.inbox, cmd.id)),
+            );
+            let (span, trace) = scimbus_runtime::telemetry::messaging::producer(
+                &self.subjects.command_stream(),
+                &out.subject,
+                &cmd.id,
+            );
+            out.traceparent = trace.traceparent;
+            out.tracestate = trace.tracestate;
+            let published = tokio::time::timeout_at(
+                deadline,
+                scimbus_bus::publish(&self.js, &out).instrument(span.clone()),
+            )
+            .await;
+            waits.push(match published {
+                Ok(Ok(ack)) => Ok((ack, rx, span)),
+                Ok(Err(e)) => Err(DispatchError::from(e)),
+                Err(_) => Err(DispatchError::Timeout(self.timeout)),
+            });
+        }
+        let answers = waits.into_iter().zip(cmds).map(|(w, cmd)| async move {
+            let (ack, rx, span) = w?;
+            let wait = async {
+                let ack = ack.await.map_err(|e| DispatchError::Ack(e.to_string()))?;
+                if ack.duplicate {
+                    // The same command was published before (a client retry
+                    // with the same Idempotency-Key): JetStream dropped this
+                    // copy, so no result comes; read the recorded one.
+                    return self.recorded(&cmd.id).await;
+                }
+                rx.await.map_err(|_| DispatchError::Closed)
+            };
+            tokio::time::timeout_at(deadline, wait)
+                .instrument(span)
+                .await
+                .map_err(|_| DispatchError::Timeout(self.timeout))?
+        });
+        let results = futures_util::future::join_all(answers).await;
+        drop(guards);
+        results
     }
 }
 

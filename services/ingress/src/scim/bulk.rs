@@ -1,8 +1,10 @@
 //! `/Bulk` (RFC 7644 §3.7): many writes in one request.
 //!
 //! Each operation is an ordinary command, built, sent and answered exactly
-//! as the single-resource endpoints do it ([`super::resources`]), one after
-//! the other, so an operation in a bulk means what it means on its own
+//! as the single-resource endpoints do it ([`super::resources`]), in the
+//! order of the request — a run of operations that name no `bulkId` is
+//! published in that order and awaited together ([`together`]) — so an
+//! operation in a bulk means what it means on its own
 //! (uniqueness 409s, `version` as `If-Match` 412s, 404s). The answer is 200
 //! with one result per operation that ran, in the order of the request:
 //! `method`, `bulkId`, `location`, `version`, `status` (a string), and for
@@ -29,7 +31,8 @@
 //! - **`failOnErrors`**: after that many errors nothing more runs, and what
 //!   did not run is left out of the answer. A 503 (the bus is unreachable,
 //!   or the store did not answer in time) stops the request too: what comes
-//!   next would meet the same fate.
+//!   next would meet the same fate (the operations sent together with it
+//!   are answered with what became of each).
 //! - **`Idempotency-Key`**: every operation's command id is derived from it
 //!   and the operation's index, so a retried bulk is applied once and
 //!   answered with the first results.
@@ -38,6 +41,7 @@ mod apply;
 mod plan;
 mod refs;
 mod request;
+mod together;
 
 use std::collections::HashMap;
 
@@ -144,6 +148,9 @@ struct Run<'a> {
     fail_on_errors: Option<usize>,
     decl: HashMap<String, Decl>,
     plan: Plan,
+    /// Per operation: it names no `bulkId`, so it can be sent beside
+    /// others ([`Run::together`]).
+    alone: Vec<bool>,
     results: Vec<Option<Outcome>>,
     /// The ids of the resources the POSTs created, by `bulkId`.
     created: HashMap<String, String>,
@@ -185,6 +192,12 @@ impl<'a> Run<'a> {
                 Err(_) => Vec::new(),
             })
             .collect();
+        let plan = plan::plan(&refs, &posts);
+        let alone = refs
+            .iter()
+            .zip(&plan.deferred)
+            .map(|(r, d)| r.is_empty() && d.is_empty())
+            .collect();
         Run {
             state,
             client,
@@ -192,7 +205,8 @@ impl<'a> Run<'a> {
             ops,
             fail_on_errors: req.fail_on_errors,
             decl,
-            plan: plan::plan(&refs, &posts),
+            alone,
+            plan,
             results: ops.iter().map(|_| None).collect(),
             created: HashMap::new(),
             pending: HashMap::new(),
@@ -240,7 +254,21 @@ impl<'a> Run<'a> {
     async fn all(&mut self) {
         let steps = std::mem::take(&mut self.plan.steps);
         let ops = self.ops;
-        for step in steps {
+        let mut next = 0;
+        while next < steps.len() {
+            let together = self.together(&steps[next..]);
+            if together.len() > 1 {
+                next += together.len();
+                if self.send_together(&together).await
+                    || self.fail_on_errors.is_some_and(|max| self.errors >= max)
+                {
+                    self.abandon();
+                    return;
+                }
+                continue;
+            }
+            let step = steps[next];
+            next += 1;
             let fatal = match step {
                 Step::Run(i) => {
                     let outcome = match &ops[i].parsed {

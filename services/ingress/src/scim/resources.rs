@@ -181,7 +181,24 @@ fn refusal(r: CommandResult) -> ApiError {
 
 /// Sends a write and waits for the store's answer.
 pub(super) async fn send(state: &AppState, cmd: &Command) -> ApiResult<CommandResult> {
-    match state.dispatcher.send(cmd).await {
+    answer(state.dispatcher.send(cmd).await)
+}
+
+/// Sends writes in their order and waits for the store's answers to all of
+/// them at once ([`crate::dispatch::Dispatcher::send_many`]).
+pub(super) async fn send_many(state: &AppState, cmds: &[Command]) -> Vec<ApiResult<CommandResult>> {
+    state
+        .dispatcher
+        .send_many(cmds)
+        .await
+        .into_iter()
+        .map(answer)
+        .collect()
+}
+
+/// What the client is told of the store's answer to a write.
+fn answer(r: Result<CommandResult, DispatchError>) -> ApiResult<CommandResult> {
+    match r {
         Ok(r) if r.outcome == command_result::Outcome::Applied as i32 => Ok(r),
         Ok(r) => Err(refusal(r)),
         Err(DispatchError::Timeout(_)) => Err(ApiError::unavailable(

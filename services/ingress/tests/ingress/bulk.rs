@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 mod failures;
+mod together;
 
 const BULK: &str = "/scim/v2/acme/Bulk";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";

@@ -249,10 +249,18 @@ async fn a_scim_write_is_one_trace_through_ingress_store_and_outbound() {
                 .filter(|s| s.trace == root.trace)
                 .cloned()
                 .collect();
-            let outbound = spans
-                .iter()
-                .any(|s| s.service == "scimbus-outbound" && s.kind == SpanKind::Consumer as i32);
-            if outbound {
+            // Each service exports in its own batches: the outbound's span
+            // may come before the store's.
+            let has = |service: &str, kind: SpanKind| {
+                spans
+                    .iter()
+                    .any(|s| s.service == service && s.kind == kind as i32)
+            };
+            if has("scimbus-ingress", SpanKind::Producer)
+                && has("scimbus-store", SpanKind::Consumer)
+                && has("scimbus-store", SpanKind::Producer)
+                && has("scimbus-outbound", SpanKind::Consumer)
+            {
                 Ok(())
             } else {
                 Err(format!("{} spans of the trace so far", spans.len()))

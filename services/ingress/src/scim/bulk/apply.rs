@@ -2,7 +2,7 @@
 //! references of the POSTs that were sent without them.
 
 use bytes::Bytes;
-use scimbus_events::v1::command;
+use scimbus_events::v1::{Command, CommandResult, command};
 use scimbus_scim::patch::PATCH_OP_SCHEMA;
 use scimbus_scim::{ResourceType, ScimError};
 use serde_json::{Value, json};
@@ -15,6 +15,33 @@ use crate::scim::payload::{Payload, check_and_redact, sealed};
 use crate::scim::resource_type;
 use crate::scim::resources::{self, Write};
 
+/// An operation made into its command, or already answered.
+pub(super) enum Prepared<'a> {
+    Done(Outcome),
+    Send(Box<Sending<'a>>),
+}
+
+/// A command to send, and what its answer means.
+pub(super) struct Sending<'a> {
+    i: usize,
+    rt: &'a ResourceType,
+    pub cmd: Command,
+    location: Option<String>,
+    kind: Kind,
+}
+
+enum Kind {
+    /// A POST: the id it gives the resource, and the references to PATCH
+    /// in once the resources they name exist.
+    Post {
+        resource_id: Uuid,
+        later: Vec<Value>,
+    },
+    Delete,
+    /// A PUT or a PATCH.
+    Update,
+}
+
 impl<'a> Run<'a> {
     /// The command key of operation `i`, when the client sent one.
     fn scoped_key(&self, i: usize) -> Option<String> {
@@ -23,19 +50,34 @@ impl<'a> Run<'a> {
 
     /// Runs operation `i`.
     pub(super) async fn apply(&mut self, i: usize, v: &Valid) -> Outcome {
+        match self.prepare(i, v) {
+            Prepared::Done(outcome) => outcome,
+            Prepared::Send(s) => {
+                let r = resources::send(self.state, &s.cmd).await;
+                self.finish(s, r)
+            }
+        }
+    }
+
+    /// Operation `i` as the command to send, or its outcome when it cannot
+    /// become one.
+    pub(super) fn prepare(&self, i: usize, v: &Valid) -> Prepared<'a> {
         let rt = match resource_type(self.state, &v.endpoint) {
             Ok(rt) => rt,
-            Err(e) => return Outcome::failed(e.error, None),
+            Err(e) => return Prepared::Done(Outcome::failed(e.error, None)),
         };
         // Each operation needs the write scope of its resource type.
         if !self.client.scopes.can_write(&rt.name) {
             let scope = scimbus_runtime::scope::Scopes::write_scope_for(&rt.name);
-            return Outcome::failed(ApiError::insufficient_scope(&scope).error, None);
+            return Prepared::Done(Outcome::failed(
+                ApiError::insufficient_scope(&scope).error,
+                None,
+            ));
         }
         let id = match v.id.as_deref() {
             Some(raw) => match refs::reference(raw).map(|b| self.lookup(b)) {
                 Some(Ok(id)) => Some(id),
-                Some(Err(e)) => return Outcome::failed(e, None),
+                Some(Err(e)) => return Prepared::Done(Outcome::failed(e, None)),
                 None => Some(raw.to_string()),
             },
             None => None,
@@ -50,63 +92,126 @@ impl<'a> Run<'a> {
                 Some(ops) => ops,
                 None => {
                     let detail = "a circular bulkId reference in \"schemas\" cannot be resolved";
-                    return Outcome::failed(ScimError::new(409, None, detail), None);
+                    return Prepared::Done(Outcome::failed(
+                        ScimError::new(409, None, detail),
+                        None,
+                    ));
                 }
             },
             None => Vec::new(),
         };
+        let failed =
+            |e: ScimError, location: Option<String>| Prepared::Done(Outcome::failed(e, location));
         if let Err(e) = self.resolve(&mut data) {
-            return Outcome::failed(e, location);
+            return failed(e, location);
         }
         let key = self.scoped_key(i);
         let key = key.as_deref();
         let if_match = self.ops.get(i).and_then(|o| o.version.as_deref());
-        let done = match (v.method, id.as_deref()) {
+        let (op, kind) = match (v.method, id.as_deref()) {
             (Method::Post, _) => {
-                let op = command::Operation::Create;
-                match check_and_redact(self.state, rt, op, &mut data) {
-                    Ok(taken) => {
-                        let payload = Payload {
-                            bytes: Bytes::from(data.to_string()),
-                            password: taken.password,
-                        };
-                        self.post(i, rt, payload, key, later).await
-                    }
-                    Err(e) => Err(e.into()),
-                }
-            }
-            (Method::Delete, Some(id)) => {
-                let op = command::Operation::Delete;
-                let r = self
-                    .write(rt, id, op, Payload::empty(), if_match, key)
-                    .await;
-                r.map(|_| Outcome {
-                    status: 204,
-                    location: location.clone(),
-                    version: None,
-                    error: None,
-                    recorded: false,
-                })
-            }
-            (method, Some(id)) => {
-                let op = match method {
-                    Method::Put => command::Operation::Replace,
-                    _ => command::Operation::Patch,
+                let resource_id = match key {
+                    Some(k) => resources::derived_id(self.client, k, "resource"),
+                    None => Uuid::now_v7(),
                 };
-                match check_and_redact(self.state, rt, op, &mut data) {
-                    Ok(taken) => {
-                        let payload = Payload {
-                            bytes: Bytes::from(data.to_string()),
-                            password: taken.password,
-                        };
-                        self.write(rt, id, op, payload, if_match, key).await
-                    }
-                    Err(e) => Err(e.into()),
-                }
-                .map(|r| self.success(200, rt, r))
+                let kind = Kind::Post { resource_id, later };
+                (command::Operation::Create, kind)
             }
-            (_, None) => Err(ScimError::invalid_value("the operation names no resource").into()),
+            (Method::Delete, Some(_)) => (command::Operation::Delete, Kind::Delete),
+            (Method::Put, Some(_)) => (command::Operation::Replace, Kind::Update),
+            (_, Some(_)) => (command::Operation::Patch, Kind::Update),
+            (_, None) => {
+                let e = ScimError::invalid_value("the operation names no resource");
+                return failed(e, location);
+            }
         };
+        // The body is checked before the id, as on the single-resource
+        // endpoints.
+        let payload = if op == command::Operation::Delete {
+            Payload::empty()
+        } else {
+            match check_and_redact(self.state, rt, op, &mut data) {
+                Ok(taken) => Payload {
+                    bytes: Bytes::from(data.to_string()),
+                    password: taken.password,
+                },
+                Err(e) => return failed(e, location),
+            }
+        };
+        let resource_id = match (&kind, id.as_deref()) {
+            (Kind::Post { resource_id, .. }, _) => *resource_id,
+            (_, Some(id)) => match resources::parse_id(rt, id) {
+                Ok(r) => r,
+                Err(e) => return failed(e.error, location),
+            },
+            (_, None) => {
+                return failed(
+                    ScimError::invalid_value("the operation names no resource"),
+                    location,
+                );
+            }
+        };
+        let cmd = resources::build(Write {
+            client: self.client,
+            rt,
+            resource_id,
+            op,
+            payload: payload.bytes,
+            password: sealed(self.state, self.client, resource_id, payload.password),
+            if_match: if op == command::Operation::Create {
+                None
+            } else {
+                if_match
+            },
+            key,
+        });
+        Prepared::Send(Box::new(Sending {
+            i,
+            rt,
+            cmd,
+            location,
+            kind,
+        }))
+    }
+
+    /// The outcome of a sent operation, from the store's answer.
+    pub(super) fn finish(&mut self, s: Box<Sending<'a>>, r: ApiResult<CommandResult>) -> Outcome {
+        let Sending {
+            i,
+            rt,
+            location,
+            kind,
+            ..
+        } = *s;
+        let done = r.and_then(|r| match kind {
+            Kind::Post { resource_id, later } => {
+                let resource = resources::stored(&r)?;
+                let id = match resource.get("id").and_then(Value::as_str) {
+                    Some(id) => id.to_string(),
+                    None => resource_id.to_string(),
+                };
+                if let Some(b) = self.ops.get(i).and_then(|o| o.bulk_id.clone()) {
+                    self.created.insert(b, id);
+                }
+                if !later.is_empty() {
+                    let pending = Pending {
+                        rt,
+                        id: resource_id,
+                        ops: later,
+                    };
+                    self.pending.insert(i, pending);
+                }
+                Ok(self.success(201, rt, resource))
+            }
+            Kind::Delete => Ok(Outcome {
+                status: 204,
+                location: location.clone(),
+                version: None,
+                error: None,
+                recorded: false,
+            }),
+            Kind::Update => resources::stored(&r).map(|res| self.success(200, rt, res)),
+        });
         done.unwrap_or_else(|e| {
             let recorded = e.recorded;
             Outcome {
@@ -116,74 +221,26 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// A PUT, PATCH or DELETE of resource `id`: the stored resource (`Null`
-    /// after a DELETE).
-    async fn write(
+    /// PATCHes references into resource `id` (no password is among
+    /// them): the stored resource.
+    async fn patch_in(
         &self,
         rt: &ResourceType,
-        id: &str,
-        op: command::Operation,
-        payload: Payload,
-        if_match: Option<&str>,
+        id: Uuid,
+        body: &Value,
         key: Option<&str>,
     ) -> ApiResult<Value> {
-        let resource_id = resources::parse_id(rt, id)?;
         let cmd = resources::build(Write {
             client: self.client,
             rt,
-            resource_id,
-            op,
-            payload: payload.bytes,
-            password: sealed(self.state, self.client, resource_id, payload.password),
-            if_match,
-            key,
-        });
-        let r = resources::send(self.state, &cmd).await?;
-        match op {
-            command::Operation::Delete => Ok(Value::Null),
-            _ => resources::stored(&r),
-        }
-    }
-
-    async fn post(
-        &mut self,
-        i: usize,
-        rt: &'a ResourceType,
-        payload: Payload,
-        key: Option<&str>,
-        later: Vec<Value>,
-    ) -> ApiResult<Outcome> {
-        let resource_id = match key {
-            Some(k) => resources::derived_id(self.client, k, "resource"),
-            None => Uuid::now_v7(),
-        };
-        let cmd = resources::build(Write {
-            client: self.client,
-            rt,
-            resource_id,
-            op: command::Operation::Create,
-            payload: payload.bytes,
-            password: sealed(self.state, self.client, resource_id, payload.password),
+            resource_id: id,
+            op: command::Operation::Patch,
+            payload: Bytes::from(body.to_string()),
+            password: None,
             if_match: None,
             key,
         });
-        let r = resources::stored(&resources::send(self.state, &cmd).await?)?;
-        let id = match r.get("id").and_then(Value::as_str) {
-            Some(id) => id.to_string(),
-            None => resource_id.to_string(),
-        };
-        if let Some(b) = self.ops.get(i).and_then(|o| o.bulk_id.clone()) {
-            self.created.insert(b, id);
-        }
-        if !later.is_empty() {
-            let pending = Pending {
-                rt,
-                id: resource_id,
-                ops: later,
-            };
-            self.pending.insert(i, pending);
-        }
-        Ok(self.success(201, rt, r))
+        resources::stored(&resources::send(self.state, &cmd).await?)
     }
 
     fn success(&self, status: u16, rt: &ResourceType, mut resource: Value) -> Outcome {
@@ -213,14 +270,7 @@ impl<'a> Run<'a> {
         let patched = match self.resolve(&mut body) {
             Ok(()) => {
                 let key = self.scoped_key(i);
-                // References only: no password is among them.
-                let payload = Payload {
-                    bytes: Bytes::from(body.to_string()),
-                    password: None,
-                };
-                let (op, id) = (command::Operation::Patch, p.id.to_string());
-                self.write(p.rt, &id, op, payload, None, key.as_deref())
-                    .await
+                self.patch_in(p.rt, p.id, &body, key.as_deref()).await
             }
             Err(e) => Err(e.into()),
         };

@@ -208,9 +208,12 @@ async fn a_malformed_bulk_request_is_refused_whole() {
 #[tokio::test]
 async fn a_store_that_does_not_answer_stops_the_bulk_and_a_retry_completes_it() {
     let mut api = Api::without_store(std::time::Duration::from_millis(500)).await;
+    // Two creates that name no bulkId are sent together; the group names
+    // the first one, so it waits for their answers.
     let body = request(json!([
         post("/Users", "a", user("a")),
-        post("/Users", "b", user("b"))
+        post("/Users", "b", user("b")),
+        post("/Groups", "g", group("g", &["bulkId:a"]))
     ]));
     let h = [("idempotency-key", "bulk-503")];
     let r = api
@@ -218,8 +221,13 @@ async fn a_store_that_does_not_answer_stops_the_bulk_and_a_retry_completes_it() 
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let res = r.body["Operations"].as_array().unwrap();
-    assert_eq!(res.len(), 1, "nothing runs after a 503: {res:?}");
+    assert_eq!(
+        res.len(),
+        2,
+        "each operation sent is answered, nothing runs after a 503: {res:?}"
+    );
     assert_failed(&res[0], 503, None);
+    assert_failed(&res[1], 503, None);
     api.start_store().await;
     let mut done = None;
     for _ in 0..100 {
@@ -228,7 +236,7 @@ async fn a_store_that_does_not_answer_stops_the_bulk_and_a_retry_completes_it() 
             .await;
         if r.body["Operations"]
             .as_array()
-            .is_some_and(|l| l.len() == 2)
+            .is_some_and(|l| l.len() == 3)
         {
             done = Some(r);
             break;
@@ -236,15 +244,15 @@ async fn a_store_that_does_not_answer_stops_the_bulk_and_a_retry_completes_it() 
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let r = done.expect("the retry completes the bulk");
+    let statuses: Vec<Option<&str>> = (0..3)
+        .map(|k| r.body["Operations"][k]["status"].as_str())
+        .collect();
     assert_eq!(
-        (
-            r.body["Operations"][0]["status"].as_str(),
-            r.body["Operations"][1]["status"].as_str()
-        ),
-        (Some("201"), Some("201")),
+        statuses,
+        vec![Some("201"), Some("201"), Some("201")],
         "{}",
         r.body
     );
-    assert_eq!(count(&api).await, 2, "each applied once");
+    assert_eq!(count(&api).await, 3, "each applied once");
     api.teardown().await;
 }
