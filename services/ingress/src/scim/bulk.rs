@@ -2,8 +2,9 @@
 //!
 //! Each operation is an ordinary command, built, sent and answered exactly
 //! as the single-resource endpoints do it ([`super::resources`]), in the
-//! order of the request — a run of operations that name no `bulkId` is
-//! published in that order and awaited together ([`together`]) — so an
+//! order of the request — with one command partition, a run of operations
+//! that name no `bulkId` is published in that order and awaited together
+//! ([`together`]) — so an
 //! operation in a bulk means what it means on its own
 //! (uniqueness 409s, `version` as `If-Match` 412s, 404s). The answer is 200
 //! with one result per operation that ran, in the order of the request:

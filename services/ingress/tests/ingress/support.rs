@@ -57,6 +57,7 @@ pub struct Api {
     pub env: TestEnv,
     store: Option<Running<Store>>,
     router: Router,
+    partitions: u32,
 }
 
 impl Api {
@@ -66,19 +67,31 @@ impl Api {
 
     /// An ingress with other request limits.
     pub async fn with_limits(limits: impl FnOnce(&mut Limits)) -> Api {
-        Self::build(limits, true, Duration::from_secs(15)).await
+        Self::build(limits, true, Duration::from_secs(15), PARTITIONS).await
+    }
+
+    /// An ingress and store on one command partition (the default of a
+    /// deployment), where the store applies commands in the order they
+    /// were published.
+    pub async fn one_partition() -> Api {
+        Self::build(|_| {}, true, Duration::from_secs(15), 1).await
     }
 
     /// An ingress whose store is not running (yet).
     pub async fn without_store(write_timeout: Duration) -> Api {
-        Self::build(|_| {}, false, write_timeout).await
+        Self::build(|_| {}, false, write_timeout, PARTITIONS).await
+    }
+
+    /// The same, on `partitions` command partitions.
+    pub async fn without_store_on(write_timeout: Duration, partitions: u32) -> Api {
+        Self::build(|_| {}, false, write_timeout, partitions).await
     }
 
     /// Starts the store.
     pub async fn start_store(&mut self) {
         let store = StoreBuilder::new(&self.env)
             .tenants(["acme", "other"])
-            .partitions(PARTITIONS)
+            .partitions(self.partitions)
             .start()
             .await;
         self.store = Some(store);
@@ -88,11 +101,12 @@ impl Api {
         limits: impl FnOnce(&mut Limits),
         with_store: bool,
         write_timeout: Duration,
+        partitions: u32,
     ) -> Api {
         let env = TestEnv::new().await;
         env.bus().await;
         let router = IngressBuilder::new(&env)
-            .partitions(PARTITIONS)
+            .partitions(partitions)
             .write_timeout(write_timeout)
             .limits(limits)
             .targets(vec![("acme".into(), crm_target())])
@@ -105,6 +119,7 @@ impl Api {
             env,
             store: None,
             router,
+            partitions,
         };
         if with_store {
             api.start_store().await;

@@ -5,9 +5,12 @@
 //! about one round trip to the store instead of 100, and the store applies
 //! the commands of one partition in the order they were published, which
 //! is the request's. Each is answered, audited and counted as if run
-//! alone. Not with `failOnErrors` (it must stop at the error, so each
-//! operation waits for the one before), nor for an operation on a resource
-//! that one before it in the run already names.
+//! alone. Only with one command partition (with several, commands on
+//! different resources may be applied in another order than published, and
+//! an operation could then meet the effect of one after it); not with
+//! `failOnErrors` (it must stop at the error, so each operation waits for
+//! the one before); not for an operation on a resource that one before it
+//! in the run already names.
 
 use std::collections::HashSet;
 
@@ -22,7 +25,7 @@ const MOST: usize = 100;
 impl<'a> Run<'a> {
     /// The operations at the head of `steps` that can be sent together.
     pub(super) fn together(&self, steps: &[Step]) -> Vec<usize> {
-        if self.fail_on_errors.is_some() {
+        if self.fail_on_errors.is_some() || self.state.dispatcher.partitions() != 1 {
             return Vec::new();
         }
         let mut run = Vec::new();

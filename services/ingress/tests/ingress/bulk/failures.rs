@@ -207,9 +207,9 @@ async fn a_malformed_bulk_request_is_refused_whole() {
 
 #[tokio::test]
 async fn a_store_that_does_not_answer_stops_the_bulk_and_a_retry_completes_it() {
-    let mut api = Api::without_store(std::time::Duration::from_millis(500)).await;
-    // Two creates that name no bulkId are sent together; the group names
-    // the first one, so it waits for their answers.
+    let mut api = Api::without_store_on(std::time::Duration::from_millis(500), 1).await;
+    // Two creates that name no bulkId are sent together (one partition);
+    // the group names the first one, so it waits for their answers.
     let body = request(json!([
         post("/Users", "a", user("a")),
         post("/Users", "b", user("b")),
