@@ -154,10 +154,12 @@ export SCIMBUS_BUS_PREFIX=$prefix SCIMBUS_DATABASE_URL=$url SCIMBUS_BENCH_OUT_TO
 config 0 >"$out/config.toml"
 export SCIMBUS_CONFIG=$out/config.toml
 "$bin/scimbus-store" >"$out/store.log" 2>&1 &
-pids+=($!)
+store_pid=$!
+pids+=($store_pid)
 wait_http "http://$SCIMBUS_STORE_ADDR/readyz" store
 "$bin/scimbus-ingress" >"$out/ingress.log" 2>&1 &
-pids+=($!)
+ingress_pid=$!
+pids+=($ingress_pid)
 wait_http "http://$SCIMBUS_INGRESS_ADDR/readyz" ingress
 "$bin/scimbus-outbound" >"$out/outbound.log" 2>&1 &
 outbound_pid=$!
@@ -184,17 +186,25 @@ log "propagation: $rate creates/s for ${secs}s through the ingress, to 3 targets
   "$conns" "p$$" http://127.0.0.1:19101 http://127.0.0.1:19102 http://127.0.0.1:19103 \
   --receivers "${receiver_urls[@]}" | tee "$out/propagation.txt"
 
+# Peak resident memory of a process so far (VmHWM), in MB.
+peak_rss() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || printf 'n/a'; }
+rss_outbound=$(peak_rss "$outbound_pid")
+
 # 2. full sync: the outbound again, now with a target for tenant sync
 kill -TERM "$outbound_pid"
 wait "$outbound_pid" 2>/dev/null || true
 config 1 >"$out/config.toml"
 log "full sync: $users users to a new target"
 "$bin/scimbus-outbound" >"$out/outbound-sync.log" 2>&1 &
-pids+=($!)
+sync_pid=$!
+pids+=($sync_pid)
 for _ in $(seq 1 3000); do
   [[ $(q -c "select synced_at is not null from target_progress where target = 's'") == t ]] && break
   sleep 0.5
 done
+rss_sync=$(peak_rss "$sync_pid")
+rss_store=$(peak_rss "$store_pid")
+rss_ingress=$(peak_rss "$ingress_pid")
 sync_report=$(q -c "select last_sync from target_progress where target = 's'")
 [[ -n $sync_report ]] || die "the full sync did not finish (log: $out/outbound-sync.log)"
 printf '%s\n' "$sync_report" >"$out/sync.txt"
@@ -277,6 +287,9 @@ sync_verdict=$(verdict "$ratio" ">=" 0.8)
   printf '    the same bodies created directly on the same kind of target, 4 connections: %s creates/s\n' "$direct_rate"
   printf '    ratio %s        target >= 0.8   %s\n' "$ratio" "$sync_verdict"
   printf '    sync report: %s\n' "$sync_report"
+  printf '\n  peak resident memory: outbound %s MB following 3 targets and %s subscribers, %s MB through the full sync of %s users (target < 200);\n' \
+    "$rss_outbound" "$nreceivers" "$rss_sync" "$users"
+  printf '    ingress %s MB, store %s MB (over the whole run)\n' "$rss_ingress" "$rss_store"
   printf '\n'
   if ((${#failures[@]} == 0)); then
     printf '  verdict: every user arrived, every notification too, every create was answered 201\n'
