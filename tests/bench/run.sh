@@ -473,6 +473,15 @@ meets() { # value op target
   awk -v x="$1" -v t="$3" -v op="$2" 'BEGIN { if (x == "n/a" || x == "") { print "n/a"; exit }
     ok = (op == ">=") ? (x + 0 >= t + 0) : (x + 0 < t + 0); print ok ? "met" : "MISSED" }'
 }
+# A ratio against its target (at least), counted in the verdicts; nothing
+# when the ratio could not be made (a phase not run).
+target_row() { # label ratio target
+  [[ $2 != n/a ]] || return 0
+  local m
+  m=$(meets "$2" ">=" "$3")
+  verdicts+=("$m")
+  printf '  %-44s %6s   target >= %-5s %s\n' "$1" "$2" "$3" "$m"
+}
 row() { # label phase unit
   if [[ -z $(v "$2.ok_rps") ]]; then
     printf '  %-34s %10s\n' "$1" "not run"
@@ -563,45 +572,21 @@ report=$out/last.txt
       "$p:" "$b_n" "$b_avg" "$b_p50" "$b_p90" "$b_max"
   done
   printf '\n'
-  if [[ $create_ratio != n/a ]]; then
-    m=$(meets "$create_ratio" ">=" 1.0)
-    verdicts+=("$m")
-    printf '  %-44s %6s   target >= 1.0   %s\n' "create / pgbench insert" "$create_ratio" "$m"
-  fi
-  if [[ $get_ratio != n/a ]]; then
-    m=$(meets "$get_ratio" ">=" 0.7)
-    verdicts+=("$m")
-    printf '  %-44s %6s   target >= 0.7   %s\n' "get / axum fixed user" "$get_ratio" "$m"
-  fi
+  target_row "create / pgbench insert" "$create_ratio" 1.0
+  target_row "get / axum fixed user" "$get_ratio" 0.7
   # The GET against Postgres running its very query (pgbench, prepared).
   lookup_ratio=$(ratio "$(v get.ok_rps)" "$(v lookup.ok_rps)")
-  if [[ $lookup_ratio != n/a ]]; then
-    m=$(meets "$lookup_ratio" ">=" 0.7)
-    verdicts+=("$m")
-    printf '  %-44s %6s   target >= 0.7   %s\n' "get / pgbench the GET's query" "$lookup_ratio" "$m"
-  fi
+  target_row "get / pgbench the GET's query" "$lookup_ratio" 0.7
   patch_ratio=$(ratio "$(v patch.ok_rps)" "$(v create.ok_rps)")
-  if [[ $patch_ratio != n/a ]]; then
-    m=$(meets "$patch_ratio" ">=" 0.8)
-    verdicts+=("$m")
-    printf '  %-44s %6s   target >= 0.8   %s\n' "patch / create" "$patch_ratio" "$m"
-  fi
+  target_row "patch / create" "$patch_ratio" 0.8
   bulk_ratio=$(ratio "$(v bulk.users_ps)" "$(v pgbench100.rows_ps)")
-  if [[ $bulk_ratio != n/a ]]; then
-    m=$(meets "$bulk_ratio" ">=" 0.5)
-    verdicts+=("$m")
-    printf '  %-44s %6s   target >= 0.5   %s\n' "bulk users/s / pgbench 100-row insert rows/s" "$bulk_ratio" "$m"
-  fi
+  target_row "bulk users/s / pgbench 100-row insert rows/s" "$bulk_ratio" 0.5
   scoped_ratio=$(ratio "$(v get-scoped.ok_rps)" "$(v get.ok_rps)")
   jwt_ratio=$(ratio "$(v get-jwt.ok_rps)" "$(v get.ok_rps)")
   if [[ $scoped_ratio != n/a ]]; then
     printf '  %-44s %6s   (no target)\n' "get scoped db token / configured token" "$scoped_ratio"
   fi
-  if [[ $jwt_ratio != n/a ]]; then
-    m=$(meets "$jwt_ratio" ">=" 0.9)
-    verdicts+=("$m")
-    printf '  %-44s %6s   target >= 0.9   %s\n' "get JWT / configured token" "$jwt_ratio" "$m"
-  fi
+  target_row "get JWT / configured token" "$jwt_ratio" 0.9
   # What the ratio targets ask of the machine, against the costs the bench
   # measured that no ingress or store code can remove.
   cpu_field() { # phase field(1 server, 2 store, 3 nats, 4 postgres, 5 load-gen)

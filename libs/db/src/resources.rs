@@ -104,6 +104,58 @@ pub async fn lock_many(
     .await
 }
 
+/// Rows as `unnest` takes them: one array per column, the derived columns
+/// read from each document ([`Columns::of`]).
+struct Arrays<'r> {
+    ids: Vec<Uuid>,
+    types: Vec<&'r str>,
+    user_names: Vec<Option<String>>,
+    external_ids: Vec<Option<String>>,
+    display_names: Vec<Option<String>>,
+    actives: Vec<Option<bool>>,
+    /// A text[] per row travels as one JSON array (Postgres has no arrays
+    /// of arrays of varying length).
+    emails: Vec<sqlx::types::Json<Vec<String>>>,
+    versions: Vec<i64>,
+    createds: Vec<DateTime<Utc>>,
+    modifieds: Vec<DateTime<Utc>>,
+    docs: Vec<&'r sqlx::types::Json<Value>>,
+}
+
+impl<'r> Arrays<'r> {
+    fn of(rows: impl ExactSizeIterator<Item = &'r Row>) -> Arrays<'r> {
+        let n = rows.len();
+        let mut a = Arrays {
+            ids: Vec::with_capacity(n),
+            types: Vec::with_capacity(n),
+            user_names: Vec::with_capacity(n),
+            external_ids: Vec::with_capacity(n),
+            display_names: Vec::with_capacity(n),
+            actives: Vec::with_capacity(n),
+            emails: Vec::with_capacity(n),
+            versions: Vec::with_capacity(n),
+            createds: Vec::with_capacity(n),
+            modifieds: Vec::with_capacity(n),
+            docs: Vec::with_capacity(n),
+        };
+        for row in rows {
+            let c = Columns::of(&row.doc);
+            a.ids.push(row.id);
+            a.types.push(row.resource_type.as_str());
+            a.user_names.push(c.user_name);
+            a.external_ids.push(c.external_id);
+            a.display_names.push(c.display_name);
+            a.actives.push(c.active);
+            a.emails.push(sqlx::types::Json(c.emails));
+            a.versions.push(row.version);
+            a.createds.push(row.created);
+            a.modifieds.push(row.last_modified);
+            a.docs.push(&row.doc);
+        }
+        a
+    }
+}
+
 /// Writes new versions of several resources of a tenant in one statement
 /// (as [`update`] does one). None may change a unique key: a clash would
 /// fail them all.
@@ -111,28 +163,7 @@ pub async fn update_many(conn: &mut PgConnection, tenant: &str, rows: &[&Row]) -
     if rows.is_empty() {
         return Ok(());
     }
-    let n = rows.len();
-    let mut ids = Vec::with_capacity(n);
-    let mut user_names = Vec::with_capacity(n);
-    let mut external_ids = Vec::with_capacity(n);
-    let mut display_names = Vec::with_capacity(n);
-    let mut actives = Vec::with_capacity(n);
-    let mut emails = Vec::with_capacity(n);
-    let mut versions = Vec::with_capacity(n);
-    let mut modifieds = Vec::with_capacity(n);
-    let mut docs = Vec::with_capacity(n);
-    for row in rows {
-        let c = Columns::of(&row.doc);
-        ids.push(row.id);
-        user_names.push(c.user_name);
-        external_ids.push(c.external_id);
-        display_names.push(c.display_name);
-        actives.push(c.active);
-        emails.push(sqlx::types::Json(c.emails));
-        versions.push(row.version);
-        modifieds.push(row.last_modified);
-        docs.push(&row.doc);
-    }
+    let a = Arrays::of(rows.iter().copied());
     sqlx::query(
         "update resources r set user_name = u.un, external_id = u.ei, display_name = u.dn,
              active = u.a, emails = array(select jsonb_array_elements_text(u.e)),
@@ -143,15 +174,15 @@ pub async fn update_many(conn: &mut PgConnection, tenant: &str, rows: &[&Row]) -
          where r.tenant = $1 and r.id = u.i",
     )
     .bind(tenant)
-    .bind(ids)
-    .bind(user_names)
-    .bind(external_ids)
-    .bind(display_names)
-    .bind(actives)
-    .bind(emails)
-    .bind(versions)
-    .bind(modifieds)
-    .bind(docs)
+    .bind(a.ids)
+    .bind(a.user_names)
+    .bind(a.external_ids)
+    .bind(a.display_names)
+    .bind(a.actives)
+    .bind(a.emails)
+    .bind(a.versions)
+    .bind(a.modifieds)
+    .bind(a.docs)
     .execute(conn)
     .await?;
     Ok(())
@@ -252,36 +283,8 @@ pub async fn insert_many(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let n = rows.len();
-    let mut tenants = Vec::with_capacity(n);
-    let mut ids = Vec::with_capacity(n);
-    let mut types = Vec::with_capacity(n);
-    let mut user_names = Vec::with_capacity(n);
-    let mut external_ids = Vec::with_capacity(n);
-    let mut display_names = Vec::with_capacity(n);
-    let mut actives = Vec::with_capacity(n);
-    let mut emails = Vec::with_capacity(n);
-    let mut versions = Vec::with_capacity(n);
-    let mut createds = Vec::with_capacity(n);
-    let mut modifieds = Vec::with_capacity(n);
-    let mut docs = Vec::with_capacity(n);
-    for (tenant, row) in rows {
-        let c = Columns::of(&row.doc);
-        tenants.push(*tenant);
-        ids.push(row.id);
-        types.push(row.resource_type.as_str());
-        user_names.push(c.user_name);
-        external_ids.push(c.external_id);
-        display_names.push(c.display_name);
-        actives.push(c.active);
-        // A text[] per row travels as one JSON array (Postgres has no
-        // arrays of arrays of varying length).
-        emails.push(sqlx::types::Json(c.emails));
-        versions.push(row.version);
-        createds.push(row.created);
-        modifieds.push(row.last_modified);
-        docs.push(&row.doc);
-    }
+    let tenants: Vec<&str> = rows.iter().map(|(t, _)| *t).collect();
+    let a = Arrays::of(rows.iter().map(|(_, r)| *r));
     sqlx::query_scalar(
         "insert into resources (tenant, id, resource_type, user_name, external_id, display_name,
              active, emails, version, created, last_modified, doc)
@@ -296,17 +299,17 @@ pub async fn insert_many(
          returning id",
     )
     .bind(tenants)
-    .bind(ids)
-    .bind(types)
-    .bind(user_names)
-    .bind(external_ids)
-    .bind(display_names)
-    .bind(actives)
-    .bind(emails)
-    .bind(versions)
-    .bind(createds)
-    .bind(modifieds)
-    .bind(docs)
+    .bind(a.ids)
+    .bind(a.types)
+    .bind(a.user_names)
+    .bind(a.external_ids)
+    .bind(a.display_names)
+    .bind(a.actives)
+    .bind(a.emails)
+    .bind(a.versions)
+    .bind(a.createds)
+    .bind(a.modifieds)
+    .bind(a.docs)
     .fetch_all(conn)
     .await
 }

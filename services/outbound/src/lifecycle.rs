@@ -121,6 +121,12 @@ impl Step {
     pub fn joins_groups(self, mode: Mode) -> bool {
         matches!(self, Step::Enter | Step::Return) && mode != Mode::Sync
     }
+
+    /// Whether this step sends the resource's state (a user's waiting
+    /// password goes with it).
+    pub fn sends_state(self) -> bool {
+        matches!(self, Step::Enter | Step::Return | Step::Update { .. })
+    }
 }
 
 /// The exit a resource takes: groups are always deleted (a deactivated

@@ -89,13 +89,6 @@ impl Target {
     }
 }
 
-/// Each step of a push that sends a user's state: the password, if one is
-/// waiting, goes with it.
-pub(crate) fn sends_state(step: &crate::lifecycle::Step) -> bool {
-    use crate::lifecycle::Step;
-    matches!(step, Step::Enter | Step::Return | Step::Update { .. })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

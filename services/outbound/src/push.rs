@@ -227,7 +227,7 @@ impl Target {
         mode: Mode,
     ) -> Result<Pushed, PushError> {
         // A user's password waiting for this target goes with its state.
-        let password = if crate::password::sends_state(&step) {
+        let password = if step.sends_state() {
             self.pending_password(rt, id).await?
         } else {
             None

@@ -336,6 +336,41 @@ fn written(
     })
 }
 
+/// A write that stored `row` in place of `before`.
+struct Rewritten<'a> {
+    before: &'a Row,
+    row: &'a Row,
+    /// The relations the client's resource carries.
+    relations: Relations<'a>,
+    changed: Vec<String>,
+    delta: members::Delta,
+}
+
+/// The answer and change of a write that stored a new version: the
+/// resource rendered with its relations, the change classified (updated,
+/// activated, deactivated, membership) by what changed.
+fn rewritten(
+    ctx: Ctx<'_>,
+    cmd: Cmd<'_>,
+    rt: &ResourceType,
+    w: Rewritten<'_>,
+) -> Result<Applied, Broken> {
+    let resource = render::resource(w.row, w.relations);
+    let operation = replace::classify(&w.before.doc.0, &w.row.doc.0, &w.changed);
+    written(
+        ctx,
+        cmd,
+        rt,
+        Written {
+            row: w.row,
+            resource: &resource,
+            operation,
+            changed: w.changed,
+            delta: w.delta,
+        },
+    )
+}
+
 /// The answer to a write that changed nothing: the resource as stored, no
 /// change, no new version.
 fn unchanged(cmd: Cmd<'_>, row: &Row, resource: &Value) -> Result<Applied, Broken> {

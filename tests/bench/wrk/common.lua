@@ -45,3 +45,18 @@ end
 function seed()
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
 end
+
+-- A ~1.3 KB user (create.lua's, and each operation of bulk.lua's), its
+-- userName and the attributes made from it `name`.
+local user_template = [[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"{U}","externalId":"ext-{U}","name":{"formatted":"Ms. Barbara J Jensen III","familyName":"Jensen","givenName":"Barbara","middleName":"Jane","honorificPrefix":"Ms.","honorificSuffix":"III"},"displayName":"Barbara Jensen","nickName":"Barbara","profileUrl":"https://login.example.com/{U}","title":"Tour Guide","userType":"Employee","preferredLanguage":"en-US","locale":"en-US","timezone":"America/Los_Angeles","active":true,"emails":[{"value":"{U}@example.com","type":"work","primary":true},{"value":"{U}@home.example.org","type":"home"}],"phoneNumbers":[{"value":"555-555-0001","type":"work"},{"value":"555-444-0001","type":"mobile"}],"addresses":[{"type":"work","streetAddress":"100 Universal City Plaza","locality":"Hollywood","region":"CA","postalCode":"91608","country":"USA","formatted":"100 Universal City Plaza\nHollywood, CA 91608 USA","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"{U}","costCenter":"4130","organization":"Universal Studios","division":"Theme Park","department":"Tour Operations","manager":{"value":"26118915-6090-4610-87e4-49d8ca9f808d"}}}]]
+function user_json(name)
+  return (user_template:gsub("{U}", name))
+end
+
+-- The headers of a write: the token, a SCIM body.
+function write_headers()
+  return {
+    ["Authorization"] = "Bearer " .. token,
+    ["Content-Type"] = "application/scim+json",
+  }
+end

@@ -19,10 +19,7 @@ function init(args)
     if #line > 0 then ids[#ids + 1] = line end
   end
   assert(#ids > 0, "no ids in " .. file)
-  headers = {
-    ["Authorization"] = "Bearer " .. token,
-    ["Content-Type"] = "application/scim+json",
-  }
+  headers = write_headers()
 end
 
 function request()

@@ -254,32 +254,19 @@ impl<'a> Run<'a> {
 
     async fn all(&mut self) {
         let steps = std::mem::take(&mut self.plan.steps);
-        let ops = self.ops;
         let mut next = 0;
         while next < steps.len() {
-            let together = self.together(&steps[next..]);
-            if together.len() > 1 {
-                next += together.len();
-                if self.send_together(&together).await
-                    || self.fail_on_errors.is_some_and(|max| self.errors >= max)
-                {
-                    self.abandon();
-                    return;
+            // A run sent together, or the next step alone.
+            let run = self.together(&steps[next..]);
+            let fatal = if run.len() > 1 {
+                next += run.len();
+                self.send_together(&run).await
+            } else {
+                next += 1;
+                match steps[next - 1] {
+                    Step::Run(i) => self.send_together(&[i]).await,
+                    Step::Complete(i) => self.complete(i).await,
                 }
-                continue;
-            }
-            let step = steps[next];
-            next += 1;
-            let fatal = match step {
-                Step::Run(i) => {
-                    let outcome = match &ops[i].parsed {
-                        Ok(v) => self.apply(i, v).await,
-                        Err(e) => Outcome::failed(e.clone(), None),
-                    };
-                    self.audit(&ops[i], &outcome).await;
-                    self.record(i, outcome)
-                }
-                Step::Complete(i) => self.complete(i).await,
             };
             if fatal || self.fail_on_errors.is_some_and(|max| self.errors >= max) {
                 self.abandon();

@@ -19,9 +19,9 @@ use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::replace::{classify, store};
+use super::replace::store;
 use super::{
-    Applied, Cmd, Ctx, Step, Written, body, groups_of, locked, members, unchanged, written,
+    Applied, Cmd, Ctx, Rewritten, Step, body, groups_of, locked, members, rewritten, unchanged,
 };
 
 /// A change to a group's member list, applied to the table directly.
@@ -128,16 +128,14 @@ pub async fn patch(
     } else if let Err(e) = store(conn, &cmd.wire.tenant, rt, &existing, &row).await? {
         return Ok(Err(e));
     }
-    let resource = render::resource(&row, relations);
-    let operation = classify(&existing.doc.0, &row.doc.0, &changed);
-    Ok(Ok(written(
+    Ok(Ok(rewritten(
         ctx,
         cmd,
         rt,
-        Written {
+        Rewritten {
+            before: &existing,
             row: &row,
-            resource: &resource,
-            operation,
+            relations,
             changed,
             delta,
         },

@@ -23,9 +23,9 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::replace::{classify, store};
+use super::replace::store;
 use super::{
-    Applied, ApplyError, Broken, Cmd, Ctx, Written, body, matched, members, unchanged, written,
+    Applied, ApplyError, Broken, Cmd, Ctx, Rewritten, body, matched, members, rewritten, unchanged,
 };
 
 /// The lower-cased userName: the users' unique key.
@@ -112,16 +112,14 @@ pub async fn patch_users(
             out.push(refused(e));
             continue;
         }
-        let resource = render::resource(&row, relations);
-        let operation = classify(&existing.doc.0, &row.doc.0, &p.changed);
-        out.push(written(
+        out.push(rewritten(
             ctx,
             cmd,
             rt,
-            Written {
+            Rewritten {
+                before: &existing,
                 row: &row,
-                resource: &resource,
-                operation,
+                relations,
                 changed: p.changed,
                 delta: members::Delta::default(),
             },

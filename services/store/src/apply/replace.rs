@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::create::taken;
 use super::{
-    Applied, Cmd, Ctx, Operation, Step, Written, body, groups_of, locked, members, unchanged,
-    written,
+    Applied, Cmd, Ctx, Operation, Rewritten, Step, body, groups_of, locked, members, rewritten,
+    unchanged,
 };
 
 pub async fn replace(
@@ -120,22 +120,17 @@ pub async fn replace(
     if !delta.is_empty() {
         changed.push("members".into());
     }
-    let resource = render::resource(
-        &row,
-        Relations {
-            members: is_group.then_some(ordered.as_slice()),
-            groups: groups.as_deref(),
-        },
-    );
-    let operation = classify(&existing.doc.0, &row.doc.0, &changed);
-    Ok(Ok(written(
+    Ok(Ok(rewritten(
         ctx,
         cmd,
         rt,
-        Written {
+        Rewritten {
+            before: &existing,
             row: &row,
-            resource: &resource,
-            operation,
+            relations: Relations {
+                members: is_group.then_some(ordered.as_slice()),
+                groups: groups.as_deref(),
+            },
             changed,
             delta,
         },

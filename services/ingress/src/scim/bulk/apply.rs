@@ -48,17 +48,6 @@ impl<'a> Run<'a> {
         self.key.map(|k| format!("{k}\u{0}bulk\u{0}{i}"))
     }
 
-    /// Runs operation `i`.
-    pub(super) async fn apply(&mut self, i: usize, v: &Valid) -> Outcome {
-        match self.prepare(i, v) {
-            Prepared::Done(outcome) => outcome,
-            Prepared::Send(s) => {
-                let r = resources::send(self.state, &s.cmd).await;
-                self.finish(s, r)
-            }
-        }
-    }
-
     /// Operation `i` as the command to send, or its outcome when it cannot
     /// become one.
     pub(super) fn prepare(&self, i: usize, v: &Valid) -> Prepared<'a> {

@@ -48,8 +48,9 @@ impl<'a> Run<'a> {
         run
     }
 
-    /// Sends operations `run` together and records their outcomes, in
-    /// order; true when nothing more should run (one was answered 503).
+    /// Sends operations `run` together (a run of one: that operation
+    /// alone) and records their outcomes, in order; true when nothing more
+    /// should run (one was answered 503).
     pub(super) async fn send_together(&mut self, run: &[usize]) -> bool {
         let ops = self.ops;
         let mut prepared: Vec<Prepared<'a>> = run

@@ -11,8 +11,10 @@ use serde_json::{Map, Value};
 use sqlx::PgConnection;
 
 use super::super::create::taken;
-use super::super::replace::{classify, store};
-use super::super::{ApplyError, Cmd, Ctx, Operation, Written, groups_of, written};
+use super::super::replace::store;
+use super::super::{
+    ApplyError, Cmd, Ctx, Operation, Rewritten, Written, groups_of, rewritten, written,
+};
 use super::{Step, manager, nothing};
 
 /// A user made by HR.
@@ -134,22 +136,17 @@ pub(super) async fn update(
         return Ok(Step::Refused(e));
     }
     let groups = groups_of(conn, tenant, rt, row.id).await?;
-    let resource = render::resource(
-        &row,
-        Relations {
-            members: None,
-            groups: groups.as_deref(),
-        },
-    );
-    let operation = classify(&existing.doc.0, &row.doc.0, &changed);
-    let applied = written(
+    let applied = rewritten(
         ctx,
         cmd,
         rt,
-        Written {
+        Rewritten {
+            before: &existing,
             row: &row,
-            resource: &resource,
-            operation,
+            relations: Relations {
+                members: None,
+                groups: groups.as_deref(),
+            },
             changed,
             delta: super::super::members::Delta::default(),
         },
