@@ -2,8 +2,8 @@
 //! (`send_passwords`), and to no other: sealed while they wait (never in
 //! clear on the bus or in a table), sent with the user's state by POST, PUT
 //! or PATCH, deleted once every such target has them; a password waits for
-//! a user entering a target's scope, not past its expiry, not past the
-//! user's deletion.
+//! a user entering a target's scope (or coming back into it, deactivated
+//! there meanwhile), not past its expiry, not past the user's deletion.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -217,7 +217,7 @@ async fn passwords_reach_the_targets_that_receive_them_and_are_kept_sealed_until
 }
 
 #[tokio::test]
-async fn a_password_waits_for_a_user_entering_scope_but_not_past_expiry_or_deletion() {
+async fn a_password_waits_for_its_user_in_scope_but_not_past_expiry_or_deletion() {
     let t = FakeTarget::start(None, true).await;
     let mut scoped = target("scoped", &t.url());
     scoped.send_passwords = true;
@@ -246,6 +246,36 @@ async fn a_password_waits_for_a_user_entering_scope_but_not_past_expiry_or_delet
     hub.patch(&format!("/Users/{enters}"), to_sales.clone())
         .await;
     wait_sent(&t, "the user entering scope", (Method::POST, &p1)).await;
+    wait_none_pending(&hub).await;
+
+    // Out of scope again (deactivated there), a new password meanwhile:
+    // it waits, and comes back with the user.
+    let to_eng =
+        json!([{"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Eng"}]);
+    hub.patch(&format!("/Users/{enters}"), to_eng).await;
+    eventually("deactivated there", SETTLE, || async {
+        match t
+            .resources("Users")
+            .values()
+            .find(|u| u["userName"] == json!("enters"))
+        {
+            Some(u) if u["active"] == json!(false) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let back = format!("Back-{unique}");
+    hub.patch(
+        &format!("/Users/{enters}"),
+        json!([{"op": "replace", "path": "password", "value": back}]),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(pending(&hub).await.len(), 1, "waits while out of scope");
+    assert!(!sent_passwords(&t).iter().any(|(_, p)| *p == back));
+    hub.patch(&format!("/Users/{enters}"), to_sales.clone())
+        .await;
+    wait_sent(&t, "the user coming back", (Method::PUT, &back)).await;
     wait_none_pending(&hub).await;
 
     // Expired while out of scope: the user arrives without it, and the
