@@ -67,7 +67,10 @@ fn check_value(op: OpKind, t: &Target<'_>, value: Option<&Value>, len: Leniency)
                 };
                 if attr.mutability != Mutability::ReadOnly {
                     let at = format!("{}:{}", schema.id, attr.name);
-                    normalize_value(attr, None, v, &at, len)?;
+                    // A bare id for a reference (Entra ID's manager), as
+                    // the apply takes it.
+                    let wrapped = bare_id(attr, v);
+                    normalize_value(attr, None, wrapped.as_ref().unwrap_or(v), &at, len)?;
                 }
             }
         }
@@ -137,6 +140,7 @@ mod tests {
             {"op": "replace", "path": "name.givenName", "value": "B"},
             {"op": "replace", "path": format!("{ENT}:manager"), "value": "m-1"},
             {"op": "add", "path": ENT, "value": {"department": "Tours"}},
+            {"op": "add", "path": ENT, "value": {"manager": "m-2"}},
             {"op": "replace", "value": {"name.familyName": "J", "meta": 1, "nosuch": 1,
                                         format!("{ENT}:department"): "T", "schemas": []}},
             {"op": "remove", "path": "emails[value eq \"a@x\"]"},
