@@ -31,6 +31,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd -P)"
 cd "$root"
 here=tests/bench
+# shellcheck source=tests/bench/proc.sh
+. "$here/proc.sh"
 out=${SCIMBUS_STACK_DIR:-$root/.data}/bench/outbound
 mkdir -p "$out"
 rate=${BENCH_OUT_RATE:-1000}
@@ -155,15 +157,15 @@ config 0 >"$out/config.toml"
 export SCIMBUS_CONFIG=$out/config.toml
 "$bin/scimbus-store" >"$out/store.log" 2>&1 &
 store_pid=$!
-pids+=($store_pid)
+pids+=("$store_pid")
 wait_http "http://$SCIMBUS_STORE_ADDR/readyz" store
 "$bin/scimbus-ingress" >"$out/ingress.log" 2>&1 &
 ingress_pid=$!
-pids+=($ingress_pid)
+pids+=("$ingress_pid")
 wait_http "http://$SCIMBUS_INGRESS_ADDR/readyz" ingress
 "$bin/scimbus-outbound" >"$out/outbound.log" 2>&1 &
 outbound_pid=$!
-pids+=($outbound_pid)
+pids+=("$outbound_pid")
 wait_http "http://$SCIMBUS_OUTBOUND_ADDR/readyz" outbound
 for t in t1 t2 t3; do
   for _ in $(seq 1 300); do
@@ -180,14 +182,28 @@ done
 subs=$(q -c "select count(*) from subscription_progress where tenant = 'prop'")
 ((subs >= nreceivers)) || die "only $subs of $nreceivers subscriptions started (log: $out/outbound.log)"
 
+# CPU ticks of ingress, store, outbound, NATS and Postgres (its postmaster
+# found through one of the services' backends), for the capacity model.
+pg_master=$(postmaster_of "$(q -c "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() limit 1")")
+[[ -n $pg_master ]] || log "Postgres does not run on this machine (or cannot be seen): its CPU is not counted"
+cpu_reading() { # outbound pid
+  printf '%s %s %s %s %s\n' "$(ticks "$ingress_pid")" "$(ticks "$store_pid")" "$(ticks "$1")" "$(nats_ticks)" "$(pg_ticks "$pg_master")"
+}
+cpu_per() { # before after units: µs per unit of ingress store outbound nats postgres
+  local a b i res=()
+  read -r -a a <<<"$1"
+  read -r -a b <<<"$2"
+  for i in 0 1 2 3 4; do res+=("$(per_unit_us "${a[$i]}" "${b[$i]}" "$3")"); done
+  printf "%s " "${res[@]}"
+}
+
 # 1. propagation, and its notifications
 log "propagation: $rate creates/s for ${secs}s through the ingress, to 3 targets and $nreceivers webhook subscribers"
+cpu0=$(cpu_reading "$outbound_pid")
 "$bin/scimbus-bench" propagation "http://$SCIMBUS_INGRESS_ADDR/scim/v2/prop" "$token" "$rate" "$secs" \
   "$conns" "p$$" http://127.0.0.1:19101 http://127.0.0.1:19102 http://127.0.0.1:19103 \
   --receivers "${receiver_urls[@]}" | tee "$out/propagation.txt"
-
-# Peak resident memory of a process so far (VmHWM), in MB.
-peak_rss() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || printf 'n/a'; }
+cpu1=$(cpu_reading "$outbound_pid")
 rss_outbound=$(peak_rss "$outbound_pid")
 
 # 2. full sync: the outbound again, now with a target for tenant sync
@@ -195,13 +211,15 @@ kill -TERM "$outbound_pid"
 wait "$outbound_pid" 2>/dev/null || true
 config 1 >"$out/config.toml"
 log "full sync: $users users to a new target"
+sync_cpu0=$(cpu_reading "")
 "$bin/scimbus-outbound" >"$out/outbound-sync.log" 2>&1 &
 sync_pid=$!
-pids+=($sync_pid)
+pids+=("$sync_pid")
 for _ in $(seq 1 3000); do
   [[ $(q -c "select synced_at is not null from target_progress where target = 's'") == t ]] && break
   sleep 0.5
 done
+sync_cpu1=$(cpu_reading "$sync_pid")
 rss_sync=$(peak_rss "$sync_pid")
 rss_store=$(peak_rss "$store_pid")
 rss_ingress=$(peak_rss "$ingress_pid")
@@ -237,6 +255,11 @@ writes=$(read_kv "$out/propagation.txt" writes)
 direct_errors=$(read_kv "$out/direct.txt" errors)
 sync_failed=$(sed -n 's/.*, failed \([0-9]*\), in .*/\1/p' <<<"$sync_report" | head -1)
 achieved=$(read_kv "$out/propagation.txt" rate)
+# µs of CPU per create (each pushed to 3 targets and notified to the
+# subscribers) and per user of the full sync (the outbound process's whole
+# life, its start included).
+cpu_create=$(cpu_per "$cpu0" "$cpu1" "$acked")
+cpu_sync=$(cpu_per "$sync_cpu0" "$sync_cpu1" "$synced")
 direct_rate=$(read_kv "$out/direct.txt" rate)
 sync_rate=$(awk -v n="$synced" -v s="$sync_secs" 'BEGIN { if (s + 0 == 0) print "n/a"; else printf "%.0f", n / s }')
 ratio=$(awk -v a="$sync_rate" -v b="$direct_rate" 'BEGIN { if (a == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
@@ -290,6 +313,14 @@ sync_verdict=$(verdict "$ratio" ">=" 0.8)
   printf '\n  peak resident memory: outbound %s MB following 3 targets and %s subscribers, %s MB through the full sync of %s users (target < 200);\n' \
     "$rss_outbound" "$nreceivers" "$rss_sync" "$users"
   printf '    ingress %s MB, store %s MB (over the whole run)\n' "$rss_ingress" "$rss_store"
+  printf '\n  capacity: CPU µs                     ingress   store outbound    nats postgres   1 outbound core\n'
+  read -r -a c <<<"$cpu_create"
+  printf '    %-34s %7s %7s %8s %7s %8s   %s\n' "per create, 3 targets, $nreceivers subscribers" "${c[@]}" \
+    "$(awk -v u="${c[2]}" 'BEGIN { if (u + 0 > 0) printf "%.0f creates/s", 1e6 / u; else print "n/a" }')"
+  read -r -a c <<<"$cpu_sync"
+  printf '    %-34s %7s %7s %8s %7s %8s   %s\n' "per user pushed by the full sync" "${c[@]}" \
+    "$(awk -v u="${c[2]}" 'BEGIN { if (u + 0 > 0) printf "%.0f users/s", 1e6 / u; else print "n/a" }')"
+  printf '    %s\n' "(the in-memory targets' and subscribers' own CPU is not counted; docs/capacity.md)"
   printf '\n'
   if ((${#failures[@]} == 0)); then
     printf '  verdict: every user arrived, every notification too, every create was answered 201\n'

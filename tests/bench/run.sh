@@ -12,13 +12,16 @@
 #   patch    PATCH /Users/<random id>, replace title
 #   pgbench100  Postgres inserting 100 such users per transaction (reference)
 #   bulk     POST /Bulk with 100 user creates, at BENCH_BULK_CONNECTIONS (4)
+#   group    one member added to and removed from a group of 10 and one of
+#            BENCH_GROUP_MEMBERS (100000), and the group read without its
+#            members, at BENCH_GROUP_CONNECTIONS (4) for BENCH_GROUP_SECS (10)
 #   hr       HR webhooks: single hires (the demo workday source), then batches
 #            of 100 (the demo bamboohr source), as fast as 202s come back;
 #            then how fast and how late the store applied them
 #
 # Knobs (environment): BENCH_SECS (20) per phase, BENCH_WARMUP_SECS (5),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_USERS (1000000),
-# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,hr;
+# BENCH_DB (scimbus_bench), BENCH_PHASES (pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,group,hr;
 # auth: the GET with a scoped database token and with a JWT, beside the
 # configured token's),
 # BENCH_HR_BATCH_CONNECTIONS (4: batches of 100 in flight at once),
@@ -42,7 +45,7 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 users=${BENCH_USERS:-1000000}
 db=${BENCH_DB:-scimbus_bench}
-phases=${BENCH_PHASES:-pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,hr}
+phases=${BENCH_PHASES:-pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,group,hr}
 bulk_conns=${BENCH_BULK_CONNECTIONS:-4}
 ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
 store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
@@ -424,6 +427,62 @@ if has_phase bulk; then
   settle
 fi
 
+# A group of BENCH_GROUP_MEMBERS (100 000) members and one of 10, made
+# through the API (the large one by PATCHes of 1000 members; prepare.sql
+# deletes both with the run's other writes); then, on each, one member
+# added and removed over and over (answered with the whole group, and with
+# `Prefer: return=minimal`) and the group read without its members.
+scim_call() { # method path body-file|-: the answer's body; dies on a status that is not 2xx
+  local data=()
+  [[ $3 == - ]] || data=(--data-binary "@$3")
+  curl -fsS -X "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/scim+json' \
+    "${data[@]}" "$base/scim/v2/$tenant$2" || die "$1 $2 failed"
+}
+# The PATCH adding `limit` stored users from `offset` on (in id order).
+members_patch() { # offset limit
+  q -c "select json_build_object('schemas', json_build_array('urn:ietf:params:scim:api:messages:2.0:PatchOp'),
+      'Operations', json_build_array(json_build_object('op', 'add', 'path', 'members',
+        'value', json_agg(json_build_object('value', id)))))
+    from (select id from resources where tenant = '$tenant' and resource_type = 'User'
+          order by id offset $1 limit $2) s"
+}
+make_group() { # name members: prints the group's id
+  local id i n
+  printf '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"%s"}' "$1" >"$out/group-body.json"
+  id=$(scim_call POST /Groups "$out/group-body.json" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d'"' -f4)
+  [[ -n $id ]] || die "no id in the answer to POST /Groups"
+  for ((i = 0; i < $2; i += 1000)); do
+    n=$(($2 - i < 1000 ? $2 - i : 1000))
+    members_patch "$i" "$n" >"$out/group-body.json"
+    scim_call PATCH "/Groups/$id?excludedAttributes=members" "$out/group-body.json" >/dev/null
+  done
+  printf '%s' "$id"
+}
+if has_phase group; then
+  group_large=${BENCH_GROUP_MEMBERS:-100000}
+  ((group_large <= count / 2)) || group_large=$((count / 2))
+  log "group: making a group of $group_large members and one of 10"
+  t0=$(date +%s.%N)
+  declare -A gid
+  gid[small]=$(make_group "bench-group-small-$run_id" 10)
+  gid[large]=$(make_group "bench-group-large-$run_id" "$group_large")
+  R[group.made_s]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  R[group.large]=$(q -c "select count(*) from group_members where tenant = '$tenant' and group_id = '${gid[large]}'")
+  # Members to add: stored users in neither group.
+  q -c "\\copy (select id from resources where tenant = '$tenant' and resource_type = 'User' order by id offset $group_large limit 50000) to '$out/group-pool.txt'"
+  checkpoint
+  for mode in patch minimal read; do
+    for gsize in small large; do
+      expect=200
+      [[ $gsize == small ]] || ((group_large <= ${SCIMBUS_PATCH_ANSWER_MAX_MEMBERS:-10000})) || expect=204
+      BENCH_GROUP_ID=${gid[$gsize]} BENCH_GROUP_MODE=$mode BENCH_GROUP_POOL=$out/group-pool.txt BENCH_GROUP_EXPECT=$expect \
+        conns=${BENCH_GROUP_CONNECTIONS:-4} secs=${BENCH_GROUP_SECS:-10} \
+        run_wrk "group-$mode-$gsize" group.lua "$base" "${svc_pids[1]}"
+    done
+  done
+  settle
+fi
+
 # R[<phase>.*]: the 202s (accepted_eps, p50_ms, p99_ms, errors) from the
 # driver, then from the inbox: applied (events), applied_eps (events over
 # first receipt → last apply), ap50_ms / ap99_ms (receipt → applied), and
@@ -518,6 +577,24 @@ report=$out/last.txt
     printf '  %-34s %10.0f %-5s %8.2f %8.2f   %s\n' "bulk    /Bulk, 100 creates" "$(v bulk.users_ps)" "usr/s" \
       "$(v bulk.p50_ms)" "$(v bulk.p99_ms)" "$(v bulk.errors) (not $(v bulk.expected) or not all 201: $(v bulk.unexpected) [$(v bulk.statuses)]) at $bulk_conns connections"
   fi
+  group_phases=()
+  for mode in patch minimal read; do
+    for gsize in small large; do
+      [[ -z $(v "group-$mode-$gsize.requests") ]] || group_phases+=("group-$mode-$gsize")
+    done
+  done
+  if ((${#group_phases[@]} > 0)); then
+    printf '  %s\n' "group: 10 members (small) and $(v group.large) (large, made in $(v group.made_s) s), at ${BENCH_GROUP_CONNECTIONS:-4} connections" \
+      "(a PATCH is answered with the whole group up to SCIMBUS_PATCH_ANSWER_MAX_MEMBERS, ${SCIMBUS_PATCH_ANSWER_MAX_MEMBERS:-10000}, members, past it 204):"
+    for p in "${group_phases[@]}"; do
+      case $p in
+        group-patch-*) label="PATCH add/remove member" ;;
+        group-minimal-*) label="the same, Prefer minimal" ;;
+        *) label="GET excludedAttributes=members" ;;
+      esac
+      row "  ${p##*-}: $label" "$p" "req/s"
+    done
+  fi
   row "ref     pgbench 1-row insert" pgbench "tx/s"
   if [[ -n $(v pgbench100.ok_rps) ]]; then
     R[pgbench100.rows_ps]=$(awk -v r="$(v pgbench100.ok_rps)" 'BEGIN { print r * 100 }')
@@ -536,7 +613,7 @@ report=$out/last.txt
       "$(v "$p.applied_eps")" "ev/s" "$(v "$p.ap50_ms")" "$(v "$p.ap99_ms")" "$(v "$p.not_applied") not applied"
   done
   printf '\n  %-34s %7s %7s %7s %8s %8s %6s   %s\n' "per request: CPU µs, WAL KB" server store nats postgres load-gen WAL "machine busy (of $(nproc)00%)"
-  for p in create get get-scoped get-jwt patch bulk pgbench pgbench100 lookup ref; do
+  for p in create get get-scoped get-jwt patch bulk "${group_phases[@]}" pgbench pgbench100 lookup ref; do
     [[ -n $(v "$p.cpu") ]] || continue
     read -r c_srv c_sto c_nats c_pg c_lg c_busy <<<"$(v "$p.cpu")"
     printf '  %-34s %7s %7s %7s %8s %8s %6s   %s%%\n' "$p" "$c_srv" "$c_sto" "$c_nats" "$c_pg" "$c_lg" "$(v "$p.wal_kb")" "$c_busy"
@@ -581,6 +658,12 @@ report=$out/last.txt
   target_row "patch / create" "$patch_ratio" 0.8
   bulk_ratio=$(ratio "$(v bulk.users_ps)" "$(v pgbench100.rows_ps)")
   target_row "bulk users/s / pgbench 100-row insert rows/s" "$bulk_ratio" 0.5
+  # A large group's member change and read against a small group's (p50):
+  # the large one within 2x.
+  for mode in patch minimal read; do
+    target_row "group $mode p50, 10 / $(v group.large) members" \
+      "$(ratio "$(v "group-$mode-small.p50_ms")" "$(v "group-$mode-large.p50_ms")")" 0.5
+  done
   scoped_ratio=$(ratio "$(v get-scoped.ok_rps)" "$(v get.ok_rps)")
   jwt_ratio=$(ratio "$(v get-jwt.ok_rps)" "$(v get.ok_rps)")
   if [[ $scoped_ratio != n/a ]]; then
@@ -620,7 +703,7 @@ report=$out/last.txt
   done
   # Figures of requests that did not get the expected answer are not the
   # figures of the operation: such a run fails whatever its ratios.
-  for p in create get ref patch bulk; do
+  for p in create get ref patch bulk "${group_phases[@]}"; do
     [[ -n $(v "$p.requests") ]] || continue
     if ((${R[$p.unexpected]:-0} > 0)); then
       failures+=("$p: $(v "$p.unexpected") of $(v "$p.requests") responses were not $(v "$p.expected") ($(v "$p.statuses"))")

@@ -97,6 +97,41 @@ pub async fn list<'e>(
     .await
 }
 
+/// The members of a group, in id order, if it has at most `most`; `None`
+/// if it has more. Postgres counts no further than one past `most`, and
+/// rows are sent only for a group within it.
+pub async fn list_at_most(
+    pool: &sqlx::PgPool,
+    tenant: &str,
+    group: Uuid,
+    most: i64,
+) -> sqlx::Result<Option<Vec<Member>>> {
+    let list: Vec<Member> = sqlx::query_as(
+        "select member_id, member_type from group_members
+         where tenant = $1 and group_id = $2
+           and not exists (select from group_members where tenant = $1 and group_id = $2 offset $3)
+         order by member_id",
+    )
+    .bind(tenant)
+    .bind(group)
+    .bind(most)
+    .fetch_all(pool)
+    .await?;
+    if !list.is_empty() {
+        return Ok(Some(list));
+    }
+    // No rows: an empty group, or one past `most`.
+    let more: bool = sqlx::query_scalar(
+        "select exists (select from group_members where tenant = $1 and group_id = $2 offset $3)",
+    )
+    .bind(tenant)
+    .bind(group)
+    .bind(most)
+    .fetch_one(pool)
+    .await?;
+    Ok((!more).then_some(list))
+}
+
 /// The groups a resource is a direct member of, with their display names.
 pub async fn groups_of<'e>(
     db: impl PgExecutor<'e>,

@@ -14,6 +14,10 @@ pub struct Limits {
     pub max_payload: usize,
     /// `/Bulk` `maxOperations`.
     pub bulk_max_operations: usize,
+    /// The most members a PATCH of a group answers with unasked
+    /// (`SCIMBUS_PATCH_ANSWER_MAX_MEMBERS`): a larger group's PATCH is
+    /// answered 204, as RFC 7644 §3.5.2 allows.
+    pub patch_answer_max_members: i64,
 }
 
 impl Default for Limits {
@@ -21,6 +25,7 @@ impl Default for Limits {
         Limits {
             max_payload: 1 << 20,
             bulk_max_operations: 1000,
+            patch_answer_max_members: 10_000,
         }
     }
 }
@@ -178,6 +183,12 @@ impl IngressConfig {
                     "SCIMBUS_BULK_MAX_OPERATIONS",
                     d.bulk_max_operations,
                     1..=100_000,
+                )?,
+                patch_answer_max_members: env::number(
+                    e,
+                    "SCIMBUS_PATCH_ANSWER_MAX_MEMBERS",
+                    d.patch_answer_max_members,
+                    0..=10_000_000,
                 )?,
             },
         })

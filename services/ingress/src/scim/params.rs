@@ -1,7 +1,31 @@
 //! Query parameters and `.search` bodies (RFC 7644 §3.4.2, §3.4.3, RFC 9865).
 
+use axum::http::HeaderMap;
 use scimbus_scim::ScimError;
 use serde_json::Value;
+
+/// Whether the client asked for no body in a write's answer: RFC 7240's
+/// `Prefer: return=minimal` (preferences separated by commas, parameters
+/// after `;`, names in any case, the value maybe quoted, in any `Prefer`
+/// header). RFC 7644 §3.5.2 lets a PATCH (and so a PUT) answer 204.
+pub fn prefers_minimal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|pref| {
+            let token = pref.split(';').next()?;
+            let (name, value) = token.split_once('=')?;
+            Some((
+                name.trim().to_owned(),
+                value.trim().trim_matches('"').to_owned(),
+            ))
+        })
+        .any(|(name, value)| {
+            name.eq_ignore_ascii_case("return") && value.eq_ignore_ascii_case("minimal")
+        })
+}
 
 /// The parameters of a list or search.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -107,5 +131,24 @@ mod tests {
         let e = ListParams::from_search(&json!([])).unwrap_err();
         assert_eq!(e.scim_type, Some(scimbus_scim::ScimType::InvalidSyntax));
         assert_eq!(e.detail, "a SearchRequest must be a JSON object");
+    }
+
+    #[test]
+    fn prefer_return_minimal() {
+        let with = |values: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("prefer", v.parse().unwrap());
+            }
+            prefers_minimal(&h)
+        };
+        assert!(with(&["return=minimal"]));
+        assert!(with(&["Return = \"Minimal\""]));
+        assert!(with(&["respond-async, wait=10", "return=minimal; foo=bar"]));
+        assert!(with(&["wait=5, return=minimal"]));
+        assert!(!with(&[]));
+        assert!(!with(&["return=representation"]));
+        assert!(!with(&["minimal"]));
+        assert!(!with(&["handling=lenient; return=minimal"]));
     }
 }

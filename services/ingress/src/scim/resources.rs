@@ -16,7 +16,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::params::ListParams;
+use super::params::{self, ListParams};
 use super::payload::{Payload, command_payload, sealed};
 use super::{resource_type, respond};
 use crate::body::ScimBody;
@@ -358,6 +358,9 @@ pub async fn replace(
         &headers,
     )
     .await?;
+    if params::prefers_minimal(&headers) {
+        return Ok(respond::minimal(&stored(&r)?));
+    }
     Ok(respond::resource(
         &state,
         &client.tenant,
@@ -368,7 +371,8 @@ pub async fn replace(
     ))
 }
 
-/// PATCH answers 200 with the resource, projected as the client asked.
+/// PATCH answers 200 with the resource, projected as the client asked, or
+/// 204 if it prefers (`Prefer: return=minimal`).
 pub async fn patch(
     State(state): State<AppState>,
     Path((_tenant, rtype, id)): Path<(String, String, String)>,
@@ -378,7 +382,7 @@ pub async fn patch(
     body: ScimBody,
 ) -> ApiResult<Response> {
     let rt = resource_type(&state, &rtype)?;
-    let (proj, _) = projection(&state, rt, query.as_deref())?;
+    let (proj, params) = projection(&state, rt, query.as_deref())?;
     let payload = command_payload(&state, rt, command::Operation::Patch, body)?;
     let id = parse_id(rt, &id)?;
     let r = submit(
@@ -392,17 +396,32 @@ pub async fn patch(
     )
     .await?;
     let mut resource = stored(&r)?;
+    if params::prefers_minimal(&headers) {
+        return Ok(respond::minimal(&resource));
+    }
     // The store does not load a group's members to apply a PATCH (that is
     // what keeps a member change constant-cost); the answer is the entire
     // resource (RFC 7644 §3.5.2), so they are read here — unless the client
-    // excluded them (`excludedAttributes=members`), as IdPs can.
+    // excluded them (`excludedAttributes=members`), as IdPs can. A group
+    // larger than `patch_answer_max_members` whose members the client did
+    // not ask for by name (`attributes`) is answered 204, as §3.5.2 also
+    // allows: IdPs change one member of a large group at a time, and an
+    // answer listing 100 000 members for each would cost the ingress
+    // hundreds of MB and the client as many.
     let wants_members = proj.wants(&state.registry, rt, &AttrPath::new("members", None));
     if rt.name == "Group" && wants_members {
         let tenant = client.tenant.as_str();
+        let most = match params.attributes {
+            Some(_) => i64::MAX,
+            None => state.limits.patch_answer_max_members,
+        };
         let members = state
             .read
-            .read(|pool| async move { db_members::list(&pool, tenant, id).await })
+            .read(|pool| async move { db_members::list_at_most(&pool, tenant, id, most).await })
             .await?;
+        let Some(members) = members else {
+            return Ok(respond::no_content(&resource));
+        };
         if let Some(obj) = resource.as_object_mut() {
             obj.insert("members".into(), render::members(&members));
         }

@@ -95,6 +95,31 @@ pub fn resource(
     res
 }
 
+/// A write answered without a body: 204 with the new version's `ETag`.
+pub fn no_content(resource: &Value) -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Some(etag) = resource
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .and_then(own_header)
+    {
+        res.headers_mut().insert(header::ETAG, etag);
+    }
+    res
+}
+
+/// The answer to a write whose client prefers no body
+/// (`Prefer: return=minimal`): [`no_content`], with `Preference-Applied`
+/// (RFC 7240 §3).
+pub fn minimal(resource: &Value) -> Response {
+    let mut res = no_content(resource);
+    res.headers_mut().insert(
+        "preference-applied",
+        HeaderValue::from_static("return=minimal"),
+    );
+    res
+}
+
 /// A header made of our own values — the public URL (checked when the
 /// settings are read), tenant names, ids, versions — so one that is not a
 /// valid header value is a bug: logged, and left out rather than losing

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -174,6 +174,150 @@ async fn groups_members_and_derived_groups() {
     )
     .await
     .assert_error(409, Some("uniqueness"));
+    api.teardown().await;
+}
+
+/// `Prefer: return=minimal` (RFC 7240): a PATCH or PUT is applied and
+/// answered 204 with the new version's ETag and no body — how a client
+/// changing one member of a large group avoids reading every member back.
+#[tokio::test]
+async fn a_write_preferring_a_minimal_answer_gets_204_with_its_etag() {
+    let api = Api::new().await;
+    let a = api.post(USERS, user("min-a")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .post(GROUPS, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Min"}))
+        .await;
+    let gpath = format!("{GROUPS}/{}", r.body["id"].as_str().unwrap());
+    let minimal = [("prefer", "return=minimal")];
+
+    let r = api
+        .call_with(
+            Method::PATCH,
+            &gpath,
+            ACME,
+            Some(ops(
+                json!([{"op": "add", "path": "members", "value": [{"value": a}]}]),
+            )),
+            &minimal,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(r.body, Value::Null, "no body");
+    assert_eq!(r.header("etag"), Some("W/\"2\""));
+    assert_eq!(r.header("preference-applied"), Some("return=minimal"));
+    let g = api.get(&gpath).await;
+    assert_eq!(g.body["members"][0]["value"], a, "applied: {}", g.body);
+
+    let upath = format!("{USERS}/{a}");
+    let mut put = user("min-a");
+    put["title"] = json!("Put minimal");
+    let r = api
+        .call_with(
+            Method::PUT,
+            &upath,
+            ACME,
+            Some(put),
+            &[("prefer", "wait=1, return=\"minimal\"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(r.header("etag"), Some("W/\"2\""));
+    assert_eq!(api.get(&upath).await.body["title"], "Put minimal");
+
+    // A refused write is the same error, whatever the preference.
+    api.call_with(
+        Method::PATCH,
+        &upath,
+        ACME,
+        Some(ops(
+            json!([{"op": "replace", "path": "title", "value": "x"}]),
+        )),
+        &[("prefer", "return=minimal"), ("if-match", "W/\"1\"")],
+    )
+    .await
+    .assert_error(412, None);
+    // Any other preference: the whole resource, as before.
+    let r = api
+        .call_with(
+            Method::PATCH,
+            &upath,
+            ACME,
+            Some(ops(
+                json!([{"op": "replace", "path": "title", "value": "Rep"}]),
+            )),
+            &[("prefer", "return=representation")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["title"], "Rep");
+    api.teardown().await;
+}
+
+/// A PATCH of a group with more members than
+/// `SCIMBUS_PATCH_ANSWER_MAX_MEMBERS` is answered 204 unless the client
+/// names `members` in `attributes`; a group at the limit still gets the
+/// whole resource.
+#[tokio::test]
+async fn a_large_groups_patch_is_answered_without_its_members() {
+    let api = Api::with_limits(|l| l.patch_answer_max_members = 3).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let r = api.post(USERS, user(&format!("big-{i}"))).await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let members: Vec<Value> = ids[..3].iter().map(|i| json!({"value": i})).collect();
+    let r = api
+        .post(GROUPS, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Big", "members": members}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let gpath = format!("{GROUPS}/{}", r.body["id"].as_str().unwrap());
+    let rename = |name: &str| ops(json!([{"op": "replace", "path": "displayName", "value": name}]));
+
+    // At the limit: the whole resource.
+    let r = api.patch(&gpath, rename("Big 1")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 3, "{}", r.body);
+
+    // Past it: 204 with the new version, and the change applied.
+    let r = api
+        .patch(
+            &gpath,
+            ops(json!([{"op": "add", "path": "members", "value": [{"value": ids[3]}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(r.header("etag"), Some("W/\"3\""));
+    assert_eq!(r.header("preference-applied"), None);
+    let g = api.get(&gpath).await;
+    assert_eq!(g.body["members"].as_array().unwrap().len(), 4, "{}", g.body);
+
+    // Asked for by name: every member; excluded: the rest of the resource.
+    let r = api
+        .patch(&format!("{gpath}?attributes=members"), rename("Big 2"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 4, "{}", r.body);
+    let r = api
+        .patch(
+            &format!("{gpath}?excludedAttributes=members"),
+            rename("Big 3"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["displayName"], "Big 3");
+    assert!(r.body.get("members").is_none(), "{}", r.body);
+
+    // An empty group is within any limit.
+    let r = api
+        .post(GROUPS, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Empty"}))
+        .await;
+    let epath = format!("{GROUPS}/{}", r.body["id"].as_str().unwrap());
+    let r = api.patch(&epath, rename("Still empty")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["displayName"], "Still empty");
     api.teardown().await;
 }
 
