@@ -38,6 +38,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
 cd "$root"
+# shellcheck source=tests/bench/proc.sh
+. "$here/proc.sh"
 
 secs=${BENCH_SECS:-20}
 warmup=${BENCH_WARMUP_SECS:-5}
@@ -248,16 +250,6 @@ declare -A R # R[<phase>.<key>] = value
 
 # CPU accounting, so a figure can be read against what the two cores spent
 # on it: clock ticks of a process list, and of the whole machine.
-clk=$(getconf CLK_TCK)
-ticks() { # pids...: user + system time, with that of their exited children
-  local p t=0 st f
-  for p in "$@"; do
-    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -r -a f <<<"${st##*) }" # fields from 3 (state) on: utime 14, stime 15, cutime 16, cstime 17
-    t=$((t + f[11] + f[12] + f[13] + f[14]))
-  done
-  echo "$t"
-}
 # "server store nats postgres machine" in ticks, then the time; server is the ingress or the
 # axum reference (none for pgbench); postgres is the postmaster and all its
 # backends (every database's), those that exited included.
@@ -265,22 +257,14 @@ cpu_now() { # server_pid|-
   local srv=0 sto=0 pg=0 now
   [[ $1 == - ]] || srv=$(ticks "$1")
   ((${#svc_pids[@]} == 0)) || sto=$(ticks "${svc_pids[0]}")
-  # shellcheck disable=SC2046 # pgrep prints one pid per word
-  [[ -z $pg_master ]] || pg=$(ticks "$pg_master" $(pgrep -P "$pg_master"))
-  # shellcheck disable=SC2046
+  pg=$(pg_ticks "$pg_master")
   now=$(date +%s.%N)
-  printf '%s %s %s %s %s %s\n' "$srv" "$sto" "$(ticks $(pgrep -x nats-server))" "$pg" \
+  printf '%s %s %s %s %s %s\n' "$srv" "$sto" "$(nats_ticks)" "$pg" \
     "$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)" "$now"
 }
 # The postmaster of our server, if it runs here: the parent of one of the
 # services' backends.
-pg_master=
-bpid=$(q -c "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() limit 1")
-if [[ -n $bpid && $(cat "/proc/$bpid/comm" 2>/dev/null) == postgres ]]; then
-  st=$(<"/proc/$bpid/stat")
-  read -r -a f <<<"${st##*) }"
-  [[ $(cat "/proc/${f[1]}/comm" 2>/dev/null) != postgres ]] || pg_master=${f[1]}
-fi
+pg_master=$(postmaster_of "$(q -c "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() limit 1")")
 [[ -n $pg_master ]] || log "Postgres does not run on this machine (or cannot be seen): its CPU is not counted"
 # R[<phase>.cpu] = µs of CPU per request: server store nats postgres load-gen, and machine busy %.
 cpu_account() { # phase before after loadgen_cpu_secs requests
@@ -519,7 +503,6 @@ if has_phase hr; then
 fi
 
 # Peak resident memory of each service over the whole run (VmHWM), in MB.
-peak_rss() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || printf 'n/a'; }
 R[rss.store]=$(peak_rss "${svc_pids[0]}")
 R[rss.ingress]=$(peak_rss "${svc_pids[1]}")
 

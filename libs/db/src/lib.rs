@@ -36,10 +36,10 @@ pub fn latest_migration() -> i64 {
 }
 
 /// The newest migration the database has applied (0: none).
-pub async fn applied_migration(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
+pub async fn applied_migration(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<i64> {
     let v: Option<i64> =
         sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
-            .fetch_one(pool)
+            .fetch_one(db)
             .await?;
     Ok(v.unwrap_or(0))
 }

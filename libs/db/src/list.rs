@@ -3,7 +3,7 @@
 //! each row with its sort value and, if asked, its derived list (a group's
 //! members, a user's groups) aggregated in the same query.
 
-use sqlx::{PgPool, Postgres, QueryBuilder, Row as _};
+use sqlx::{PgExecutor, Postgres, QueryBuilder, Row as _};
 use uuid::Uuid;
 
 use crate::resources::Row;
@@ -42,10 +42,10 @@ pub struct ListQuery<'a> {
 
 impl ListQuery<'_> {
     /// How many resources match.
-    pub async fn total(&self, pool: &PgPool) -> sqlx::Result<i64> {
+    pub async fn total(&self, db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
         let mut qb = QueryBuilder::new("select count(*) from resources r");
         self.push_where(&mut qb);
-        qb.build_query_scalar().fetch_one(pool).await
+        qb.build_query_scalar().fetch_one(db).await
     }
 
     /// Rows `offset..offset+limit` in order, or the `limit` rows after
@@ -54,7 +54,7 @@ impl ListQuery<'_> {
     /// `None` when the page is empty).
     pub async fn page(
         &self,
-        pool: &PgPool,
+        db: impl PgExecutor<'_>,
         offset: i64,
         limit: i64,
         after: Option<&FilterSql>,
@@ -63,7 +63,7 @@ impl ListQuery<'_> {
         let rows = self
             .page_query(offset, limit, after, with_total)
             .build()
-            .fetch_all(pool)
+            .fetch_all(db)
             .await?;
         let mut total = None;
         let listed = rows

@@ -101,7 +101,7 @@ pub async fn list<'e>(
 /// if it has more. Postgres counts no further than one past `most`, and
 /// rows are sent only for a group within it.
 pub async fn list_at_most(
-    pool: &sqlx::PgPool,
+    conn: &mut PgConnection,
     tenant: &str,
     group: Uuid,
     most: i64,
@@ -115,7 +115,7 @@ pub async fn list_at_most(
     .bind(tenant)
     .bind(group)
     .bind(most)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     if !list.is_empty() {
         return Ok(Some(list));
@@ -127,7 +127,7 @@ pub async fn list_at_most(
     .bind(tenant)
     .bind(group)
     .bind(most)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     Ok((!more).then_some(list))
 }

@@ -1,52 +1,69 @@
 //! `ReadPool::read` on a real Postgres: a read that meets a connection the
-//! server ended runs again on a live one; a wrong query runs once.
+//! server ended runs again on a live one; a wrong query runs once; a read
+//! dropped half way never lends its connection again.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use scimbus_db::ReadPool;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-/// Leaves `n` idle connections in the pool.
-async fn warm(pool: &PgPool, n: usize) {
-    let mut held = Vec::new();
-    for _ in 0..n {
-        held.push(pool.acquire().await.unwrap());
-    }
-    drop(held);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pool.num_idle() < n {
-        assert!(Instant::now() < deadline, "the connections did not go back");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
-async fn a_read_on_a_dead_connection_runs_again_and_a_wrong_query_does_not(test_pool: PgPool) {
-    // As the services' pools: no test of a connection before it is lent.
+/// A read pool on the test database, as the services make theirs: no test
+/// of a connection before it is lent.
+async fn read_pool(test_pool: &PgPool) -> ReadPool {
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
         .connect_with((*test_pool.connect_options()).clone())
         .await
         .unwrap();
-    test_pool.close().await;
-    let read = ReadPool::new(pool.clone());
-    let runs = AtomicUsize::new(0);
-    let one = || {
-        read.read(|p| {
-            runs.fetch_add(1, Ordering::SeqCst);
-            async move { sqlx::query_scalar::<_, i32>("select 1").fetch_one(&p).await }
-        })
-    };
+    ReadPool::new(pool)
+}
 
-    warm(&pool, 3).await;
-    let db = pool.connect_options().get_database().unwrap().to_string();
+async fn select_one(read: &ReadPool, runs: &AtomicUsize) -> sqlx::Result<i32> {
+    read.read(|mut c| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let r = sqlx::query_scalar::<_, i32>("select 1")
+                .fetch_one(&mut c)
+                .await;
+            (c, r)
+        }
+    })
+    .await
+}
+
+/// Leaves three idle connections: three reads at once.
+async fn warm(read: &ReadPool) {
+    let slow = || async {
+        read.read(|mut c| async move {
+            let r = sqlx::query("select pg_sleep(0.2)").execute(&mut c).await;
+            (c, r)
+        })
+        .await
+        .unwrap();
+    };
+    tokio::join!(slow(), slow(), slow());
+    assert_eq!(read.num_idle(), 3);
+}
+
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn a_read_on_a_dead_connection_runs_again_and_a_wrong_query_does_not(test_pool: PgPool) {
+    let read = read_pool(&test_pool).await;
+    let db = test_pool
+        .connect_options()
+        .get_database()
+        .unwrap()
+        .to_string();
+    test_pool.close().await;
+    let runs = AtomicUsize::new(0);
+
+    warm(&read).await;
     let ended = scimbus_testkit::terminate_sessions(&db, scimbus_testkit::Sessions::All).await;
     assert_eq!(ended, 3);
-    assert_eq!(one().await.unwrap(), 1);
+    assert_eq!(select_one(&read, &runs).await.unwrap(), 1);
     assert_eq!(
         runs.swap(0, Ordering::SeqCst),
         2,
@@ -54,14 +71,20 @@ async fn a_read_on_a_dead_connection_runs_again_and_a_wrong_query_does_not(test_
     );
     // The other dead idle connections were closed with it: no more retries.
     for _ in 0..3 {
-        assert_eq!(one().await.unwrap(), 1);
+        assert_eq!(select_one(&read, &runs).await.unwrap(), 1);
     }
     assert_eq!(runs.swap(0, Ordering::SeqCst), 3);
+    assert_eq!(read.num_idle(), 1, "one connection, reused");
 
     let e = read
-        .read(|p| {
+        .read(|mut c| {
             runs.fetch_add(1, Ordering::SeqCst);
-            async move { sqlx::query("select * from no_such_table").execute(&p).await }
+            async move {
+                let r = sqlx::query("select * from no_such_table")
+                    .execute(&mut c)
+                    .await;
+                (c, r)
+            }
         })
         .await
         .unwrap_err();
@@ -71,5 +94,41 @@ async fn a_read_on_a_dead_connection_runs_again_and_a_wrong_query_does_not(test_
         1,
         "an SQL error is not retried"
     );
-    pool.close().await;
+    // The connection of a failed query is fine, and lent again.
+    assert_eq!(read.num_idle(), 1);
+    assert_eq!(select_one(&read, &runs).await.unwrap(), 1);
+    read.close().await;
+}
+
+/// A read whose future is dropped while Postgres still works on it (the
+/// client went away) closes that connection: the next read gets its own
+/// answer, never the rest of the abandoned one.
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn a_read_dropped_half_way_does_not_lend_its_connection_again(test_pool: PgPool) {
+    let read = read_pool(&test_pool).await;
+    test_pool.close().await;
+    let runs = AtomicUsize::new(0);
+    assert_eq!(select_one(&read, &runs).await.unwrap(), 1);
+    assert_eq!((read.num_idle(), read.size()), (1, 1));
+
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(200),
+        read.read(|mut c| async move {
+            let r = sqlx::query_scalar::<_, i32>("select 7 from pg_sleep(2)")
+                .fetch_one(&mut c)
+                .await;
+            (c, r)
+        }),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the read was to be dropped half way");
+    assert_eq!(
+        (read.num_idle(), read.size()),
+        (0, 0),
+        "its connection was closed, not kept"
+    );
+    for _ in 0..3 {
+        assert_eq!(select_one(&read, &runs).await.unwrap(), 1);
+    }
+    read.close().await;
 }

@@ -59,8 +59,10 @@ impl Probe {
         let wanted = scimbus_db::latest_migration();
         let found = tokio::time::timeout(
             POSTGRES_WITHIN,
-            self.pool
-                .read(|pool| async move { scimbus_db::applied_migration(&pool).await }),
+            self.pool.read(|mut c| async move {
+                let r = scimbus_db::applied_migration(&mut c).await;
+                (c, r)
+            }),
         )
         .await
         .map_err(|_| NotReady::PostgresSlow(POSTGRES_WITHIN))??;

@@ -198,7 +198,10 @@ impl Dispatcher {
         loop {
             let row: Option<Vec<u8>> = self
                 .read
-                .read(|pool| async move { scimbus_db::commands::result_of(&pool, uuid).await })
+                .read(|mut c| async move {
+                    let r = scimbus_db::commands::result_of(&mut c, uuid).await;
+                    (c, r)
+                })
                 .await?;
             if let Some(bytes) = row {
                 let mut r = CommandResult::decode(bytes.as_slice())?;

@@ -92,7 +92,7 @@ impl Ingress {
         let metrics = scimbus_runtime::metrics::Registry::new();
         let pools = scimbus_runtime::metrics::pool::PoolMetrics::new(&metrics);
         pools.watch("primary", &write);
-        pools.watch("read", &read_pool);
+
         let probe = Probe::new(
             client.clone(),
             js.clone(),
@@ -100,6 +100,7 @@ impl Ingress {
             read_pool.clone(),
         );
         let read = scimbus_db::ReadPool::new(read_pool);
+        pools.watch_read("read", &read);
         let dispatcher = dispatch::Dispatcher::start(
             client,
             js,

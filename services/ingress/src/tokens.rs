@@ -137,7 +137,10 @@ impl Tokens {
         let generation = self.generation.load(Ordering::SeqCst);
         let grant = self
             .lookups
-            .read(|pool| async move { scimbus_db::tokens::find(&pool, hash.as_slice()).await })
+            .read(|mut c| async move {
+                let r = scimbus_db::tokens::find(&mut c, hash.as_slice()).await;
+                (c, r)
+            })
             .await?;
         let found = grant.map(|g| {
             let client = Client {

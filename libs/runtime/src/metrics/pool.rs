@@ -44,4 +44,18 @@ impl PoolMetrics {
             max.set(&[name], f64::from(pool.options().get_max_connections()));
         });
     }
+
+    /// Samples a [`ReadPool`](scimbus_db::ReadPool) (the connections it
+    /// lends are its own, not its sqlx pool's).
+    pub fn watch_read(&self, name: &'static str, pool: &scimbus_db::ReadPool) {
+        let pool = pool.clone();
+        let (connections, max) = (self.connections.clone(), self.max.clone());
+        self.registry.on_scrape(move || {
+            let size = f64::from(pool.size());
+            let idle = pool.num_idle() as f64;
+            connections.set(&[name, "idle"], idle);
+            connections.set(&[name, "busy"], (size - idle).max(0.0));
+            max.set(&[name], f64::from(pool.max()));
+        });
+    }
 }

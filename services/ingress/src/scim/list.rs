@@ -192,7 +192,10 @@ impl<'a> Query<'a> {
         let q = self.sql();
         let n = state
             .read
-            .read(|pool| async move { q.total(&pool).await })
+            .read(|mut c| async move {
+                let r = q.total(&mut c).await;
+                (c, r)
+            })
             .await?;
         count(n)
     }
@@ -217,7 +220,10 @@ impl<'a> Query<'a> {
         let q = self.sql();
         let (rows, total) = state
             .read
-            .read(|pool| async move { q.page(&pool, offset, limit, after, with_total).await })
+            .read(|mut c| async move {
+                let r = q.page(&mut c, offset, limit, after, with_total).await;
+                (c, r)
+            })
             .await?;
         Ok((rows, total.map(count).transpose()?))
     }

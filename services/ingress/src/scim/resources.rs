@@ -268,7 +268,10 @@ pub async fn get(
     let t = tenant.as_str();
     let row = state
         .read
-        .read(|pool| async move { scimbus_db::resources::get(&pool, t, &rt.name, id).await })
+        .read(|mut c| async move {
+            let r = scimbus_db::resources::get(&mut c, t, &rt.name, id).await;
+            (c, r)
+        })
         .await?
         .ok_or_else(|| ScimError::not_found(format!("{} {id} not found", rt.name)))?;
     let version = u64::try_from(row.version)
@@ -311,7 +314,10 @@ pub async fn with_relations(
         Some(
             state
                 .read
-                .read(|pool| async move { db_members::list(&pool, tenant, row.id).await })
+                .read(|mut c| async move {
+                    let r = db_members::list(&mut c, tenant, row.id).await;
+                    (c, r)
+                })
                 .await?,
         )
     } else {
@@ -321,7 +327,10 @@ pub async fn with_relations(
         Some(
             state
                 .read
-                .read(|pool| async move { db_members::groups_of(&pool, tenant, row.id).await })
+                .read(|mut c| async move {
+                    let r = db_members::groups_of(&mut c, tenant, row.id).await;
+                    (c, r)
+                })
                 .await?,
         )
     } else {
@@ -417,7 +426,10 @@ pub async fn patch(
         };
         let members = state
             .read
-            .read(|pool| async move { db_members::list_at_most(&pool, tenant, id, most).await })
+            .read(|mut c| async move {
+                let r = db_members::list_at_most(&mut c, tenant, id, most).await;
+                (c, r)
+            })
             .await?;
         let Some(members) = members else {
             return Ok(respond::no_content(&resource));
