@@ -25,7 +25,9 @@
 # auth: the GET with a scoped database token and with a JWT, beside the
 # configured token's),
 # BENCH_HR_BATCH_CONNECTIONS (4: batches of 100 in flight at once),
-# BENCH_INGRESS_ADDR (127.0.0.1:18080), BENCH_STORE_ADDR (127.0.0.1:18081),
+# BENCH_STORE_REPLICAS (1: store processes, their CPU added up, the
+# largest peak RSS shown), BENCH_INGRESS_ADDR (127.0.0.1:18080),
+# BENCH_STORE_ADDR (127.0.0.1:18081, replica i on its port + i),
 # BENCH_REF_ADDR (127.0.0.1:18090), BENCH_STRICT (1: exit 3 when a target is
 # missed). SCIMBUS_PARTITIONS, SCIMBUS_STORE_BATCH, RUST_LOG reach the services.
 #
@@ -49,6 +51,7 @@ users=${BENCH_USERS:-1000000}
 db=${BENCH_DB:-scimbus_bench}
 phases=${BENCH_PHASES:-pgbench,create,get,auth,lookup,ref,patch,pgbench100,bulk,group,hr}
 bulk_conns=${BENCH_BULK_CONNECTIONS:-4}
+replicas=${BENCH_STORE_REPLICAS:-1}
 ingress_addr=${BENCH_INGRESS_ADDR:-127.0.0.1:18080}
 store_addr=${BENCH_STORE_ADDR:-127.0.0.1:18081}
 ref_addr=${BENCH_REF_ADDR:-127.0.0.1:18090}
@@ -67,11 +70,11 @@ die() {
   exit 1
 }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-for v in "$secs" "$warmup" "$conns" "$threads" "$users" "$bulk_conns"; do
+for v in "$secs" "$warmup" "$conns" "$threads" "$users" "$bulk_conns" "$replicas"; do
   is_uint "$v" || die "BENCH_SECS, BENCH_WARMUP_SECS, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS must be numbers (got '$v')"
 done
 [[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case identifier (got '$db')"
-((secs > 0 && conns > 0 && threads > 0 && users > 0)) || die "BENCH_SECS, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS must be positive"
+((secs > 0 && conns > 0 && threads > 0 && users > 0 && replicas > 0)) || die "BENCH_SECS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_USERS and BENCH_STORE_REPLICAS must be positive"
 has_phase() { [[ ,$phases, == *,$1,* ]]; }
 
 mkdir -p "$out"
@@ -111,6 +114,8 @@ bin=${CARGO_TARGET_DIR:-$root/target}/release
 # what runs, and how it is stopped
 
 svc_pids=()
+store_pids=()
+ingress_pid=
 ref_pid=
 streams_made=0
 stop_pid() { # pid: TERM, then KILL after 10 s
@@ -207,17 +212,27 @@ for a in "$ingress_addr" "$store_addr" "$ref_addr"; do
   port_free "$a" || die "$a is taken; set BENCH_INGRESS_ADDR / BENCH_STORE_ADDR / BENCH_REF_ADDR"
 done
 
-log "starting scimbus-store and scimbus-ingress on $db, bus prefix $prefix"
+log "starting $replicas scimbus-store replica(s) and scimbus-ingress on $db, bus prefix $prefix"
 export SCIMBUS_CONFIG=$cfg SCIMBUS_BENCH_TOKEN=$token SCIMBUS_BUS_PREFIX=$prefix \
-  SCIMBUS_DATABASE_URL=$bench_url SCIMBUS_INGRESS_ADDR=$ingress_addr SCIMBUS_STORE_ADDR=$store_addr \
+  SCIMBUS_DATABASE_URL=$bench_url SCIMBUS_INGRESS_ADDR=$ingress_addr \
   RUST_LOG=${RUST_LOG:-info}
 streams_made=1
-"$bin/scimbus-store" >"$out/store.log" 2>&1 &
-svc_pids+=($!)
-wait_ready "http://$store_addr/readyz" "${svc_pids[0]}" store
+# Replica i serves its health on the store address's port + i.
+store_pids=()
+for ((i = 0; i < replicas; i++)); do
+  addr=${store_addr%:*}:$((${store_addr##*:} + i))
+  ((i == 0)) || port_free "$addr" || die "$addr (a store replica's) is taken"
+  name=store
+  ((i == 0)) || name=store-$i
+  SCIMBUS_STORE_ADDR=$addr "$bin/scimbus-store" >"$out/$name.log" 2>&1 &
+  store_pids+=("$!")
+  svc_pids+=("$!")
+  wait_ready "http://$addr/readyz" "$!" "$name"
+done
 "$bin/scimbus-ingress" >"$out/ingress.log" 2>&1 &
-svc_pids+=($!)
-wait_ready "http://$ingress_addr/readyz" "${svc_pids[1]}" ingress
+ingress_pid=$!
+svc_pids+=("$ingress_pid")
+wait_ready "http://$ingress_addr/readyz" "$ingress_pid" ingress
 
 q -f "$here/sql/prepare.sql" >&2
 shape=$(md5sum <"$here/sql/preload.sql" | cut -c1-32)
@@ -256,7 +271,7 @@ declare -A R # R[<phase>.<key>] = value
 cpu_now() { # server_pid|-
   local srv=0 sto=0 pg=0 now
   [[ $1 == - ]] || srv=$(ticks "$1")
-  ((${#svc_pids[@]} == 0)) || sto=$(ticks "${svc_pids[0]}")
+  ((${#store_pids[@]} == 0)) || sto=$(ticks "${store_pids[@]}")
   pg=$(pg_ticks "$pg_master")
   now=$(date +%s.%N)
   printf '%s %s %s %s %s %s\n' "$srv" "$sto" "$(nats_ticks)" "$pg" \
@@ -364,11 +379,11 @@ fi
 
 if has_phase create; then
   checkpoint
-  run_wrk create create.lua "$base" "${svc_pids[1]}"
+  run_wrk create create.lua "$base" "$ingress_pid"
   settle
 fi
 if has_phase get; then
-  run_wrk get get.lua "$base" "${svc_pids[1]}"
+  run_wrk get get.lua "$base" "$ingress_pid"
 fi
 if has_phase auth; then
   # A database token with one scope (its hash stored as `scimbus token
@@ -378,8 +393,8 @@ if has_phase auth; then
   q -c "delete from api_tokens where label = 'bench scoped'" >/dev/null
   q -c "insert into api_tokens (id, tenant, token_hash, label, scopes, prefix)
         values (gen_random_uuid(), '$tenant', decode('$scoped_hash', 'hex'), 'bench scoped', '{scim:read}', 'scimbus_benc')" >/dev/null
-  BENCH_TOKEN=$scoped run_wrk get-scoped get.lua "$base" "${svc_pids[1]}"
-  BENCH_TOKEN=$jwt run_wrk get-jwt get.lua "$base" "${svc_pids[1]}"
+  BENCH_TOKEN=$scoped run_wrk get-scoped get.lua "$base" "$ingress_pid"
+  BENCH_TOKEN=$jwt run_wrk get-jwt get.lua "$base" "$ingress_pid"
 fi
 if has_phase lookup; then
   run_pgbench lookup pgbench-lookup.sql -D users="$users" -D tenant="$tenant" -D rt=User
@@ -394,7 +409,7 @@ if has_phase ref; then
 fi
 if has_phase patch; then
   checkpoint
-  run_wrk patch patch.lua "$base" "${svc_pids[1]}"
+  run_wrk patch patch.lua "$base" "$ingress_pid"
   settle
 fi
 # 100 users per request (or transaction), at a few connections: what an IdP's
@@ -407,7 +422,7 @@ if has_phase pgbench100; then
 fi
 if has_phase bulk; then
   checkpoint
-  conns=$bulk_conns units=100 run_wrk bulk bulk.lua "$base" "${svc_pids[1]}"
+  conns=$bulk_conns units=100 run_wrk bulk bulk.lua "$base" "$ingress_pid"
   settle
 fi
 
@@ -461,7 +476,7 @@ if has_phase group; then
       [[ $gsize == small ]] || ((group_large <= ${SCIMBUS_PATCH_ANSWER_MAX_MEMBERS:-10000})) || expect=204
       BENCH_GROUP_ID=${gid[$gsize]} BENCH_GROUP_MODE=$mode BENCH_GROUP_POOL=$out/group-pool.txt BENCH_GROUP_EXPECT=$expect \
         conns=${BENCH_GROUP_CONNECTIONS:-4} secs=${BENCH_GROUP_SECS:-10} \
-        run_wrk "group-$mode-$gsize" group.lua "$base" "${svc_pids[1]}"
+        run_wrk "group-$mode-$gsize" group.lua "$base" "$ingress_pid"
     done
   done
   settle
@@ -503,8 +518,8 @@ if has_phase hr; then
 fi
 
 # Peak resident memory of each service over the whole run (VmHWM), in MB.
-R[rss.store]=$(peak_rss "${svc_pids[0]}")
-R[rss.ingress]=$(peak_rss "${svc_pids[1]}")
+R[rss.store]=$(for pid in "${store_pids[@]}"; do peak_rss "$pid"; echo; done | sort -n | tail -n 1)
+R[rss.ingress]=$(peak_rss "$ingress_pid")
 
 # ---------------------------------------------------------------------------
 # the table
@@ -547,8 +562,8 @@ report=$out/last.txt
   printf '  %s connections, %s wrk threads, %s s per phase after %s s warm-up; database %s, bus prefix %s\n' \
     "$conns" "$threads" "$secs" "$warmup" "$db" "$prefix"
   printf '  %s users stored (doc ~%s B JSON); preload %s\n' "$count" "$size" "$preload_note"
-  printf '  SCIMBUS_PARTITIONS=%s SCIMBUS_STORE_BATCH=%s RUST_LOG=%s\n' \
-    "${SCIMBUS_PARTITIONS:-1 (default)}" "${SCIMBUS_STORE_BATCH:-256 (default)}" "$RUST_LOG"
+  printf '  SCIMBUS_PARTITIONS=%s SCIMBUS_STORE_BATCH=%s RUST_LOG=%s; %s store replica(s)\n' \
+    "${SCIMBUS_PARTITIONS:-1 (default)}" "${SCIMBUS_STORE_BATCH:-256 (default)}" "$RUST_LOG" "$replicas"
   printf '\n  %-34s %16s %8s %8s   %s\n' "" "ok/s" "p50 ms" "p99 ms" "errors"
   row "create  POST /Users" create "req/s"
   row "get     GET userName eq" get "req/s"

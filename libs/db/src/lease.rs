@@ -12,6 +12,8 @@ use sqlx::{ConnectOptions, PgConnection};
 pub const STORE_PARTITION: i32 = 0x5c1b_0001;
 pub const OUTBOUND_TARGET: i32 = 0x5c1b_0002;
 pub const NOTIFY_SUBSCRIPTION: i32 = 0x5c1b_0003;
+/// A store replica's presence (second key random): how many replicas run.
+pub const STORE_REPLICA: i32 = 0x5c1b_0004;
 
 /// The second key of a lease named by a tenant and a name (a target's, a
 /// subscription's): FNV-1a of both, folded to 32 bits. Fixed: replicas of
@@ -39,6 +41,18 @@ pub async fn try_take(
         .fetch_one(&mut conn)
         .await?;
     Ok(got.then_some(conn))
+}
+
+/// How many leases of `class` are held in this database (by any session).
+pub async fn holders(conn: &mut PgConnection, class: i32) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from pg_locks
+         where locktype = 'advisory' and classid = $1::oid and objsubid = 2 and granted
+           and database = (select oid from pg_database where datname = current_database())",
+    )
+    .bind(i64::from(class))
+    .fetch_one(conn)
+    .await
 }
 
 /// Commits on this connection stop waiting for the WAL flush (what it

@@ -130,12 +130,15 @@ pub async fn apply_batch(
             out.applied(rcmd, applied);
         }
     }
-    let first = reserve(&mut tx, &out.pending).await?;
-    let rows = number(out.pending, first)?;
-    changes::insert(&mut tx, &rows).await?;
     commands::record(&mut tx, &out.records).await?;
     scimbus_db::audit::insert(&mut tx, &out.audit).await?;
     scimbus_db::passwords::write(&mut tx, &out.passwords).await?;
+    // Last: the tenants' sequence counters stay locked from here to the
+    // commit, and batches of other partitions (other replicas) of the same
+    // tenant wait for them.
+    let first = reserve(&mut tx, &out.pending).await?;
+    let rows = number(out.pending, first)?;
+    changes::insert(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(Committed {
         results: out.results,

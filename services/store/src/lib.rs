@@ -18,6 +18,7 @@ mod outbox;
 mod partition;
 mod passwords;
 mod prune;
+mod replicas;
 
 use std::sync::Arc;
 
@@ -66,6 +67,8 @@ struct Shared {
     outbox: mpsc::Sender<Vec<ChangeRow>>,
     settings: Settings,
     metrics: metrics::StoreMetrics,
+    /// This replica's share of the partitions.
+    balance: Arc<replicas::Balance>,
 }
 
 /// A running store.
@@ -191,6 +194,19 @@ impl Store {
             .run(workers.shutdown()),
         );
         let nats = client.clone();
+        // This replica's sessions say which replica they are
+        // (`pg_stat_activity.application_name`): who holds which
+        // partition is one join with `pg_locks` away.
+        let replica = format!("{:08x}", uuid::Uuid::now_v7().as_u64_pair().1 as u32);
+        let pg = pg.application_name(&format!("scimbus-store {replica}"));
+        tracing::info!(replica, "store replica started");
+        let balance = Arc::new(replicas::Balance::new(cfg.settings.partitions));
+        workers.spawn(replicas::run(
+            pg.clone(),
+            balance.clone(),
+            cfg.settings.lease_retry,
+            workers.shutdown(),
+        ));
         let shared = Arc::new(Shared {
             registry,
             owners: Owners::new(cfg.hr_owns.clone()),
@@ -201,6 +217,7 @@ impl Store {
             outbox: tx,
             settings: cfg.settings.clone(),
             metrics: metrics::StoreMetrics::new(&metrics),
+            balance,
         });
         for p in 0..cfg.settings.partitions {
             workers.spawn(partition::run(shared.clone(), p, workers.shutdown()));

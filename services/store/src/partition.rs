@@ -52,6 +52,15 @@ pub enum PartitionError {
     Setting(String),
 }
 
+/// Why a replica stopped working a partition, other than an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The replica is shutting down.
+    Shutdown,
+    /// It held more than its share: another replica takes this one.
+    Yielded,
+}
+
 /// The first wait before trying to take a partition back after losing
 /// Postgres: a restart or a terminated session is usually over at once.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
@@ -75,23 +84,39 @@ pub async fn run(shared: Arc<Shared>, p: u32, shutdown: CancellationToken) {
     let mut failures = 0u32;
     loop {
         let started = Instant::now();
-        let turn = match acquire(&shared.pg, p).await {
-            Ok(Some(conn)) => {
-                tracing::info!(partition = p, "partition taken");
-                match consume(&shared, p, conn, &shutdown).await {
-                    Ok(()) => return,
-                    Err(e) => {
-                        tracing::warn!(partition = p, error = %e, "partition released");
-                        Turn::Lost {
-                            held: started.elapsed(),
+        // Beyond this replica's share, the partition is left to another
+        // (crate::replicas).
+        let turn = if !shared.balance.may_take() {
+            Turn::HeldElsewhere
+        } else {
+            match acquire(&shared.pg, p).await {
+                Ok(Some(conn)) => {
+                    tracing::info!(partition = p, "partition taken");
+                    match consume(&shared, p, conn, &shutdown).await {
+                        Ok(Ended::Shutdown) => return,
+                        // Already counted off by should_yield.
+                        Ok(Ended::Yielded) => {
+                            tracing::info!(partition = p, "partition left to another replica");
+                            Turn::HeldElsewhere
+                        }
+                        Err(e) => {
+                            shared.balance.released();
+                            tracing::warn!(partition = p, error = %e, "partition released");
+                            Turn::Lost {
+                                held: started.elapsed(),
+                            }
                         }
                     }
                 }
-            }
-            Ok(None) => Turn::HeldElsewhere,
-            Err(e) => {
-                tracing::warn!(partition = p, error = %e, "cannot take the partition");
-                Turn::Failed
+                Ok(None) => {
+                    shared.balance.released();
+                    Turn::HeldElsewhere
+                }
+                Err(e) => {
+                    shared.balance.released();
+                    tracing::warn!(partition = p, error = %e, "cannot take the partition");
+                    Turn::Failed
+                }
             }
         };
         let wait = retry_wait(turn, &mut failures, shared.settings.lease_retry, salt);
@@ -167,7 +192,7 @@ async fn consume(
     p: u32,
     mut conn: PgConnection,
     shutdown: &CancellationToken,
-) -> Result<(), PartitionError> {
+) -> Result<Ended, PartitionError> {
     let mut consumer = fresh_consumer(shared, p).await?;
     let stream_name = shared.subjects.command_stream();
     let consumer_name = format!("store-p{p}");
@@ -178,6 +203,11 @@ async fn consume(
     };
     let ended = follow(shared, &mut consumer, &mut conn, shutdown, &lag).await;
     lag.released();
+    if let Ok(Ended::Yielded) = ended {
+        // Its session, and the lease with it, ends now rather than when
+        // Postgres notices the socket gone.
+        let _ = sqlx::Connection::close(conn).await;
+    }
     ended
 }
 
@@ -217,10 +247,13 @@ async fn follow(
     conn: &mut PgConnection,
     shutdown: &CancellationToken,
     lag: &Lag<'_>,
-) -> Result<(), PartitionError> {
+) -> Result<Ended, PartitionError> {
     lag.sample(consumer).await;
     let mut tick = tokio::time::interval(LAG_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Between two batches: does this replica hold more than its share?
+    let mut balance = tokio::time::interval(shared.settings.lease_retry);
+    balance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut messages = consumer
         .clone()
         .stream()
@@ -232,9 +265,15 @@ async fn follow(
         .map_err(|e| PartitionError::JetStream(e.to_string()))?;
     loop {
         let first = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
+            _ = shutdown.cancelled() => return Ok(Ended::Shutdown),
             _ = tick.tick() => {
                 lag.sample(consumer).await;
+                continue;
+            }
+            _ = balance.tick() => {
+                if shared.balance.should_yield() {
+                    return Ok(Ended::Yielded);
+                }
                 continue;
             }
             m = messages.next() => m,

@@ -253,23 +253,6 @@ async fn sweep_users(h: &Harness) -> Result<usize, scimbus_store::OutboxError> {
     .await
 }
 
-/// Which backend holds each partition's lease (advisory lock of class
-/// `lease::STORE_PARTITION`, second key the partition) in the test's
-/// database.
-async fn partition_holders(h: &Harness) -> std::collections::BTreeMap<i64, i32> {
-    sqlx::query_as(
-        "select objid::bigint, pid from pg_locks
-         where locktype = 'advisory' and classid = $1::oid and objsubid = 2 and granted
-           and database = (select oid from pg_database where datname = current_database())",
-    )
-    .bind(i64::from(scimbus_db::lease::STORE_PARTITION))
-    .fetch_all(&h.env.pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect()
-}
-
 /// Invariant 4: a change committed but not published (a crash between the
 /// two) is published when the store starts.
 #[tokio::test]

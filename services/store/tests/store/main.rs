@@ -16,3 +16,4 @@ mod nats_crash;
 mod patch_run;
 mod postgres_blip;
 mod readiness;
+mod replicas;

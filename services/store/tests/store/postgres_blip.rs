@@ -39,15 +39,14 @@ async fn a_write_after_the_lease_session_dies_waits_far_less_than_lease_retry() 
     assert_eq!(r.outcome, Outcome::Applied as i32, "{r:?}");
 
     for round in 0..3 {
-        assert_eq!(
-            scimbus_testkit::terminate_sessions(
-                &h.env.database,
-                scimbus_testkit::Sessions::LockHolders
-            )
-            .await,
-            1,
-            "one partition lease"
-        );
+        // The partition's lease, and the replica's presence lease unless
+        // it is still being taken again after the last round.
+        let ended = scimbus_testkit::terminate_sessions(
+            &h.env.database,
+            scimbus_testkit::Sessions::LockHolders,
+        )
+        .await;
+        assert!((1..=2).contains(&ended), "{ended} sessions ended");
         let started = Instant::now();
         let r = create_within(&h, &format!("after{round}"), Duration::from_millis(1500))
             .await

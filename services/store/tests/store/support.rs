@@ -250,3 +250,22 @@ pub fn patch(tenant: &str, rt: &str, id: Uuid, ops: Value) -> Command {
 pub fn resource(r: &CommandResult) -> Value {
     serde_json::from_slice(&r.resource).unwrap()
 }
+
+/// Which replica (the `application_name` of its sessions, `scimbus-store
+/// <id>`) holds each partition's lease (advisory lock of class
+/// `lease::STORE_PARTITION`, second key the partition) in the test's
+/// database.
+pub async fn partition_holders(h: &Harness) -> std::collections::BTreeMap<i64, String> {
+    sqlx::query_as(
+        "select l.objid::bigint, a.application_name from pg_locks l
+         join pg_stat_activity a on a.pid = l.pid
+         where l.locktype = 'advisory' and l.classid = $1::oid and l.objsubid = 2 and l.granted
+           and l.database = (select oid from pg_database where datname = current_database())",
+    )
+    .bind(i64::from(scimbus_db::lease::STORE_PARTITION))
+    .fetch_all(&h.env.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}

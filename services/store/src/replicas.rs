@@ -1,0 +1,192 @@
+//! How store replicas share the command partitions.
+//!
+//! Each replica holds a presence lease (a Postgres advisory lock of its own
+//! class, on a random key) for as long as it runs; the number of such
+//! leases held is the number of live replicas, as Postgres sees it (a
+//! replica that dies loses its lease with its session). A replica holds at
+//! most its fair share of the partitions, `ceil(partitions / replicas)`:
+//! below it, it takes any partition nobody holds; above it (another
+//! replica started), it lets one go between two batches, and the other
+//! takes it. The first replica to start takes every partition; the
+//! second, seen at the first's next count, gets half of them within a few
+//! `lease_retry`s. Handing a partition over is what a crash does already,
+//! without the crash: the new owner starts at the oldest command not
+//! acknowledged, so per-resource order and exactly-once hold.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use scimbus_db::lease;
+
+/// The fair share of partitions, and how many this replica holds.
+#[derive(Debug)]
+pub struct Balance {
+    partitions: u32,
+    /// Live replicas last counted (0: not counted yet, taken as 1).
+    replicas: AtomicU32,
+    /// Partitions this replica holds, or is taking.
+    held: AtomicU32,
+}
+
+impl Balance {
+    pub fn new(partitions: u32) -> Balance {
+        Balance {
+            partitions,
+            replicas: AtomicU32::new(0),
+            held: AtomicU32::new(0),
+        }
+    }
+
+    /// How many partitions each replica may hold.
+    pub fn share(&self) -> u32 {
+        let replicas = self.replicas.load(Ordering::SeqCst).max(1);
+        self.partitions.div_ceil(replicas)
+    }
+
+    /// Counts one more partition held, if that is within the share: the
+    /// caller may then try to take one (and must [`Balance::released`] it
+    /// if it does not get it, or when it lets it go).
+    pub fn may_take(&self) -> bool {
+        let share = self.share();
+        self.held
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| {
+                (h < share).then_some(h + 1)
+            })
+            .is_ok()
+    }
+
+    /// One partition less held.
+    pub fn released(&self) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| h.checked_sub(1));
+    }
+
+    /// Whether this replica holds more than its share: then one partition
+    /// is counted off at once (so that only one of its partitions goes per
+    /// excess), and its caller lets it go without [`Balance::released`].
+    pub fn should_yield(&self) -> bool {
+        let share = self.share();
+        self.held
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| {
+                (h > share).then(|| h - 1)
+            })
+            .is_ok()
+    }
+
+    fn counted(&self, replicas: u32) {
+        self.replicas.store(replicas, Ordering::SeqCst);
+    }
+}
+
+/// Holds this replica's presence lease and counts the live replicas every
+/// `every`, until `shutdown`. Without Postgres it tries again with backoff;
+/// meanwhile the last count stands.
+pub async fn run(
+    pg: PgConnectOptions,
+    balance: std::sync::Arc<Balance>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let salt = Uuid::now_v7().as_u64_pair().1;
+    let mut failures = 0u32;
+    loop {
+        let ended = present(&pg, &balance, every, &shutdown).await;
+        match ended {
+            Ok(()) => return,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e, "cannot count the store replicas");
+            }
+        }
+        let wait = scimbus_runtime::backoff(Duration::from_millis(50), every, failures, salt);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One presence: a connection holding a lease on a random key (another,
+/// if that key is taken), counting until it fails or `shutdown`.
+async fn present(
+    pg: &PgConnectOptions,
+    balance: &Balance,
+    every: Duration,
+    shutdown: &CancellationToken,
+) -> sqlx::Result<()> {
+    let mut conn = loop {
+        // The low half of a UUIDv7 is random.
+        let key = Uuid::now_v7().as_u64_pair().1 as i32;
+        if let Some(conn) = lease::try_take(pg, lease::STORE_REPLICA, key).await? {
+            break conn;
+        }
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let n = lease::holders(&mut conn, lease::STORE_REPLICA).await?;
+        let n = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        if n != balance.replicas.load(Ordering::SeqCst) {
+            tracing::info!(
+                replicas = n,
+                share = balance.partitions.div_ceil(n),
+                "store replicas counted"
+            );
+        }
+        balance.counted(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replica_takes_up_to_its_share_and_yields_what_is_over() {
+        let b = Balance::new(4);
+        // Not counted yet: one replica, every partition.
+        assert_eq!(b.share(), 4);
+        for _ in 0..4 {
+            assert!(b.may_take());
+        }
+        assert!(!b.may_take(), "a fifth is over the share");
+        assert!(!b.should_yield());
+
+        // A second replica: two each; two of the four go, one at a time.
+        b.counted(2);
+        assert_eq!(b.share(), 2);
+        assert!(b.should_yield());
+        assert!(b.should_yield());
+        assert!(!b.should_yield(), "at the share now");
+        assert!(!b.may_take());
+
+        // Three replicas of four partitions: two each at most.
+        b.counted(3);
+        assert_eq!(b.share(), 2);
+        // The other replica went: all four again.
+        b.counted(1);
+        assert!(b.may_take() && b.may_take());
+        assert!(!b.may_take());
+        b.released();
+        assert!(b.may_take());
+
+        // One partition, two replicas: one holds it, the other nothing.
+        let one = Balance::new(1);
+        one.counted(2);
+        assert_eq!(one.share(), 1);
+        assert!(one.may_take());
+        assert!(!one.may_take());
+        one.released();
+        one.released();
+        assert!(one.may_take(), "released never goes below zero");
+    }
+}
