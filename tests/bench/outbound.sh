@@ -51,6 +51,7 @@ lines=$(deploy/local/stack.sh up)
 set -a
 eval "$lines"
 set +a
+find_nats
 server_url=${SCIMBUS_DATABASE_URL%/*}
 url="$server_url/$db"
 admin() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$SCIMBUS_DATABASE_URL" "$@"; }

@@ -27,10 +27,30 @@ pg_ticks() { # postmaster pid, or nothing
   ticks "$1" $(pgrep -P "$1")
 }
 
-# Ticks of the NATS servers of this machine.
+# The NATS server the services use: the one listening on SCIMBUS_NATS_URL's
+# port (tests elsewhere on the machine may run servers of their own, whose
+# exits would make a sum over every nats-server go backwards); all of them
+# when that cannot be told. Call find_nats once SCIMBUS_NATS_URL is set.
+nats_pid=
+find_nats() {
+  local hostport port
+  hostport=${SCIMBUS_NATS_URL%%,*}
+  hostport=${hostport#*://}
+  hostport=${hostport#*@}
+  port=${hostport##*:}
+  port=${port%%/*}
+  [[ $port =~ ^[0-9]+$ ]] || port=4222
+  if command -v ss >/dev/null 2>&1; then
+    nats_pid=$(ss -Hltnp "sport = :$port" 2>/dev/null | sed -n 's/.*"nats-server",pid=\([0-9]*\).*/\1/p' | head -n 1)
+  fi
+}
 nats_ticks() {
-  # shellcheck disable=SC2046
-  ticks $(pgrep -x nats-server)
+  if [[ -n $nats_pid ]]; then
+    ticks "$nats_pid"
+  else
+    # shellcheck disable=SC2046 # pgrep prints one pid per word
+    ticks $(pgrep -x nats-server)
+  fi
 }
 
 # The postmaster of the server a backend belongs to, if it runs here and

@@ -101,6 +101,7 @@ lines=$(deploy/local/stack.sh up) || die "deploy/local/stack.sh up failed"
 set -a
 eval "$lines"
 set +a
+find_nats
 server_url=${SCIMBUS_DATABASE_URL%/*}
 [[ $server_url == *://*/* || $server_url == *://* ]] || die "cannot read SCIMBUS_DATABASE_URL"
 admin_url=$server_url/postgres

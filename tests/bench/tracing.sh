@@ -30,6 +30,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
 cd "$root"
+# shellcheck source=tests/bench/proc.sh
+. "$here/proc.sh"
 
 rounds=${BENCH_TRACING_ROUNDS:-2}
 secs=${BENCH_SECS:-20}
@@ -251,52 +253,11 @@ done
 
 declare -A R # R[<round>.<mode>.<phase>.<key>] = value; R[<round>.<mode>.spans.<key>]
 
-clk=$(getconf CLK_TCK)
-ticks() { # pids...: user + system time, with that of their exited children
-  local p t=0 st f
-  for p in "$@"; do
-    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -r -a f <<<"${st##*) }" # fields from 3 (state) on: utime 14, stime 15, cutime 16, cstime 17
-    t=$((t + f[11] + f[12] + f[13] + f[14]))
-  done
-  echo "$t"
-}
 pg_master=
 find_pg_master() {
-  local bpid st f
-  bpid=$(q -c "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() limit 1")
-  if [[ -n $bpid && $(cat "/proc/$bpid/comm" 2>/dev/null) == postgres ]]; then
-    st=$(<"/proc/$bpid/stat")
-    read -r -a f <<<"${st##*) }"
-    [[ $(cat "/proc/${f[1]}/comm" 2>/dev/null) != postgres ]] || pg_master=${f[1]}
-  fi
-}
-# The NATS server the services use: the one listening on SCIMBUS_NATS_URL's
-# port (tests elsewhere on the machine may run servers of their own, whose
-# exits would make a sum over every nats-server go backwards); all of them
-# when that cannot be told.
-nats_pid=
-find_nats() {
-  local hostport port
-  hostport=${SCIMBUS_NATS_URL%%,*}
-  hostport=${hostport#*://}
-  hostport=${hostport#*@}
-  port=${hostport##*:}
-  port=${port%%/*}
-  [[ $port =~ ^[0-9]+$ ]] || port=4222
-  if command -v ss >/dev/null 2>&1; then
-    nats_pid=$(ss -Hltnp "sport = :$port" 2>/dev/null | sed -n 's/.*"nats-server",pid=\([0-9]*\).*/\1/p' | head -n 1)
-  fi
+  pg_master=$(postmaster_of "$(q -c "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() limit 1")")
 }
 find_nats
-nats_ticks() {
-  if [[ -n $nats_pid ]]; then
-    ticks "$nats_pid"
-  else
-    # shellcheck disable=SC2046 # pgrep prints one pid per word
-    ticks $(pgrep -x nats-server)
-  fi
-}
 # Postgres' share: the backends of this database (the services' pools,
 # open for the whole phase) and the server's background processes
 # (checkpointer, WAL writer, autovacuum, ...), not the backends other

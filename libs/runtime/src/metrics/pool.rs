@@ -31,31 +31,37 @@ impl PoolMetrics {
         }
     }
 
-    /// Samples `pool`, named `name` (`primary`; the ingress's `read`, the
-    /// outbound's `links`), at every read.
+    /// Samples `pool`, named `name` (`primary`; the outbound's `links`), at
+    /// every read.
     pub fn watch(&self, name: &'static str, pool: &PgPool) {
         let pool = pool.clone();
-        let (connections, max) = (self.connections.clone(), self.max.clone());
-        self.registry.on_scrape(move || {
-            let size = f64::from(pool.size());
-            let idle = pool.num_idle() as f64;
-            connections.set(&[name, "idle"], idle);
-            connections.set(&[name, "busy"], (size - idle).max(0.0));
-            max.set(&[name], f64::from(pool.options().get_max_connections()));
+        self.on_scrape(name, move || {
+            let max = pool.options().get_max_connections();
+            (pool.size(), pool.num_idle(), max)
         });
     }
 
-    /// Samples a [`ReadPool`](scimbus_db::ReadPool) (the connections it
-    /// lends are its own, not its sqlx pool's).
+    /// Samples a [`ReadPool`](scimbus_db::ReadPool) (the ingress's `read`:
+    /// the connections it lends are its own, not its sqlx pool's).
     pub fn watch_read(&self, name: &'static str, pool: &scimbus_db::ReadPool) {
         let pool = pool.clone();
+        self.on_scrape(name, move || (pool.size(), pool.num_idle(), pool.max()));
+    }
+
+    /// Sets the families from `sample` (open connections, idle ones, the
+    /// most) at every read.
+    fn on_scrape(
+        &self,
+        name: &'static str,
+        sample: impl Fn() -> (u32, usize, u32) + Send + Sync + 'static,
+    ) {
         let (connections, max) = (self.connections.clone(), self.max.clone());
         self.registry.on_scrape(move || {
-            let size = f64::from(pool.size());
-            let idle = pool.num_idle() as f64;
+            let (size, idle, most) = sample();
+            let (size, idle) = (f64::from(size), idle as f64);
             connections.set(&[name, "idle"], idle);
             connections.set(&[name, "busy"], (size - idle).max(0.0));
-            max.set(&[name], f64::from(pool.max()));
+            max.set(&[name], f64::from(most));
         });
     }
 }

@@ -166,14 +166,7 @@ async fn two_replicas_keep_per_resource_order() {
         ids.push(id);
     }
     // Interleaved: step s of every user, then step s+1 …
-    let step = |s: usize, id: uuid::Uuid| {
-        patch(
-            "acme",
-            "User",
-            id,
-            json!([{"op": "replace", "path": "title", "value": format!("step {s}")}]),
-        )
-    };
+    let step = |s: usize, id: uuid::Uuid| title_step("acme", s, id);
     for s in 0..STEPS / 2 {
         for id in &ids {
             h.publish(&step(s, *id), None).await;

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use scimbus_e2e::eventually;
-use serde_json::json;
 
 use crate::support::*;
 
@@ -48,14 +47,7 @@ async fn a_second_replica_takes_half_the_partitions_under_load_and_order_holds()
         h.publish(&cmd, None).await;
         ids.push(id);
     }
-    let step = |s: usize, id: uuid::Uuid| {
-        patch(
-            "acme",
-            "User",
-            id,
-            json!([{"op": "replace", "path": "title", "value": format!("step {s}")}]),
-        )
-    };
+    let step = |s: usize, id: uuid::Uuid| title_step("acme", s, id);
     // The second replica starts while the first third of the steps is
     // being published, and takes its share while the rest come.
     let mut second = None;

@@ -237,6 +237,16 @@ pub fn create_user(tenant: &str, user_name: &str) -> (Uuid, Command) {
     )
 }
 
+/// Step `s` of a user's steps: its title set to `step <s>`.
+pub fn title_step(tenant: &str, s: usize, id: Uuid) -> Command {
+    patch(
+        tenant,
+        "User",
+        id,
+        serde_json::json!([{"op": "replace", "path": "title", "value": format!("step {s}")}]),
+    )
+}
+
 pub fn patch(tenant: &str, rt: &str, id: Uuid, ops: Value) -> Command {
     command(
         tenant,
