@@ -31,6 +31,10 @@ use crate::batch::{apply_batch, now};
 use crate::dead_letter::park;
 use crate::message::{self, decode, failed};
 
+mod lag;
+
+use lag::{LAG_EVERY, Lag};
+
 /// The advisory-lock class of command partitions (the second key is the
 /// partition number).
 const LOCK_CLASS: i32 = scimbus_db::lease::STORE_PARTITION;
@@ -210,36 +214,6 @@ async fn consume(
     }
     ended
 }
-
-/// Reports a partition's consumer lag while this replica works it.
-struct Lag<'a> {
-    shared: &'a Shared,
-    stream: &'a str,
-    consumer: &'a str,
-}
-
-impl Lag<'_> {
-    async fn sample(&self, consumer: &mut consumer::PullConsumer) {
-        // A failed read leaves the last value; the next tick tries again.
-        if let Ok(info) = consumer.info().await {
-            self.shared.metrics.consumer(
-                self.stream,
-                self.consumer,
-                info.num_pending,
-                info.num_ack_pending,
-            );
-        }
-    }
-
-    fn released(&self) {
-        self.shared
-            .metrics
-            .consumer_released(self.stream, self.consumer);
-    }
-}
-
-/// How often a partition's consumer lag is read from JetStream.
-const LAG_EVERY: Duration = Duration::from_secs(5);
 
 async fn follow(
     shared: &Shared,
