@@ -71,7 +71,7 @@ die() {
 }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 for v in "$secs" "$warmup" "$conns" "$threads" "$users" "$bulk_conns" "$replicas"; do
-  is_uint "$v" || die "BENCH_SECS, BENCH_WARMUP_SECS, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS must be numbers (got '$v')"
+  is_uint "$v" || die "BENCH_SECS, BENCH_WARMUP_SECS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_USERS, BENCH_BULK_CONNECTIONS and BENCH_STORE_REPLICAS must be numbers (got '$v')"
 done
 [[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case identifier (got '$db')"
 ((secs > 0 && conns > 0 && threads > 0 && users > 0 && replicas > 0)) || die "BENCH_SECS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_USERS and BENCH_STORE_REPLICAS must be positive"
@@ -219,7 +219,6 @@ export SCIMBUS_CONFIG=$cfg SCIMBUS_BENCH_TOKEN=$token SCIMBUS_BUS_PREFIX=$prefix
   RUST_LOG=${RUST_LOG:-info}
 streams_made=1
 # Replica i serves its health on the store address's port + i.
-store_pids=()
 for ((i = 0; i < replicas; i++)); do
   addr=${store_addr%:*}:$((${store_addr##*:} + i))
   ((i == 0)) || port_free "$addr" || die "$addr (a store replica's) is taken"
@@ -432,11 +431,9 @@ fi
 # deletes both with the run's other writes); then, on each, one member
 # added and removed over and over (answered with the whole group, and with
 # `Prefer: return=minimal`) and the group read without its members.
-scim_call() { # method path body-file|-: the answer's body; dies on a status that is not 2xx
-  local data=()
-  [[ $3 == - ]] || data=(--data-binary "@$3")
+scim_call() { # method path body-file: the answer's body; dies on a status that is not 2xx
   curl -fsS -X "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/scim+json' \
-    "${data[@]}" "$base/scim/v2/$tenant$2" || die "$1 $2 failed"
+    --data-binary "@$3" "$base/scim/v2/$tenant$2" || die "$1 $2 failed"
 }
 # The PATCH adding `limit` stored users from `offset` on (in id order).
 members_patch() { # offset limit

@@ -20,7 +20,7 @@
 //! connection that is alive, so the client never sees it.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection, PgPool};
@@ -97,16 +97,6 @@ impl ReadPool {
         }
     }
 
-    /// Whether Postgres answers a query on this pool (for readiness).
-    pub async fn ping(&self) -> sqlx::Result<()> {
-        self.read(|mut c| async move {
-            let r = sqlx::query("select 1").execute(&mut c).await;
-            (c, r)
-        })
-        .await
-        .map(drop)
-    }
-
     /// Closes the idle connections and the pool (on shutdown).
     pub async fn close(&self) {
         self.0.permits.close();
@@ -124,11 +114,7 @@ impl ReadPool {
 
     /// Idle connections now.
     pub fn num_idle(&self) -> usize {
-        self.0
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.idle().len()
     }
 
     /// The most connections it opens.
@@ -143,7 +129,7 @@ impl ReadPool {
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
         let (idle, stale) = {
-            let mut idle = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut idle = self.idle();
             // The oldest are at the front: those idle too long go.
             let n = idle
                 .iter()
@@ -168,15 +154,17 @@ impl ReadPool {
         {
             return;
         }
-        self.0
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((conn, Instant::now()));
+        self.idle().push((conn, Instant::now()));
+    }
+
+    /// The idle connections (a panic elsewhere while holding the lock
+    /// leaves a list that is still a list).
+    fn idle(&self) -> MutexGuard<'_, Vec<(PgConnection, Instant)>> {
+        self.0.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn take_idle(&self) -> Vec<(PgConnection, Instant)> {
-        std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(&mut *self.idle())
     }
 
     /// Pings every idle connection and closes the ones that do not answer;
@@ -185,11 +173,7 @@ impl ReadPool {
         let mut dead = 0usize;
         for (mut conn, at) in self.take_idle() {
             if conn.ping().await.is_ok() {
-                self.0
-                    .idle
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push((conn, at));
+                self.idle().push((conn, at));
             } else {
                 // Its socket is closed with it.
                 dead += 1;

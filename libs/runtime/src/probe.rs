@@ -37,18 +37,20 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// Probes `client`, the `streams` the service uses, and `pool`.
+    /// Probes `client`, the `streams` the service uses, and Postgres
+    /// through `pool` (the ingress's own read pool; the others' pool,
+    /// wrapped).
     pub fn new(
         client: async_nats::Client,
         js: jetstream::Context,
         streams: Vec<String>,
-        pool: sqlx::PgPool,
+        pool: ReadPool,
     ) -> Probe {
         Probe {
             client,
             js,
             streams,
-            pool: ReadPool::new(pool),
+            pool,
         }
     }
 

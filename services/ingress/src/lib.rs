@@ -92,15 +92,14 @@ impl Ingress {
         let metrics = scimbus_runtime::metrics::Registry::new();
         let pools = scimbus_runtime::metrics::pool::PoolMetrics::new(&metrics);
         pools.watch("primary", &write);
-
+        let read = scimbus_db::ReadPool::new(read_pool);
+        pools.watch_read("read", &read);
         let probe = Probe::new(
             client.clone(),
             js.clone(),
             vec![subjects.command_stream()],
-            read_pool.clone(),
+            read.clone(),
         );
-        let read = scimbus_db::ReadPool::new(read_pool);
-        pools.watch_read("read", &read);
         let dispatcher = dispatch::Dispatcher::start(
             client,
             js,

@@ -225,7 +225,7 @@ impl Outbound {
                 subjects.dlq_stream(),
                 subjects.events_stream(),
             ],
-            pool.clone(),
+            scimbus_db::ReadPool::new(pool.clone()),
         );
         let workers = Workers::new();
         let notify = notify::NotifyShared {

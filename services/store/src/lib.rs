@@ -161,7 +161,7 @@ impl Store {
                 subjects.change_stream(),
                 subjects.dlq_stream(),
             ],
-            pool.clone(),
+            scimbus_db::ReadPool::new(pool.clone()),
         ));
         workers.spawn(outbox::run_sweeper(
             outbox::Sweeper {

@@ -78,6 +78,8 @@ enum Turn {
     Failed,
     /// It was held this long, then lost.
     Lost { held: Duration },
+    /// It was let go to another replica (already counted off).
+    Yielded,
 }
 
 /// Keeps trying to own partition `p` and applies its commands while it does.
@@ -87,46 +89,53 @@ pub async fn run(shared: Arc<Shared>, p: u32, shutdown: CancellationToken) {
     let salt = Uuid::now_v7().as_u64_pair().1 ^ u64::from(p);
     let mut failures = 0u32;
     loop {
-        let started = Instant::now();
         // Beyond this replica's share, the partition is left to another
-        // (crate::replicas).
+        // (crate::replicas). A turn that took one counts it off again when
+        // it ends — but a yield was counted off when it was decided.
         let turn = if !shared.balance.may_take() {
             Turn::HeldElsewhere
         } else {
-            match acquire(&shared.pg, p).await {
-                Ok(Some(conn)) => {
-                    tracing::info!(partition = p, "partition taken");
-                    match consume(&shared, p, conn, &shutdown).await {
-                        Ok(Ended::Shutdown) => return,
-                        // Already counted off by should_yield.
-                        Ok(Ended::Yielded) => {
-                            tracing::info!(partition = p, "partition left to another replica");
-                            Turn::HeldElsewhere
-                        }
-                        Err(e) => {
-                            shared.balance.released();
-                            tracing::warn!(partition = p, error = %e, "partition released");
-                            Turn::Lost {
-                                held: started.elapsed(),
-                            }
-                        }
-                    }
-                }
-                Ok(None) => {
-                    shared.balance.released();
-                    Turn::HeldElsewhere
-                }
-                Err(e) => {
-                    shared.balance.released();
-                    tracing::warn!(partition = p, error = %e, "cannot take the partition");
-                    Turn::Failed
-                }
+            let Some(turn) = hold(&shared, p, &shutdown).await else {
+                return;
+            };
+            if turn != Turn::Yielded {
+                shared.balance.released();
             }
+            turn
         };
         let wait = retry_wait(turn, &mut failures, shared.settings.lease_retry, salt);
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One attempt at partition `p`: taken and worked until it is lost or
+/// yielded, or not taken. `None` on shutdown.
+async fn hold(shared: &Shared, p: u32, shutdown: &CancellationToken) -> Option<Turn> {
+    let started = Instant::now();
+    match acquire(&shared.pg, p).await {
+        Ok(Some(conn)) => {
+            tracing::info!(partition = p, "partition taken");
+            match consume(shared, p, conn, shutdown).await {
+                Ok(Ended::Shutdown) => None,
+                Ok(Ended::Yielded) => {
+                    tracing::info!(partition = p, "partition left to another replica");
+                    Some(Turn::Yielded)
+                }
+                Err(e) => {
+                    tracing::warn!(partition = p, error = %e, "partition released");
+                    Some(Turn::Lost {
+                        held: started.elapsed(),
+                    })
+                }
+            }
+        }
+        Ok(None) => Some(Turn::HeldElsewhere),
+        Err(e) => {
+            tracing::warn!(partition = p, error = %e, "cannot take the partition");
+            Some(Turn::Failed)
         }
     }
 }
@@ -139,7 +148,7 @@ pub async fn run(shared: Arc<Shared>, p: u32, shutdown: CancellationToken) {
 /// starts that series afresh.
 fn retry_wait(turn: Turn, failures: &mut u32, lease_retry: Duration, salt: u64) -> Duration {
     match turn {
-        Turn::HeldElsewhere => {
+        Turn::HeldElsewhere | Turn::Yielded => {
             *failures = 0;
             return lease_retry;
         }

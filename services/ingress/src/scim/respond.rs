@@ -74,10 +74,7 @@ pub fn resource(
     projection: &Projection,
 ) -> Response {
     locate(state, tenant, rt, &mut resource);
-    let etag = resource
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .and_then(own_header);
+    let etag = etag_of(&resource);
     let location = resource
         .pointer("/meta/location")
         .and_then(Value::as_str)
@@ -98,14 +95,18 @@ pub fn resource(
 /// A write answered without a body: 204 with the new version's `ETag`.
 pub fn no_content(resource: &Value) -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
-    if let Some(etag) = resource
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .and_then(own_header)
-    {
+    if let Some(etag) = etag_of(resource) {
         res.headers_mut().insert(header::ETAG, etag);
     }
     res
+}
+
+/// A stored resource's `ETag`: its `meta.version`.
+fn etag_of(resource: &Value) -> Option<HeaderValue> {
+    resource
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .and_then(own_header)
 }
 
 /// The answer to a write whose client prefers no body
