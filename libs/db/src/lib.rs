@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod changes;
 pub mod commands;
+pub mod console;
 pub mod hr;
 pub mod lease;
 pub mod links;
@@ -14,6 +15,7 @@ pub mod list;
 pub mod members;
 mod parked;
 pub mod passwords;
+pub mod people;
 mod pool;
 mod progress;
 pub mod read;

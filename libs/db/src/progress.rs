@@ -18,7 +18,7 @@ macro_rules! progress_columns {
         "stream_seq, pushed, skipped,
          (select count(*) from parked_changes c
           where c.tenant = p.tenant and c.target = p.target) as parked,
-         failed, lag, circuit, last_error, paused, pause_acknowledged, synced_at,
+         failed, lag, circuit, last_error, last_error_at, last_pushed_at, paused, pause_acknowledged, synced_at,
          last_sync_at, reconciled_at,
          last_sync_dry_run, last_sync_created, last_sync_adopted, last_sync_updated,
          last_sync_deprovisioned, last_sync_skipped, last_sync_failures, last_sync_failed,
@@ -41,6 +41,11 @@ pub struct Progress {
     pub lag: i64,
     pub circuit: String,
     pub last_error: Option<String>,
+    /// When the last attempt failed.
+    pub last_error_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When a change last got through (a last error newer than this: the
+    /// target is failing now).
+    pub last_pushed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub paused: bool,
     /// The worker has seen the pause: nothing is in flight and nothing
     /// more is pushed until a resume.
@@ -68,6 +73,8 @@ struct ProgressRow {
     lag: i64,
     circuit: String,
     last_error: Option<String>,
+    last_error_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_pushed_at: Option<chrono::DateTime<chrono::Utc>>,
     paused: bool,
     pause_acknowledged: bool,
     synced_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -91,6 +98,8 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Progress {
             lag: r.lag,
             circuit: r.circuit,
             last_error: r.last_error,
+            last_error_at: r.last_error_at,
+            last_pushed_at: r.last_pushed_at,
             paused: r.paused,
             pause_acknowledged: r.pause_acknowledged,
             synced_at: r.synced_at,
@@ -196,6 +205,7 @@ pub async fn advance<'e>(
     sqlx::query(
         "update target_progress set stream_seq = greatest(stream_seq, $3),
              pushed = pushed + $4, skipped = skipped + $5,
+             last_pushed_at = case when $4 > 0 then now() else last_pushed_at end,
              last_error = coalesce($6, last_error),
              last_error_at = case when $6 is null then last_error_at else now() end,
              lag = coalesce($7, lag), circuit = $8, updated_at = now()

@@ -6,6 +6,7 @@
 //! are in `admin/subscriptions.rs`, HR sources and events in `admin/hr.rs`.
 //!
 //! ```text
+//! GET  /admin/v1/tenants                                     {"tenants": ["name", …]}
 //! GET  /admin/v1/targets[?tenant=T]
 //! GET  /admin/v1/tenants/{tenant}/targets/{name}
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/pause | /resume
@@ -20,7 +21,8 @@
 //! ```text
 //! {"tenant", "target", "state": "running" | "pausing" | "paused" | "not started",
 //!  "position", "lag", "pushed", "skipped", "failed", "parked", "circuit",
-//!  "lastError", "syncedAt", "reconciledAt", "configured", "config",
+//!  "lastError", "lastErrorAt", "lastPushedAt", "syncedAt", "reconciledAt",
+//!  "configured", "config",
 //!  "lastSync": null | {"dryRun": bool, "created", "adopted", "updated",
 //!      "deprovisioned", "skipped", "failures": n, "failed": ["why", …first 20],
 //!      "tookMs", "at": RFC 3339},
@@ -47,7 +49,9 @@ use scimbus_scim::ScimError;
 use serde_json::{Value, json};
 
 mod audit;
+mod history;
 mod hr;
+mod people;
 mod subscriptions;
 mod tokens;
 
@@ -57,6 +61,7 @@ use crate::state::AppState;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/tenants", get(tenants))
         .route("/targets", get(list))
         .route("/tenants/{tenant}/targets/{name}", get(show))
         .route("/tenants/{tenant}/targets/{name}/pause", post(pause))
@@ -72,6 +77,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(hr::routes())
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(history::routes())
+        .merge(people::routes())
         .route_layer(from_fn_with_state(state.clone(), require_admin))
         .route_layer(from_fn_with_state(state, crate::audit::admin_actions))
 }
@@ -84,47 +91,61 @@ fn query_pairs(query: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     })
 }
 
-/// Middleware: the bearer token must be one of the operator API's.
+/// What the console puts on the requests it sends the operator API
+/// in-process: the hash of the admin token its session signed in with.
+/// Only code sets request extensions; no client can send one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConsoleGrant(pub [u8; 32]);
+
+/// Middleware: the bearer token (or the console session's token) must be
+/// one of the operator API's; a read-only one only reads.
 async fn require_admin(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let addr = crate::auth::peer(&state, &req);
-    state
-        .failures
-        .check(addr)
-        .map_err(ApiError::too_many_failures)?;
-    let token = crate::auth::bearer(req.headers());
-    let Some(token) = token else {
-        state.failures.failed(addr);
-        return Err(ScimError::unauthorized("an admin bearer token is required").into());
+    let (hash, via) = match req.extensions().get::<ConsoleGrant>() {
+        Some(grant) => (grant.0, " via the console"),
+        None => {
+            state
+                .failures
+                .check(addr)
+                .map_err(ApiError::too_many_failures)?;
+            let Some(token) = crate::auth::bearer(req.headers()) else {
+                state.failures.failed(addr);
+                return Err(ScimError::unauthorized("an admin bearer token is required").into());
+            };
+            (token_hash(token), "")
+        }
     };
-    let hash = token_hash(token);
     let writes = state.admin_tokens.contains(&hash);
-    if writes || state.admin_read_tokens.contains(&hash) {
-        crate::audit::Who::set_with(&req, || {
-            // Which admin token, without its secret: the start of its hash.
-            let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-            crate::audit::Actor {
-                tenant: String::new(),
-                kind: "operator",
-                id: format!("admin:{id}"),
-                name: if writes { "admin" } else { "admin (read-only)" }.into(),
-                address: Some(addr),
-                request_id: crate::auth::request_id(&req),
-            }
-        });
-    }
-    if !writes {
-        if !state.admin_read_tokens.contains(&hash) {
+    let reads = writes || state.admin_read_tokens.contains(&hash);
+    if !reads {
+        if via.is_empty() {
             state.failures.failed(addr);
-            return Err(ScimError::unauthorized("the bearer token is not an admin token").into());
         }
-        // A read-only token reads.
-        if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
-            return Err(ApiError::insufficient_scope("admin:write"));
+        return Err(ScimError::unauthorized("the bearer token is not an admin token").into());
+    }
+    crate::audit::Who::set_with(&req, || {
+        // Which admin token, without its secret: the start of its hash.
+        let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        let name = if writes { "admin" } else { "admin (read-only)" };
+        crate::audit::Actor {
+            tenant: String::new(),
+            kind: "operator",
+            id: format!("admin:{id}"),
+            name: format!("{name}{via}"),
+            address: Some(addr),
+            request_id: crate::auth::request_id(&req),
         }
+    });
+    // A read-only token reads.
+    if !writes
+        && req.method() != axum::http::Method::GET
+        && req.method() != axum::http::Method::HEAD
+    {
+        return Err(ApiError::insufficient_scope("admin:write"));
     }
     Ok(next.run(req).await)
 }
@@ -205,6 +226,8 @@ fn status_json(tenant: &str, target: &str, p: &Progress) -> Value {
         "parked": p.parked,
         "circuit": p.circuit,
         "lastError": p.last_error,
+        "lastErrorAt": time(&p.last_error_at),
+        "lastPushedAt": time(&p.last_pushed_at),
         "syncedAt": time(&p.synced_at),
         "lastSync": p.last_sync.as_ref().map(|s| sync_json(s, time(&p.last_sync_at))),
         "reconciledAt": time(&p.reconciled_at),
@@ -247,6 +270,11 @@ fn reconcile_json(r: &ReconcileCounts, at: Option<String>) -> Value {
     })
 }
 
+async fn tenants(State(state): State<AppState>) -> ApiResult<Response> {
+    let names = scimbus_db::tenants::names(&state.admin_db).await?;
+    Ok(Json(json!({"tenants": names})).into_response())
+}
+
 #[derive(Debug, serde::Deserialize)]
 struct ListQuery {
     tenant: Option<String>,
@@ -278,7 +306,11 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiR
 
 /// A target the configuration declares or that has run (its status, if
 /// it has run), or 404.
-async fn known(state: &AppState, tenant: &str, name: &str) -> ApiResult<Option<Progress>> {
+pub(super) async fn known(
+    state: &AppState,
+    tenant: &str,
+    name: &str,
+) -> ApiResult<Option<Progress>> {
     let key = TargetKey {
         tenant,
         target: name,

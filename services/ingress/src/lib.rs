@@ -10,6 +10,7 @@ mod audit;
 pub mod auth;
 mod body;
 mod config;
+mod console;
 mod dispatch;
 mod error;
 mod events;

@@ -57,7 +57,8 @@ pub fn routes(state: AppState) -> Router {
         .nest("/hr/v1", crate::hr::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::console::routes(state))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

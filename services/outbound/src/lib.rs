@@ -44,6 +44,7 @@ mod redact;
 mod remote_index;
 pub mod requests;
 mod retry;
+mod samples;
 mod shared;
 mod sync;
 mod target;
@@ -250,6 +251,7 @@ impl Outbound {
             ),
         };
         workers.spawn(notify::run(notify, workers.shutdown()));
+        workers.spawn(samples::run(pool.clone(), workers.shutdown()));
         let shared = worker::Shared {
             js,
             subjects,

@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn subs(state: &AppState) -> Subscriptions<'_> {
+pub(super) fn subs(state: &AppState) -> Subscriptions<'_> {
     Subscriptions {
         pool: &state.admin_db,
         configured: &state.subscriptions,

@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod binary;
 mod bulk;
+mod console;
 mod errors;
 mod hr;
 mod hr_admin;

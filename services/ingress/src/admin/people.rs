@@ -1,0 +1,306 @@
+//! `/admin/v1/tenants/{tenant}/resources`: a person or group found by what
+//! an operator knows of it, and where it is provisioned.
+//!
+//! ```text
+//! GET /admin/v1/tenants/{tenant}/resources?q=X &count=N (1 to 100, default 20)
+//!     {"resources": [{"id", "resourceType", "userName", "displayName", "externalId",
+//!                     "emails", "active", "version", "lastModified"}, …]}
+//! GET /admin/v1/tenants/{tenant}/resources/{id}
+//!     {"resource": SCIM JSON as stored (a group without its members),
+//!      "memberCount": n, "memberCountCapped": bool (groups: counted up to 100 000),
+//!      "targets": [{"target", "takes": bool, "filter": text | null,
+//!                   "inScopeNow": bool | null, "remoteId", "pushedVersion",
+//!                   "pushedAt", "inScopeWhenPushed", "outcome", "parked": [...]}, …],
+//!      "changes": [{"seq", "operation", "version", "committedAt", "attributes",
+//!                   "source", "client"}, …newest 20]}
+//! ```
+//!
+//! `q` is matched against the id, userName, emails, externalId and
+//! displayName (exactly; case-insensitive but for the id and externalId).
+//! A target's `outcome` is `parked` (a change of the resource waits for an
+//! operator; `parked` lists them), `pushed` (it holds the version we hold),
+//! `behind` (it holds an older version: the newer one is on its way),
+//! `not in scope` (nothing pushed, and the filter does not take it now),
+//! `not taken` (the target does not take this type) or `not pushed`.
+//! HR events of a person and its audit trail are `hr-events?userId=` and
+//! `audit?resourceId=`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use scimbus_db::people::{self, Found, Held, ParkedFor};
+use scimbus_events::Message;
+use scimbus_events::v1::{Change, change::Operation, source::Kind};
+use scimbus_scim::ScimError;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tenants/{tenant}/resources", get(search))
+        .route("/tenants/{tenant}/resources/{id}", get(show))
+}
+
+/// The most members counted for `memberCount`.
+const MOST_COUNTED: i64 = 100_000;
+/// The most recent changes shown.
+const CHANGES_SHOWN: i64 = 20;
+
+async fn tenant_known(state: &AppState, tenant: &str) -> ApiResult<()> {
+    if scimbus_db::tenants::exists(&state.admin_db, tenant).await? {
+        Ok(())
+    } else {
+        Err(ScimError::not_found(format!("no tenant {tenant}")).into())
+    }
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let mut q = None;
+    let mut count = 20;
+    for (k, v) in super::query_pairs(query.as_deref())? {
+        match k.as_str() {
+            "q" if q.is_none() => q = Some(v),
+            "count" => {
+                count = v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::from(ScimError::invalid_value(format!(
+                            "\"count\" must be a whole number from 1 to 100, not {v:?}"
+                        )))
+                    })?;
+            }
+            _ => {
+                return Err(ScimError::invalid_value(format!(
+                    "unknown or repeated parameter \"{k}\" (the parameters are q and count)"
+                ))
+                .into());
+            }
+        }
+    }
+    let q = q.map(|q| q.trim().to_string()).unwrap_or_default();
+    if q.is_empty() || q.len() > 256 {
+        return Err(ScimError::invalid_value(
+            "\"q\" is what to look for: an id, userName, email, externalId or displayName (1 to 256 characters)",
+        )
+        .into());
+    }
+    tenant_known(&state, &tenant).await?;
+    let found = people::search(&state.admin_db, &tenant, &q, count).await?;
+    let list: Vec<Value> = found.iter().map(found_json).collect();
+    Ok(Json(json!({"resources": list})).into_response())
+}
+
+fn found_json(f: &Found) -> Value {
+    json!({
+        "id": f.id.to_string(),
+        "resourceType": f.resource_type,
+        "userName": f.user_name,
+        "displayName": f.display_name,
+        "externalId": f.external_id,
+        "emails": f.emails,
+        "active": f.active,
+        "version": f.version,
+        "lastModified": scimbus_db::render::timestamp(f.last_modified),
+    })
+}
+
+/// The targets of a tenant: those the configuration declares and those
+/// that have run.
+async fn targets_of(state: &AppState, tenant: &str) -> ApiResult<Vec<String>> {
+    let rows = scimbus_db::links::all_progress(&state.admin_db, Some(tenant)).await?;
+    let mut names: Vec<String> = state
+        .targets
+        .iter()
+        .filter(|(t, _)| t == tenant)
+        .map(|(_, c)| c.name.clone())
+        .chain(rows.into_iter().map(|(_, n, _)| n))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    tenant_known(&state, &tenant).await?;
+    let not_found = || ApiError::from(ScimError::not_found(format!("no resource {id}")));
+    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let row = people::resource(&state.admin_db, &tenant, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let db = &state.admin_db;
+    let is_group = row.resource_type == "Group";
+    let groups = if is_group {
+        None
+    } else {
+        Some(scimbus_db::members::groups_of(db, &tenant, id).await?)
+    };
+    let members = if is_group {
+        Some(people::member_count(db, &tenant, id, MOST_COUNTED).await?)
+    } else {
+        None
+    };
+    let resource = scimbus_db::render::resource(
+        &row,
+        scimbus_db::render::Relations {
+            members: None,
+            groups: groups.as_deref(),
+        },
+    );
+    let names = targets_of(&state, &tenant).await?;
+    let held = people::held(db, &tenant, &names, id).await?;
+    let parked = people::parked_for(db, &tenant, &names, id).await?;
+    let targets: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let cfg = state
+                .targets
+                .iter()
+                .find(|(t, c)| *t == tenant && c.name == *name)
+                .map(|(_, c)| c);
+            target_view(
+                &state,
+                name,
+                cfg,
+                (&row, &resource),
+                held.iter().find(|h| h.target == *name),
+                parked.iter().filter(|p| p.target == *name).collect(),
+            )
+        })
+        .collect();
+    let changes = people::changes_of(db, &tenant, id, CHANGES_SHOWN).await?;
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|(seq, p)| change_json(*seq, p))
+        .collect();
+    let mut out = json!({
+        "resource": resource,
+        "targets": targets,
+        "changes": changes,
+    });
+    if let Some(n) = members {
+        out["memberCount"] = json!(n);
+        out["memberCountCapped"] = json!(n >= MOST_COUNTED);
+    }
+    Ok(Json(out).into_response())
+}
+
+/// One target's view of the resource (shape and outcomes in the module
+/// docs).
+fn target_view(
+    state: &AppState,
+    name: &str,
+    cfg: Option<&scimbus_runtime::TargetConfig>,
+    (row, resource): (&scimbus_db::resources::Row, &Value),
+    held: Option<&Held>,
+    parked: Vec<&ParkedFor>,
+) -> Value {
+    let rt = row.resource_type.as_str();
+    let takes = cfg
+        .is_some_and(|c| c.resource_types.iter().any(|t| t == rt) && (rt != "Group" || c.groups));
+    let filter = cfg.and_then(|c| c.filter.clone());
+    // The filter as the outbound applies it: to the types whose attributes
+    // it names; a filter that does not fit this type takes everything.
+    let in_scope_now = cfg.map(|_| match &filter {
+        None => true,
+        Some(text) => scimbus_scim::filter::parse(text)
+            .ok()
+            .and_then(|f| {
+                let rt = state.registry.resource_type(rt)?;
+                scimbus_scim::filter::matches(&state.registry, rt, resource, &f).ok()
+            })
+            .unwrap_or(true),
+    });
+    let outcome = if !parked.is_empty() {
+        "parked"
+    } else if let Some(h) = held {
+        if h.version >= row.version {
+            "pushed"
+        } else {
+            "behind"
+        }
+    } else if cfg.is_some() && !takes {
+        "not taken"
+    } else if in_scope_now == Some(false) {
+        "not in scope"
+    } else {
+        "not pushed"
+    };
+    let parked: Vec<Value> = parked
+        .iter()
+        .map(|p| {
+            json!({
+                "seq": p.seq,
+                "reason": p.reason,
+                "attempts": p.attempts,
+                "parkedAt": scimbus_db::render::timestamp(p.parked_at),
+                "replayRequested": p.replay_requested,
+            })
+        })
+        .collect();
+    json!({
+        "target": name,
+        "configured": cfg.is_some(),
+        "takes": takes,
+        "filter": filter,
+        "inScopeNow": in_scope_now,
+        "remoteId": held.map(|h| h.remote_id.clone()),
+        "pushedVersion": held.map(|h| h.version),
+        "pushedAt": held.map(|h| scimbus_db::render::timestamp(h.updated_at)),
+        "inScopeWhenPushed": held.map(|h| h.in_scope),
+        "outcome": outcome,
+        "parked": parked,
+    })
+}
+
+/// A stored change as the operator sees it (its resource left out).
+fn change_json(seq: i64, payload: &[u8]) -> Value {
+    let Ok(c) = Change::decode(payload) else {
+        return json!({"seq": seq, "operation": "unreadable"});
+    };
+    let operation = match Operation::try_from(c.operation) {
+        Ok(Operation::Created) => "created",
+        Ok(Operation::Updated) => "updated",
+        Ok(Operation::Deleted) => "deleted",
+        Ok(Operation::Activated) => "activated",
+        Ok(Operation::Deactivated) => "deactivated",
+        Ok(Operation::MembershipChanged) => "membership changed",
+        _ => "unknown",
+    };
+    let source = c.source.as_ref().map(|s| {
+        (
+            match Kind::try_from(s.kind) {
+                Ok(Kind::Scim) => "scim",
+                Ok(Kind::Hr) => "hr",
+                Ok(Kind::Operator) => "operator",
+                _ => "unknown",
+            },
+            s.client_id.clone(),
+        )
+    });
+    let committed = chrono::DateTime::from_timestamp_micros(c.committed_at_unix_micros)
+        .map(scimbus_db::render::timestamp);
+    json!({
+        "seq": seq,
+        "operation": operation,
+        "version": c.version,
+        "committedAt": committed,
+        "attributes": c.changed_attributes,
+        "membersAdded": c.members_added.len(),
+        "membersRemoved": c.members_removed.len(),
+        "source": source.as_ref().map(|s| s.0),
+        "client": source.map(|s| s.1),
+    })
+}

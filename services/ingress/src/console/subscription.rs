@@ -1,0 +1,173 @@
+//! `/admin/tenants/{t}/subscriptions/{name}`: one application notified of
+//! the tenant's changes — its status, settings (secrets only counted),
+//! deliveries over the last hour, parked events — and its actions: pause,
+//! resume, replay the parked events (one and its resource's later ones, or
+//! all).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde_json::{Value, json};
+
+use super::api::{Console, Refused, enc};
+use super::session::{check_form, field, fields_of};
+use super::target::{PageQuery, button, notice, settings};
+use super::view::{badge, health, num, text, time_of, when};
+use super::{Signed, chart, layout};
+
+pub(crate) async fn page(
+    State(console): State<Console>,
+    signed: Signed,
+    Path((tenant, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let base = format!("/tenants/{}/subscriptions/{}", enc(&tenant), enc(&name));
+    let (sub, parked, history) = tokio::join!(
+        console.get(&signed, &base),
+        console.get(&signed, format!("{base}/parked")),
+        console.get(&signed, format!("{base}/history?minutes=60")),
+    );
+    let (sub, parked, history) = match (sub, parked, history) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return layout::refused(&e),
+    };
+    let status = sub.get("status").cloned().unwrap_or(Value::Null);
+    let mut config = sub.clone();
+    if let Some(m) = config.as_object_mut() {
+        m.remove("status");
+    }
+    let minutes = chart::per_minute(&history);
+    let lags: Vec<i64> = minutes.iter().map(|m| m.lag).collect();
+    let action = |what: &str| {
+        format!(
+            "/admin/tenants/{}/subscriptions/{}/{what}",
+            enc(&tenant),
+            enc(&name)
+        )
+    };
+    let parked = parked
+        .get("parked")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let state = text(&status, "state");
+    let body = html! {
+        section.summary {
+            p { "State: " (badge(health(&status, "lastSuccessAt"))) " (" (state) ")" }
+            table.facts { tbody {
+                tr { th { "Change sequence" } td { (num(&status, "changeSequence")) } th { "Lag" } td { (num(&status, "lag")) } }
+                tr { th { "Delivered" } td { (num(&status, "delivered")) } th { "Skipped" } td { (num(&status, "skipped")) } }
+                tr { th { "Failed attempts" } td { (num(&status, "failed")) } th { "Parked now" } td { (num(&status, "parked")) } }
+                tr { th { "Waiting to be polled" } td { (num(&status, "queued")) } th { "Last success" } td { (when(time_of(&status, "lastSuccessAt"))) } }
+                tr { th { "Last error" } td colspan="3" {
+                    span.error { (text(&status, "lastError")) } " " (when(time_of(&status, "lastErrorAt")))
+                } }
+                @if let Some(why) = status.get("disabledReason").and_then(Value::as_str) {
+                    tr { th { "Disabled" } td colspan="3" { span.error { (why) } } }
+                }
+            } }
+        }
+        section.charts {
+            h2 { "Last hour" }
+            figure { (chart::outcomes("deliveries per minute", &minutes)) figcaption {
+                "Per minute: " span.key.pushed { "delivered" } " " span.key.skipped { "skipped" } " " span.key.failed { "failed" }
+            } }
+            figure { (chart::line("lag", &lags)) figcaption { "Lag (changes not yet handled)" } }
+        }
+        @if signed.writes {
+            section.actions {
+                h2 { "Actions" }
+                @if state == "paused" || state == "pausing" {
+                    (button(&signed, &action("resume"), "Resume", &[]))
+                } @else {
+                    (button(&signed, &action("pause"), "Pause", &[]))
+                }
+                @if !parked.is_empty() {
+                    (button(&signed, &action("replay"), "Replay all parked", &[("all", "true")]))
+                }
+            }
+        }
+        section.parked {
+            h2 { "Parked events" }
+            @if parked.is_empty() {
+                p.empty { "None." }
+            } @else {
+                table #parked { thead { tr {
+                    th.num { "Change" } th { "Resource" } th { "Reason" } th.num { "Attempts" } th { "Response" } th {}
+                } } tbody {
+                    @for p in &parked {
+                        tr {
+                            td.num { (num(p, "changeSequence")) }
+                            td { (text(p, "resourceType")) " "
+                                a href={ "/admin/tenants/" (enc(&tenant)) "/people/" (enc(&text(p, "resourceId"))) } { (text(p, "resourceId")) } }
+                            td.error { (text(p, "reason")) }
+                            td.num { (num(p, "attempts")) }
+                            td { pre { (text(p, "response")) } }
+                            td { @if signed.writes {
+                                (button(&signed, &action("replay"), "Replay", &[("seq", &num(p, "changeSequence").to_string())]))
+                            } }
+                        }
+                    }
+                } }
+            }
+        }
+        section.settings { h2 { "Settings" } (settings(&config)) }
+    };
+    let title = format!("Subscription {name}");
+    layout::page(
+        &title,
+        &signed,
+        Some(&tenant),
+        notice(q.done.as_deref()),
+        body,
+    )
+    .into_response()
+}
+
+/// `POST /admin/tenants/{t}/subscriptions/{name}/{action}`.
+pub(crate) async fn act(
+    State(console): State<Console>,
+    signed: Signed,
+    Path((tenant, name, action)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = fields_of(&body);
+    if !check_form(&signed, &headers, &fields) {
+        return layout::forged();
+    }
+    let body = match action.as_str() {
+        "pause" | "resume" => json!({}),
+        "replay" => match field(&fields, "seq").map(str::parse::<i64>) {
+            Some(Ok(seq)) => json!({"parked": seq}),
+            None if field(&fields, "all") == Some("true") => json!({"parked": true}),
+            _ => {
+                return layout::refused(&Refused {
+                    status: 400,
+                    detail: "replay which event? (seq, or all)".into(),
+                });
+            }
+        },
+        _ => {
+            return layout::refused(&Refused {
+                status: 404,
+                detail: format!("no action {action}"),
+            });
+        }
+    };
+    let base = format!("/tenants/{}/subscriptions/{}", enc(&tenant), enc(&name));
+    match console
+        .api(
+            &signed,
+            Method::POST,
+            &format!("{base}/{action}"),
+            Some(&body),
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/admin{base}?done={action}")).into_response(),
+        Err(e) => layout::refused(&e),
+    }
+}
