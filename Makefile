@@ -21,6 +21,7 @@ help: ## list the targets
 test: ## run every test, against real NATS and Postgres
 	@$(WITH_STACK) export SCIMBUS_SCIM2_SERVER="$${SCIMBUS_SCIM2_SERVER:-$$(tests/scim2-server/ensure.sh)}" && \
 	  export SCIMBUS_PROMTOOL="$${SCIMBUS_PROMTOOL:-$$(tests/tools/promtool.sh)}" && \
+	  export SCIMBUS_CHROMEDRIVER="$${SCIMBUS_CHROMEDRIVER:-$$(tests/tools/chromium.sh)}" && \
 	  $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 	@$(MAKE) --no-print-directory conformance
@@ -89,5 +90,5 @@ fuzz: ## coverage-guided fuzzing of the filter parser and PATCH engine, FUZZ_SEC
 	  $(CARGO) fuzz run -s none -a $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECS) -max_len=4096 || exit 1; \
 	done
 
-run: ## start NATS, Postgres, the store and the ingress; prints the SCIM base URL and token
+run: ## start NATS, Postgres, the store, ingress and outbound; prints the SCIM base URL, token and console URL
 	@deploy/local/run.sh

@@ -61,6 +61,7 @@ scimbus is running.
   SCIM base URL: $base/scim/v2/demo
   bearer token:  $SCIMBUS_DEMO_TOKEN
   second tenant: $base/scim/v2/demo2 (token $SCIMBUS_DEMO2_TOKEN)
+  console:       $base/admin/ (sign in with the admin token $SCIMBUS_ADMIN_TOKEN)
   operator API:  $base/admin/v1/targets (token $SCIMBUS_ADMIN_TOKEN)
   health:        $base/readyz, http://$SCIMBUS_STORE_ADDR/readyz (store), http://$SCIMBUS_OUTBOUND_ADDR/readyz (outbound)
   metrics:       $base/metrics, http://$SCIMBUS_STORE_ADDR/metrics, http://$SCIMBUS_OUTBOUND_ADDR/metrics

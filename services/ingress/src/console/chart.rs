@@ -34,11 +34,28 @@ fn samples(history: &Value) -> Vec<Minute> {
         .unwrap_or_default()
 }
 
+/// The counters as they stand now, from a status (`done` names its count
+/// of changes got through: `pushed`, or a subscription's `delivered`).
+pub(crate) fn now(status: &Value, done: &str) -> Minute {
+    use super::view::num;
+    Minute {
+        pushed: num(status, done),
+        skipped: num(status, "skipped"),
+        failed: num(status, "failed"),
+        parked: num(status, "parked"),
+        lag: num(status, "lag"),
+    }
+}
+
 /// What happened in each minute: the differences of consecutive running
-/// totals (`parked` and `lag` as they stood). A counter that went down (a
-/// target's row made anew) counts as 0.
-pub(crate) fn per_minute(history: &Value) -> Vec<Minute> {
-    let s = samples(history);
+/// totals (`parked` and `lag` as they stood), the last one up to `now` (the
+/// minute under way). A counter that went down (a target's row made anew)
+/// counts as 0.
+pub(crate) fn per_minute(history: &Value, now: Minute) -> Vec<Minute> {
+    let mut s = samples(history);
+    if !s.is_empty() {
+        s.push(now);
+    }
     s.windows(2)
         .map(|w| Minute {
             pushed: (w[1].pushed - w[0].pushed).max(0),
@@ -52,35 +69,39 @@ pub(crate) fn per_minute(history: &Value) -> Vec<Minute> {
 
 const W: f64 = 240.0;
 const H: f64 = 40.0;
+/// Minutes across a chart: the last hour, the newest at the right edge.
+const SLOTS: usize = 60;
 
-/// A line of `values` (a level over time), labelled for screen readers.
+/// A line of `values` (a level over time, one a minute, the newest at the
+/// right edge), labelled for screen readers.
 pub(crate) fn line(label: &str, values: &[i64]) -> Markup {
-    if values.is_empty() {
+    let Some(&last) = values.last() else {
         return html! { span.nodata { "no samples yet" } };
-    }
+    };
     let max = values.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let step = if values.len() > 1 {
-        W / (values.len() - 1) as f64
-    } else {
-        0.0
+    let step = W / (values.len().max(SLOTS) - 1) as f64;
+    let first = W - (values.len() - 1) as f64 * step;
+    let xy = |i: usize, v: i64| {
+        (
+            first + i as f64 * step,
+            H - 1.0 - (v as f64 / max) * (H - 2.0),
+        )
     };
     let points: Vec<String> = values
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            format!(
-                "{:.1},{:.1}",
-                i as f64 * step,
-                H - (*v as f64 / max) * (H - 2.0)
-            )
+            let (x, y) = xy(i, *v);
+            format!("{x:.1},{y:.1}")
         })
         .collect();
-    let last = values.last().copied().unwrap_or(0);
+    let (lx, ly) = xy(values.len() - 1, last);
+    let said = format!("{label}: {last} now, at most {}", max as i64);
     html! {
-        svg.chart role="img" viewBox={ "0 0 " (W) " " (H) } width=(W) height=(H)
-            aria-label={ (label) ": " (last) " now, at most " (max as i64) } {
-            title { (label) ": " (last) " now, at most " (max as i64) }
+        svg.chart role="img" viewBox={ "0 0 " (W) " " (H) } width=(W) height=(H) aria-label=(said) {
+            title { (said) }
             polyline.line points=(points.join(" ")) fill="none";
+            circle.dot cx=(format!("{lx:.1}")) cy=(format!("{ly:.1}")) r="2";
         }
     }
 }
@@ -92,7 +113,8 @@ pub(crate) fn outcomes(label: &str, minutes: &[Minute]) -> Markup {
     }
     let total = |m: &Minute| m.pushed + m.skipped + m.failed;
     let max = minutes.iter().map(total).max().unwrap_or(0).max(1) as f64;
-    let width = W / minutes.len() as f64;
+    let width = W / minutes.len().max(SLOTS) as f64;
+    let first = W - minutes.len() as f64 * width;
     let sum = |f: fn(&Minute) -> i64| minutes.iter().map(f).sum::<i64>();
     let summary = format!(
         "{label}: {} pushed, {} skipped, {} failed",
@@ -104,7 +126,7 @@ pub(crate) fn outcomes(label: &str, minutes: &[Minute]) -> Markup {
         svg.chart role="img" viewBox={ "0 0 " (W) " " (H) } width=(W) height=(H) aria-label=(summary) {
             title { (summary) }
             @for (i, m) in minutes.iter().enumerate() {
-                @let x = i as f64 * width;
+                @let x = first + i as f64 * width;
                 @let mut y = H;
                 @for (class, n) in [("pushed", m.pushed), ("skipped", m.skipped), ("failed", m.failed)] {
                     @if n > 0 {
@@ -131,26 +153,20 @@ mod tests {
             {"pushed": 25, "skipped": 1, "failed": 2, "parked": 1, "lag": 0},
             {"pushed": 3, "skipped": 0, "failed": 0, "parked": 0, "lag": 0},
         ]});
-        let m = per_minute(&h);
+        let m = |pushed, failed, parked, lag| Minute {
+            pushed,
+            skipped: 0,
+            failed,
+            parked,
+            lag,
+        };
+        let now = m(7, 0, 0, 2);
         assert_eq!(
-            m,
-            vec![
-                Minute {
-                    pushed: 15,
-                    skipped: 0,
-                    failed: 2,
-                    parked: 1,
-                    lag: 0
-                },
-                Minute {
-                    pushed: 0,
-                    skipped: 0,
-                    failed: 0,
-                    parked: 0,
-                    lag: 0
-                },
-            ]
+            per_minute(&h, now),
+            vec![m(15, 2, 1, 0), m(0, 0, 0, 0), m(4, 0, 0, 2)],
+            "the last minute runs up to now; a counter made anew counts 0"
         );
+        assert_eq!(per_minute(&json!({"samples": []}), now), vec![]);
     }
 
     #[test]
@@ -169,6 +185,31 @@ mod tests {
         assert!(
             !svg.contains("style="),
             "no inline styles under the CSP: {svg}"
+        );
+    }
+
+    #[test]
+    fn the_newest_minute_is_at_the_right_edge_of_the_hour() {
+        let one = line("lag", &[5]).into_string();
+        assert!(one.contains("cx=\"240.0\""), "{one}");
+        assert!(one.contains("lag: 5 now, at most 5"), "{one}");
+        let hour: Vec<i64> = (0..60).collect();
+        let full = line("lag", &hour).into_string();
+        assert!(
+            full.contains("points=\"0.0,39.0 "),
+            "the oldest at the left: {full}"
+        );
+        let bars = outcomes(
+            "p",
+            &[Minute {
+                pushed: 1,
+                ..Minute::default()
+            }],
+        )
+        .into_string();
+        assert!(
+            bars.contains("x=\"236.0\""),
+            "one minute is the last of 60 slots: {bars}"
         );
     }
 }

@@ -122,7 +122,7 @@ fn table(tenant: &str, title: &str, kind: &str, rows: &[Row]) -> Markup {
                 } }
                 tbody {
                     @for r in mine {
-                        @let minutes = chart::per_minute(&r.history);
+                        @let minutes = chart::per_minute(&r.history, chart::now(&r.status, done));
                         @let lags: Vec<i64> = minutes.iter().map(|m| m.lag).collect();
                         tr data-name=(r.name) {
                             td { a href={ "/admin/tenants/" (enc(tenant)) "/" (kind) "/" (enc(&r.name)) } { (r.name) } }

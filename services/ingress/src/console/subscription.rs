@@ -38,7 +38,7 @@ pub(crate) async fn page(
     if let Some(m) = config.as_object_mut() {
         m.remove("status");
     }
-    let minutes = chart::per_minute(&history);
+    let minutes = chart::per_minute(&history, chart::now(&status, "delivered"));
     let lags: Vec<i64> = minutes.iter().map(|m| m.lag).collect();
     let action = |what: &str| {
         format!(

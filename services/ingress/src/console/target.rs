@@ -51,7 +51,7 @@ pub(crate) async fn page(
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return layout::refused(&e),
     };
-    let minutes = chart::per_minute(&history);
+    let minutes = chart::per_minute(&history, chart::now(&status, "pushed"));
     let lags: Vec<i64> = minutes.iter().map(|m| m.lag).collect();
     let action = |what: &str| {
         format!(
