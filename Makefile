@@ -64,18 +64,22 @@ check: ## what CI expects: formatting, lints, tests
 # one run; prints the ratios and saves them to .data/bench/last.txt. Knobs:
 # BENCH_SECS (20) per phase, BENCH_CONNECTIONS (32), BENCH_PHASES, ... (see
 # tests/bench/README.md).
-.PHONY: bench-http bench-outbound bench-tracing
+.PHONY: bench-http bench-outbound bench-tracing bench-console
 bench: ## criterion benchmarks, then the HTTP bench against its references (BENCH_SECS per phase, default 20)
 	$(CARGO) bench --workspace --locked
 	@tests/bench/run.sh
 	@tests/bench/outbound.sh
 	@tests/bench/tracing.sh
+	@tests/bench/console.sh
 
 bench-http: ## only the HTTP bench (tests/bench/run.sh)
 	@tests/bench/run.sh
 
 bench-outbound: ## only the outbound bench: propagation latency to 3 targets and notification latency to 10 webhook subscribers, full-sync rate (tests/bench/outbound.sh)
 	@tests/bench/outbound.sh
+
+bench-console: ## only the console bench: each operator console page's time with 1 000 000 users and 20 targets stored (tests/bench/console.sh)
+	@tests/bench/console.sh
 
 bench-tracing: ## only the tracing bench: create and GET throughput with OpenTelemetry tracing off vs on, alternating rounds (tests/bench/tracing.sh)
 	@tests/bench/tracing.sh

@@ -10,7 +10,7 @@
 //! GET  /admin/v1/targets[?tenant=T]
 //! GET  /admin/v1/tenants/{tenant}/targets/{name}
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/pause | /resume
-//! GET  /admin/v1/tenants/{tenant}/targets/{name}/parked
+//! GET  /admin/v1/tenants/{tenant}/targets/{name}/parked[?count=N]
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/replay     {"seq": N} or {"all": true}
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/sync       {"dryRun": bool}
 //! POST /admin/v1/tenants/{tenant}/targets/{name}/reconcile  {"apply": bool}
@@ -37,7 +37,7 @@
 //! of 0. `syncedAt` is the last real sync, `lastSync.at` the last sync or
 //! dry run.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -364,16 +364,38 @@ async fn resume(
     set_paused(&state, &tenant, &name, false).await
 }
 
+/// `count` of a parked list (1 to 10 000, default 10 000), the only
+/// parameter.
+pub(crate) fn parked_count(query: Option<&str>) -> ApiResult<i64> {
+    let pairs = query_pairs(query)?;
+    match pairs.as_slice() {
+        [] => Ok(10_000),
+        [(k, v)] if k == "count" => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                ScimError::invalid_value(format!(
+                    "\"count\" must be a whole number from 1 to 10000, not {v:?}"
+                ))
+                .into()
+            }),
+        _ => Err(ScimError::invalid_value("the only parameter is \"count\", given once").into()),
+    }
+}
+
 async fn parked(
     State(state): State<AppState>,
     Path((tenant, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
+    let count = parked_count(query.as_deref())?;
     known(&state, &tenant, &name).await?;
     let key = TargetKey {
         tenant: &tenant,
         target: &name,
     };
-    let rows = links::parked(&state.admin_db, key, 10_000).await?;
+    let rows = links::parked(&state.admin_db, key, count).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|p| {

@@ -18,7 +18,7 @@ use tokio::process::{Child, Command};
 pub struct Browser {
     pub driver: WebDriver,
     _chromedriver: Child,
-    _profile: PathBuf,
+    profile: PathBuf,
 }
 
 impl std::fmt::Debug for Browser {
@@ -95,7 +95,7 @@ impl Browser {
         Browser {
             driver,
             _chromedriver: child,
-            _profile: profile,
+            profile,
         }
     }
 
@@ -201,7 +201,19 @@ impl Browser {
     }
 
     pub async fn quit(self) {
-        let _ = self.driver.quit().await;
-        let _ = std::fs::remove_dir_all(&self._profile);
+        let _ = self.driver.clone().quit().await;
+    }
+}
+
+/// A test that panicked never quits its browser, and ChromeDriver's death
+/// leaves Chromium running: its processes are found by their profile
+/// folder (on their command line, and this browser's own) and killed.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let profile = format!("--user-data-dir={}", self.profile.display());
+        let _ = std::process::Command::new("pkill")
+            .args(["-KILL", "-f", "--", &profile])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

@@ -109,7 +109,9 @@ async fn an_operator_sees_a_target_fail_park_and_recover_and_finds_a_person() {
         .click()
         .await
         .unwrap();
-    assert!(b.text("p.notice").await.contains("Replay requested"));
+    b.wait_url("done=replay").await;
+    let notice = b.wait_for("p.notice").await.text().await.unwrap();
+    assert!(notice.contains("Replay requested"), "{notice}");
     b.reload_until(
         "crm in step after the replay",
         Duration::from_secs(30),

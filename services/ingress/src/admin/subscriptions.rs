@@ -16,10 +16,10 @@
 //!          {"from_sequence": N} | {"since": "<RFC 3339>"}      the events from there on again
 //!          {"parked": true} | {"parked": N}                    parked events (all, or N and
 //!                                                              its resource's later ones)
-//! GET    /admin/v1/tenants/{tenant}/subscriptions/{name}/parked
+//! GET    /admin/v1/tenants/{tenant}/subscriptions/{name}/parked[?count=N]
 //! ```
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -259,13 +259,15 @@ async fn replay(
 async fn parked_list(
     State(state): State<AppState>,
     Path((tenant, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
+    let count = super::parked_count(query.as_deref())?;
     subs(&state).find(&tenant, &name).await?;
     let key = SubscriptionKey {
         tenant: &tenant,
         name: &name,
     };
-    let rows = parked::list(&state.admin_db, key, 10_000).await?;
+    let rows = parked::list(&state.admin_db, key, count).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|p| {

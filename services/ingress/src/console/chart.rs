@@ -100,8 +100,8 @@ pub(crate) fn line(label: &str, values: &[i64]) -> Markup {
     html! {
         svg.chart role="img" viewBox={ "0 0 " (W) " " (H) } width=(W) height=(H) aria-label=(said) {
             title { (said) }
-            polyline.line points=(points.join(" ")) fill="none";
-            circle.dot cx=(format!("{lx:.1}")) cy=(format!("{ly:.1}")) r="2";
+            polyline.line points=(points.join(" ")) fill="none" {}
+            circle.dot cx=(format!("{lx:.1}")) cy=(format!("{ly:.1}")) r="2" {}
         }
     }
 }
@@ -132,7 +132,7 @@ pub(crate) fn outcomes(label: &str, minutes: &[Minute]) -> Markup {
                     @if n > 0 {
                         @let h = n as f64 / max * (H - 2.0);
                         rect class=(class) x=(format!("{x:.1}")) y=(format!("{:.1}", { y -= h; y }))
-                            width=(format!("{:.1}", (width - 0.5).max(0.5))) height=(format!("{h:.1}"));
+                            width=(format!("{:.1}", (width - 0.5).max(0.5))) height=(format!("{h:.1}")) {}
                     }
                 }
             }
@@ -182,6 +182,9 @@ mod tests {
         .into_string();
         assert!(svg.contains("3 pushed, 0 skipped, 1 failed"), "{svg}");
         assert_eq!(svg.matches("<rect").count(), 2, "{svg}");
+        // Closed: in HTML an SVG element left open takes the next as its
+        // child, and a rect inside a rect is not drawn.
+        assert_eq!(svg.matches("</rect>").count(), 2, "{svg}");
         assert!(
             !svg.contains("style="),
             "no inline styles under the CSP: {svg}"
@@ -193,6 +196,10 @@ mod tests {
         let one = line("lag", &[5]).into_string();
         assert!(one.contains("cx=\"240.0\""), "{one}");
         assert!(one.contains("lag: 5 now, at most 5"), "{one}");
+        assert!(
+            one.contains("</polyline><circle") && one.contains("</circle>"),
+            "{one}"
+        );
         let hour: Vec<i64> = (0..60).collect();
         let full = line("lag", &hour).into_string();
         assert!(

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::api::{Console, Refused, enc};
 use super::session::{check_form, field, fields_of};
-use super::target::{PageQuery, button, notice, settings};
+use super::target::{PARKED_SHOWN, PageQuery, button, notice, settings};
 use super::view::{badge, health, num, text, time_of, when};
 use super::{Signed, chart, layout};
 
@@ -26,7 +26,7 @@ pub(crate) async fn page(
     let base = format!("/tenants/{}/subscriptions/{}", enc(&tenant), enc(&name));
     let (sub, parked, history) = tokio::join!(
         console.get(&signed, &base),
-        console.get(&signed, format!("{base}/parked")),
+        console.get(&signed, format!("{base}/parked?count={PARKED_SHOWN}")),
         console.get(&signed, format!("{base}/history?minutes=60")),
     );
     let (sub, parked, history) = match (sub, parked, history) {
@@ -91,6 +91,9 @@ pub(crate) async fn page(
         }
         section.parked {
             h2 { "Parked events" }
+            @if usize::try_from(num(&status, "parked")).unwrap_or(0) > parked.len() {
+                p.more { "The oldest " (parked.len()) " of " (num(&status, "parked")) " are listed; “Replay all parked” replays every one." }
+            }
             @if parked.is_empty() {
                 p.empty { "None." }
             } @else {

@@ -16,6 +16,10 @@ use super::session::{check_form, field, fields_of};
 use super::view::{badge, health, num, text, time_of, when};
 use super::{Signed, chart, layout};
 
+/// The most parked changes a page lists (the oldest; "Replay all" takes
+/// every one).
+pub(crate) const PARKED_SHOWN: usize = 100;
+
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct PageQuery {
     pub done: Option<String>,
@@ -44,7 +48,7 @@ pub(crate) async fn page(
     let base = format!("/tenants/{}/targets/{}", enc(&tenant), enc(&name));
     let (status, parked, history) = tokio::join!(
         console.get(&signed, &base),
-        console.get(&signed, format!("{base}/parked")),
+        console.get(&signed, format!("{base}/parked?count={PARKED_SHOWN}")),
         console.get(&signed, format!("{base}/history?minutes=60")),
     );
     let (status, parked, history) = match (status, parked, history) {
@@ -105,6 +109,9 @@ pub(crate) async fn page(
         }
         section.parked {
             h2 { "Parked changes" }
+            @if usize::try_from(num(&status, "parked")).unwrap_or(0) > parked.len() {
+                p.more { "The oldest " (parked.len()) " of " (num(&status, "parked")) " are listed; “Replay all parked” replays every one." }
+            }
             @if parked.is_empty() {
                 p.empty { "None." }
             } @else {

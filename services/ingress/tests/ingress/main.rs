@@ -10,6 +10,7 @@ mod audit;
 mod binary;
 mod bulk;
 mod console;
+mod console_api;
 mod errors;
 mod hr;
 mod hr_admin;

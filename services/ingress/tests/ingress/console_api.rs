@@ -1,0 +1,194 @@
+//! The operator API the console reads through: the people search, a
+//! resource's per-target view, the history of a target's counters — and
+//! the console's pages saying the same, escaped.
+
+use axum::http::Method;
+use scimbus_e2e::http::send;
+use serde_json::{Value, json};
+
+use crate::console::{Console, READER, html};
+use crate::support::{ADMIN, Reply};
+
+async fn create(c: &Console, body: Value) -> String {
+    let req = scimbus_e2e::http::request(
+        Method::POST,
+        "/scim/v2/acme/Users",
+        scimbus_e2e::ACME_TOKEN,
+        Some(&body),
+        &[],
+    );
+    let r = send(&c.router, req).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn admin(c: &Console, path: &str) -> Reply {
+    let req = scimbus_e2e::http::request(Method::GET, path, ADMIN, None, &[]);
+    send(&c.router, req).await
+}
+
+#[tokio::test]
+async fn a_person_is_found_by_what_an_operator_knows_and_shown_per_target() {
+    let c = Console::new().await;
+    let id = create(
+        &c,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+               "userName": "Ada.Lovelace", "externalId": "E-1815", "active": false,
+               "displayName": "<script>alert(1)</script>",
+               "emails": [{"value": "Ada@Example.com", "primary": true}]}),
+    )
+    .await;
+    for q in ["ada.lovelace", "ada@example.com", "E-1815", id.as_str()] {
+        let r = admin(
+            &c,
+            &format!("/admin/v1/tenants/acme/resources?q={}", urlenc(q)),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{q}: {}", r.body);
+        let ids: Vec<&str> = r.body["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [id.as_str()], "{q}");
+    }
+    // externalId is case-exact; nothing else matches.
+    let r = admin(&c, "/admin/v1/tenants/acme/resources?q=e-1815").await;
+    assert_eq!(r.body["resources"], json!([]));
+    admin(&c, "/admin/v1/tenants/acme/resources?q=")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/acme/resources?q=a&count=0")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/acme/resources?q=a&x=1")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/nope/resources?q=a")
+        .await
+        .assert_error(404, None);
+
+    // Inactive, and crm takes only active users: not in scope.
+    let base = format!("/admin/v1/tenants/acme/resources/{id}");
+    let r = admin(&c, &base).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["resource"]["userName"], "Ada.Lovelace");
+    let crm = &r.body["targets"][0];
+    assert_eq!(crm["target"], "crm");
+    assert_eq!(crm["takes"], true);
+    assert_eq!(crm["inScopeNow"], false);
+    assert_eq!(crm["filter"], "active eq true");
+    assert_eq!(crm["outcome"], "not in scope");
+    assert_eq!(r.body["changes"][0]["operation"], "created");
+    assert_eq!(r.body["changes"][0]["version"], 1);
+    // The target holds an older version: behind; then a parked change.
+    sqlx::query(
+        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
+         values ('acme', 'crm', $1::uuid, 'User', 'r-77', 0, true)",
+    )
+    .bind(&id)
+    .execute(&c.env.pool)
+    .await
+    .unwrap();
+    let r = admin(&c, &base).await;
+    assert_eq!(r.body["targets"][0]["outcome"], "behind");
+    assert_eq!(r.body["targets"][0]["remoteId"], "r-77");
+    sqlx::query(
+        "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload, reason, attempts)
+         values ('acme', 'crm', 9, 'User', $1::uuid, '', 'the target said 400: bad email', 3)",
+    )
+    .bind(&id)
+    .execute(&c.env.pool)
+    .await
+    .unwrap();
+    let r = admin(&c, &base).await;
+    assert_eq!(r.body["targets"][0]["outcome"], "parked");
+    assert_eq!(
+        r.body["targets"][0]["parked"][0]["reason"],
+        "the target said 400: bad email"
+    );
+    // The parked list, at most `count` of it.
+    let r = admin(&c, "/admin/v1/tenants/acme/targets/crm/parked?count=1").await;
+    assert_eq!(r.body["parked"].as_array().unwrap().len(), 1, "{}", r.body);
+    admin(&c, "/admin/v1/tenants/acme/targets/crm/parked?count=0")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/acme/targets/crm/parked?limit=1")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/acme/resources/not-a-uuid")
+        .await
+        .assert_error(404, None);
+
+    // The console's pages say the same, escaped.
+    let (cookie, _) = c.sign_in(READER).await;
+    let page = c
+        .get("/admin/tenants/acme/people?q=ADA.LOVELACE", Some(&cookie))
+        .await;
+    assert!(
+        html(&page).contains(&format!("/admin/tenants/acme/people/{id}")),
+        "{}",
+        page.body
+    );
+    let page = c
+        .get(&format!("/admin/tenants/acme/people/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, 200);
+    let text = html(&page);
+    assert!(text.contains("the target said 400: bad email"), "{text}");
+    assert!(!text.contains("<script>alert(1)"), "escaped: {text}");
+    assert!(text.contains("&lt;script&gt;alert(1)"), "{text}");
+    c.teardown().await;
+}
+
+fn urlenc(s: &str) -> String {
+    serde_urlencoded::to_string([("q", s)]).unwrap()[2..].to_string()
+}
+
+#[tokio::test]
+async fn history_is_the_minutes_the_outbound_sampled() {
+    let c = Console::new().await;
+    c.target_ran().await;
+    let taken = scimbus_db::console::take_samples(&c.env.pool, 24)
+        .await
+        .unwrap();
+    assert_eq!(taken, 1);
+    // The same minute again takes nothing.
+    assert_eq!(
+        scimbus_db::console::take_samples(&c.env.pool, 24)
+            .await
+            .unwrap(),
+        0
+    );
+    let r = admin(&c, "/admin/v1/tenants/acme/targets/crm/history").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["samples"][0]["pushed"], 7);
+    assert_eq!(r.body["samples"].as_array().unwrap().len(), 1);
+    admin(&c, "/admin/v1/tenants/acme/targets/crm/history?minutes=0")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/acme/targets/crm/history?hours=1")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    admin(&c, "/admin/v1/tenants/acme/targets/nope/history")
+        .await
+        .assert_error(404, None);
+    admin(&c, "/admin/v1/tenants/acme/subscriptions/nope/history")
+        .await
+        .assert_error(404, None);
+    // Samples older than what is kept go at the next sampling.
+    sqlx::query("update progress_samples set at = at - interval '25 hours'")
+        .execute(&c.env.pool)
+        .await
+        .unwrap();
+    scimbus_db::console::take_samples(&c.env.pool, 24)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from progress_samples")
+        .fetch_one(&c.env.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    c.teardown().await;
+}
