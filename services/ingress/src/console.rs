@@ -22,6 +22,7 @@
 
 mod api;
 mod chart;
+mod follower;
 mod layout;
 mod lists;
 mod overview;

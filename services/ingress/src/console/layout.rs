@@ -9,6 +9,18 @@ use super::api::{Refused, enc};
 use super::session::Signed;
 use crate::error::ApiError;
 
+/// Every page's head: its title and the console's one stylesheet.
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · scimbus" }
+            link rel="stylesheet" href="/admin/console.css";
+        }
+    }
+}
+
 /// A whole page: `title`, the navigation (with the tenant's pages when
 /// `tenant` is given), an optional notice, then `body`.
 pub(crate) fn page(
@@ -21,12 +33,7 @@ pub(crate) fn page(
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · scimbus" }
-                link rel="stylesheet" href="/admin/console.css";
-            }
+            (head(title))
             body {
                 header.top {
                     a.brand href="/admin/" { "scimbus" }
@@ -62,12 +69,7 @@ pub(crate) fn sign_in(next: &str, problem: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Sign in · scimbus" }
-                link rel="stylesheet" href="/admin/console.css";
-            }
+            (head("Sign in"))
             body.signin {
                 main {
                     h1 { "scimbus operator console" }
@@ -96,11 +98,7 @@ fn bare(status: StatusCode, title: &str, detail: &str) -> Response {
     let body = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                title { (title) " · scimbus" }
-                link rel="stylesheet" href="/admin/console.css";
-            }
+            (head(title))
             body {
                 main {
                     h1 { (title) }

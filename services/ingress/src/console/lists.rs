@@ -81,29 +81,57 @@ fn next_link(action: &str, given: &[(String, String)], page: &Value) -> Markup {
     html! { p.paging { a rel="next" href={ (action) "?" (query_string(&pairs)) } { "Older →" } } }
 }
 
+/// A page of the operator API's list `/tenants/{tenant}/{list}` with the
+/// filters given of `known` (50 a page): the filters, the page, and the
+/// console's URL of the list.
+async fn fetch(
+    console: &Console,
+    signed: &Signed,
+    tenant: &str,
+    list: &str,
+    query: Option<&str>,
+    known: &[&str],
+) -> Result<(Vec<(String, String)>, Value, String), Response> {
+    let given = filters(query, known);
+    let mut api = given.clone();
+    api.push(("count".into(), "50".into()));
+    let path = format!("/tenants/{}/{list}?{}", enc(tenant), query_string(&api));
+    let page = console
+        .get(signed, &path)
+        .await
+        .map_err(|e| layout::refused(&e))?;
+    Ok((
+        given,
+        page,
+        format!("/admin/tenants/{}/{list}", enc(tenant)),
+    ))
+}
+
 pub(crate) async fn hr_events(
     State(console): State<Console>,
     signed: Signed,
     Path(tenant): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let given = filters(
+    let known = ["source", "employeeId", "userId", "status", "cursor"];
+    let (given, page, action) = match fetch(
+        &console,
+        &signed,
+        &tenant,
+        "hr-events",
         query.as_deref(),
-        &["source", "employeeId", "userId", "status", "cursor"],
-    );
-    let mut api = given.clone();
-    api.push(("count".into(), "50".into()));
-    let path = format!("/tenants/{}/hr-events?{}", enc(&tenant), query_string(&api));
-    let page = match console.get(&signed, &path).await {
-        Ok(p) => p,
-        Err(e) => return layout::refused(&e),
+        &known,
+    )
+    .await
+    {
+        Ok(f) => f,
+        Err(refused) => return refused,
     };
     let events = page
         .get("events")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let action = format!("/admin/tenants/{}/hr-events", enc(&tenant));
     let statuses: &[&str] = &[
         "pending",
         "received",
@@ -142,31 +170,33 @@ pub(crate) async fn audit(
     Path(tenant): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let given = filters(
+    let known = [
+        "actor",
+        "resourceId",
+        "action",
+        "outcome",
+        "since",
+        "until",
+        "cursor",
+    ];
+    let (given, page, action) = match fetch(
+        &console,
+        &signed,
+        &tenant,
+        "audit",
         query.as_deref(),
-        &[
-            "actor",
-            "resourceId",
-            "action",
-            "outcome",
-            "since",
-            "until",
-            "cursor",
-        ],
-    );
-    let mut api = given.clone();
-    api.push(("count".into(), "50".into()));
-    let path = format!("/tenants/{}/audit?{}", enc(&tenant), query_string(&api));
-    let page = match console.get(&signed, &path).await {
-        Ok(p) => p,
-        Err(e) => return layout::refused(&e),
+        &known,
+    )
+    .await
+    {
+        Ok(f) => f,
+        Err(refused) => return refused,
     };
     let entries = page
         .get("entries")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let action = format!("/admin/tenants/{}/audit", enc(&tenant));
     let actions: &[&str] = &[
         "create", "replace", "patch", "delete", "bulk", "hr_event", "admin",
     ];

@@ -74,7 +74,12 @@ impl FromRequestParts<Console> for Signed {
                 .extensions
                 .get::<OriginalUri>()
                 .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
-            let next = path.path_and_query().map_or("/admin/", |p| p.as_str());
+            // Back to the page after signing in; an action's URL is no page
+            // (and the action is not done).
+            let next = match path.path_and_query() {
+                Some(p) if parts.method == axum::http::Method::GET => p.as_str(),
+                _ => "/admin/",
+            };
             Redirect::to(&format!("/admin/sign-in?next={}", super::api::enc(next))).into_response()
         };
         let Some(id_hash) = session_id(console, &parts.headers) else {

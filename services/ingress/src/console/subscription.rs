@@ -12,10 +12,12 @@ use maud::html;
 use serde_json::{Value, json};
 
 use super::api::{Console, Refused, enc};
+use super::follower::{
+    Fetched, PageQuery, button, fetch, last_hour, more_parked, notice, pause_or_resume, settings,
+};
 use super::session::{check_form, field, fields_of};
-use super::target::{PARKED_SHOWN, PageQuery, button, notice, settings};
 use super::view::{badge, health, num, text, time_of, when};
-use super::{Signed, chart, layout};
+use super::{Signed, layout};
 
 pub(crate) async fn page(
     State(console): State<Console>,
@@ -23,23 +25,29 @@ pub(crate) async fn page(
     Path((tenant, name)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let base = format!("/tenants/{}/subscriptions/{}", enc(&tenant), enc(&name));
-    let (sub, parked, history) = tokio::join!(
-        console.get(&signed, &base),
-        console.get(&signed, format!("{base}/parked?count={PARKED_SHOWN}")),
-        console.get(&signed, format!("{base}/history?minutes=60")),
-    );
-    let (sub, parked, history) = match (sub, parked, history) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return layout::refused(&e),
+    let status_of = |s: &Value| s.get("status").cloned().unwrap_or(Value::Null);
+    let fetched = fetch(
+        &console,
+        &signed,
+        "subscriptions",
+        (&tenant, &name),
+        status_of,
+        "delivered",
+    )
+    .await;
+    let Fetched {
+        main: sub,
+        parked,
+        minutes,
+    } = match fetched {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let status = sub.get("status").cloned().unwrap_or(Value::Null);
+    let status = status_of(&sub);
     let mut config = sub.clone();
     if let Some(m) = config.as_object_mut() {
         m.remove("status");
     }
-    let minutes = chart::per_minute(&history, chart::now(&status, "delivered"));
-    let lags: Vec<i64> = minutes.iter().map(|m| m.lag).collect();
     let action = |what: &str| {
         format!(
             "/admin/tenants/{}/subscriptions/{}/{what}",
@@ -47,11 +55,6 @@ pub(crate) async fn page(
             enc(&name)
         )
     };
-    let parked = parked
-        .get("parked")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     let state = text(&status, "state");
     let body = html! {
         section.summary {
@@ -69,21 +72,11 @@ pub(crate) async fn page(
                 }
             } }
         }
-        section.charts {
-            h2 { "Last hour" }
-            figure { (chart::outcomes("deliveries per minute", &minutes)) figcaption {
-                "Per minute: " span.key.pushed { "delivered" } " " span.key.skipped { "skipped" } " " span.key.failed { "failed" }
-            } }
-            figure { (chart::line("lag", &lags)) figcaption { "Lag (changes not yet handled)" } }
-        }
+        (last_hour(&minutes, "delivered"))
         @if signed.writes {
             section.actions {
                 h2 { "Actions" }
-                @if state == "paused" || state == "pausing" {
-                    (button(&signed, &action("resume"), "Resume", &[]))
-                } @else {
-                    (button(&signed, &action("pause"), "Pause", &[]))
-                }
+                (pause_or_resume(&signed, &state, &action))
                 @if !parked.is_empty() {
                     (button(&signed, &action("replay"), "Replay all parked", &[("all", "true")]))
                 }
@@ -91,9 +84,7 @@ pub(crate) async fn page(
         }
         section.parked {
             h2 { "Parked events" }
-            @if usize::try_from(num(&status, "parked")).unwrap_or(0) > parked.len() {
-                p.more { "The oldest " (parked.len()) " of " (num(&status, "parked")) " are listed; “Replay all parked” replays every one." }
-            }
+            (more_parked(&status, parked.len()))
             @if parked.is_empty() {
                 p.empty { "None." }
             } @else {

@@ -12,32 +12,12 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::api::{Console, enc};
+use super::follower::{
+    Fetched, PageQuery, button, fetch, last_hour, more_parked, notice, pause_or_resume, settings,
+};
 use super::session::{check_form, field, fields_of};
 use super::view::{badge, health, num, text, time_of, when};
-use super::{Signed, chart, layout};
-
-/// The most parked changes a page lists (the oldest; "Replay all" takes
-/// every one).
-pub(crate) const PARKED_SHOWN: usize = 100;
-
-#[derive(Debug, serde::Deserialize)]
-pub(crate) struct PageQuery {
-    pub done: Option<String>,
-}
-
-/// What an action did, said on the page it returns to.
-pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
-    Some(match done? {
-        "pause" => "Pause requested: the worker finishes what is in flight, then stops.",
-        "resume" => "Resumed.",
-        "replay" => "Replay requested: the worker pushes the parked change(s) again, in order.",
-        "sync" => "Full sync requested.",
-        "dry-run" => "Dry run of a full sync requested: its report appears below when done.",
-        "reconcile" => "Reconcile requested: its drift report appears below when done.",
-        "reconcile-apply" => "Reconcile with corrections requested.",
-        _ => return None,
-    })
-}
+use super::{Signed, layout};
 
 pub(crate) async fn page(
     State(console): State<Console>,
@@ -45,18 +25,23 @@ pub(crate) async fn page(
     Path((tenant, name)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let base = format!("/tenants/{}/targets/{}", enc(&tenant), enc(&name));
-    let (status, parked, history) = tokio::join!(
-        console.get(&signed, &base),
-        console.get(&signed, format!("{base}/parked?count={PARKED_SHOWN}")),
-        console.get(&signed, format!("{base}/history?minutes=60")),
-    );
-    let (status, parked, history) = match (status, parked, history) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return layout::refused(&e),
+    let fetched = fetch(
+        &console,
+        &signed,
+        "targets",
+        (&tenant, &name),
+        Value::clone,
+        "pushed",
+    )
+    .await;
+    let Fetched {
+        main: status,
+        parked,
+        minutes,
+    } = match fetched {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let minutes = chart::per_minute(&history, chart::now(&status, "pushed"));
-    let lags: Vec<i64> = minutes.iter().map(|m| m.lag).collect();
     let action = |what: &str| {
         format!(
             "/admin/tenants/{}/targets/{}/{what}",
@@ -64,11 +49,6 @@ pub(crate) async fn page(
             enc(&name)
         )
     };
-    let parked = parked
-        .get("parked")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     let state = text(&status, "state");
     let body = html! {
         section.summary {
@@ -83,21 +63,11 @@ pub(crate) async fn page(
                 } }
             } }
         }
-        section.charts {
-            h2 { "Last hour" }
-            figure { (chart::outcomes("pushes per minute", &minutes)) figcaption {
-                "Per minute: " span.key.pushed { "pushed" } " " span.key.skipped { "skipped" } " " span.key.failed { "failed" }
-            } }
-            figure { (chart::line("lag", &lags)) figcaption { "Lag (changes not yet handled)" } }
-        }
+        (last_hour(&minutes, "pushed"))
         @if signed.writes {
             section.actions {
                 h2 { "Actions" }
-                @if state == "paused" || state == "pausing" {
-                    (button(&signed, &action("resume"), "Resume", &[]))
-                } @else {
-                    (button(&signed, &action("pause"), "Pause", &[]))
-                }
+                (pause_or_resume(&signed, &state, &action))
                 @if !parked.is_empty() {
                     (button(&signed, &action("replay"), "Replay all parked", &[("all", "true")]))
                 }
@@ -109,9 +79,7 @@ pub(crate) async fn page(
         }
         section.parked {
             h2 { "Parked changes" }
-            @if usize::try_from(num(&status, "parked")).unwrap_or(0) > parked.len() {
-                p.more { "The oldest " (parked.len()) " of " (num(&status, "parked")) " are listed; “Replay all parked” replays every one." }
-            }
+            (more_parked(&status, parked.len()))
             @if parked.is_empty() {
                 p.empty { "None." }
             } @else {
@@ -157,22 +125,6 @@ pub(crate) async fn page(
     .into_response()
 }
 
-/// A form with one button posting `fields` and the CSRF token to `action`.
-pub(crate) fn button(
-    signed: &Signed,
-    action: &str,
-    label: &str,
-    fields: &[(&str, &str)],
-) -> Markup {
-    html! {
-        form.action method="post" action=(action) {
-            input type="hidden" name="csrf" value=(signed.csrf);
-            @for (k, v) in fields { input type="hidden" name=(k) value=(v); }
-            button type="submit" { (label) }
-        }
-    }
-}
-
 /// The last full sync (or dry run) and reconcile.
 fn reports(status: &Value) -> Markup {
     let sync = status.get("lastSync").filter(|v| !v.is_null());
@@ -211,25 +163,6 @@ fn list_of(v: &Value, key: &str) -> Markup {
         .cloned()
         .unwrap_or_default();
     html! { @if !items.is_empty() { ul.drift { @for i in &items { li { (i.as_str().unwrap_or("")) } } } } }
-}
-
-/// A configuration as a list of its settings (the API never shows secrets).
-pub(crate) fn settings(config: &Value) -> Markup {
-    let Some(map) = config.as_object() else {
-        return html! { p.empty { "–" } };
-    };
-    html! {
-        dl.settings {
-            @for (k, v) in map {
-                dt { (k) }
-                dd { @match v {
-                    Value::String(s) => (s),
-                    Value::Null => "–",
-                    other => code { (other.to_string()) },
-                } }
-            }
-        }
-    }
 }
 
 /// `POST /admin/tenants/{t}/targets/{name}/{action}`: the action through

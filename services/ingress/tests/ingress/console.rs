@@ -273,6 +273,10 @@ async fn actions_need_the_session_s_csrf_token_and_its_origin() {
     // Without a session: to the sign-in page, nothing done.
     let r = c.post(pause, None, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 303);
+    assert_eq!(
+        r.header("location"),
+        Some("/admin/sign-in?next=%2Fadmin%2F")
+    );
     assert!(!c.paused().await);
 
     let r = c.post(pause, Some(&cookie), &[("csrf", &csrf)]).await;
