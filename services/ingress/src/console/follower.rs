@@ -90,6 +90,38 @@ pub(crate) fn last_hour(minutes: &[Minute], done: &str) -> Markup {
     }
 }
 
+/// Posts `body` to the operator API's `/tenants/{tenant}/{kind}/{name}/{path}`
+/// as the operator, then back to the page saying `done`; what the API
+/// refused is the page.
+pub(crate) async fn perform(
+    console: &Console,
+    signed: &Signed,
+    (kind, tenant, name): (&str, &str, &str),
+    path: &str,
+    body: &Value,
+    done: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let base = format!("/tenants/{}/{kind}/{}", enc(tenant), enc(name));
+    let to = format!("{base}/{path}");
+    match console
+        .api(signed, axum::http::Method::POST, &to, Some(body))
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to(&format!("/admin{base}?done={done}")).into_response(),
+        Err(e) => layout::refused(&e),
+    }
+}
+
+/// A refusal of the console's own (an action it does not have, a field
+/// that does not read).
+pub(crate) fn refusal(status: u16, detail: impl Into<String>) -> axum::response::Response {
+    layout::refused(&super::api::Refused {
+        status,
+        detail: detail.into(),
+    })
+}
+
 /// Pause, or resume when it is paused (or pausing).
 pub(crate) fn pause_or_resume(
     signed: &Signed,

@@ -6,14 +6,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde_json::{Value, json};
 
-use super::api::{Console, Refused, enc};
+use super::api::{Console, enc};
 use super::follower::{
-    Fetched, PageQuery, button, fetch, last_hour, more_parked, notice, pause_or_resume, settings,
+    Fetched, PageQuery, button, fetch, last_hour, more_parked, notice, pause_or_resume, perform,
+    refusal, settings,
 };
 use super::session::{check_form, field, fields_of};
 use super::view::{badge, health, num, text, time_of, when};
@@ -138,30 +139,20 @@ pub(crate) async fn act(
             Some(Ok(seq)) => json!({"parked": seq}),
             None if field(&fields, "all") == Some("true") => json!({"parked": true}),
             _ => {
-                return layout::refused(&Refused {
-                    status: 400,
-                    detail: "replay which event? (seq, or all)".into(),
-                });
+                return refusal(400, "replay which event? (seq, or all)");
             }
         },
         _ => {
-            return layout::refused(&Refused {
-                status: 404,
-                detail: format!("no action {action}"),
-            });
+            return refusal(404, format!("no action {action}"));
         }
     };
-    let base = format!("/tenants/{}/subscriptions/{}", enc(&tenant), enc(&name));
-    match console
-        .api(
-            &signed,
-            Method::POST,
-            &format!("{base}/{action}"),
-            Some(&body),
-        )
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/admin{base}?done={action}")).into_response(),
-        Err(e) => layout::refused(&e),
-    }
+    perform(
+        &console,
+        &signed,
+        ("subscriptions", &tenant, &name),
+        &action,
+        &body,
+        &action,
+    )
+    .await
 }

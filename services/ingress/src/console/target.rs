@@ -6,14 +6,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::api::{Console, enc};
 use super::follower::{
-    Fetched, PageQuery, button, fetch, last_hour, more_parked, notice, pause_or_resume, settings,
+    Fetched, PageQuery, button, fetch, last_hour, more_parked, notice, pause_or_resume, perform,
+    refusal, settings,
 };
 use super::session::{check_form, field, fields_of};
 use super::view::{badge, health, num, text, time_of, when};
@@ -183,9 +184,9 @@ pub(crate) async fn act(
         "pause" | "resume" => (action.as_str(), json!({}), action.clone()),
         "replay" => match field(&fields, "seq").map(str::parse::<i64>) {
             Some(Ok(seq)) => ("replay", json!({"seq": seq}), "replay".into()),
-            Some(Err(_)) => return layout::refused(&bad("\"seq\" must be a whole number")),
+            Some(Err(_)) => return refusal(400, "\"seq\" must be a whole number"),
             None if flag("all") => ("replay", json!({"all": true}), "replay".into()),
-            None => return layout::refused(&bad("replay which change? (seq, or all)")),
+            None => return refusal(400, "replay which change? (seq, or all)"),
         },
         "sync" => {
             let dry = flag("dryRun");
@@ -205,30 +206,16 @@ pub(crate) async fn act(
             ("reconcile", json!({"apply": apply}), done.into())
         }
         _ => {
-            return layout::refused(&super::api::Refused {
-                status: 404,
-                detail: format!("no action {action}"),
-            });
+            return refusal(404, format!("no action {action}"));
         }
     };
-    let base = format!("/tenants/{}/targets/{}", enc(&tenant), enc(&name));
-    match console
-        .api(
-            &signed,
-            Method::POST,
-            &format!("{base}/{path}"),
-            Some(&body),
-        )
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/admin{base}?done={done}")).into_response(),
-        Err(e) => layout::refused(&e),
-    }
-}
-
-fn bad(detail: &str) -> super::api::Refused {
-    super::api::Refused {
-        status: 400,
-        detail: detail.into(),
-    }
+    perform(
+        &console,
+        &signed,
+        ("targets", &tenant, &name),
+        path,
+        &body,
+        &done,
+    )
+    .await
 }
