@@ -192,7 +192,7 @@ pub(crate) async fn page(
         section.stored {
             h2 { "As stored" }
             @if let Some(n) = found.get("memberCount").and_then(Value::as_i64) {
-                p { (n) @if found.get("memberCountCapped") == Some(&Value::Bool(true)) { "+" } " members (not listed here)." }
+                p { (n) @if found.get("memberCountCapped") == Some(&Value::Bool(true)) { "+" } @if n == 1 { " member" } @else { " members" } " (not listed here)." }
             }
             pre #stored { (serde_json::to_string_pretty(&resource).unwrap_or_default()) }
         }

@@ -10,9 +10,13 @@ use crate::console::{Console, READER, html};
 use crate::support::{ADMIN, Reply};
 
 async fn create(c: &Console, body: Value) -> String {
+    create_in(c, "Users", body).await
+}
+
+async fn create_in(c: &Console, endpoint: &str, body: Value) -> String {
     let req = scimbus_e2e::http::request(
         Method::POST,
-        "/scim/v2/acme/Users",
+        &format!("/scim/v2/acme/{endpoint}"),
         scimbus_e2e::ACME_TOKEN,
         Some(&body),
         &[],
@@ -190,5 +194,56 @@ async fn history_is_the_minutes_the_outbound_sampled() {
         .await
         .unwrap();
     assert_eq!(n, 1);
+    c.teardown().await;
+}
+
+#[tokio::test]
+async fn a_group_is_found_by_its_name_and_shown_without_its_members() {
+    let c = Console::new().await;
+    let member = create(
+        &c,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "m1"}),
+    )
+    .await;
+    let group = create_in(
+        &c,
+        "Groups",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+               "displayName": "Tour Guides", "members": [{"value": member}]}),
+    )
+    .await;
+    let r = admin(&c, "/admin/v1/tenants/acme/resources?q=tour%20guides").await;
+    assert_eq!(r.body["resources"][0]["id"], group.as_str(), "{}", r.body);
+    assert_eq!(r.body["resources"][0]["resourceType"], "Group");
+    let r = admin(&c, &format!("/admin/v1/tenants/acme/resources/{group}")).await;
+    assert_eq!(r.body["memberCount"], 1, "{}", r.body);
+    assert_eq!(r.body["memberCountCapped"], false);
+    assert!(r.body["resource"].get("members").is_none(), "{}", r.body);
+    // crm takes Users only.
+    assert_eq!(r.body["targets"][0]["takes"], false);
+    assert_eq!(r.body["targets"][0]["outcome"], "not taken");
+    // A user's page lists its groups; another tenant's resource is none.
+    let r = admin(&c, &format!("/admin/v1/tenants/acme/resources/{member}")).await;
+    assert_eq!(
+        r.body["resource"]["groups"][0]["value"],
+        group.as_str(),
+        "{}",
+        r.body
+    );
+    admin(&c, &format!("/admin/v1/tenants/other/resources/{member}"))
+        .await
+        .assert_error(404, None);
+    let (cookie, _) = c.sign_in(READER).await;
+    let page = c
+        .get(
+            &format!("/admin/tenants/acme/people/{group}"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        html(&page).contains("1 member (not listed here)"),
+        "{}",
+        page.body
+    );
     c.teardown().await;
 }
