@@ -133,11 +133,13 @@ pub async fn list<'e>(
     if let Some(action) = &q.action {
         qb.push(" and action = ").push_bind(action);
     }
-    match q.failed {
-        Some(true) => qb.push(" and status >= 400"),
-        Some(false) => qb.push(" and status < 400"),
-        None => &mut qb,
-    };
+    if let Some(failed) = q.failed {
+        qb.push(if failed {
+            " and status >= 400"
+        } else {
+            " and status < 400"
+        });
+    }
     if let Some(since) = q.since {
         qb.push(" and at >= ").push_bind(since);
     }

@@ -92,24 +92,29 @@ pub struct Sample {
 /// already taken, by this process or another, is left as it is), and
 /// forgets samples older than `keep_hours`. Returns how many were taken.
 pub async fn take_samples<'e>(db: impl PgExecutor<'e>, keep_hours: i32) -> sqlx::Result<u64> {
+    // A row already taken this minute is passed over before its parked
+    // changes are counted: a replica's every try but the minute's first
+    // costs next to nothing.
     let done = sqlx::query(
         "with gone as (
              delete from progress_samples where at < now() - make_interval(hours => $1)
-         )
+         ), minute as (select date_trunc('minute', now()) as at)
          insert into progress_samples (kind, tenant, name, at, pushed, skipped, failed, parked, lag)
-         select 'target', p.tenant, p.target, date_trunc('minute', now()),
-                pushed, skipped, failed,
+         select 'target', p.tenant, p.target, m.at, pushed, skipped, failed,
                 (select count(*) from parked_changes c
                   where c.tenant = p.tenant and c.target = p.target),
                 lag
-           from target_progress p
+           from target_progress p, minute m
+          where not exists (select from progress_samples s where s.kind = 'target'
+                              and s.tenant = p.tenant and s.name = p.target and s.at = m.at)
          union all
-         select 'subscription', p.tenant, p.name, date_trunc('minute', now()),
-                delivered, skipped, failed,
+         select 'subscription', p.tenant, p.name, m.at, delivered, skipped, failed,
                 (select count(*) from subscription_parked k
                   where k.tenant = p.tenant and k.name = p.name),
                 lag
-           from subscription_progress p
+           from subscription_progress p, minute m
+          where not exists (select from progress_samples s where s.kind = 'subscription'
+                              and s.tenant = p.tenant and s.name = p.name and s.at = m.at)
          on conflict (kind, tenant, name, at) do nothing",
     )
     .bind(keep_hours)

@@ -32,32 +32,30 @@ pub async fn search<'e>(
     let id = Uuid::parse_str(q).ok();
     // One branch per index, so each is a lookup (an OR across them may not
     // be planned as one).
-    sqlx::query_as(
-        "select * from (
-           select id, resource_type, user_name, display_name, external_id, active, emails,
-                  version, last_modified from resources
-            where tenant = $1 and id = $2
-           union
-           select id, resource_type, user_name, display_name, external_id, active, emails,
-                  version, last_modified from resources
-            where tenant = $1 and resource_type = 'User' and lower(user_name) = lower($3)
-           union
-           select id, resource_type, user_name, display_name, external_id, active, emails,
-                  version, last_modified from resources
-            where tenant = $1 and emails @> array[lower($3)]
-           union
-           select id, resource_type, user_name, display_name, external_id, active, emails,
-                  version, last_modified from resources
-            where tenant = $1 and resource_type in ('User', 'Group') and external_id = $3
-           union
-           select id, resource_type, user_name, display_name, external_id, active, emails,
-                  version, last_modified from resources
-            where tenant = $1 and resource_type in ('User', 'Group')
-              and lower(display_name) = lower($3)
-         ) found
+    macro_rules! found {
+        ($where:literal) => {
+            concat!(
+                "select id, resource_type, user_name, display_name, external_id, active,
+                        emails, version, last_modified from resources where tenant = $1 and ",
+                $where
+            )
+        };
+    }
+    sqlx::query_as(concat!(
+        "select * from (",
+        found!("id = $2"),
+        " union ",
+        found!("resource_type = 'User' and lower(user_name) = lower($3)"),
+        " union ",
+        found!("emails @> array[lower($3)]"),
+        " union ",
+        found!("resource_type in ('User', 'Group') and external_id = $3"),
+        " union ",
+        found!("resource_type in ('User', 'Group') and lower(display_name) = lower($3)"),
+        ") found
          order by resource_type desc, lower(coalesce(user_name, display_name)), id
          limit $4",
-    )
+    ))
     .bind(tenant)
     .bind(id)
     .bind(q)
@@ -157,21 +155,5 @@ pub async fn member_count<'e>(
     .bind(group)
     .bind(most)
     .fetch_one(db)
-    .await
-}
-
-/// The resource's row, whatever its type.
-pub async fn resource<'e>(
-    db: impl PgExecutor<'e>,
-    tenant: &str,
-    id: Uuid,
-) -> sqlx::Result<Option<crate::resources::Row>> {
-    sqlx::query_as(
-        "select id, resource_type, version, created, last_modified, doc from resources
-         where tenant = $1 and id = $2",
-    )
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(db)
     .await
 }

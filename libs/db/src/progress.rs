@@ -302,6 +302,15 @@ pub async fn all_progress<'e>(
         .collect())
 }
 
+/// The names of a tenant's targets that have run (or been asked for
+/// anything), without their status.
+pub async fn targets_ran<'e>(db: impl PgExecutor<'e>, tenant: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select target from target_progress where tenant = $1 order by target")
+        .bind(tenant)
+        .fetch_all(db)
+        .await
+}
+
 /// Asks a target's worker for a full sync (or a dry run of one).
 pub async fn request_sync<'e>(
     db: impl PgExecutor<'e>,

@@ -205,6 +205,19 @@ pub async fn get<'e>(
     .await
 }
 
+/// Reads a resource, whatever its type.
+pub async fn find<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: &str,
+    id: Uuid,
+) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(select_row!("where tenant = $1 and id = $2"))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
 /// Writes a new version of a resource. A unique-key clash is an error
 /// ([`is_unique_violation`]); run it under a savepoint when that can happen.
 pub async fn update(conn: &mut PgConnection, tenant: &str, row: &Row) -> sqlx::Result<()> {

@@ -22,7 +22,7 @@ const MAX_REASON_CHARS: usize = 1000;
 
 /// The list parameters, as the API's query string and the CLI's flags
 /// name them.
-const PARAMETERS: [&str; 6] = [
+pub const PARAMETERS: [&str; 6] = [
     "source",
     "employeeId",
     "userId",

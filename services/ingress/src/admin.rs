@@ -191,11 +191,7 @@ fn mapping_json(m: &scimbus_runtime::MappingConfig) -> Value {
 /// A target: its configuration (if the configuration file declares it)
 /// and its worker's status (once it has run).
 fn target_json(state: &AppState, tenant: &str, target: &str, progress: Option<&Progress>) -> Value {
-    let cfg = state
-        .targets
-        .iter()
-        .find(|(t, c)| t == tenant && c.name == target)
-        .map(|(_, c)| config_json(c));
+    let cfg = configured(state, tenant, target).map(config_json);
     let mut out = match progress {
         Some(p) => status_json(tenant, target, p),
         None => json!({"tenant": tenant, "target": target, "state": "not started"}),
@@ -280,17 +276,42 @@ struct ListQuery {
     tenant: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
-    let rows = links::all_progress(&state.admin_db, q.tenant.as_deref()).await?;
+/// The target `name` of `tenant` as the configuration file declares it.
+pub(super) fn configured<'a>(
+    state: &'a AppState,
+    tenant: &str,
+    name: &str,
+) -> Option<&'a TargetConfig> {
+    state
+        .targets
+        .iter()
+        .find(|(t, c)| t == tenant && c.name == name)
+        .map(|(_, c)| c)
+}
+
+/// The targets (of `tenant`, if given) the configuration declares and
+/// those of `ran` (that have run), by tenant and name, once each.
+pub(super) fn target_names<'a>(
+    state: &AppState,
+    tenant: Option<&str>,
+    ran: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<(String, String)> {
     let mut names: Vec<(String, String)> = state
         .targets
         .iter()
-        .filter(|(t, _)| q.tenant.as_ref().is_none_or(|w| w == t))
+        .filter(|(t, _)| tenant.is_none_or(|w| w == t))
         .map(|(t, c)| (t.clone(), c.name.clone()))
-        .chain(rows.iter().map(|(t, n, _)| (t.clone(), n.clone())))
+        .chain(ran.map(|(t, n)| (t.to_string(), n.to_string())))
         .collect();
     names.sort();
     names.dedup();
+    names
+}
+
+async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
+    let rows = links::all_progress(&state.admin_db, q.tenant.as_deref()).await?;
+    let ran = rows.iter().map(|(t, n, _)| (t.as_str(), n.as_str()));
+    let names = target_names(&state, q.tenant.as_deref(), ran);
     let list: Vec<Value> = names
         .iter()
         .map(|(tenant, target)| {
@@ -316,11 +337,7 @@ pub(super) async fn known(
         target: name,
     };
     let progress = links::find_progress(&state.admin_db, key).await?;
-    let configured = state
-        .targets
-        .iter()
-        .any(|(t, c)| t == tenant && c.name == name);
-    if progress.is_none() && !configured {
+    if progress.is_none() && configured(state, tenant, name).is_none() {
         return Err(ScimError::not_found(format!("no target {name} of tenant {tenant}")).into());
     }
     Ok(progress)
@@ -364,24 +381,37 @@ async fn resume(
     set_paused(&state, &tenant, &name, false).await
 }
 
-/// `count` of a parked list (1 to 10 000, default 10 000), the only
-/// parameter.
-pub(crate) fn parked_count(query: Option<&str>) -> ApiResult<i64> {
+/// The query string's only parameter, `name`, a whole number from 1 to
+/// `most` (`default` when absent); anything else is a 400 naming it.
+pub(crate) fn only_number(
+    query: Option<&str>,
+    name: &str,
+    most: i64,
+    default: i64,
+) -> ApiResult<i64> {
     let pairs = query_pairs(query)?;
-    match pairs.as_slice() {
-        [] => Ok(10_000),
-        [(k, v)] if k == "count" => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=10_000).contains(n))
-            .ok_or_else(|| {
-                ScimError::invalid_value(format!(
-                    "\"count\" must be a whole number from 1 to 10000, not {v:?}"
-                ))
-                .into()
-            }),
-        _ => Err(ScimError::invalid_value("the only parameter is \"count\", given once").into()),
+    let text = match pairs.as_slice() {
+        [] => return Ok(default),
+        [(k, v)] if k == name => v,
+        _ => {
+            return Err(ScimError::invalid_value(format!(
+                "the only parameter is \"{name}\", given once"
+            ))
+            .into());
+        }
+    };
+    match text.parse::<i64>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => Err(ScimError::invalid_value(format!(
+            "\"{name}\" must be a whole number from 1 to {most}, not {text:?}"
+        ))
+        .into()),
     }
+}
+
+/// `count` of a parked list (1 to 10 000, default 10 000).
+pub(crate) fn parked_count(query: Option<&str>) -> ApiResult<i64> {
+    only_number(query, "count", 10_000, 10_000)
 }
 
 async fn parked(

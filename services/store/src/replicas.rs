@@ -78,8 +78,9 @@ impl Balance {
             .is_ok()
     }
 
-    fn counted(&self, replicas: u32) {
-        self.replicas.store(replicas, Ordering::SeqCst);
+    /// Records a count of the live replicas; the count before.
+    fn counted(&self, replicas: u32) -> u32 {
+        self.replicas.swap(replicas, Ordering::SeqCst)
     }
 }
 
@@ -135,14 +136,13 @@ async fn present(
         }
         let n = lease::holders(&mut conn, lease::STORE_REPLICA).await?;
         let n = u32::try_from(n).unwrap_or(u32::MAX).max(1);
-        if n != balance.replicas.load(Ordering::SeqCst) {
+        if balance.counted(n) != n {
             tracing::info!(
                 replicas = n,
-                share = balance.partitions.div_ceil(n),
+                share = balance.share(),
                 "store replicas counted"
             );
         }
-        balance.counted(n);
     }
 }
 

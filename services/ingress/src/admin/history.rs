@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use scimbus_db::console::{Sample, SampleKind};
-use scimbus_scim::ScimError;
 use serde_json::{Value, json};
 
 use crate::error::ApiResult;
@@ -34,25 +33,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// `minutes` from the query string (the only parameter; once at most).
+/// `minutes` from the query string (1 to 1 440, default 60).
 fn minutes(query: Option<&str>) -> ApiResult<i64> {
-    let pairs = super::query_pairs(query)?;
-    let text = match pairs.as_slice() {
-        [] => return Ok(60),
-        [(k, v)] if k == "minutes" => v,
-        _ => {
-            return Err(
-                ScimError::invalid_value("the only parameter is \"minutes\", given once").into(),
-            );
-        }
-    };
-    match text.parse::<i64>() {
-        Ok(n) if (1..=1440).contains(&n) => Ok(n),
-        _ => Err(ScimError::invalid_value(format!(
-            "\"minutes\" must be a whole number from 1 to 1440, not {text:?}"
-        ))
-        .into()),
-    }
+    super::only_number(query, "minutes", 1440, 60)
 }
 
 async fn target(

@@ -117,17 +117,10 @@ fn found_json(f: &Found) -> Value {
 /// The targets of a tenant: those the configuration declares and those
 /// that have run.
 async fn targets_of(state: &AppState, tenant: &str) -> ApiResult<Vec<String>> {
-    let rows = scimbus_db::links::all_progress(&state.admin_db, Some(tenant)).await?;
-    let mut names: Vec<String> = state
-        .targets
-        .iter()
-        .filter(|(t, _)| t == tenant)
-        .map(|(_, c)| c.name.clone())
-        .chain(rows.into_iter().map(|(_, n, _)| n))
-        .collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
+    let ran = scimbus_db::links::targets_ran(&state.admin_db, tenant).await?;
+    let ran = ran.iter().map(|n| (tenant, n.as_str()));
+    let names = super::target_names(state, Some(tenant), ran);
+    Ok(names.into_iter().map(|(_, n)| n).collect())
 }
 
 async fn show(
@@ -137,20 +130,17 @@ async fn show(
     tenant_known(&state, &tenant).await?;
     let not_found = || ApiError::from(ScimError::not_found(format!("no resource {id}")));
     let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let row = people::resource(&state.admin_db, &tenant, id)
+    let row = scimbus_db::resources::find(&state.admin_db, &tenant, id)
         .await?
         .ok_or_else(not_found)?;
     let db = &state.admin_db;
-    let is_group = row.resource_type == "Group";
-    let groups = if is_group {
-        None
+    // A group's members are counted, not listed; a user's groups listed.
+    let (groups, members) = if row.resource_type == "Group" {
+        let n = people::member_count(db, &tenant, id, MOST_COUNTED).await?;
+        (None, Some(n))
     } else {
-        Some(scimbus_db::members::groups_of(db, &tenant, id).await?)
-    };
-    let members = if is_group {
-        Some(people::member_count(db, &tenant, id, MOST_COUNTED).await?)
-    } else {
-        None
+        let groups = scimbus_db::members::groups_of(db, &tenant, id).await?;
+        (Some(groups), None)
     };
     let resource = scimbus_db::render::resource(
         &row,
@@ -165,15 +155,10 @@ async fn show(
     let targets: Vec<Value> = names
         .iter()
         .map(|name| {
-            let cfg = state
-                .targets
-                .iter()
-                .find(|(t, c)| *t == tenant && c.name == *name)
-                .map(|(_, c)| c);
             target_view(
                 &state,
                 name,
-                cfg,
+                super::configured(&state, &tenant, name),
                 (&row, &resource),
                 held.iter().find(|h| h.target == *name),
                 parked.iter().filter(|p| p.target == *name).collect(),

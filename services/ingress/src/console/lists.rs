@@ -5,18 +5,21 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use scimbus_db::hr::events::Status;
+use scimbus_runtime::{audit, hr_events};
 use serde_json::Value;
 
 use super::api::{Console, enc};
 use super::view::{text, time_of, when};
 use super::{Signed, layout};
 
-/// The filters of a list that are given (not empty), among `known`.
+/// The filters of a list that are given (not empty), among `known` (the
+/// API's parameters; the console sets the page's size itself).
 fn filters(query: Option<&str>, known: &[&str]) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
         .unwrap_or_default()
         .into_iter()
-        .filter(|(k, v)| known.contains(&k.as_str()) && !v.trim().is_empty())
+        .filter(|(k, v)| k != "count" && known.contains(&k.as_str()) && !v.trim().is_empty())
         .collect()
 }
 
@@ -113,14 +116,13 @@ pub(crate) async fn hr_events(
     Path(tenant): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let known = ["source", "employeeId", "userId", "status", "cursor"];
     let (given, page, action) = match fetch(
         &console,
         &signed,
         &tenant,
         "hr-events",
         query.as_deref(),
-        &known,
+        &hr_events::PARAMETERS,
     )
     .await
     {
@@ -132,18 +134,14 @@ pub(crate) async fn hr_events(
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let statuses: &[&str] = &[
-        "pending",
-        "received",
-        "scheduled",
-        "applied",
-        "rejected",
-        "cancelled",
-    ];
+    // `pending` is received and scheduled.
+    let statuses: Vec<&str> = std::iter::once("pending")
+        .chain(Status::ALL.iter().map(|s| s.as_str()))
+        .collect();
     let body = html! {
         (filter_form(&action, &given, &[
             ("source", "Source", &[]), ("employeeId", "Employee id", &[]),
-            ("userId", "User id", &[]), ("status", "Status", statuses),
+            ("userId", "User id", &[]), ("status", "Status", &statuses),
         ]))
         @if events.is_empty() { p.empty { "No HR events match." } } @else {
             table #hr-events { thead { tr {
@@ -170,22 +168,13 @@ pub(crate) async fn audit(
     Path(tenant): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let known = [
-        "actor",
-        "resourceId",
-        "action",
-        "outcome",
-        "since",
-        "until",
-        "cursor",
-    ];
     let (given, page, action) = match fetch(
         &console,
         &signed,
         &tenant,
         "audit",
         query.as_deref(),
-        &known,
+        &audit::PARAMETERS,
     )
     .await
     {
@@ -197,13 +186,10 @@ pub(crate) async fn audit(
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let actions: &[&str] = &[
-        "create", "replace", "patch", "delete", "bulk", "hr_event", "admin",
-    ];
     let body = html! {
         (filter_form(&action, &given, &[
             ("actor", "Actor", &[]), ("resourceId", "Resource id", &[]),
-            ("action", "Action", actions), ("outcome", "Outcome", &["success", "failure"]),
+            ("action", "Action", &audit::ACTIONS), ("outcome", "Outcome", &["success", "failure"]),
             ("since", "Since (RFC 3339)", &[]), ("until", "Until", &[]),
         ]))
         (audit_table(&entries))

@@ -50,6 +50,20 @@ fn cookie_name(console: &Console) -> &'static str {
     }
 }
 
+/// The session cookie's `Set-Cookie` value (an empty `value` and no age
+/// end it).
+fn set_cookie(console: &Console, value: &str, max_age: i64) -> String {
+    let scope = if console.secure {
+        "Path=/; Secure"
+    } else {
+        "Path=/admin"
+    };
+    format!(
+        "{}={value}; {scope}; HttpOnly; SameSite=Strict; Max-Age={max_age}",
+        cookie_name(console)
+    )
+}
+
 fn session_id(console: &Console, headers: &HeaderMap) -> Option<[u8; 32]> {
     let name = cookie_name(console);
     let value = headers
@@ -253,17 +267,7 @@ pub(crate) async fn sign_in(
     if let Err(e) = console::create_session(&state.admin_db, &id_hash, &session).await {
         return layout::failure(&crate::error::ApiError::from(e));
     }
-    let cookie = format!(
-        "{}={}; {}HttpOnly; SameSite=Strict; Max-Age={}",
-        cookie_name(&console),
-        URL_SAFE_NO_PAD.encode(id),
-        if console.secure {
-            "Path=/; Secure; "
-        } else {
-            "Path=/admin; "
-        },
-        SESSION_HOURS * 3600,
-    );
+    let cookie = set_cookie(&console, &URL_SAFE_NO_PAD.encode(id), SESSION_HOURS * 3600);
     (
         StatusCode::SEE_OTHER,
         [
@@ -287,15 +291,7 @@ pub(crate) async fn sign_out(
     if let Err(e) = console::delete_session(&console.app.admin_db, &signed.id_hash).await {
         return layout::failure(&crate::error::ApiError::from(e));
     }
-    let cookie = format!(
-        "{}=; {}HttpOnly; SameSite=Strict; Max-Age=0",
-        cookie_name(&console),
-        if console.secure {
-            "Path=/; Secure; "
-        } else {
-            "Path=/admin; "
-        },
-    );
+    let cookie = set_cookie(&console, "", 0);
     (
         StatusCode::SEE_OTHER,
         [
