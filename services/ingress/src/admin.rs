@@ -52,12 +52,14 @@ mod audit;
 mod history;
 mod hr;
 mod people;
+mod query;
 mod subscriptions;
 mod tokens;
 
 use crate::body::ScimBody;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use query::{parked_count, query_pairs};
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -81,14 +83,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(people::routes())
         .route_layer(from_fn_with_state(state.clone(), require_admin))
         .route_layer(from_fn_with_state(state, crate::audit::admin_actions))
-}
-
-/// A listing's query string as (name, value) pairs, in order, repeats kept
-/// (the listing refuses them by name).
-fn query_pairs(query: Option<&str>) -> ApiResult<Vec<(String, String)>> {
-    serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
-        ScimError::invalid_syntax(format!("the query string does not read: {e}")).into()
-    })
 }
 
 /// What the console puts on the requests it sends the operator API
@@ -379,39 +373,6 @@ async fn resume(
     Path((tenant, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     set_paused(&state, &tenant, &name, false).await
-}
-
-/// The query string's only parameter, `name`, a whole number from 1 to
-/// `most` (`default` when absent); anything else is a 400 naming it.
-pub(crate) fn only_number(
-    query: Option<&str>,
-    name: &str,
-    most: i64,
-    default: i64,
-) -> ApiResult<i64> {
-    let pairs = query_pairs(query)?;
-    let text = match pairs.as_slice() {
-        [] => return Ok(default),
-        [(k, v)] if k == name => v,
-        _ => {
-            return Err(ScimError::invalid_value(format!(
-                "the only parameter is \"{name}\", given once"
-            ))
-            .into());
-        }
-    };
-    match text.parse::<i64>() {
-        Ok(n) if (1..=most).contains(&n) => Ok(n),
-        _ => Err(ScimError::invalid_value(format!(
-            "\"{name}\" must be a whole number from 1 to {most}, not {text:?}"
-        ))
-        .into()),
-    }
-}
-
-/// `count` of a parked list (1 to 10 000, default 10 000).
-pub(crate) fn parked_count(query: Option<&str>) -> ApiResult<i64> {
-    only_number(query, "count", 10_000, 10_000)
 }
 
 async fn parked(

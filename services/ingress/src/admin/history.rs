@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
 
 /// `minutes` from the query string (1 to 1 440, default 60).
 fn minutes(query: Option<&str>) -> ApiResult<i64> {
-    super::only_number(query, "minutes", 1440, 60)
+    super::query::only_number(query, "minutes", 1440, 60)
 }
 
 async fn target(
