@@ -68,6 +68,7 @@ pub async fn search<'e>(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Held {
     pub target: String,
+    pub resource_type: String,
     pub remote_id: String,
     pub version: i64,
     pub in_scope: bool,
@@ -82,7 +83,7 @@ pub async fn held<'e>(
     id: Uuid,
 ) -> sqlx::Result<Vec<Held>> {
     sqlx::query_as(
-        "select target, remote_id, version, in_scope, updated_at from target_links
+        "select target, resource_type, remote_id, version, in_scope, updated_at from target_links
          where tenant = $1 and target = any($2) and resource_id = $3 order by target",
     )
     .bind(tenant)
@@ -96,6 +97,7 @@ pub async fn held<'e>(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ParkedFor {
     pub target: String,
+    pub resource_type: String,
     pub seq: i64,
     pub reason: String,
     pub attempts: i32,
@@ -111,7 +113,7 @@ pub async fn parked_for<'e>(
     id: Uuid,
 ) -> sqlx::Result<Vec<ParkedFor>> {
     sqlx::query_as(
-        "select target, seq, reason, attempts, parked_at, replay_requested from parked_changes
+        "select target, resource_type, seq, reason, attempts, parked_at, replay_requested from parked_changes
          where tenant = $1 and target = any($2) and resource_id = $3 order by target, seq",
     )
     .bind(tenant)

@@ -6,7 +6,10 @@
 //!     {"resources": [{"id", "resourceType", "userName", "displayName", "externalId",
 //!                     "emails", "active", "version", "lastModified"}, …]}
 //! GET /admin/v1/tenants/{tenant}/resources/{id}
-//!     {"resource": SCIM JSON as stored (a group without its members),
+//!     {"resource": SCIM JSON as stored (a group without its members) | null,
+//!      "resourceType",
+//!      deleted here: "deleted": {"seq", "version", "committedAt"} | null,
+//!                    "lastStored": the resource as its last change left it | null,
 //!      "memberCount": n, "memberCountCapped": bool (groups: counted up to 100 000),
 //!      "targets": [{"target", "takes": bool, "filter": text | null,
 //!                   "inScopeNow": bool | null, "remoteId", "pushedVersion",
@@ -22,6 +25,9 @@
 //! `behind` (it holds an older version: the newer one is on its way),
 //! `not in scope` (nothing pushed, and the filter does not take it now),
 //! `not taken` (the target does not take this type) or `not pushed`.
+//! A resource deleted here is still shown while a target holds it, a
+//! change of it is parked or its changes are kept: `behind` (the target
+//! still holds it; the delete is on its way), `parked`, or `not held`.
 //! HR events of a person and its audit trail are `hr-events?userId=` and
 //! `audit?resourceId=`.
 
@@ -130,98 +136,155 @@ async fn show(
     tenant_known(&state, &tenant).await?;
     let not_found = || ApiError::from(ScimError::not_found(format!("no resource {id}")));
     let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let row = scimbus_db::resources::find(&state.admin_db, &tenant, id)
-        .await?
-        .ok_or_else(not_found)?;
     let db = &state.admin_db;
-    // A group's members are counted, not listed; a user's groups listed.
+    let row = scimbus_db::resources::find(db, &tenant, id).await?;
+    let names = targets_of(&state, &tenant).await?;
+    let held = people::held(db, &tenant, &names, id).await?;
+    let parked = people::parked_for(db, &tenant, &names, id).await?;
+    let changes: Vec<(i64, Option<Change>)> = people::changes_of(db, &tenant, id, CHANGES_SHOWN)
+        .await?
+        .into_iter()
+        .map(|(seq, p)| (seq, Change::decode(p.as_slice()).ok()))
+        .collect();
+    let mut out = match &row {
+        Some(row) => stored_view(db, &tenant, row).await?,
+        // Deleted here, but a target may still hold it or have parked its
+        // delete: the links, parked changes and changes of the id tell.
+        None if held.is_empty() && parked.is_empty() && changes.is_empty() => {
+            return Err(not_found());
+        }
+        None => deleted_view(&changes, &held, &parked),
+    };
+    let resource_type = out["resourceType"].as_str().unwrap_or_default().to_string();
+    let targets: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let cfg = super::configured(&state, &tenant, name);
+            let of_target = |t: &str| t == name.as_str();
+            let outcome = Outcome {
+                held: held.iter().find(|h| of_target(&h.target)),
+                parked: parked.iter().filter(|p| of_target(&p.target)).collect(),
+            };
+            target_view(
+                &state,
+                name,
+                cfg,
+                &resource_type,
+                row.as_ref().map(|r| (r, &out["resource"])),
+                outcome,
+            )
+        })
+        .collect();
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|(seq, c)| change_json(*seq, c.as_ref()))
+        .collect();
+    out["targets"] = json!(targets);
+    out["changes"] = json!(changes);
+    Ok(Json(out).into_response())
+}
+
+/// A stored resource: as stored (a user with its groups, a group with its
+/// members counted, not listed).
+async fn stored_view(
+    db: &sqlx::PgPool,
+    tenant: &str,
+    row: &scimbus_db::resources::Row,
+) -> ApiResult<Value> {
     let (groups, members) = if row.resource_type == "Group" {
-        let n = people::member_count(db, &tenant, id, MOST_COUNTED).await?;
+        let n = people::member_count(db, tenant, row.id, MOST_COUNTED).await?;
         (None, Some(n))
     } else {
-        let groups = scimbus_db::members::groups_of(db, &tenant, id).await?;
+        let groups = scimbus_db::members::groups_of(db, tenant, row.id).await?;
         (Some(groups), None)
     };
     let resource = scimbus_db::render::resource(
-        &row,
+        row,
         scimbus_db::render::Relations {
             members: None,
             groups: groups.as_deref(),
         },
     );
-    let names = targets_of(&state, &tenant).await?;
-    let held = people::held(db, &tenant, &names, id).await?;
-    let parked = people::parked_for(db, &tenant, &names, id).await?;
-    let targets: Vec<Value> = names
-        .iter()
-        .map(|name| {
-            target_view(
-                &state,
-                name,
-                super::configured(&state, &tenant, name),
-                (&row, &resource),
-                held.iter().find(|h| h.target == *name),
-                parked.iter().filter(|p| p.target == *name).collect(),
-            )
-        })
-        .collect();
-    let changes = people::changes_of(db, &tenant, id, CHANGES_SHOWN).await?;
-    let changes: Vec<Value> = changes
-        .iter()
-        .map(|(seq, p)| change_json(*seq, p))
-        .collect();
-    let mut out = json!({
-        "resource": resource,
-        "targets": targets,
-        "changes": changes,
-    });
+    let mut out = json!({"resource": resource, "resourceType": row.resource_type});
     if let Some(n) = members {
         out["memberCount"] = json!(n);
         out["memberCountCapped"] = json!(n >= MOST_COUNTED);
     }
-    Ok(Json(out).into_response())
+    Ok(out)
+}
+
+/// A resource deleted here: `resource` is null, `deleted` the change that
+/// deleted it (when it is among the changes kept), `lastStored` the
+/// resource as its last change before that left it.
+fn deleted_view(changes: &[(i64, Option<Change>)], held: &[Held], parked: &[ParkedFor]) -> Value {
+    let decoded = || {
+        changes
+            .iter()
+            .filter_map(|(seq, c)| Some((*seq, c.as_ref()?)))
+    };
+    let deletion = decoded().find(|(_, c)| c.operation == Operation::Deleted as i32);
+    let last_stored = decoded()
+        .find(|(_, c)| !c.resource.is_empty())
+        .and_then(|(_, c)| serde_json::from_slice::<Value>(&c.resource).ok());
+    let resource_type = decoded()
+        .map(|(_, c)| c.resource_type.clone())
+        .chain(held.iter().map(|h| h.resource_type.clone()))
+        .chain(parked.iter().map(|p| p.resource_type.clone()))
+        .find(|t| !t.is_empty());
+    json!({
+        "resource": null,
+        "resourceType": resource_type,
+        "deleted": deletion.map(|(seq, c)| json!({
+            "seq": seq,
+            "version": c.version,
+            "committedAt": committed_at(c),
+        })),
+        "lastStored": last_stored,
+    })
+}
+
+/// What a target holds of the resource and what of it waits.
+struct Outcome<'a> {
+    held: Option<&'a Held>,
+    parked: Vec<&'a ParkedFor>,
 }
 
 /// One target's view of the resource (shape and outcomes in the module
-/// docs).
+/// docs); `stored` is `None` when the resource is deleted here.
 fn target_view(
     state: &AppState,
     name: &str,
     cfg: Option<&scimbus_runtime::TargetConfig>,
-    (row, resource): (&scimbus_db::resources::Row, &Value),
-    held: Option<&Held>,
-    parked: Vec<&ParkedFor>,
+    rt: &str,
+    stored: Option<(&scimbus_db::resources::Row, &Value)>,
+    Outcome { held, parked }: Outcome<'_>,
 ) -> Value {
-    let rt = row.resource_type.as_str();
     let takes = cfg
         .is_some_and(|c| c.resource_types.iter().any(|t| t == rt) && (rt != "Group" || c.groups));
     let filter = cfg.and_then(|c| c.filter.clone());
     // The filter as the outbound applies it: to the types whose attributes
     // it names; a filter that does not fit this type takes everything.
-    let in_scope_now = cfg.map(|_| match &filter {
-        None => true,
-        Some(text) => scimbus_scim::filter::parse(text)
-            .ok()
-            .and_then(|f| {
-                let rt = state.registry.resource_type(rt)?;
-                scimbus_scim::filter::matches(&state.registry, rt, resource, &f).ok()
-            })
-            .unwrap_or(true),
+    let in_scope_now = stored.and_then(|(_, resource)| {
+        cfg.map(|_| match &filter {
+            None => true,
+            Some(text) => scimbus_scim::filter::parse(text)
+                .ok()
+                .and_then(|f| {
+                    let rt = state.registry.resource_type(rt)?;
+                    scimbus_scim::filter::matches(&state.registry, rt, resource, &f).ok()
+                })
+                .unwrap_or(true),
+        })
     });
-    let outcome = if !parked.is_empty() {
-        "parked"
-    } else if let Some(h) = held {
-        if h.version >= row.version {
-            "pushed"
-        } else {
-            "behind"
-        }
-    } else if cfg.is_some() && !takes {
-        "not taken"
-    } else if in_scope_now == Some(false) {
-        "not in scope"
-    } else {
-        "not pushed"
+    let outcome = match (stored, held) {
+        _ if !parked.is_empty() => "parked",
+        (Some((row, _)), Some(h)) if h.version >= row.version => "pushed",
+        // Deleted here and still held there: the delete is on its way.
+        (_, Some(_)) => "behind",
+        (None, None) => "not held",
+        _ if cfg.is_some() && !takes => "not taken",
+        _ if in_scope_now == Some(false) => "not in scope",
+        _ => "not pushed",
     };
     let parked: Vec<Value> = parked
         .iter()
@@ -250,9 +313,14 @@ fn target_view(
     })
 }
 
+fn committed_at(c: &Change) -> Option<String> {
+    chrono::DateTime::from_timestamp_micros(c.committed_at_unix_micros)
+        .map(scimbus_db::render::timestamp)
+}
+
 /// A stored change as the operator sees it (its resource left out).
-fn change_json(seq: i64, payload: &[u8]) -> Value {
-    let Ok(c) = Change::decode(payload) else {
+fn change_json(seq: i64, c: Option<&Change>) -> Value {
+    let Some(c) = c else {
         return json!({"seq": seq, "operation": "unreadable"});
     };
     let operation = match Operation::try_from(c.operation) {
@@ -275,8 +343,7 @@ fn change_json(seq: i64, payload: &[u8]) -> Value {
             s.client_id.clone(),
         )
     });
-    let committed = chrono::DateTime::from_timestamp_micros(c.committed_at_unix_micros)
-        .map(scimbus_db::render::timestamp);
+    let committed = committed_at(c);
     json!({
         "seq": seq,
         "operation": operation,

@@ -104,19 +104,30 @@ pub(crate) async fn page(
     };
     let hr = list(&hr, "events");
     let audit = list(&audit, "entries");
-    let resource = found.get("resource").cloned().unwrap_or(Value::Null);
+    // A resource deleted here is shown by what it was (`lastStored`) while
+    // a target still holds it or its changes are kept.
+    let deleted = found.get("resource").is_none_or(Value::is_null);
+    let resource = if deleted {
+        found.get("lastStored").cloned().unwrap_or(Value::Null)
+    } else {
+        found.get("resource").cloned().unwrap_or(Value::Null)
+    };
     let version = resource
         .pointer("/meta/version")
         .and_then(Value::as_str)
         .unwrap_or("–")
         .to_string();
-    let is_group = resource.get("members").is_some() || found.get("memberCount").is_some();
-    let name = resource
+    let is_group = found.get("resourceType").and_then(Value::as_str) == Some("Group");
+    let mut name = resource
         .get("userName")
         .or_else(|| resource.get("displayName"))
         .and_then(Value::as_str)
         .unwrap_or(&id)
         .to_string();
+    if deleted {
+        name.push_str(" (deleted)");
+    }
+    let deletion = found.get("deleted").filter(|d| !d.is_null());
     let targets = found
         .get("targets")
         .and_then(Value::as_array)
@@ -130,7 +141,13 @@ pub(crate) async fn page(
     let body = html! {
         section.provisioned {
             h2 { "Where it is provisioned" }
-            p { "Version here: " code { (version) } }
+            @if deleted {
+                p #deleted { "Deleted here"
+                    @if let Some(d) = deletion { " by change #" (num(d, "seq")) ", " (when(time_of(d, "committedAt"))) }
+                    ". A target that still holds it is " (badge("behind")) " until the delete reaches it." }
+            } @else {
+                p { "Version here: " code { (version) } }
+            }
             @if targets.is_empty() {
                 p.empty { "The tenant has no targets." }
             } @else {
@@ -190,7 +207,7 @@ pub(crate) async fn page(
             (super::lists::audit_table(&audit))
         }
         section.stored {
-            h2 { "As stored" }
+            h2 { @if deleted { "As last stored, before it was deleted" } @else { "As stored" } }
             @if let Some(n) = found.get("memberCount").and_then(Value::as_i64) {
                 p { (n) @if found.get("memberCountCapped") == Some(&Value::Bool(true)) { "+" } @if n == 1 { " member" } @else { " members" } " (not listed here)." }
             }

@@ -79,7 +79,7 @@ pub(crate) fn health(status: &Value, success_key: &str) -> &'static str {
 /// A health word as a coloured badge.
 pub(crate) fn badge(health: &str) -> Markup {
     let class = match health {
-        "in step" => "ok",
+        "in step" | "not held" => "ok",
         "lagging" | "not started" | "paused" => "warn",
         _ => "bad",
     };

@@ -247,3 +247,96 @@ async fn a_group_is_found_by_its_name_and_shown_without_its_members() {
     );
     c.teardown().await;
 }
+
+#[tokio::test]
+async fn a_deleted_person_is_shown_while_a_target_still_holds_it_or_parked_its_delete() {
+    let c = Console::new().await;
+    let id = create(
+        &c,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+               "userName": "gone.soon", "active": true}),
+    )
+    .await;
+    // crm holds version 1 of it.
+    sqlx::query(
+        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
+         values ('acme', 'crm', $1::uuid, 'User', 'r-9', 1, true)",
+    )
+    .bind(&id)
+    .execute(&c.env.pool)
+    .await
+    .unwrap();
+    let base = format!("/admin/v1/tenants/acme/resources/{id}");
+    assert_eq!(
+        admin(&c, &base).await.body["targets"][0]["outcome"],
+        "pushed"
+    );
+    let req = scimbus_e2e::http::request(
+        Method::DELETE,
+        &format!("/scim/v2/acme/Users/{id}"),
+        scimbus_e2e::ACME_TOKEN,
+        None,
+        &[],
+    );
+    assert_eq!(send(&c.router, req).await.status, 204);
+    // Deleted here, still held there: the delete is on its way.
+    let r = admin(&c, &base).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["resource"], Value::Null);
+    assert_eq!(r.body["resourceType"], "User");
+    assert_eq!(r.body["lastStored"]["userName"], "gone.soon", "{}", r.body);
+    assert_eq!(r.body["deleted"]["version"], 2, "{}", r.body);
+    assert_eq!(r.body["changes"][0]["operation"], "deleted");
+    let crm = &r.body["targets"][0];
+    assert_eq!(crm["outcome"], "behind", "{}", r.body);
+    assert_eq!(crm["remoteId"], "r-9");
+    assert_eq!(crm["inScopeNow"], Value::Null);
+    // The target refused the delete: parked.
+    let seq: i64 = r.body["deleted"]["seq"].as_i64().unwrap();
+    sqlx::query(
+        "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload, reason, attempts)
+         values ('acme', 'crm', $2, 'User', $1::uuid, '', 'the target said 409: user has open tickets', 5)",
+    )
+    .bind(&id)
+    .bind(seq)
+    .execute(&c.env.pool)
+    .await
+    .unwrap();
+    let r = admin(&c, &base).await;
+    assert_eq!(r.body["targets"][0]["outcome"], "parked", "{}", r.body);
+    let (cookie, _) = c.sign_in(READER).await;
+    let page = c
+        .get(&format!("/admin/tenants/acme/people/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, 200);
+    let text = html(&page);
+    assert!(text.contains("gone.soon (deleted)"), "{text}");
+    assert!(text.contains("user has open tickets"), "{text}");
+    assert!(
+        text.contains("As last stored, before it was deleted"),
+        "{text}"
+    );
+    // Replayed and pushed: nothing held, nothing parked; the changes still
+    // tell what it was.
+    sqlx::query("delete from parked_changes where tenant = 'acme' and resource_id = $1::uuid")
+        .bind(&id)
+        .execute(&c.env.pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from target_links where tenant = 'acme' and resource_id = $1::uuid")
+        .bind(&id)
+        .execute(&c.env.pool)
+        .await
+        .unwrap();
+    let r = admin(&c, &base).await;
+    assert_eq!(r.body["targets"][0]["outcome"], "not held", "{}", r.body);
+    assert_eq!(r.body["targets"][0]["remoteId"], Value::Null);
+    // An id the tenant never had is none.
+    admin(
+        &c,
+        "/admin/v1/tenants/acme/resources/0190f5e4-0000-7000-8000-000000000001",
+    )
+    .await
+    .assert_error(404, None);
+    c.teardown().await;
+}
