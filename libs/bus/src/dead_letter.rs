@@ -32,6 +32,7 @@ pub async fn dead_letter(
         traceparent: None,
         tracestate: None,
         reply_to: None,
+        reply_batch: None,
     };
     crate::publish(js, &out)
         .await?

@@ -22,6 +22,9 @@ pub struct Outgoing {
     pub tracestate: Option<String>,
     /// Where the store should answer (commands only).
     pub reply_to: Option<String>,
+    /// Where the store may answer with the results of several commands in
+    /// one message (commands only; see `headers::REPLY_BATCH`).
+    pub reply_batch: Option<String>,
 }
 
 impl Outgoing {
@@ -42,6 +45,7 @@ impl Outgoing {
             traceparent: None,
             tracestate: None,
             reply_to,
+            reply_batch: None,
         }
     }
 }
@@ -60,6 +64,9 @@ pub fn headers_for(msg: &Outgoing) -> HeaderMap {
     }
     if let Some(r) = &msg.reply_to {
         h.insert(headers::REPLY_TO, r.as_str());
+    }
+    if let Some(r) = &msg.reply_batch {
+        h.insert(headers::REPLY_BATCH, r.as_str());
     }
     h
 }

@@ -44,6 +44,7 @@ async fn streams_are_declared_under_a_prefix_and_publishes_are_deduplicated() {
         traceparent: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
         tracestate: None,
         reply_to: None,
+        reply_batch: None,
     };
     let first = scimbus_bus::publish(&js, &msg)
         .await

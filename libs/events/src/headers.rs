@@ -12,3 +12,7 @@ pub const TRACEPARENT: &str = "traceparent";
 pub const TRACESTATE: &str = "tracestate";
 /// The subject an ingress waits on for a command's result.
 pub const REPLY_TO: &str = "Scimbus-Reply-To";
+/// Where an ingress takes the results of several commands in one message
+/// (`CommandResults`); the store then answers there instead of on
+/// [`REPLY_TO`]. A store that does not know it answers on `REPLY_TO`.
+pub const REPLY_BATCH: &str = "Scimbus-Reply-Batch";

@@ -1,7 +1,8 @@
 //! Writes as commands: published to `SCIMBUS_CMD` (with `Nats-Msg-Id` =
 //! command id, so a republish is dropped by JetStream), answered by the
-//! store on this ingress's inbox. The HTTP answer waits for the store's
-//! result, so it is the real one.
+//! store on this ingress's inbox — the results of the commands a store
+//! applied together in one message (`Scimbus-Reply-Batch`). The HTTP
+//! answer waits for the store's result, so it is the real one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -10,7 +11,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use futures_util::StreamExt;
 use scimbus_bus::Outgoing;
-use scimbus_events::v1::{Command, CommandResult};
+use scimbus_events::v1::{Command, CommandResult, CommandResults};
 use scimbus_events::{Message, Subjects};
 use tokio::sync::oneshot;
 use tracing::Instrument;
@@ -34,6 +35,10 @@ pub enum DispatchError {
     #[error("the store did not answer within {0:?}")]
     Timeout(Duration),
 }
+
+/// The suffix of the inbox subject the store sends a batch's results to
+/// (`headers::REPLY_BATCH`); a command id, a UUID, never ends so.
+const RESULTS: &str = ".results";
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandResult>>>>;
 
@@ -76,12 +81,24 @@ impl Dispatcher {
         let routes = pending.clone();
         tokio::spawn(async move {
             while let Some(msg) = sub.next().await {
-                let Ok(result) = CommandResult::decode(msg.payload.as_ref()) else {
+                // The results of a batch on `{inbox}.results`; one result on
+                // `{inbox}.{command id}` (a store that does not batch).
+                let results = if msg.subject.ends_with(RESULTS) {
+                    CommandResults::decode(msg.payload.as_ref()).map(|r| r.results)
+                } else {
+                    CommandResult::decode(msg.payload.as_ref()).map(|r| vec![r])
+                };
+                let Ok(results) = results else {
                     tracing::warn!(subject = %msg.subject, "undecodable command result");
                     continue;
                 };
-                let waiter = lock(&routes).remove(&result.command_id);
-                if let Some(tx) = waiter {
+                let mut routes = lock(&routes);
+                let waiters: Vec<_> = results
+                    .into_iter()
+                    .filter_map(|r| Some((routes.remove(&r.command_id)?, r)))
+                    .collect();
+                drop(routes);
+                for (tx, result) in waiters {
                     // Fails only if the request stopped waiting (timed out,
                     // or its client went away): nobody to tell.
                     let _ = tx.send(result);
@@ -130,6 +147,7 @@ impl Dispatcher {
                 cmd,
                 Some(format!("{}.{}", self.inbox, cmd.id)),
             );
+            out.reply_batch = Some(format!("{}{RESULTS}", self.inbox));
             let (span, trace) = scimbus_runtime::telemetry::messaging::producer(
                 &self.subjects.command_stream(),
                 &out.subject,

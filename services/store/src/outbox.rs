@@ -134,6 +134,7 @@ pub async fn publish(
             traceparent: None,
             tracestate: None,
             reply_to: None,
+            reply_batch: None,
         };
         // The publish span of a change made by traced work, child of it.
         let _span = r.traceparent.as_deref().map(|parent| {

@@ -19,7 +19,6 @@ use futures_util::{FutureExt, StreamExt};
 use scimbus_bus::BusError;
 use scimbus_db::changes::ChangeRow;
 use scimbus_events::v1::{Command, CommandResult};
-use scimbus_events::{Message, headers};
 use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
 use tokio_util::sync::CancellationToken;
@@ -31,8 +30,10 @@ use crate::batch::{apply_batch, now};
 use crate::dead_letter::park;
 use crate::message::{self, decode, failed};
 
+mod answer;
 mod lag;
 
+use answer::answer;
 use lag::{LAG_EVERY, Lag};
 
 /// The advisory-lock class of command partitions (the second key is the
@@ -307,12 +308,15 @@ async fn process(
         .batch(msgs.len(), started.elapsed().as_secs_f64());
     shared.metrics.answered(&results);
     shared.metrics.parked(refused.len());
-    for ((i, _, _), result) in good.iter().zip(results) {
-        reply(shared, &msgs[*i], &result).await;
-    }
-    for (i, result) in &refused {
-        reply(shared, &msgs[*i], result).await;
-    }
+    let answers = good
+        .iter()
+        .map(|(i, _, _)| *i)
+        .zip(results)
+        .chain(refused)
+        .map(|(i, result)| (&msgs[i], result));
+    answer(shared, answers).await;
+    // One acknowledgement each: a work-queue stream allows no other
+    // policy than explicit.
     for m in &msgs {
         m.ack()
             .await
@@ -427,24 +431,6 @@ fn deterministic(e: &ApplyError) -> bool {
 }
 
 /// Answers the ingress waiting for this command, if any.
-async fn reply(shared: &Shared, m: &jetstream::Message, result: &CommandResult) {
-    let Some(to) = m
-        .headers
-        .as_ref()
-        .and_then(|h| h.get(headers::REPLY_TO))
-        .map(|v| v.as_str().to_string())
-    else {
-        return;
-    };
-    if let Err(e) = shared
-        .client
-        .publish(to, result.encode_to_vec().into())
-        .await
-    {
-        tracing::debug!(error = %e, "cannot answer the ingress; it will time out and the client retry");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,6 +241,14 @@ pub mod command_result {
         }
     }
 }
+/// The results of several commands in one message: what the store sends to
+/// the subject a command names in `Scimbus-Reply-Batch` (one message per
+/// batch it applies, instead of one per command).
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct CommandResults {
+    #[prost(message, repeated, tag = "1")]
+    pub results: ::prost::alloc::vec::Vec<CommandResult>,
+}
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Change {
     /// UUIDv7; the Nats-Msg-Id, so JetStream deduplicates republishes.

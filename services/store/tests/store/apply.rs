@@ -293,3 +293,80 @@ async fn creates_applied_together_keep_one_by_one_answers() {
     );
     h.teardown().await;
 }
+
+/// An ingress that names a batch subject gets the results of the commands
+/// applied together in one message, in their order; a command naming only
+/// its own subject (an older ingress) still gets its own.
+#[tokio::test]
+async fn results_of_a_batch_come_together_in_order() {
+    use futures_util::StreamExt;
+    use scimbus_events::Message;
+    use scimbus_events::v1::{CommandResult, CommandResults};
+    let mut h = Harness::new(&["acme"]).await;
+    h.store.take().unwrap().stop().await.unwrap();
+    let inbox = h.client.new_inbox();
+    let mut sub = h.client.subscribe(format!("{inbox}.*")).await.unwrap();
+    let cmds: Vec<_> = (0..6)
+        .map(|i| create_user("acme", &format!("u{i}")).1)
+        .collect();
+    let results_subject = format!("{inbox}.results");
+    for (i, cmd) in cmds.iter().enumerate() {
+        let own = format!("{inbox}.{}", cmd.id);
+        if i == 3 {
+            h.publish_partitioned(cmd, Some(own), 1).await;
+        } else {
+            h.publish_batch_reply(cmd, own, results_subject.clone(), 1)
+                .await;
+        }
+    }
+    h.store = Some(start_single_partition_store(&h.env, &["acme"]).await);
+    let mut batched = Vec::new();
+    let mut own = Vec::new();
+    while batched.len() + own.len() < cmds.len() {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(20), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if m.subject.as_str() == results_subject {
+            let rs = CommandResults::decode(m.payload.as_ref()).unwrap();
+            assert!(!rs.results.is_empty());
+            batched.extend(rs.results);
+        } else {
+            let r = CommandResult::decode(m.payload.as_ref()).unwrap();
+            assert_eq!(m.subject.as_str(), format!("{inbox}.{}", r.command_id));
+            own.push(r);
+        }
+    }
+    let ids: Vec<&str> = batched.iter().map(|r| r.command_id.as_str()).collect();
+    let expected: Vec<&str> = cmds
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3)
+        .map(|(_, c)| c.id.as_str())
+        .collect();
+    assert_eq!(ids, expected, "the batch subject's results, in order");
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].command_id, cmds[3].id);
+    assert!(
+        batched
+            .iter()
+            .chain(&own)
+            .all(|r| r.outcome == Outcome::Applied as i32)
+    );
+    // Every command was acknowledged: the work queue is empty.
+    let stream = h.env.subjects.command_stream();
+    scimbus_e2e::eventually(
+        "the command queue is empty",
+        std::time::Duration::from_secs(20),
+        || async {
+            let mut s = h.js.get_stream(&stream).await.unwrap();
+            match s.info().await.unwrap().state.messages {
+                0 => Ok(()),
+                n => Err(format!("{n} commands left")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(h.count("select count(*) from resources").await, 6);
+    h.teardown().await;
+}

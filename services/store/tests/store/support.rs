@@ -75,7 +75,23 @@ impl Harness {
     pub async fn publish_partitioned(&self, cmd: &Command, reply: Option<String>, partitions: u32) {
         let p = partition(&cmd.tenant, &cmd.resource_id, partitions);
         let payload = Bytes::from(cmd.encode_to_vec());
-        self.try_publish(&cmd.tenant, p, payload, reply)
+        self.try_publish(&cmd.tenant, p, payload, reply, None)
+            .await
+            .unwrap();
+    }
+
+    /// As [`Self::publish_partitioned`], naming `batch` as where the store
+    /// may answer several commands in one message (`Scimbus-Reply-Batch`).
+    pub async fn publish_batch_reply(
+        &self,
+        cmd: &Command,
+        reply: String,
+        batch: String,
+        partitions: u32,
+    ) {
+        let p = partition(&cmd.tenant, &cmd.resource_id, partitions);
+        let payload = Bytes::from(cmd.encode_to_vec());
+        self.try_publish(&cmd.tenant, p, payload, Some(reply), Some(batch))
             .await
             .unwrap();
     }
@@ -89,20 +105,24 @@ impl Harness {
     ) -> Result<(), String> {
         let p = partition(&cmd.tenant, &cmd.resource_id, PARTITIONS);
         let payload = Bytes::from(cmd.encode_to_vec());
-        self.try_publish(&cmd.tenant, p, payload, reply).await
+        self.try_publish(&cmd.tenant, p, payload, reply, None).await
     }
 
     /// Publishes a command whose `Scimbus-Tenant` header and subject name
     /// another tenant than the command does.
     pub async fn publish_with_header_tenant(&self, cmd: &Command, tenant: &str) {
         let payload = Bytes::from(cmd.encode_to_vec());
-        self.try_publish(tenant, 0, payload, None).await.unwrap();
+        self.try_publish(tenant, 0, payload, None, None)
+            .await
+            .unwrap();
     }
 
     /// Publishes raw bytes on a command subject.
     pub async fn publish_raw(&self, tenant: &str, payload: &'static [u8]) {
         let payload = Bytes::from_static(payload);
-        self.try_publish(tenant, 0, payload, None).await.unwrap();
+        self.try_publish(tenant, 0, payload, None, None)
+            .await
+            .unwrap();
     }
 
     /// Publishes `payload` on `tenant`'s command subject of partition
@@ -115,6 +135,7 @@ impl Harness {
         partition: u32,
         payload: Bytes,
         reply_to: Option<String>,
+        reply_batch: Option<String>,
     ) -> Result<(), String> {
         let out = Outgoing {
             subject: self.env.subjects.command(tenant, partition),
@@ -124,6 +145,7 @@ impl Harness {
             traceparent: None,
             tracestate: None,
             reply_to,
+            reply_batch,
         };
         scimbus_bus::publish(&self.js, &out)
             .await
