@@ -26,6 +26,34 @@ async fn create_in(c: &Console, endpoint: &str, body: Value) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
+/// The target crm holds user `id` at `version`, as `remote`.
+async fn held_by_crm(c: &Console, id: &str, remote: &str, version: i64) {
+    sqlx::query(
+        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
+         values ('acme', 'crm', $1::uuid, 'User', $2, $3, true)",
+    )
+    .bind(id)
+    .bind(remote)
+    .bind(version)
+    .execute(&c.env.pool)
+    .await
+    .unwrap();
+}
+
+/// The target crm parked change `seq` of user `id`, for `reason`.
+async fn parked_by_crm(c: &Console, id: &str, seq: i64, reason: &str) {
+    sqlx::query(
+        "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload, reason, attempts)
+         values ('acme', 'crm', $2, 'User', $1::uuid, '', $3, 3)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(reason)
+    .execute(&c.env.pool)
+    .await
+    .unwrap();
+}
+
 async fn admin(c: &Console, path: &str) -> Reply {
     let req = scimbus_e2e::http::request(Method::GET, path, ADMIN, None, &[]);
     send(&c.router, req).await
@@ -87,25 +115,11 @@ async fn a_person_is_found_by_what_an_operator_knows_and_shown_per_target() {
     assert_eq!(r.body["changes"][0]["operation"], "created");
     assert_eq!(r.body["changes"][0]["version"], 1);
     // The target holds an older version: behind; then a parked change.
-    sqlx::query(
-        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
-         values ('acme', 'crm', $1::uuid, 'User', 'r-77', 0, true)",
-    )
-    .bind(&id)
-    .execute(&c.env.pool)
-    .await
-    .unwrap();
+    held_by_crm(&c, &id, "r-77", 0).await;
     let r = admin(&c, &base).await;
     assert_eq!(r.body["targets"][0]["outcome"], "behind");
     assert_eq!(r.body["targets"][0]["remoteId"], "r-77");
-    sqlx::query(
-        "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload, reason, attempts)
-         values ('acme', 'crm', 9, 'User', $1::uuid, '', 'the target said 400: bad email', 3)",
-    )
-    .bind(&id)
-    .execute(&c.env.pool)
-    .await
-    .unwrap();
+    parked_by_crm(&c, &id, 9, "the target said 400: bad email").await;
     let r = admin(&c, &base).await;
     assert_eq!(r.body["targets"][0]["outcome"], "parked");
     assert_eq!(
@@ -258,14 +272,7 @@ async fn a_deleted_person_is_shown_while_a_target_still_holds_it_or_parked_its_d
     )
     .await;
     // crm holds version 1 of it.
-    sqlx::query(
-        "insert into target_links (tenant, target, resource_id, resource_type, remote_id, version, in_scope)
-         values ('acme', 'crm', $1::uuid, 'User', 'r-9', 1, true)",
-    )
-    .bind(&id)
-    .execute(&c.env.pool)
-    .await
-    .unwrap();
+    held_by_crm(&c, &id, "r-9", 1).await;
     let base = format!("/admin/v1/tenants/acme/resources/{id}");
     assert_eq!(
         admin(&c, &base).await.body["targets"][0]["outcome"],
@@ -293,15 +300,7 @@ async fn a_deleted_person_is_shown_while_a_target_still_holds_it_or_parked_its_d
     assert_eq!(crm["inScopeNow"], Value::Null);
     // The target refused the delete: parked.
     let seq: i64 = r.body["deleted"]["seq"].as_i64().unwrap();
-    sqlx::query(
-        "insert into parked_changes (tenant, target, seq, resource_type, resource_id, payload, reason, attempts)
-         values ('acme', 'crm', $2, 'User', $1::uuid, '', 'the target said 409: user has open tickets', 5)",
-    )
-    .bind(&id)
-    .bind(seq)
-    .execute(&c.env.pool)
-    .await
-    .unwrap();
+    parked_by_crm(&c, &id, seq, "the target said 409: user has open tickets").await;
     let r = admin(&c, &base).await;
     assert_eq!(r.body["targets"][0]["outcome"], "parked", "{}", r.body);
     let (cookie, _) = c.sign_in(READER).await;
