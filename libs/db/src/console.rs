@@ -123,6 +123,37 @@ pub async fn take_samples<'e>(db: impl PgExecutor<'e>, keep_hours: i32) -> sqlx:
     Ok(done.rows_affected())
 }
 
+/// A sample and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SampleOf {
+    /// `target` or `subscription`.
+    pub kind: String,
+    pub tenant: String,
+    pub name: String,
+    #[sqlx(flatten)]
+    pub sample: Sample,
+}
+
+/// The samples of every target and subscription since `since` (or those
+/// of one tenant), by kind, tenant and name, each oldest first: one query
+/// for a page that charts them all.
+pub async fn all_samples<'e>(
+    db: impl PgExecutor<'e>,
+    tenant: Option<&str>,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<SampleOf>> {
+    sqlx::query_as(
+        "select kind, tenant, name, at, pushed, skipped, failed, parked, lag
+           from progress_samples
+          where at >= $1 and ($2::text is null or tenant = $2)
+          order by kind, tenant, name, at",
+    )
+    .bind(since)
+    .bind(tenant)
+    .fetch_all(db)
+    .await
+}
+
 /// The samples of one target or subscription since `since`, oldest first.
 pub async fn samples<'e>(
     db: impl PgExecutor<'e>,

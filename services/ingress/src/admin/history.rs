@@ -6,6 +6,9 @@
 //! GET /admin/v1/tenants/{tenant}/targets/{name}/history         ?minutes=N (1 to 1440, default 60)
 //! GET /admin/v1/tenants/{tenant}/subscriptions/{name}/history   ?minutes=N
 //!     {"samples": [{"at": RFC 3339, "pushed", "skipped", "failed", "parked", "lag"}, …]}
+//! GET /admin/v1/history                                         ?minutes=N
+//!     {"histories": [{"kind": "target" | "subscription", "tenant", "name",
+//!                     "samples": [as above]}, …]}   every one with samples, in one query
 //! ```
 //!
 //! Oldest first. The counters are running totals (a chart draws the
@@ -26,6 +29,7 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/history", get(all))
         .route("/tenants/{tenant}/targets/{name}/history", get(target))
         .route(
             "/tenants/{tenant}/subscriptions/{name}/history",
@@ -58,6 +62,28 @@ async fn subscription(
         .find(&tenant, &name)
         .await?;
     answer(&state, SampleKind::Subscription, &tenant, &name, minutes).await
+}
+
+async fn all(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
+    let minutes = minutes(q.as_deref())?;
+    let since = chrono::Utc::now() - chrono::Duration::minutes(minutes);
+    let rows = scimbus_db::console::all_samples(&state.admin_db, None, since).await?;
+    // Rows come by kind, tenant and name: one history per run of them.
+    let mut histories: Vec<Value> = Vec::new();
+    let mut last: Option<(&str, &str, &str)> = None;
+    for r in &rows {
+        let key = (r.kind.as_str(), r.tenant.as_str(), r.name.as_str());
+        if last != Some(key) {
+            histories.push(json!({
+                "kind": r.kind, "tenant": r.tenant, "name": r.name, "samples": [],
+            }));
+            last = Some(key);
+        }
+        if let Some(Value::Array(samples)) = histories.last_mut().map(|h| &mut h["samples"]) {
+            samples.push(sample_json(&r.sample));
+        }
+    }
+    Ok(Json(json!({"histories": histories})).into_response())
 }
 
 async fn answer(

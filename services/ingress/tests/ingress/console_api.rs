@@ -168,6 +168,13 @@ fn urlenc(s: &str) -> String {
 async fn history_is_the_minutes_the_outbound_sampled() {
     let c = Console::new().await;
     c.target_ran().await;
+    let (cookie, _) = c.sign_in(READER).await;
+    let overview = c.get("/admin/", Some(&cookie)).await;
+    assert!(
+        html(&overview).contains("no samples yet"),
+        "{}",
+        overview.body
+    );
     let taken = scimbus_db::console::take_samples(&c.env.pool, 24)
         .await
         .unwrap();
@@ -183,6 +190,26 @@ async fn history_is_the_minutes_the_outbound_sampled() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["samples"][0]["pushed"], 7);
     assert_eq!(r.body["samples"].as_array().unwrap().len(), 1);
+    // Every history at once, as the overview reads them.
+    let all = admin(&c, "/admin/v1/history?minutes=5").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let histories = all.body["histories"].as_array().unwrap();
+    let crm: Vec<&Value> = histories
+        .iter()
+        .filter(|h| h["kind"] == "target" && h["tenant"] == "acme" && h["name"] == "crm")
+        .collect();
+    assert_eq!(crm.len(), 1, "{}", all.body);
+    assert_eq!(crm[0]["samples"], r.body["samples"]);
+    admin(&c, "/admin/v1/history?minutes=1441")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    // The overview charts them from that one call.
+    let overview = c.get("/admin/", Some(&cookie)).await;
+    assert!(
+        !html(&overview).contains("no samples yet"),
+        "{}",
+        overview.body
+    );
     admin(&c, "/admin/v1/tenants/acme/targets/crm/history?minutes=0")
         .await
         .assert_error(400, Some("invalidValue"));
