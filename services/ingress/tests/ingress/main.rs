@@ -28,4 +28,5 @@ mod strict_input;
 mod subscriptions;
 mod timeout;
 mod tokens;
+mod upgrade;
 mod users_groups;
