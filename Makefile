@@ -22,6 +22,7 @@ test: ## run every test, against real NATS and Postgres
 	@$(WITH_STACK) export SCIMBUS_SCIM2_SERVER="$${SCIMBUS_SCIM2_SERVER:-$$(tests/scim2-server/ensure.sh)}" && \
 	  export SCIMBUS_PROMTOOL="$${SCIMBUS_PROMTOOL:-$$(tests/tools/promtool.sh)}" && \
 	  export SCIMBUS_CHROMEDRIVER="$${SCIMBUS_CHROMEDRIVER:-$$(tests/tools/chromium.sh)}" && \
+	  export SCIMBUS_NATS_SERVER_BIN="$${SCIMBUS_NATS_SERVER_BIN:-$$($(STACK) nats-bin)}" && \
 	  $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 	@$(MAKE) --no-print-directory conformance

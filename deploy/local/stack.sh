@@ -5,6 +5,9 @@
 #   deploy/local/stack.sh down [--purge] stop what this script started (--purge: drop data)
 #   deploy/local/stack.sh status        what runs and where (exit 0 only if both answer)
 #   deploy/local/stack.sh env           print the KEY=value lines, start nothing
+#   deploy/local/stack.sh nats-bin      install the pinned nats-server if missing; print its path
+#                                       (the tests start servers of their own with it, even
+#                                       when `up` found a NATS server already running)
 #
 # `up` and `env` print only `KEY=value` lines on stdout (everything else goes to
 # stderr), so that this works:
@@ -744,6 +747,14 @@ cmd_env() {
   emit SCIMBUS_DATABASE_URL "${SCIMBUS_DATABASE_URL:-$LOCAL_PG_URL}"
 }
 
+cmd_nats_bin() {
+  exec 3>&1 1>&2 # stdout is for the path only
+  set_paths
+  take_lock
+  ensure_nats_binary
+  printf '%s\n' "$NATS_BIN" >&3
+}
+
 cmd_up() {
   exec 3>&1 1>&2 # stdout is for KEY=value lines only
   set_paths
@@ -838,7 +849,7 @@ cmd_status() {
 }
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -850,6 +861,7 @@ case ${1:-} in
     ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  nats-bin) cmd_nats_bin ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac
