@@ -430,7 +430,6 @@ fn deterministic(e: &ApplyError) -> bool {
     }
 }
 
-/// Answers the ingress waiting for this command, if any.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use scimbus_db::console::{Sample, SampleKind};
+use scimbus_db::console::{Sample, SampleKind, SampleOf};
 use serde_json::{Value, json};
 
 use crate::error::ApiResult;
@@ -67,22 +67,16 @@ async fn subscription(
 async fn all(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let minutes = minutes(q.as_deref())?;
     let since = chrono::Utc::now() - chrono::Duration::minutes(minutes);
-    let rows = scimbus_db::console::all_samples(&state.admin_db, None, since).await?;
+    let rows = scimbus_db::console::all_samples(&state.admin_db, since).await?;
     // Rows come by kind, tenant and name: one history per run of them.
-    let mut histories: Vec<Value> = Vec::new();
-    let mut last: Option<(&str, &str, &str)> = None;
-    for r in &rows {
-        let key = (r.kind.as_str(), r.tenant.as_str(), r.name.as_str());
-        if last != Some(key) {
-            histories.push(json!({
-                "kind": r.kind, "tenant": r.tenant, "name": r.name, "samples": [],
-            }));
-            last = Some(key);
-        }
-        if let Some(Value::Array(samples)) = histories.last_mut().map(|h| &mut h["samples"]) {
-            samples.push(sample_json(&r.sample));
-        }
-    }
+    let histories: Vec<Value> = rows
+        .chunk_by(|a, b| whose(a) == whose(b))
+        .map(|run| {
+            let samples: Vec<Value> = run.iter().map(|r| sample_json(&r.sample)).collect();
+            let r = &run[0];
+            json!({"kind": r.kind, "tenant": r.tenant, "name": r.name, "samples": samples})
+        })
+        .collect();
     Ok(Json(json!({"histories": histories})).into_response())
 }
 
@@ -97,6 +91,11 @@ async fn answer(
     let rows = scimbus_db::console::samples(&state.admin_db, kind, tenant, name, since).await?;
     let list: Vec<Value> = rows.iter().map(sample_json).collect();
     Ok(Json(json!({"samples": list})).into_response())
+}
+
+/// Whose a sample is: kind, tenant, name.
+fn whose(r: &SampleOf) -> (&str, &str, &str) {
+    (&r.kind, &r.tenant, &r.name)
 }
 
 fn sample_json(s: &Sample) -> Value {

@@ -146,16 +146,23 @@ async fn show(
         .into_iter()
         .map(|(seq, p)| (seq, Change::decode(p.as_slice()).ok()))
         .collect();
-    let mut out = match &row {
-        Some(row) => stored_view(db, &tenant, row).await?,
+    let (mut out, resource_type) = match &row {
+        Some(row) => (
+            stored_view(db, &tenant, row).await?,
+            Some(row.resource_type.clone()),
+        ),
         // Deleted here, but a target may still hold it or have parked its
         // delete: the links, parked changes and changes of the id tell.
         None if held.is_empty() && parked.is_empty() && changes.is_empty() => {
             return Err(not_found());
         }
-        None => deleted_view(&changes, &held, &parked),
+        None => {
+            let rt = type_of(&changes, &held, &parked);
+            (deleted_view(&changes), rt)
+        }
     };
-    let resource_type = out["resourceType"].as_str().unwrap_or_default().to_string();
+    out["resourceType"] = json!(resource_type);
+    let resource_type = resource_type.unwrap_or_default();
     let targets: Vec<Value> = names
         .iter()
         .map(|name| {
@@ -205,7 +212,7 @@ async fn stored_view(
             groups: groups.as_deref(),
         },
     );
-    let mut out = json!({"resource": resource, "resourceType": row.resource_type});
+    let mut out = json!({"resource": resource});
     if let Some(n) = members {
         out["memberCount"] = json!(n);
         out["memberCountCapped"] = json!(n >= MOST_COUNTED);
@@ -213,27 +220,38 @@ async fn stored_view(
     Ok(out)
 }
 
+/// The changes that decoded, newest first, with their sequence.
+fn decoded(changes: &[(i64, Option<Change>)]) -> impl Iterator<Item = (i64, &Change)> {
+    changes
+        .iter()
+        .filter_map(|(seq, c)| Some((*seq, c.as_ref()?)))
+}
+
+/// The type of a resource deleted here, as its changes, links or parked
+/// changes name it.
+fn type_of(
+    changes: &[(i64, Option<Change>)],
+    held: &[Held],
+    parked: &[ParkedFor],
+) -> Option<String> {
+    decoded(changes)
+        .map(|(_, c)| c.resource_type.as_str())
+        .chain(held.iter().map(|h| h.resource_type.as_str()))
+        .chain(parked.iter().map(|p| p.resource_type.as_str()))
+        .find(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
 /// A resource deleted here: `resource` is null, `deleted` the change that
 /// deleted it (when it is among the changes kept), `lastStored` the
 /// resource as its last change before that left it.
-fn deleted_view(changes: &[(i64, Option<Change>)], held: &[Held], parked: &[ParkedFor]) -> Value {
-    let decoded = || {
-        changes
-            .iter()
-            .filter_map(|(seq, c)| Some((*seq, c.as_ref()?)))
-    };
-    let deletion = decoded().find(|(_, c)| c.operation == Operation::Deleted as i32);
-    let last_stored = decoded()
+fn deleted_view(changes: &[(i64, Option<Change>)]) -> Value {
+    let deletion = decoded(changes).find(|(_, c)| c.operation == Operation::Deleted as i32);
+    let last_stored = decoded(changes)
         .find(|(_, c)| !c.resource.is_empty())
         .and_then(|(_, c)| serde_json::from_slice::<Value>(&c.resource).ok());
-    let resource_type = decoded()
-        .map(|(_, c)| c.resource_type.clone())
-        .chain(held.iter().map(|h| h.resource_type.clone()))
-        .chain(parked.iter().map(|p| p.resource_type.clone()))
-        .find(|t| !t.is_empty());
     json!({
         "resource": null,
-        "resourceType": resource_type,
         "deleted": deletion.map(|(seq, c)| json!({
             "seq": seq,
             "version": c.version,

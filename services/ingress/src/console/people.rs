@@ -107,11 +107,8 @@ pub(crate) async fn page(
     // A resource deleted here is shown by what it was (`lastStored`) while
     // a target still holds it or its changes are kept.
     let deleted = found.get("resource").is_none_or(Value::is_null);
-    let resource = if deleted {
-        found.get("lastStored").cloned().unwrap_or(Value::Null)
-    } else {
-        found.get("resource").cloned().unwrap_or(Value::Null)
-    };
+    let shown = if deleted { "lastStored" } else { "resource" };
+    let resource = found.get(shown).cloned().unwrap_or(Value::Null);
     let version = resource
         .pointer("/meta/version")
         .and_then(Value::as_str)

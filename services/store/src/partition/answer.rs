@@ -35,42 +35,32 @@ fn to(m: &jetstream::Message) -> Option<To> {
 /// each.
 fn messages(results: Vec<(Option<To>, CommandResult)>) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
+    // Per batch subject: the results gathered, and their encoded size.
     let mut batches: Vec<(String, CommandResults, usize)> = Vec::new();
     for (to, result) in results {
-        match to {
-            None => {}
-            Some(To::One(subject)) => out.push((subject, result.encode_to_vec())),
-            Some(To::Batch(subject)) => {
-                let size = result.encoded_len() + 8;
-                let at = batches.iter().position(|(s, _, _)| *s == subject);
-                match at {
-                    Some(i) if batches[i].2 + size <= MOST_BYTES => {
-                        batches[i].1.results.push(result);
-                        batches[i].2 += size;
-                    }
-                    Some(i) => {
-                        let (s, full, _) = std::mem::replace(
-                            &mut batches[i],
-                            (
-                                subject,
-                                CommandResults {
-                                    results: vec![result],
-                                },
-                                size,
-                            ),
-                        );
-                        out.push((s, full.encode_to_vec()));
-                    }
-                    None => batches.push((
-                        subject,
-                        CommandResults {
-                            results: vec![result],
-                        },
-                        size,
-                    )),
-                }
+        let subject = match to {
+            None => continue,
+            Some(To::One(subject)) => {
+                out.push((subject, result.encode_to_vec()));
+                continue;
             }
+            Some(To::Batch(subject)) => subject,
+        };
+        let i = match batches.iter().position(|(s, _, _)| *s == subject) {
+            Some(i) => i,
+            None => {
+                batches.push((subject, CommandResults::default(), 0));
+                batches.len() - 1
+            }
+        };
+        let (subject, batch, bytes) = &mut batches[i];
+        let size = result.encoded_len() + 8;
+        if *bytes + size > MOST_BYTES && !batch.results.is_empty() {
+            out.push((subject.clone(), std::mem::take(batch).encode_to_vec()));
+            *bytes = 0;
         }
+        batch.results.push(result);
+        *bytes += size;
     }
     out.extend(batches.into_iter().map(|(s, b, _)| (s, b.encode_to_vec())));
     out
