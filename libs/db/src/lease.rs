@@ -35,12 +35,29 @@ pub async fn try_take(
     key: i32,
 ) -> sqlx::Result<Option<PgConnection>> {
     let mut conn = pg.connect().await?;
-    let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
+    let got = try_lock(&mut conn, class, key).await?;
+    Ok(got.then_some(conn))
+}
+
+/// Takes the lease (`class`, `key`) on `conn`, a connection that may hold
+/// others: true if it holds it now. Taken twice on one connection, a
+/// lease is held until it is let go twice: take each once.
+pub async fn try_lock(conn: &mut PgConnection, class: i32, key: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
         .bind(class)
         .bind(key)
-        .fetch_one(&mut conn)
-        .await?;
-    Ok(got.then_some(conn))
+        .fetch_one(conn)
+        .await
+}
+
+/// Lets the lease (`class`, `key`) that `conn` holds go, keeping the
+/// connection and its other leases: false if it did not hold it.
+pub async fn unlock(conn: &mut PgConnection, class: i32, key: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select pg_advisory_unlock($1, $2)")
+        .bind(class)
+        .bind(key)
+        .fetch_one(conn)
+        .await
 }
 
 /// How many leases of `class` are held in this database (by any session).

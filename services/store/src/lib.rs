@@ -1,8 +1,9 @@
 //! scimbus-store: the only writer of identity data (docs/design.md §1).
 //!
-//! Consumes commands from `SCIMBUS_CMD` partition by partition, applies each
-//! batch in one Postgres transaction together with its change rows (the
-//! outbox) and idempotency records, answers the waiting ingress, then
+//! Consumes commands from the partitions of `SCIMBUS_CMD` it holds, applies
+//! each batch (what all of them have waiting) in one Postgres transaction
+//! together with its change rows (the outbox) and idempotency records,
+//! answers the waiting ingress, then
 //! publishes the changes to `SCIMBUS_CHANGES`. It serves no SCIM and reads
 //! nothing but its own rows.
 
@@ -55,7 +56,7 @@ impl StartFailure for StartError {
     }
 }
 
-/// What the partition workers share.
+/// What the partitions' worker and the store's other tasks share.
 struct Shared {
     registry: Arc<Registry>,
     /// What HR owns of each tenant's users.
@@ -219,9 +220,7 @@ impl Store {
             metrics: metrics::StoreMetrics::new(&metrics),
             balance,
         });
-        for p in 0..cfg.settings.partitions {
-            workers.spawn(partition::run(shared.clone(), p, workers.shutdown()));
-        }
+        workers.spawn(partition::run(shared, workers.shutdown()));
         Ok(Store {
             workers,
             probe,

@@ -6,30 +6,16 @@ use async_nats::jetstream::consumer;
 
 use crate::Shared;
 
-/// Reports a partition's consumer lag while this replica works it.
-pub(super) struct Lag<'a> {
-    pub(super) shared: &'a Shared,
-    pub(super) stream: &'a str,
-    pub(super) consumer: &'a str,
-}
-
-impl Lag<'_> {
-    pub(super) async fn sample(&self, consumer: &mut consumer::PullConsumer) {
-        // A failed read leaves the last value; the next tick tries again.
-        if let Ok(info) = consumer.info().await {
-            self.shared.metrics.consumer(
-                self.stream,
-                self.consumer,
-                info.num_pending,
-                info.num_ack_pending,
-            );
-        }
-    }
-
-    pub(super) fn released(&self) {
-        self.shared
-            .metrics
-            .consumer_released(self.stream, self.consumer);
+/// Reports the lag of the consumer `name` of the command stream.
+pub(super) async fn sample(shared: &Shared, name: &str, consumer: &mut consumer::PullConsumer) {
+    // A failed read leaves the last value; the next tick tries again.
+    if let Ok(info) = consumer.info().await {
+        shared.metrics.consumer(
+            &shared.subjects.command_stream(),
+            name,
+            info.num_pending,
+            info.num_ack_pending,
+        );
     }
 }
 

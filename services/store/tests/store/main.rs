@@ -13,6 +13,7 @@ mod hr;
 mod invariants;
 mod members;
 mod nats_crash;
+mod one_session;
 mod patch_run;
 mod postgres_blip;
 mod readiness;
