@@ -124,18 +124,27 @@ impl<'a> Held<'a> {
     }
 
     /// Adds to `batch` the commands already here, of every partition held,
-    /// each partition's in their order, up to `max` in all.
+    /// each partition's in their order, up to `max` in all: first up to an
+    /// even share of `max` from each, then what room is left, so that a
+    /// partition with much waiting does not keep the others' out.
     pub(super) fn gather(
         &mut self,
         batch: &mut Vec<jetstream::Message>,
         max: usize,
     ) -> Result<(), PartitionError> {
-        for p in &mut self.partitions {
-            while batch.len() < max {
-                match p.messages.next().now_or_never() {
-                    Some(Some(m)) => batch.push(received(Some(m))?),
-                    // Ended: the next wait reports it.
-                    Some(None) | None => break,
+        let n = self.partitions.len();
+        let share = max.div_ceil(n.max(1));
+        for room in [share, max] {
+            for k in 0..n {
+                let p = &mut self.partitions[(self.next + k) % n];
+                let mut taken = 0;
+                while taken < room && batch.len() < max {
+                    match p.messages.next().now_or_never() {
+                        Some(Some(m)) => batch.push(received(Some(m))?),
+                        // Ended: the next wait reports it.
+                        Some(None) | None => break,
+                    }
+                    taken += 1;
                 }
             }
         }
