@@ -128,7 +128,7 @@ check "role scimbus is superuser" test "$(sql 'select rolsuper from pg_roles whe
 check "database scimbus is owned by scimbus" test "$(sql "select pg_get_userbyid(datdba) from pg_database where datname = 'scimbus'")" == scimbus
 check "server encoding UTF8" test "$(sql 'show server_encoding')" == UTF8
 check "max_connections = 200" test "$(sql 'show max_connections')" == 200
-check "shared_buffers = 256MB" test "$(sql 'show shared_buffers')" == 256MB
+check "shared_buffers = 1536MB" test "$(sql 'show shared_buffers')" == 1536MB
 check "fsync on, synchronous_commit on" test "$(sql 'show fsync')/$(sql 'show synchronous_commit')" == on/on
 
 jsz=$(curl -fsS "$mon/jsz") || abort "curl $mon/jsz failed"

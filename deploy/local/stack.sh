@@ -640,7 +640,10 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$sockdirs'
 max_connections = 200
-shared_buffers = 256MB
+# room for the indexes of a million users (0.8 GB): with 256MB, every write
+# of a large tenant evicted index pages, and cost 2-3x what it does on a
+# small one (docs/capacity.md, Postgres)
+shared_buffers = 1536MB
 fsync = on
 synchronous_commit = on
 full_page_writes = on
