@@ -3,9 +3,8 @@
 //! Consumes commands from the partitions of `SCIMBUS_CMD` it holds, applies
 //! each batch (what all of them have waiting) in one Postgres transaction
 //! together with its change rows (the outbox) and idempotency records,
-//! answers the waiting ingress, then
-//! publishes the changes to `SCIMBUS_CHANGES`. It serves no SCIM and reads
-//! nothing but its own rows.
+//! answers the waiting ingress, then publishes the changes to
+//! `SCIMBUS_CHANGES`. It serves no SCIM and reads nothing but its own rows.
 
 mod apply;
 mod audit;

@@ -6,8 +6,8 @@
 //! replica that dies loses its lease with its session). A replica holds at
 //! most its fair share of the partitions, `ceil(partitions / replicas)`:
 //! below it, it takes any partition nobody holds; above it (another
-//! replica started), it lets one go between two batches, and the other
-//! takes it. The first replica to start takes every partition; the
+//! replica started), it lets the excess go between two batches, and the
+//! other takes it (services/store/src/partition/held.rs). The first replica to start takes every partition; the
 //! second, seen at the first's next count, gets half of them within a few
 //! `lease_retry`s. Handing a partition over is what a crash does already,
 //! without the crash: the new owner starts at the oldest command not
@@ -22,14 +22,13 @@ use uuid::Uuid;
 
 use scimbus_db::lease;
 
-/// The fair share of partitions, and how many this replica holds.
+/// The fair share of partitions: the partitions over the live replicas
+/// last counted.
 #[derive(Debug)]
 pub struct Balance {
     partitions: u32,
     /// Live replicas last counted (0: not counted yet, taken as 1).
     replicas: AtomicU32,
-    /// Partitions this replica holds, or is taking.
-    held: AtomicU32,
 }
 
 impl Balance {
@@ -37,7 +36,6 @@ impl Balance {
         Balance {
             partitions,
             replicas: AtomicU32::new(0),
-            held: AtomicU32::new(0),
         }
     }
 
@@ -45,37 +43,6 @@ impl Balance {
     pub fn share(&self) -> u32 {
         let replicas = self.replicas.load(Ordering::SeqCst).max(1);
         self.partitions.div_ceil(replicas)
-    }
-
-    /// Counts one more partition held, if that is within the share: the
-    /// caller may then try to take one (and must [`Balance::released`] it
-    /// if it does not get it, or when it lets it go).
-    pub fn may_take(&self) -> bool {
-        let share = self.share();
-        self.held
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| {
-                (h < share).then_some(h + 1)
-            })
-            .is_ok()
-    }
-
-    /// One partition less held.
-    pub fn released(&self) {
-        let _ = self
-            .held
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| h.checked_sub(1));
-    }
-
-    /// Whether this replica holds more than its share: then one partition
-    /// is counted off at once (so that only one of its partitions goes per
-    /// excess), and its caller lets it go without [`Balance::released`].
-    pub fn should_yield(&self) -> bool {
-        let share = self.share();
-        self.held
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| {
-                (h > share).then(|| h - 1)
-            })
-            .is_ok()
     }
 
     /// Records a count of the live replicas; the count before.
@@ -151,42 +118,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_replica_takes_up_to_its_share_and_yields_what_is_over() {
+    fn the_share_is_the_partitions_over_the_replicas_counted() {
         let b = Balance::new(4);
         // Not counted yet: one replica, every partition.
         assert_eq!(b.share(), 4);
-        for _ in 0..4 {
-            assert!(b.may_take());
-        }
-        assert!(!b.may_take(), "a fifth is over the share");
-        assert!(!b.should_yield());
-
-        // A second replica: two each; two of the four go, one at a time.
+        // A second replica: two each.
         b.counted(2);
         assert_eq!(b.share(), 2);
-        assert!(b.should_yield());
-        assert!(b.should_yield());
-        assert!(!b.should_yield(), "at the share now");
-        assert!(!b.may_take());
-
         // Three replicas of four partitions: two each at most.
         b.counted(3);
         assert_eq!(b.share(), 2);
-        // The other replica went: all four again.
+        // The other replicas went: all four again.
         b.counted(1);
-        assert!(b.may_take() && b.may_take());
-        assert!(!b.may_take());
-        b.released();
-        assert!(b.may_take());
+        assert_eq!(b.share(), 4);
 
         // One partition, two replicas: one holds it, the other nothing.
         let one = Balance::new(1);
         one.counted(2);
         assert_eq!(one.share(), 1);
-        assert!(one.may_take());
-        assert!(!one.may_take());
-        one.released();
-        one.released();
-        assert!(one.may_take(), "released never goes below zero");
     }
 }

@@ -51,24 +51,15 @@ impl<'a> Held<'a> {
         conn: &mut PgConnection,
     ) -> Result<(), PartitionError> {
         for p in 0..self.shared.settings.partitions {
+            if self.partitions.len() >= self.share() {
+                return Ok(());
+            }
             if self.partitions.iter().any(|h| h.number == p) {
                 continue;
             }
-            if !self.shared.balance.may_take() {
-                return Ok(());
-            }
-            let key =
-                i32::try_from(p).map_err(|_| PartitionError::Setting(format!("partition {p}")))?;
-            match lease::try_lock(conn, LOCK_CLASS, key).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.shared.balance.released();
-                    continue;
-                }
-                Err(e) => {
-                    self.shared.balance.released();
-                    return Err(e.into());
-                }
+            let key = lock_key(p)?;
+            if !lease::try_lock(conn, LOCK_CLASS, key).await? {
+                continue;
             }
             match open(self.shared, p).await {
                 Ok(mut partition) => {
@@ -78,7 +69,6 @@ impl<'a> Held<'a> {
                 }
                 Err(e) => {
                     tracing::warn!(partition = p, error = %e, "cannot consume the partition");
-                    self.shared.balance.released();
                     lease::unlock(conn, LOCK_CLASS, key).await?;
                 }
             }
@@ -93,18 +83,22 @@ impl<'a> Held<'a> {
         &mut self,
         conn: &mut PgConnection,
     ) -> Result<(), PartitionError> {
-        while !self.partitions.is_empty() && self.shared.balance.should_yield() {
+        while self.partitions.len() > self.share() {
             let Some(p) = self.partitions.pop() else {
                 break;
             };
             self.forget(&p);
-            let key = i32::try_from(p.number)
-                .map_err(|_| PartitionError::Setting(format!("partition {}", p.number)))?;
+            let number = p.number;
             drop(p);
-            lease::unlock(conn, LOCK_CLASS, key).await?;
-            tracing::info!(partition = key, "partition left to another replica");
+            lease::unlock(conn, LOCK_CLASS, lock_key(number)?).await?;
+            tracing::info!(partition = number, "partition left to another replica");
         }
         Ok(())
+    }
+
+    /// How many partitions this replica may hold.
+    fn share(&self) -> usize {
+        self.shared.balance.share() as usize
     }
 
     /// The next command of any partition held (none held: waits forever).
@@ -158,12 +152,11 @@ impl<'a> Held<'a> {
         }
     }
 
-    /// Counts off every partition held: the session is over, and its
-    /// leases went (or go now) with its connection.
+    /// Forgets every partition held: the session is over, and its leases
+    /// went (or go now) with its connection.
     pub(super) fn release_all(&mut self) {
         for p in std::mem::take(&mut self.partitions) {
             self.forget(&p);
-            self.shared.balance.released();
         }
     }
 
@@ -172,6 +165,11 @@ impl<'a> Held<'a> {
             .metrics
             .consumer_released(&self.shared.subjects.command_stream(), &p.name);
     }
+}
+
+/// The second key of partition `p`'s lease (partitions are at most 1024).
+fn lock_key(p: u32) -> Result<i32, PartitionError> {
+    i32::try_from(p).map_err(|_| PartitionError::Setting(format!("partition {p}")))
 }
 
 type Received = Option<Result<jetstream::Message, consumer::pull::MessagesError>>;
