@@ -98,8 +98,9 @@ pub async fn list<'e>(
 }
 
 /// The members of a group, in id order, if it has at most `most`; `None`
-/// if it has more. Postgres counts no further than one past `most`, and
-/// rows are sent only for a group within it.
+/// if it has more. Postgres counts no further than one past `most`, once,
+/// and rows are sent only for a group within it; no rows is an empty group
+/// or one past it, which one a look at its first member tells.
 pub async fn list_at_most(
     conn: &mut PgConnection,
     tenant: &str,
@@ -120,16 +121,14 @@ pub async fn list_at_most(
     if !list.is_empty() {
         return Ok(Some(list));
     }
-    // No rows: an empty group, or one past `most`.
-    let more: bool = sqlx::query_scalar(
-        "select exists (select from group_members where tenant = $1 and group_id = $2 offset $3)",
+    let any: bool = sqlx::query_scalar(
+        "select exists (select from group_members where tenant = $1 and group_id = $2)",
     )
     .bind(tenant)
     .bind(group)
-    .bind(most)
     .fetch_one(conn)
     .await?;
-    Ok((!more).then_some(list))
+    Ok((!any).then_some(list))
 }
 
 /// The groups a resource is a direct member of, with their display names.
