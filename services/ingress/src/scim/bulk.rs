@@ -2,10 +2,10 @@
 //!
 //! Each operation is an ordinary command, built, sent and answered exactly
 //! as the single-resource endpoints do it ([`super::resources`]), in the
-//! order of the request — with one command partition, a run of operations
-//! that name no `bulkId` is published in that order and awaited together
-//! ([`together`]) — so an
-//! operation in a bulk means what it means on its own
+//! order of the request — a run of operations that name no `bulkId` is
+//! published in that order and awaited together ([`together`]: any such
+//! run with one command partition, only creates of distinct names with
+//! several) — so an operation in a bulk means what it means on its own
 //! (uniqueness 409s, `version` as `If-Match` 412s, 404s). The answer is 200
 //! with one result per operation that ran, in the order of the request:
 //! `method`, `bulkId`, `location`, `version`, `status` (a string), and for

@@ -2,22 +2,31 @@
 //! (nothing of the request waits for them, and they wait for nothing) is
 //! published in the order of the request, one command after the other, and
 //! the store's answers are awaited all at once: a Bulk of 100 creates costs
-//! about one round trip to the store instead of 100, and the store applies
-//! the commands of one partition in the order they were published, which
-//! is the request's. Each is answered, audited and counted as if run
-//! alone. Only with one command partition (with several, commands on
-//! different resources may be applied in another order than published, and
-//! an operation could then meet the effect of one after it); not with
-//! `failOnErrors` (it must stop at the error, so each operation waits for
-//! the one before); not for an operation on a resource that one before it
-//! in the run already names.
-
+//! about one round trip to the store instead of 100. Each is answered,
+//! audited and counted as if run alone. Not with `failOnErrors` (it must
+//! stop at the error, so each operation waits for the one before); not for
+//! an operation on a resource that one before it in the run already names.
+//!
+//! With one command partition the store applies the run in the order it
+//! was published, which is the request's, so any such operations can go
+//! together. With several, commands of different resources may be applied
+//! in another order than published (by different replicas, or gathered
+//! from the partitions in turn), and an operation could meet the effect of
+//! one after it — a PATCH adding a member that a later DELETE removes, a
+//! create taking a userName that a later PUT frees. So there a run holds
+//! only creates of Users and Groups whose unique names (`userName`,
+//! `displayName`, compared without case) differ: new resources that no
+//! other operation of the run can name, and that cannot take each other's
+//! name, come out the same in any order. A name that is not ASCII ends the
+//! run (the database's case folding of it is not this code's to predict),
+//! as does a create without a name it can read.
 use std::collections::HashSet;
 
 use super::apply::Prepared;
 use super::plan::Step;
+use super::request::{Method, Valid};
 use super::{Outcome, Run};
-use crate::scim::resources;
+use crate::scim::{resource_type, resources};
 
 /// The most operations sent together.
 const MOST: usize = 100;
@@ -25,11 +34,13 @@ const MOST: usize = 100;
 impl<'a> Run<'a> {
     /// The operations at the head of `steps` that can be sent together.
     pub(super) fn together(&self, steps: &[Step]) -> Vec<usize> {
-        if self.fail_on_errors.is_some() || self.state.dispatcher.partitions() != 1 {
+        if self.fail_on_errors.is_some() {
             return Vec::new();
         }
+        let partitioned = self.state.dispatcher.partitions() != 1;
         let mut run = Vec::new();
         let mut named = HashSet::new();
+        let mut names = HashSet::new();
         for step in steps.iter().take(MOST) {
             let Step::Run(i) = *step else {
                 break;
@@ -37,11 +48,23 @@ impl<'a> Run<'a> {
             if !self.alone.get(i).copied().unwrap_or(false) {
                 break;
             }
-            if let Some(Ok(v)) = self.ops.get(i).map(|o| o.parsed.as_ref())
+            let parsed = self.ops.get(i).map(|o| o.parsed.as_ref());
+            if let Some(Ok(v)) = parsed
                 && let Some(id) = v.id.as_deref()
                 && !named.insert(id.to_ascii_lowercase())
             {
                 break;
+            }
+            if partitioned {
+                let Some(Ok(v)) = parsed else {
+                    break;
+                };
+                let Some(name) = unique_name(self.state, v) else {
+                    break;
+                };
+                if !names.insert(name) {
+                    break;
+                }
             }
             run.push(i);
         }
@@ -89,4 +112,27 @@ impl<'a> Run<'a> {
         }
         fatal
     }
+}
+
+/// A create's resource type and unique name, lower case — for a User its
+/// `userName`, for a Group its `displayName` (attribute names compared
+/// without case, as SCIM reads them) — when it is one and the name is
+/// ASCII.
+fn unique_name(state: &crate::state::AppState, v: &Valid) -> Option<(&'static str, String)> {
+    if v.method != Method::Post {
+        return None;
+    }
+    let (kind, attr) = match resource_type(state, &v.endpoint).ok()?.name.as_str() {
+        "User" => ("User", "userName"),
+        "Group" => ("Group", "displayName"),
+        _ => return None,
+    };
+    let name = v
+        .data
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attr))?
+        .1
+        .as_str()?;
+    name.is_ascii().then(|| (kind, name.to_ascii_lowercase()))
 }
