@@ -630,6 +630,22 @@ clear_stale_pg_pid() {
   fi
 }
 
+# Postgres' buffers: a quarter of the machine's memory (the usual rule), at
+# least 128 MB and at most 4 GB, in MB; 1536 where /proc/meminfo cannot be
+# read. 4 GB holds a million users' table and indexes (2.8 GB): with less
+# than the indexes, every write of a large tenant evicts index pages and
+# costs 2-3x what it does on a small one; with less than the table, a GET
+# reads its row from the OS (docs/capacity.md, Postgres).
+pg_shared_buffers_mb() {
+  local kb
+  kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo 2>/dev/null) || kb=
+  if [[ ! $kb =~ ^[0-9]+$ ]]; then
+    printf '1536'
+    return
+  fi
+  awk -v kb="$kb" 'BEGIN { mb = int(kb / 4 / 1024); if (mb < 128) mb = 128; if (mb > 4096) mb = 4096; print mb }'
+}
+
 write_pg_conf() {
   local sockdirs=$PG_SOCK_DIR
   # a unix socket path must fit in 107 bytes
@@ -640,10 +656,8 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$sockdirs'
 max_connections = 200
-# room for the indexes of a million users (0.8 GB): with 256MB, every write
-# of a large tenant evicted index pages, and cost 2-3x what it does on a
-# small one (docs/capacity.md, Postgres)
-shared_buffers = 1536MB
+# a quarter of the memory, 128MB-4GB (pg_shared_buffers_mb)
+shared_buffers = $(pg_shared_buffers_mb)MB
 fsync = on
 synchronous_commit = on
 full_page_writes = on

@@ -245,11 +245,24 @@ if [[ $have != "$users $shape" ]]; then
   t1=$(date +%s.%N)
   preload_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
   preload_note="loaded now in $preload_secs s (insert, index builds, vacuum analyze, checkpoint)"
-  printf '%s users, %s s, %s\n' "$users" "$preload_secs" "$(date -u +%FT%TZ)" >"$out/preload.txt"
+  printf '%s users, %s s, %s\n' "$users" "$preload_secs" "$(date -u +%FT%TZ)" >"$out/preload-$db.txt"
   log "preload took $preload_secs s"
-elif [[ -r $out/preload.txt ]]; then
-  preload_note="reused; loaded earlier: $(<"$out/preload.txt")"
+elif [[ -r $out/preload-$db.txt ]]; then
+  preload_note="reused; loaded earlier: $(<"$out/preload-$db.txt")"
 fi
+# `resources` in Postgres' buffers, as in a system that has been running:
+# after a preload or a restart of Postgres it is on disk, each write would
+# first read a page of every index and each GET its row (docs/capacity.md,
+# Postgres). The table first, then its indexes, so that with buffers too
+# small for both the indexes are what stays.
+buffers=$(q -c "show shared_buffers")
+warm_note="not read in (no pg_prewarm)"
+if q -c "create extension if not exists pg_prewarm" >/dev/null 2>&1; then
+  table=$(q -c "select pg_prewarm('resources')")
+  pages=$(q -c "select sum(pg_prewarm(indexrelid::regclass)) from pg_index where indrelid = 'resources'::regclass")
+  warm_note="resources read in first (table $((table * 8 / 1024)) MB, then indexes $((pages * 8 / 1024)) MB; pg_prewarm)"
+fi
+log "shared_buffers $buffers; $warm_note"
 count=$(q -c "select count(*) from resources where tenant = '$tenant' and resource_type = 'User'")
 size=$(q -c "select round(avg(octet_length(doc::text))) from (select doc from resources where tenant = '$tenant' limit 1000) s")
 log "$count users stored, doc ~$size bytes as JSON text"
@@ -467,6 +480,12 @@ if has_phase group; then
   R[group.large]=$(q -c "select count(*) from group_members where tenant = '$tenant' and group_id = '${gid[large]}'")
   # Members to add: stored users in neither group.
   q -c "\\copy (select id from resources where tenant = '$tenant' and resource_type = 'User' order by id offset $group_large limit 50000) to '$out/group-pool.txt'"
+  # As groups that have lived a while: autovacuum analyzes and vacuums the
+  # memberships within a minute or two of such a load, and until then
+  # Postgres plans for the table as it was and reads every fresh row from
+  # the heap (docs/capacity.md: a large group's PATCH costs several times
+  # as much in that minute).
+  q -c "vacuum (analyze) group_members"
   checkpoint
   for mode in patch minimal read; do
     for gsize in small large; do
@@ -560,6 +579,7 @@ report=$out/last.txt
   printf '  %s connections, %s wrk threads, %s s per phase after %s s warm-up; database %s, bus prefix %s\n' \
     "$conns" "$threads" "$secs" "$warmup" "$db" "$prefix"
   printf '  %s users stored (doc ~%s B JSON); preload %s\n' "$count" "$size" "$preload_note"
+  printf '  Postgres shared_buffers %s; %s\n' "$buffers" "$warm_note"
   printf '  SCIMBUS_PARTITIONS=%s SCIMBUS_STORE_BATCH=%s RUST_LOG=%s; %s store replica(s)\n' \
     "${SCIMBUS_PARTITIONS:-1 (default)}" "${SCIMBUS_STORE_BATCH:-256 (default)}" "$RUST_LOG" "$replicas"
   printf '\n  %-34s %16s %8s %8s   %s\n' "" "ok/s" "p50 ms" "p99 ms" "errors"
@@ -580,7 +600,7 @@ report=$out/last.txt
     done
   done
   if ((${#group_phases[@]} > 0)); then
-    printf '  %s\n' "group: 10 members (small) and $(v group.large) (large, made in $(v group.made_s) s), at ${BENCH_GROUP_CONNECTIONS:-4} connections" \
+    printf '  %s\n' "group: 10 members (small) and $(v group.large) (large, made in $(v group.made_s) s, then vacuum analyze), at ${BENCH_GROUP_CONNECTIONS:-4} connections" \
       "(a PATCH is answered with the whole group up to SCIMBUS_PATCH_ANSWER_MAX_MEMBERS, ${SCIMBUS_PATCH_ANSWER_MAX_MEMBERS:-10000}, members, past it 204):"
     for p in "${group_phases[@]}"; do
       case $p in
@@ -674,16 +694,25 @@ report=$out/last.txt
     printf '%s' "${f[$(($2 - 1))]:-}"
   }
   if [[ $create_ratio != n/a && -n $(v create.cpu) && -n $(v pgbench.cpu) ]]; then
-    printf '  %s
-' "create target: $(v pgbench.ok_rps | cut -d. -f1) creates/s leaves $(awk -v n="$(nproc)" -v r="$(v pgbench.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / r }') µs of CPU per create for everything;" \
+    printf '  %s\n' "create target: $(v pgbench.ok_rps | cut -d. -f1) creates/s leaves $(awk -v n="$(nproc)" -v r="$(v pgbench.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / r }') µs of CPU per create for everything;" \
       "  already spent before the ingress and store do anything: wrk $(cpu_field create 5) + NATS $(cpu_field create 3) (as in the create phase)" \
       "  + Postgres $(cpu_field pgbench 4) (pgbench's own insert) = $(($(cpu_field create 5) + $(cpu_field create 3) + $(cpu_field pgbench 4))) µs"
   fi
   if [[ $get_ratio != n/a && -n $(v ref.cpu) && -n $(v lookup.cpu) ]]; then
-    printf '  %s
-' "get target: $(awk -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", 0.7 * r }') GETs/s leaves $(awk -v n="$(nproc)" -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.7 * r) }') µs of CPU per GET for everything;" \
+    printf '  %s\n' "get target: $(awk -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", 0.7 * r }') GETs/s leaves $(awk -v n="$(nproc)" -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.7 * r) }') µs of CPU per GET for everything;" \
       "  HTTP alone (axum reference: handler $(cpu_field ref 1) + wrk $(cpu_field ref 5)) + the query alone in Postgres $(cpu_field lookup 4) (lookup)" \
       "  = $(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4))) µs; the query alone, driven by pgbench, tops out at $(v lookup.ok_rps | cut -d. -f1)/s"
+  fi
+  if [[ $lookup_ratio != n/a && -n $(v ref.cpu) && -n $(v lookup.cpu) ]]; then
+    printf '  %s\n' "get / pgbench target: $(awk -v r="$(v lookup.ok_rps)" 'BEGIN { printf "%.0f", 0.7 * r }') GETs/s leaves $(awk -v n="$(nproc)" -v r="$(v lookup.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.7 * r) }') µs of CPU per GET for everything;" \
+      "  the same HTTP alone and query alone take $(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4))) µs (above)"
+  fi
+  # Bulk: per user, against pgbench's 100-row insert; what NATS and wrk
+  # spend per user in the bulk phase and Postgres per row in pgbench's.
+  if [[ $bulk_ratio != n/a && -n $(v bulk.cpu) && -n $(v pgbench100.cpu) ]]; then
+    printf '  %s\n' "bulk target: $(awk -v r="$(v pgbench100.rows_ps)" 'BEGIN { printf "%.0f", 0.5 * r }') users/s leaves $(awk -v n="$(nproc)" -v r="$(v pgbench100.rows_ps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.5 * r) }') µs of CPU per user for everything;" \
+      "  already spent before the ingress and store do anything: wrk $(cpu_field bulk 5) + NATS $(cpu_field bulk 3) (as in the bulk phase)" \
+      "  + Postgres $(cpu_field pgbench100 4) (pgbench's own row) = $(($(cpu_field bulk 5) + $(cpu_field bulk 3) + $(cpu_field pgbench100 4))) µs"
   fi
   for p in hr1 hr100; do
     [[ -n $(v "$p.requests") ]] || continue
@@ -691,12 +720,19 @@ report=$out/last.txt
       "$(ratio "$(v "$p.accepted_eps")" "$(v create.ok_rps)")" "$(v create.ok_rps | cut -d. -f1)"
     printf '  %-44s %6s\n' "$p applied events/s / creates/s" "$(ratio "$(v "$p.applied_eps")" "$(v create.ok_rps)")"
   done
-  for p in create get patch; do
+  for p in create get patch bulk; do
     [[ -n $(v "$p.p99_ms") ]] || continue
     m=$(meets "$(v "$p.p99_ms")" "<" 50)
     verdicts+=("$m")
-    printf '  %-44s %6s   target < 50     %s\n' "$p p99 (ms)" "$(v "$p.p99_ms")" "$m"
+    label="$p p99 (ms)"
+    [[ $p == bulk ]] && label="bulk p99 (ms, a request of 100 creates)"
+    printf '  %-44s %6s   target < 50     %s\n' "$label" "$(v "$p.p99_ms")" "$m"
   done
+  # A saturated closed loop waits, on average, connections / rate per
+  # request (Little's law): the Bulk p99 follows from its rate.
+  if [[ -n $(v bulk.p99_ms) && -n $(v bulk.ok_rps) ]]; then
+    printf '  %s\n' "(bulk: $bulk_conns connections at $(v bulk.ok_rps | cut -d. -f1) requests/s wait $(awk -v c="$bulk_conns" -v r="$(v bulk.ok_rps)" 'BEGIN { printf "%.0f", 1000 * c / r }') ms per request on average; under 50 ms takes $(awk -v c="$bulk_conns" 'BEGIN { printf "%.0f", c * 100 * 1000 / 50 }') users/s)"
+  fi
   # Figures of requests that did not get the expected answer are not the
   # figures of the operation: such a run fails whatever its ratios.
   for p in create get ref patch bulk "${group_phases[@]}"; do
