@@ -20,6 +20,7 @@
 //! name, come out the same in any order. A name that is not ASCII ends the
 //! run (the database's case folding of it is not this code's to predict),
 //! as does a create without a name it can read.
+
 use std::collections::HashSet;
 
 use super::apply::Prepared;
