@@ -279,6 +279,17 @@ pub async fn delete(conn: &mut PgConnection, tenant: &str, id: Uuid) -> sqlx::Re
     Ok(n == 1)
 }
 
+/// The attribute a resource type's resources are unique on in a tenant,
+/// without case — what the unique indexes on `lower(user_name)` of Users
+/// and `lower(display_name)` of Groups hold; other types have none.
+pub fn unique_attribute(resource_type: &str) -> Option<&'static str> {
+    match resource_type {
+        "User" => Some("userName"),
+        "Group" => Some("displayName"),
+        _ => None,
+    }
+}
+
 /// Whether an error is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()

@@ -148,11 +148,7 @@ pub async fn store(
     after: &Row,
 ) -> Step<()> {
     let key = |r: &Row| {
-        let k = if rt.name == "Group" {
-            "displayName"
-        } else {
-            "userName"
-        };
+        let k = resources::unique_attribute(&rt.name)?;
         r.doc.get(k).and_then(Value::as_str).map(str::to_lowercase)
     };
     if key(before) == key(after) {

@@ -115,19 +115,16 @@ impl<'a> Run<'a> {
     }
 }
 
-/// A create's resource type and unique name, lower case — for a User its
-/// `userName`, for a Group its `displayName` (attribute names compared
-/// without case, as SCIM reads them) — when it is one and the name is
-/// ASCII.
+/// A create's unique attribute and the name it gives it, lower case (for
+/// a User its `userName`, for a Group its `displayName`: the attribute
+/// tells the type; attribute names compared without case, as SCIM reads
+/// them), when the type has one and the name is ASCII.
 fn unique_name(state: &crate::state::AppState, v: &Valid) -> Option<(&'static str, String)> {
     if v.method != Method::Post {
         return None;
     }
-    let (kind, attr) = match resource_type(state, &v.endpoint).ok()?.name.as_str() {
-        "User" => ("User", "userName"),
-        "Group" => ("Group", "displayName"),
-        _ => return None,
-    };
+    let rt = resource_type(state, &v.endpoint).ok()?;
+    let attr = scimbus_db::resources::unique_attribute(&rt.name)?;
     let name = v
         .data
         .as_object()?
@@ -135,5 +132,5 @@ fn unique_name(state: &crate::state::AppState, v: &Valid) -> Option<(&'static st
         .find(|(k, _)| k.eq_ignore_ascii_case(attr))?
         .1
         .as_str()?;
-    name.is_ascii().then(|| (kind, name.to_ascii_lowercase()))
+    name.is_ascii().then(|| (attr, name.to_ascii_lowercase()))
 }
