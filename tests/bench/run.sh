@@ -693,24 +693,35 @@ report=$out/last.txt
     read -r -a f <<<"$(v "$1.cpu")"
     printf '%s' "${f[$(($2 - 1))]:-}"
   }
+  # What a target of `factor` times a reference rate asks: that rate, and
+  # the µs of the machine's CPU it leaves per operation for everything.
+  target_budget() { # label reference-rate factor unit operation
+    awk -v l="$1" -v r="$2" -v k="$3" -v u="$4" -v op="$5" -v n="$(nproc)" \
+      'BEGIN { printf "%s target: %.0f %s/s leaves %.0f µs of CPU per %s for everything;", l, k * r, u, n * 1e6 / (k * r), op }'
+  }
   if [[ $create_ratio != n/a && -n $(v create.cpu) && -n $(v pgbench.cpu) ]]; then
-    printf '  %s\n' "create target: $(v pgbench.ok_rps | cut -d. -f1) creates/s leaves $(awk -v n="$(nproc)" -v r="$(v pgbench.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / r }') µs of CPU per create for everything;" \
+    printf '  %s\n' "$(target_budget create "$(v pgbench.ok_rps)" 1 creates create)" \
       "  already spent before the ingress and store do anything: wrk $(cpu_field create 5) + NATS $(cpu_field create 3) (as in the create phase)" \
       "  + Postgres $(cpu_field pgbench 4) (pgbench's own insert) = $(($(cpu_field create 5) + $(cpu_field create 3) + $(cpu_field pgbench 4))) µs"
   fi
-  if [[ $get_ratio != n/a && -n $(v ref.cpu) && -n $(v lookup.cpu) ]]; then
-    printf '  %s\n' "get target: $(awk -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", 0.7 * r }') GETs/s leaves $(awk -v n="$(nproc)" -v r="$(v ref.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.7 * r) }') µs of CPU per GET for everything;" \
-      "  HTTP alone (axum reference: handler $(cpu_field ref 1) + wrk $(cpu_field ref 5)) + the query alone in Postgres $(cpu_field lookup 4) (lookup)" \
-      "  = $(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4))) µs; the query alone, driven by pgbench, tops out at $(v lookup.ok_rps | cut -d. -f1)/s"
+  # A GET's floor: HTTP alone (the axum reference and its wrk) and the
+  # query alone in Postgres (lookup).
+  if [[ -n $(v ref.cpu) && -n $(v lookup.cpu) ]]; then
+    get_floor=$(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4)))
   fi
-  if [[ $lookup_ratio != n/a && -n $(v ref.cpu) && -n $(v lookup.cpu) ]]; then
-    printf '  %s\n' "get / pgbench target: $(awk -v r="$(v lookup.ok_rps)" 'BEGIN { printf "%.0f", 0.7 * r }') GETs/s leaves $(awk -v n="$(nproc)" -v r="$(v lookup.ok_rps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.7 * r) }') µs of CPU per GET for everything;" \
-      "  the same HTTP alone and query alone take $(($(cpu_field ref 1) + $(cpu_field ref 5) + $(cpu_field lookup 4))) µs (above)"
+  if [[ $get_ratio != n/a && -n ${get_floor:-} ]]; then
+    printf '  %s\n' "$(target_budget get "$(v ref.ok_rps)" 0.7 GETs GET)" \
+      "  HTTP alone (axum reference: handler $(cpu_field ref 1) + wrk $(cpu_field ref 5)) + the query alone in Postgres $(cpu_field lookup 4) (lookup)" \
+      "  = $get_floor µs; the query alone, driven by pgbench, tops out at $(v lookup.ok_rps | cut -d. -f1)/s"
+  fi
+  if [[ $lookup_ratio != n/a && -n ${get_floor:-} ]]; then
+    printf '  %s\n' "$(target_budget "get / pgbench" "$(v lookup.ok_rps)" 0.7 GETs GET)" \
+      "  the same HTTP alone and query alone take $get_floor µs (above)"
   fi
   # Bulk: per user, against pgbench's 100-row insert; what NATS and wrk
   # spend per user in the bulk phase and Postgres per row in pgbench's.
   if [[ $bulk_ratio != n/a && -n $(v bulk.cpu) && -n $(v pgbench100.cpu) ]]; then
-    printf '  %s\n' "bulk target: $(awk -v r="$(v pgbench100.rows_ps)" 'BEGIN { printf "%.0f", 0.5 * r }') users/s leaves $(awk -v n="$(nproc)" -v r="$(v pgbench100.rows_ps)" 'BEGIN { printf "%.0f", n * 1e6 / (0.5 * r) }') µs of CPU per user for everything;" \
+    printf '  %s\n' "$(target_budget bulk "$(v pgbench100.rows_ps)" 0.5 users user)" \
       "  already spent before the ingress and store do anything: wrk $(cpu_field bulk 5) + NATS $(cpu_field bulk 3) (as in the bulk phase)" \
       "  + Postgres $(cpu_field pgbench100 4) (pgbench's own row) = $(($(cpu_field bulk 5) + $(cpu_field bulk 3) + $(cpu_field pgbench100 4))) µs"
   fi

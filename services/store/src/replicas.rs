@@ -7,8 +7,9 @@
 //! most its fair share of the partitions, `ceil(partitions / replicas)`:
 //! below it, it takes any partition nobody holds; above it (another
 //! replica started), it lets the excess go between two batches, and the
-//! other takes it (services/store/src/partition/held.rs). The first replica to start takes every partition; the
-//! second, seen at the first's next count, gets half of them within a few
+//! other takes it (services/store/src/partition/held.rs). The first
+//! replica to start takes every partition; the second, seen at the
+//! first's next count, gets half of them within a few
 //! `lease_retry`s. Handing a partition over is what a crash does already,
 //! without the crash: the new owner starts at the oldest command not
 //! acknowledged, so per-resource order and exactly-once hold.
