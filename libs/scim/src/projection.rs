@@ -108,91 +108,76 @@ impl Projection {
     /// Applies the projection to a resource in canonical form. Extension
     /// objects left empty are dropped, and their URNs removed from `schemas`.
     pub fn apply(&self, registry: &Registry, rt: &ResourceType, resource: &Value) -> Value {
-        let Some(obj) = resource.as_object() else {
-            return resource.clone();
+        self.project(registry, rt, resource.clone())
+    }
+
+    /// [`Projection::apply`], taking the resource: what is kept is not
+    /// copied, what is left out is dropped in place (attribute order kept).
+    pub fn project(&self, registry: &Registry, rt: &ResourceType, mut resource: Value) -> Value {
+        let Some(obj) = resource.as_object_mut() else {
+            return resource;
         };
-        let mut out = Map::new();
-        let mut dropped: Vec<&str> = Vec::new();
-        for (key, value) in obj {
+        let mut dropped: Vec<String> = Vec::new();
+        obj.retain(|key, value| {
             if key.eq_ignore_ascii_case("schemas") {
-                out.insert(key.clone(), value.clone());
-            } else if let Some(ext) = rt.extension(key) {
-                let schema = registry.schema(&ext.schema);
-                match (schema, value.as_object()) {
-                    (Some(schema), Some(inner)) => {
-                        let kept = self.container(Some(&schema.id), &schema.attributes, inner);
-                        if kept.is_empty() {
-                            dropped.push(key);
-                        } else {
-                            out.insert(key.clone(), Value::Object(kept));
-                        }
-                    }
-                    _ => self.unknown(&mut out, key, value),
-                }
-            } else {
-                match core_attribute(registry, rt, key) {
-                    Some(attr) => {
-                        if let Some(v) = self.attribute(None, attr, value) {
-                            out.insert(key.clone(), v);
-                        }
-                    }
-                    None => self.unknown(&mut out, key, value),
-                }
+                return true;
             }
-        }
+            if let Some(ext) = rt.extension(key) {
+                return match (registry.schema(&ext.schema), value.as_object_mut()) {
+                    (Some(schema), Some(inner)) => {
+                        self.container(Some(&schema.id), &schema.attributes, inner);
+                        if inner.is_empty() {
+                            dropped.push(key.clone());
+                        }
+                        !inner.is_empty()
+                    }
+                    _ => self.keeps_unknown(),
+                };
+            }
+            match core_attribute(registry, rt, key) {
+                Some(attr) => self.attribute(None, attr, value),
+                None => self.keeps_unknown(),
+            }
+        });
         if !dropped.is_empty() {
-            remove_schema_urns(&mut out, &dropped);
+            remove_schema_urns(obj, &dropped);
         }
-        Value::Object(out)
+        resource
     }
 
     /// Keeps the attributes of one container (the resource or an extension
-    /// object) that the projection selects.
-    fn container(
-        &self,
-        ext: Option<&str>,
-        attrs: &[Attribute],
-        obj: &Map<String, Value>,
-    ) -> Map<String, Value> {
-        let mut out = Map::new();
-        for (key, value) in obj {
-            match schema::find(attrs, key) {
-                Some(attr) => {
-                    if let Some(v) = self.attribute(ext, attr, value) {
-                        out.insert(key.clone(), v);
-                    }
-                }
-                None => self.unknown(&mut out, key, value),
-            }
-        }
-        out
+    /// object) that the projection selects, and drops the others.
+    fn container(&self, ext: Option<&str>, attrs: &[Attribute], obj: &mut Map<String, Value>) {
+        obj.retain(|key, value| match schema::find(attrs, key) {
+            Some(attr) => self.attribute(ext, attr, value),
+            None => self.keeps_unknown(),
+        });
     }
 
-    /// The projected value of one attribute, `None` if it is left out.
-    fn attribute(&self, ext: Option<&str>, attr: &Attribute, value: &Value) -> Option<Value> {
-        let subs = self.subs(ext, attr)?;
+    /// Projects one attribute's value in place; `false` if it is left out.
+    fn attribute(&self, ext: Option<&str>, attr: &Attribute, value: &mut Value) -> bool {
+        let Some(subs) = self.subs(ext, attr) else {
+            return false;
+        };
         if !attr.is_complex() {
-            return Some(value.clone());
+            return true;
         }
         match value {
             Value::Object(obj) => {
-                let kept = subs.filter(attr, obj);
-                (!kept.is_empty()).then_some(Value::Object(kept))
+                subs.filter(attr, obj);
+                !obj.is_empty()
             }
             Value::Array(items) => {
-                let kept: Vec<Value> = items
-                    .iter()
-                    .filter_map(|item| match item {
-                        Value::Object(obj) => {
-                            let kept = subs.filter(attr, obj);
-                            (!kept.is_empty()).then_some(Value::Object(kept))
-                        }
-                        other => Some(other.clone()),
-                    })
-                    .collect();
-                (!kept.is_empty()).then_some(Value::Array(kept))
+                items.retain_mut(|item| match item {
+                    Value::Object(obj) => {
+                        subs.filter(attr, obj);
+                        !obj.is_empty()
+                    }
+                    _ => true,
+                });
+                !items.is_empty()
             }
-            other => Some(other.clone()),
+            _ => true,
         }
     }
 
@@ -232,10 +217,8 @@ impl Projection {
 
     /// Attributes the schema does not know: kept unless the client asked for
     /// a specific set.
-    fn unknown(&self, out: &mut Map<String, Value>, key: &str, value: &Value) {
-        if !matches!(self.mode, Mode::Include(_)) {
-            out.insert(key.to_string(), value.clone());
-        }
+    fn keeps_unknown(&self) -> bool {
+        !matches!(self.mode, Mode::Include(_))
     }
 }
 
@@ -253,15 +236,13 @@ impl Subs {
         }
     }
 
-    fn filter(&self, attr: &Attribute, obj: &Map<String, Value>) -> Map<String, Value> {
-        obj.iter()
-            .filter(|(key, _)| match attr.sub(key) {
-                Some(sub) => self.keeps(sub.returned, &sub.name),
-                // Not in the schema: only a named sub-attribute list drops it.
-                None => !matches!(self, Subs::Only(_)),
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+    /// Drops the sub-attributes of `obj` that are not kept.
+    fn filter(&self, attr: &Attribute, obj: &mut Map<String, Value>) {
+        obj.retain(|key, _| match attr.sub(key) {
+            Some(sub) => self.keeps(sub.returned, &sub.name),
+            // Not in the schema: only a named sub-attribute list drops it.
+            None => !matches!(self, Subs::Only(_)),
+        });
     }
 }
 
@@ -269,11 +250,11 @@ impl Subs {
 /// responses to writes, which carry no projection but must not echo secrets.
 /// `returned: request` attributes stay; the caller decides which the client
 /// "specified" (RFC 7643 §7).
-pub fn strip_never(registry: &Registry, rt: &ResourceType, resource: &Value) -> Value {
+pub fn strip_never(registry: &Registry, rt: &ResourceType, resource: Value) -> Value {
     Projection {
         mode: Mode::StripNever,
     }
-    .apply(registry, rt, resource)
+    .project(registry, rt, resource)
 }
 
 fn selectors(
@@ -348,7 +329,7 @@ fn core_attribute<'r>(
         .or_else(|| registry.core_schema(rt)?.attribute(key))
 }
 
-fn remove_schema_urns(out: &mut Map<String, Value>, dropped: &[&str]) {
+fn remove_schema_urns(out: &mut Map<String, Value>, dropped: &[String]) {
     let schemas = out
         .iter_mut()
         .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))

@@ -257,7 +257,7 @@ fn wants_tells_the_store_what_to_load() {
 fn strip_never_keeps_request_attributes() {
     let r = reg();
     let rt = r.resource_type("User").unwrap();
-    let got = strip_never(&r, rt, &user());
+    let got = strip_never(&r, rt, user());
     assert!(got.get("password").is_none());
     assert_eq!(
         got[ACME],

@@ -332,15 +332,15 @@ fn render_rows(
             ),
             Some(list) => (None, Some(list)),
         };
-        let mut r = render::resource(
-            &row,
+        let mut r = render::into_resource(
+            row,
             Relations {
                 members: members.as_deref(),
                 groups: groups.as_deref(),
             },
         );
         respond::locate(state, tenant, rt, &mut r);
-        out.push(proj.apply(&state.registry, rt, &r));
+        out.push(proj.project(&state.registry, rt, r));
     }
     Ok(out)
 }

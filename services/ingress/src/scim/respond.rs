@@ -11,7 +11,11 @@ use crate::state::AppState;
 
 /// A JSON body as `application/scim+json`.
 pub fn scim_json(status: StatusCode, body: &Value) -> Response {
-    let mut res = (status, body.to_string()).into_response();
+    // Straight into bytes: `to_string` goes through `fmt::Write`, a
+    // tenth of a GET's rendering. A `Value` always serializes (string keys,
+    // finite numbers); were it ever to fail, `Display` writes the same text.
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes());
+    let mut res = (status, bytes).into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     res
@@ -79,7 +83,7 @@ pub fn resource(
         .pointer("/meta/location")
         .and_then(Value::as_str)
         .and_then(own_header);
-    let body = projection.apply(&state.registry, rt, &resource);
+    let body = projection.project(&state.registry, rt, resource);
     let mut res = scim_json(status, &body);
     if let Some(etag) = etag {
         res.headers_mut().insert(header::ETAG, etag);

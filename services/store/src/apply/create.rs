@@ -50,7 +50,7 @@ fn validate(
         .and_then(|b| normalize(ctx.registry, rt, &b, Intent::Create, Leniency::default()))?;
     // Passwords are not kept: scimbus does not authenticate users, and a
     // `returned: never` attribute is nothing a reader could ever get back.
-    let mut doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
+    let mut doc = scimbus_scim::projection::strip_never(ctx.registry, rt, doc);
     let ids = members::take(&mut doc)?;
     let row = Row {
         id,

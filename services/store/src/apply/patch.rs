@@ -83,7 +83,7 @@ pub async fn patch(
             };
             match patch::apply(ctx.registry, rt, &existing.doc.0, &req, Leniency::default()) {
                 Ok(p) => (
-                    scimbus_scim::projection::strip_never(ctx.registry, rt, &p.resource),
+                    scimbus_scim::projection::strip_never(ctx.registry, rt, p.resource),
                     p.changed,
                 ),
                 Err(e) => return Ok(Err(e)),

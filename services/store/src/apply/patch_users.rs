@@ -86,7 +86,7 @@ pub async fn patch_users(
                 continue;
             }
         };
-        let doc = scimbus_scim::projection::strip_never(ctx.registry, rt, &p.resource);
+        let doc = scimbus_scim::projection::strip_never(ctx.registry, rt, p.resource);
         let its_groups = groups.remove(&id).unwrap_or_default();
         let relations = Relations {
             members: None,

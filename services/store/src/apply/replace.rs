@@ -42,7 +42,7 @@ pub async fn replace(
     // A never-returned attribute written (`password`) is a change of it, as
     // a PATCH of it is: a new version, the attribute named among those that
     // changed (its value is not kept, so no comparison can tell).
-    let stripped = scimbus_scim::projection::strip_never(ctx.registry, rt, &doc);
+    let stripped = scimbus_scim::projection::strip_never(ctx.registry, rt, doc.clone());
     let secrets: Vec<String> = doc
         .as_object()
         .into_iter()
