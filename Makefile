@@ -61,7 +61,8 @@ check: ## what CI expects: formatting, lints, tests
 	$(MAKE) test
 
 # `make bench`: the criterion benches, then the HTTP bench (tests/bench/run.sh):
-# the running stack under wrk against pgbench and a trivial axum handler, in
+# the running stack under wrk against pgbench, a trivial axum handler and the
+# GET's floor on axum and sqlx, in
 # one run; prints the ratios and saves them to .data/bench/last.txt. Knobs:
 # BENCH_SECS (20) per phase, BENCH_CONNECTIONS (32), BENCH_PHASES, ... (see
 # tests/bench/README.md).

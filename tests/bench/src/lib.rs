@@ -3,6 +3,9 @@
 //!
 //! - [`reference`]: the trivial axum handler whose GET rate under the same
 //!   wrk script is the HTTP ceiling of the machine (docs/design.md §9);
+//! - [`floor`]: the GET's floor on the chosen packages — the GET's own SQL
+//!   through sqlx and the row's bytes spliced into the answer — whose rate
+//!   against pgbench running that SQL bounds any axum and sqlx server's;
 //! - [`streams`]: removes the JetStream streams of a bench run's bus prefix,
 //!   so that runs do not pile up messages in a NATS shared with others;
 //! - [`target`] and [`drive`]: the outbound bench (`tests/bench/outbound.sh`):
@@ -19,6 +22,7 @@
 //!   trace receiver, which decodes every export and counts its spans.
 
 pub mod drive;
+pub mod floor;
 pub mod hr;
 pub mod notify;
 pub mod otlp_sink;

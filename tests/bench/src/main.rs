@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 
-const USAGE: &str = "usage: scimbus-bench ref-server <addr> | drop-streams <nats-url> <bus-prefix>
+const USAGE: &str =
+    "usage: scimbus-bench ref-server <addr> | get-floor <addr> <database-url> <tenant> [<connections>]
+  | drop-streams <nats-url> <bus-prefix>
   | target <addr> [<delay-ms>] | receiver <addr> [--fail]
   | propagation <ingress-base> <token> <rate> <secs> <conns> <run> <target-url>...
       [--receivers <receiver-url>...]
@@ -24,6 +26,17 @@ async fn main() -> anyhow::Result<()> {
                 .parse()
                 .with_context(|| format!("{addr} is not host:port"))?;
             scimbus_bench::reference::serve(addr).await
+        }
+        ["get-floor", addr, url, tenant, rest @ ..] => {
+            let addr = addr
+                .parse()
+                .with_context(|| format!("{addr} is not host:port"))?;
+            let connections = match rest {
+                [] => scimbus_bench::floor::INGRESS_READ_CONNECTIONS,
+                [n] => n.parse().context("connections")?,
+                _ => anyhow::bail!("{USAGE}"),
+            };
+            scimbus_bench::floor::serve(addr, url, tenant, connections).await
         }
         ["otlp-sink", addr] => {
             let addr = addr
