@@ -97,6 +97,10 @@ pub async fn lock_many(
     sqlx::query_as(select_row!(
         "where tenant = $1 and resource_type = $2 and id = any($3) order by id for update"
     ))
+    // Planned on every run, for the table as it is: a generic plan cached
+    // while it was small (a new install) scans it whole on every batch
+    // until autovacuum next analyzes it.
+    .persistent(false)
     .bind(tenant)
     .bind(resource_type)
     .bind(ids)
