@@ -78,6 +78,8 @@ pub async fn lock(
     sqlx::query_as(select_row!(
         "where tenant = $1 and resource_type = $2 and id = $3 for update"
     ))
+    // As `lock_many`: planned for the table as it is.
+    .persistent(false)
     .bind(tenant)
     .bind(resource_type)
     .bind(id)
@@ -98,8 +100,8 @@ pub async fn lock_many(
         "where tenant = $1 and resource_type = $2 and id = any($3) order by id for update"
     ))
     // Planned on every run, for the table as it is: a generic plan cached
-    // while it was small (a new install) scans it whole on every batch
-    // until autovacuum next analyzes it.
+    // while it was small (a new install) reads it whole on every batch
+    // until autovacuum next analyzes it (tests/write_plans.rs).
     .persistent(false)
     .bind(tenant)
     .bind(resource_type)

@@ -12,6 +12,77 @@
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+/// A lookup the store's session runs on every batch.
+#[derive(Debug, Clone, Copy)]
+enum Lookup {
+    /// The idempotency record of a batch's commands.
+    Recorded,
+    /// A PATCH batch's users, locked.
+    LockMany,
+    /// One resource, locked (a PUT, a DELETE, a group's PATCH).
+    Lock,
+}
+
+impl Lookup {
+    fn table(self) -> &'static str {
+        match self {
+            Lookup::Recorded => "applied_commands",
+            Lookup::LockMany | Lookup::Lock => "resources",
+        }
+    }
+
+    /// Fills the table with 20 000 rows the size of a user.
+    fn fill(self) -> &'static str {
+        match self {
+            Lookup::Recorded => {
+                "insert into applied_commands (tenant, command_id, result)
+                 select 'acme', gen_random_uuid(), convert_to(repeat('r', 1500), 'UTF8')
+                   from generate_series(1, 20000)"
+            }
+            Lookup::LockMany | Lookup::Lock => {
+                "insert into resources (tenant, id, resource_type, user_name, version, created,
+                                        last_modified, doc)
+                 select 'acme', gen_random_uuid(), 'User', 'user-' || i, 1, now(), now(),
+                        jsonb_build_object('userName', 'user-' || i, 'title', repeat('t', 1300))
+                   from generate_series(1, 20000) i"
+            }
+        }
+    }
+
+    /// Some ids the table holds (after [`Lookup::fill`]).
+    fn stored(self) -> &'static str {
+        match self {
+            Lookup::Recorded => "select command_id from applied_commands limit 3",
+            Lookup::LockMany | Lookup::Lock => "select id from resources limit 3",
+        }
+    }
+
+    /// Runs the lookup in a transaction of its own on `conn`: the rows found.
+    async fn run(self, conn: &mut PgConnection, ids: &[Uuid]) -> usize {
+        let mut tx = conn.begin().await.unwrap();
+        let found = match self {
+            Lookup::Recorded => scimbus_db::commands::recorded(&mut tx, ids)
+                .await
+                .unwrap()
+                .len(),
+            Lookup::LockMany => scimbus_db::resources::lock_many(&mut tx, "acme", "User", ids)
+                .await
+                .unwrap()
+                .len(),
+            Lookup::Lock => {
+                let mut n = 0;
+                for id in ids {
+                    let row = scimbus_db::resources::lock(&mut tx, "acme", "User", *id);
+                    n += usize::from(row.await.unwrap().is_some());
+                }
+                n
+            }
+        };
+        tx.commit().await.unwrap();
+        found
+    }
+}
+
 /// Scans of `table` by `conn`'s session not yet reported to the
 /// statistics: (sequential, index).
 async fn scans(conn: &mut PgConnection, table: &str) -> (i64, i64) {
@@ -29,127 +100,76 @@ fn ids(n: usize) -> Vec<Uuid> {
     (0..n).map(|_| Uuid::now_v7()).collect()
 }
 
-#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
-async fn the_idempotency_lookup_reads_its_index_after_the_table_grew_under_a_running_session(
-    pool: PgPool,
-) {
+/// Runs `lookup` on one session while its table is empty (and, with
+/// `analyzed`, known to be), fills the table, and runs it again: it must
+/// find the stored rows through the index, not by reading the table.
+async fn reads_its_index_after_the_table_grew(pool: PgPool, lookup: Lookup, analyzed: bool) {
     scimbus_db::tenants::ensure(&pool, &["acme".to_string()])
         .await
         .unwrap();
-    // Empty and analyzed, as on a new install or after a truncate; and no
-    // autovacuum to analyze it again while the test runs (that would hide
-    // a stale plan).
-    // (Two statements: a vacuum cannot run in the implicit transaction of
-    // several.)
-    for sql in [
-        "alter table applied_commands set (autovacuum_enabled = false)",
-        "vacuum (analyze) applied_commands",
-    ] {
-        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    let table = lookup.table();
+    // No autovacuum to analyze the table while the test runs: that would
+    // hide a stale plan. (One statement each: a vacuum cannot run in the
+    // implicit transaction of several.)
+    let mut setup = vec![format!(
+        "alter table {table} set (autovacuum_enabled = false)"
+    )];
+    if analyzed {
+        setup.push(format!("vacuum (analyze) {table}"));
     }
-
-    // The store's session runs its lookup batch after batch: more than
-    // the five runs after which Postgres may settle on a generic plan.
-    let mut session = pool.acquire().await.unwrap().detach();
-    for _ in 0..10 {
-        let found = scimbus_db::commands::recorded(&mut session, &ids(15))
+    for sql in setup {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
             .await
             .unwrap();
-        assert!(found.is_empty());
     }
 
-    // The table grows (the results are the size of a resource).
-    sqlx::query(
-        "insert into applied_commands (tenant, command_id, result)
-         select 'acme', gen_random_uuid(), convert_to(repeat('r', 1500), 'UTF8')
-           from generate_series(1, 20000)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let known = ids(3);
-    let recorded: Vec<(&str, Uuid, Vec<u8>)> = known
-        .iter()
-        .map(|id| ("acme", *id, vec![7u8; 40]))
-        .collect();
-    let mut conn = pool.acquire().await.unwrap();
-    scimbus_db::commands::record(&mut conn, &recorded)
-        .await
-        .unwrap();
-    drop(conn);
+    // Batch after batch: more than the five runs after which Postgres may
+    // settle on a generic plan.
+    let mut session = pool.acquire().await.unwrap().detach();
+    for _ in 0..10 {
+        assert_eq!(lookup.run(&mut session, &ids(15)).await, 0);
+    }
 
-    // The view counts what this session has not yet reported (earlier
-    // transactions' scans too): the lookup's own are the difference.
-    let mut tx = session.begin().await.unwrap();
-    let before = scans(&mut tx, "applied_commands").await;
-    let mut asked = ids(12);
-    asked.extend(&known);
-    let found = scimbus_db::commands::recorded(&mut tx, &asked)
+    sqlx::query(lookup.fill()).execute(&pool).await.unwrap();
+    let stored: Vec<Uuid> = sqlx::query_scalar(lookup.stored())
+        .fetch_all(&pool)
         .await
         .unwrap();
-    assert_eq!(found.len(), 3, "the recorded commands are found");
-    assert!(known.iter().all(|id| found[id] == vec![7u8; 40]));
-    let after = scans(&mut tx, "applied_commands").await;
+
+    let before = scans(&mut session, table).await;
+    let mut asked = ids(12);
+    asked.extend(&stored);
+    assert_eq!(lookup.run(&mut session, &asked).await, stored.len());
+    let after = scans(&mut session, table).await;
     let (seq, idx) = (after.0 - before.0, after.1 - before.1);
     assert_eq!(
         (seq, idx > 0),
         (0, true),
-        "applied_commands was scanned ({seq}) instead of read through its index"
+        "{lookup:?}: {table} was read whole {seq} times instead of through its index"
     );
-    tx.rollback().await.unwrap();
 }
 
 #[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
-async fn a_patch_batch_locks_its_rows_through_the_index_after_the_table_grew_under_a_running_session(
+async fn the_idempotency_lookup_reads_its_index_after_the_table_grew_from_empty(pool: PgPool) {
+    reads_its_index_after_the_table_grew(pool, Lookup::Recorded, true).await;
+}
+
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn a_patch_batch_locks_its_users_through_the_index_after_the_table_grew_from_empty(
     pool: PgPool,
 ) {
-    scimbus_db::tenants::ensure(&pool, &["acme".to_string()])
-        .await
-        .unwrap();
-    for sql in [
-        "alter table resources set (autovacuum_enabled = false)",
-        "vacuum (analyze) resources",
-    ] {
-        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
-    }
-    let mut session = pool.acquire().await.unwrap().detach();
-    for _ in 0..10 {
-        let mut tx = session.begin().await.unwrap();
-        let rows = scimbus_db::resources::lock_many(&mut tx, "acme", "User", &ids(15))
-            .await
-            .unwrap();
-        assert!(rows.is_empty());
-        tx.commit().await.unwrap();
-    }
-    sqlx::query(
-        "insert into resources (tenant, id, resource_type, user_name, version, created, last_modified, doc)
-         select 'acme', gen_random_uuid(), 'User', 'user-' || i, 1, now(), now(),
-                jsonb_build_object('userName', 'user-' || i, 'title', repeat('t', 1300))
-           from generate_series(1, 20000) i",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let some: Vec<Uuid> =
-        sqlx::query_scalar("select id from resources where tenant = 'acme' limit 5")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    reads_its_index_after_the_table_grew(pool, Lookup::LockMany, true).await;
+}
 
-    let mut tx = session.begin().await.unwrap();
-    let before = scans(&mut tx, "resources").await;
-    let mut asked = ids(10);
-    asked.extend(&some);
-    let rows = scimbus_db::resources::lock_many(&mut tx, "acme", "User", &asked)
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 5, "the stored users are found and locked");
-    let after = scans(&mut tx, "resources").await;
-    let (seq, idx) = (after.0 - before.0, after.1 - before.1);
-    assert_eq!(
-        (seq, idx > 0),
-        (0, true),
-        "resources was scanned ({seq}) instead of read through its index"
-    );
-    tx.rollback().await.unwrap();
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn on_a_new_install_a_patch_batch_locks_its_users_through_the_index_once_users_arrived(
+    pool: PgPool,
+) {
+    reads_its_index_after_the_table_grew(pool, Lookup::LockMany, false).await;
+}
+
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn one_resource_is_locked_through_the_index_after_the_table_grew_from_empty(pool: PgPool) {
+    reads_its_index_after_the_table_grew(pool, Lookup::Lock, true).await;
 }
