@@ -14,6 +14,8 @@ pub async fn existing(
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<Member>> {
     sqlx::query_as("select id, resource_type from resources where tenant = $1 and id = any($2)")
+        // Planned for the table as it is, as `resources::lock_many`.
+        .persistent(false)
         .bind(tenant)
         .bind(ids)
         .fetch_all(conn)
@@ -59,6 +61,10 @@ pub async fn remove(
         "delete from group_members where tenant = $1 and group_id = $2 and member_id = any($3)
          returning member_id",
     )
+    // Planned for the table as it is: a generic plan cached while it was
+    // small reads it whole on every change until autovacuum next analyzes
+    // it (tests/write_plans.rs).
+    .persistent(false)
     .bind(tenant)
     .bind(group)
     .bind(ids)
@@ -180,6 +186,8 @@ pub async fn groups_of_many<'e>(
          join resources g on g.tenant = m.tenant and g.id = m.group_id
          where m.tenant = $1 and m.member_id = any($2) order by m.member_id, g.id",
     )
+    // As `remove`: planned for the table as it is.
+    .persistent(false)
     .bind(tenant)
     .bind(members)
     .fetch_all(db)

@@ -21,13 +21,23 @@ enum Lookup {
     LockMany,
     /// One resource, locked (a PUT, a DELETE, a group's PATCH).
     Lock,
+    /// Which of a group PATCH's new members exist.
+    Existing,
+    /// A group PATCH's members removed.
+    Remove,
+    /// The groups of a PATCH batch's users.
+    GroupsOfMany,
 }
+
+/// The group the membership lookups read.
+const GROUP: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
 
 impl Lookup {
     fn table(self) -> &'static str {
         match self {
             Lookup::Recorded => "applied_commands",
-            Lookup::LockMany | Lookup::Lock => "resources",
+            Lookup::LockMany | Lookup::Lock | Lookup::Existing => "resources",
+            Lookup::Remove | Lookup::GroupsOfMany => "group_members",
         }
     }
 
@@ -39,7 +49,18 @@ impl Lookup {
                  select 'acme', gen_random_uuid(), convert_to(repeat('r', 1500), 'UTF8')
                    from generate_series(1, 20000)"
             }
-            Lookup::LockMany | Lookup::Lock => {
+            Lookup::Remove | Lookup::GroupsOfMany => {
+                "with g as (
+                   insert into resources (tenant, id, resource_type, display_name, version, created,
+                                          last_modified, doc)
+                   values ('acme', '01900000-0000-7000-8000-000000000001', 'Group', 'big', 1, now(),
+                           now(), '{\"displayName\": \"big\"}')
+                   returning id)
+                 insert into group_members (tenant, group_id, member_id, member_type)
+                 select 'acme', (select id from g), gen_random_uuid(), 'User'
+                   from generate_series(1, 20000)"
+            }
+            Lookup::LockMany | Lookup::Lock | Lookup::Existing => {
                 "insert into resources (tenant, id, resource_type, user_name, version, created,
                                         last_modified, doc)
                  select 'acme', gen_random_uuid(), 'User', 'user-' || i, 1, now(), now(),
@@ -53,7 +74,10 @@ impl Lookup {
     fn stored(self) -> &'static str {
         match self {
             Lookup::Recorded => "select command_id from applied_commands limit 3",
-            Lookup::LockMany | Lookup::Lock => "select id from resources limit 3",
+            Lookup::LockMany | Lookup::Lock | Lookup::Existing => {
+                "select id from resources limit 3"
+            }
+            Lookup::Remove | Lookup::GroupsOfMany => "select member_id from group_members limit 3",
         }
     }
 
@@ -77,6 +101,18 @@ impl Lookup {
                 }
                 n
             }
+            Lookup::Existing => scimbus_db::members::existing(&mut tx, "acme", ids)
+                .await
+                .unwrap()
+                .len(),
+            Lookup::Remove => scimbus_db::members::remove(&mut tx, "acme", GROUP, ids)
+                .await
+                .unwrap()
+                .len(),
+            Lookup::GroupsOfMany => scimbus_db::members::groups_of_many(&mut *tx, "acme", ids)
+                .await
+                .unwrap()
+                .len(),
         };
         tx.commit().await.unwrap();
         found
@@ -172,4 +208,21 @@ async fn on_a_new_install_a_patch_batch_locks_its_users_through_the_index_once_u
 #[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
 async fn one_resource_is_locked_through_the_index_after_the_table_grew_from_empty(pool: PgPool) {
     reads_its_index_after_the_table_grew(pool, Lookup::Lock, true).await;
+}
+
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn a_group_patch_finds_its_new_members_through_the_index_after_users_arrived(pool: PgPool) {
+    reads_its_index_after_the_table_grew(pool, Lookup::Existing, false).await;
+}
+
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn a_group_patch_removes_members_through_the_index_after_memberships_arrived(pool: PgPool) {
+    reads_its_index_after_the_table_grew(pool, Lookup::Remove, true).await;
+}
+
+#[sqlx::test(migrator = "scimbus_db::MIGRATOR")]
+async fn a_patch_batchs_users_groups_are_read_through_the_index_after_memberships_arrived(
+    pool: PgPool,
+) {
+    reads_its_index_after_the_table_grew(pool, Lookup::GroupsOfMany, true).await;
 }
