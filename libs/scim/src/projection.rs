@@ -105,14 +105,10 @@ impl Projection {
         }
     }
 
-    /// Applies the projection to a resource in canonical form. Extension
-    /// objects left empty are dropped, and their URNs removed from `schemas`.
-    pub fn apply(&self, registry: &Registry, rt: &ResourceType, resource: &Value) -> Value {
-        self.project(registry, rt, resource.clone())
-    }
-
-    /// [`Projection::apply`], taking the resource: what is kept is not
-    /// copied, what is left out is dropped in place (attribute order kept).
+    /// Applies the projection to a resource in canonical form, in place:
+    /// what is kept is not copied, what is left out is dropped (attribute
+    /// order kept). Extension objects left empty are dropped, and their URNs
+    /// removed from `schemas`.
     pub fn project(&self, registry: &Registry, rt: &ResourceType, mut resource: Value) -> Value {
         let Some(obj) = resource.as_object_mut() else {
             return resource;

@@ -51,7 +51,7 @@ fn project(attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let rt = r.resource_type("User").unwrap();
     Projection::parse(&r, rt, attributes, excluded)
         .unwrap()
-        .apply(&r, rt, &user())
+        .project(&r, rt, user())
 }
 
 #[test]
@@ -217,16 +217,19 @@ fn unknown_keys_survive_unless_a_set_was_requested() {
     let r = reg();
     let rt = r.resource_type("User").unwrap();
     let doc = json!({"id": "1", "USERNAME": "b", "x-vendor": 1, "emails": [{"value": "a", "x": 2}, "junk"]});
-    let all = Projection::default().apply(&r, rt, &doc);
+    let all = Projection::default().project(&r, rt, doc.clone());
     assert_eq!(all, doc);
     let some = Projection::parse(&r, rt, Some("userName,emails.value"), None)
         .unwrap()
-        .apply(&r, rt, &doc);
+        .project(&r, rt, doc);
     assert_eq!(
         some,
         json!({"id": "1", "USERNAME": "b", "emails": [{"value": "a"}, "junk"]})
     );
-    assert_eq!(Projection::default().apply(&r, rt, &json!("x")), json!("x"));
+    assert_eq!(
+        Projection::default().project(&r, rt, json!("x")),
+        json!("x")
+    );
 }
 
 #[test]
