@@ -19,10 +19,7 @@ pub async fn recorded(
     let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
         "select command_id, result from applied_commands where command_id = any($1)",
     )
-    // Planned on every run, for the table as it is: a generic plan cached
-    // while it was small (a new install, after a truncate) scans it whole,
-    // and it grows by every batch until autovacuum next analyzes it — a
-    // minute in which every batch reads every record so far.
+    // Planned for the table as it is (crate docs).
     .persistent(false)
     .bind(ids)
     .fetch_all(conn)

@@ -3,6 +3,22 @@
 //! Migrations (append-only once landed), connection pools, and the queries
 //! the store (writes) and the ingress (reads) share. It knows SCIM through
 //! `scimbus-scim` and nothing of NATS or HTTP.
+//!
+//! # Planned for the table as it is
+//!
+//! sqlx prepares every statement once per connection, and after a few runs
+//! Postgres may keep a generic plan for it until the table's statistics
+//! change. Made while the table was small — a new install, an emptied
+//! table, one analyzed early — that plan reads the whole table, and the
+//! store's long-lived session runs it on every batch while the table grows,
+//! until autovacuum next analyzes it: about a minute of every batch reading
+//! every row so far. The store's lookups by key on tables that start empty
+//! and grow with every write are therefore planned on every run
+//! (`.persistent(false)`, one more round trip to Postgres):
+//! [`commands::recorded`], [`resources::lock`], [`resources::lock_many`],
+//! [`members::existing`], [`members::remove`], [`members::groups_of_many`]
+//! (`tests/write_plans.rs`). A lookup on the ingress's read path keeps its
+//! cached plan: the round trip would be paid on every read.
 
 pub mod audit;
 pub mod changes;

@@ -14,7 +14,7 @@ pub async fn existing(
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<Member>> {
     sqlx::query_as("select id, resource_type from resources where tenant = $1 and id = any($2)")
-        // Planned for the table as it is, as `resources::lock_many`.
+        // Planned for the table as it is (crate docs).
         .persistent(false)
         .bind(tenant)
         .bind(ids)
@@ -61,9 +61,7 @@ pub async fn remove(
         "delete from group_members where tenant = $1 and group_id = $2 and member_id = any($3)
          returning member_id",
     )
-    // Planned for the table as it is: a generic plan cached while it was
-    // small reads it whole on every change until autovacuum next analyzes
-    // it (tests/write_plans.rs).
+    // Planned for the table as it is (crate docs).
     .persistent(false)
     .bind(tenant)
     .bind(group)
@@ -186,7 +184,7 @@ pub async fn groups_of_many<'e>(
          join resources g on g.tenant = m.tenant and g.id = m.group_id
          where m.tenant = $1 and m.member_id = any($2) order by m.member_id, g.id",
     )
-    // As `remove`: planned for the table as it is.
+    // Planned for the table as it is (crate docs).
     .persistent(false)
     .bind(tenant)
     .bind(members)

@@ -32,6 +32,9 @@ const IDLE_FOR_AT_MOST: Duration = Duration::from_secs(600);
 /// How long a read waits for a connection when all are lent.
 const ACQUIRE_WITHIN: Duration = Duration::from_secs(10);
 
+/// The connections of the ingress's read pool.
+pub const INGRESS_READ_CONNECTIONS: u32 = 16;
+
 /// A pool for queries that only read, and so may run twice.
 #[derive(Debug, Clone)]
 pub struct ReadPool(Arc<Inner>);

@@ -78,7 +78,7 @@ pub async fn lock(
     sqlx::query_as(select_row!(
         "where tenant = $1 and resource_type = $2 and id = $3 for update"
     ))
-    // As `lock_many`: planned for the table as it is.
+    // Planned for the table as it is (crate docs).
     .persistent(false)
     .bind(tenant)
     .bind(resource_type)
@@ -99,9 +99,7 @@ pub async fn lock_many(
     sqlx::query_as(select_row!(
         "where tenant = $1 and resource_type = $2 and id = any($3) order by id for update"
     ))
-    // Planned on every run, for the table as it is: a generic plan cached
-    // while it was small (a new install) reads it whole on every batch
-    // until autovacuum next analyzes it (tests/write_plans.rs).
+    // Planned for the table as it is (crate docs).
     .persistent(false)
     .bind(tenant)
     .bind(resource_type)

@@ -87,9 +87,12 @@ impl Ingress {
             pool: write,
             ..
         } = Connected::connect("scimbus-ingress", &cfg.service, 4, &names).await?;
-        let read_pool = scimbus_db::connect_read_only(&cfg.read_database_url, 16)
-            .await
-            .map_err(scimbus_runtime::StartError::from)?;
+        let read_pool = scimbus_db::connect_read_only(
+            &cfg.read_database_url,
+            scimbus_db::read::INGRESS_READ_CONNECTIONS,
+        )
+        .await
+        .map_err(scimbus_runtime::StartError::from)?;
         let metrics = scimbus_runtime::metrics::Registry::new();
         let pools = scimbus_runtime::metrics::pool::PoolMetrics::new(&metrics);
         pools.watch("primary", &write);

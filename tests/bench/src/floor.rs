@@ -31,9 +31,6 @@ from resources r where r.tenant = $1 and r.resource_type = $2 \
 and ((r.resource_type = 'User' and (lower(r.user_name) = lower($3)))) \
 order by (r.id) asc nulls last, r.id asc limit 100";
 
-/// The size of the ingress's read pool.
-pub const INGRESS_READ_CONNECTIONS: u32 = 16;
-
 #[derive(Clone)]
 struct Floor {
     read: scimbus_db::ReadPool,
@@ -125,7 +122,8 @@ fn render(rows: &[sqlx::postgres::PgRow], base: &str) -> sqlx::Result<String> {
 
 /// The floor's router for `tenant`'s users in the database at `url`, its
 /// `meta.location`s under `base` (`…/scim/v2/<tenant>`), on a read pool of
-/// `connections` (the ingress's has [`INGRESS_READ_CONNECTIONS`]).
+/// `connections` (the ingress's has
+/// [`scimbus_db::read::INGRESS_READ_CONNECTIONS`]).
 pub async fn router(
     url: &str,
     tenant: &str,

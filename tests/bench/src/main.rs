@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
                 .parse()
                 .with_context(|| format!("{addr} is not host:port"))?;
             let connections = match rest {
-                [] => scimbus_bench::floor::INGRESS_READ_CONNECTIONS,
+                [] => scimbus_db::read::INGRESS_READ_CONNECTIONS,
                 [n] => n.parse().context("connections")?,
                 _ => anyhow::bail!("{USAGE}"),
             };
