@@ -416,21 +416,23 @@ fi
 if has_phase lookup; then
   run_pgbench lookup pgbench-lookup.sql -D users="$users" -D tenant="$tenant" -D rt=User
 fi
-if has_phase ref; then
-  "$bin/scimbus-bench" ref-server "$ref_addr" >"$out/ref.log" 2>&1 &
+# The GET script against a reference server of scimbus-bench, started for
+# the phase and stopped after it.
+run_reference() { # phase addr scimbus-bench-args...
+  local phase=$1 addr=$2
+  shift 2
+  "$bin/scimbus-bench" "$@" >"$out/$phase.log" 2>&1 &
   ref_pid=$!
-  wait_ready "http://$ref_addr/livez" "$ref_pid" ref
-  run_wrk ref get.lua "http://$ref_addr" "$ref_pid"
+  wait_ready "http://$addr/livez" "$ref_pid" "$phase"
+  run_wrk "$phase" get.lua "http://$addr" "$ref_pid"
   stop_pid "$ref_pid"
   ref_pid=
+}
+if has_phase ref; then
+  run_reference ref "$ref_addr" ref-server "$ref_addr"
 fi
 if has_phase floor; then
-  "$bin/scimbus-bench" get-floor "$floor_addr" "$bench_url" "$tenant" ${BENCH_FLOOR_CONNECTIONS:+"$BENCH_FLOOR_CONNECTIONS"} >"$out/floor.log" 2>&1 &
-  ref_pid=$!
-  wait_ready "http://$floor_addr/livez" "$ref_pid" floor
-  run_wrk floor get.lua "http://$floor_addr" "$ref_pid"
-  stop_pid "$ref_pid"
-  ref_pid=
+  run_reference floor "$floor_addr" get-floor "$floor_addr" "$bench_url" "$tenant" ${BENCH_FLOOR_CONNECTIONS:+"$BENCH_FLOOR_CONNECTIONS"}
 fi
 if has_phase patch; then
   checkpoint

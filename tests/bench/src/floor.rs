@@ -21,7 +21,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 /// The ingress's query for a `userName eq` filter on a tenant's Users: as
-/// it builds it (and as `tests/bench/sql/pgbench-lookup.sql` repeats it).
+/// it builds it, and as `tests/bench/sql/pgbench-lookup.sql` runs it (a
+/// test below holds the two together).
 const SQL: &str = "select r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc, (r.id) as sort_key, \
 count(*) over () as total, \
 (select coalesce(json_agg(json_build_array(g.id, g.display_name) order by g.id), '[]') \
@@ -158,7 +159,28 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests {
-    use super::user_name;
+    use super::{SQL, user_name};
+
+    /// Whitespace runs as one space.
+    fn squeezed(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn the_floor_runs_the_query_pgbench_runs_for_the_get() {
+        let pgbench = include_str!("../sql/pgbench-lookup.sql")
+            .lines()
+            .filter(|l| !l.starts_with("--") && !l.starts_with("\\set"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(":tenant", "$1")
+            .replace(":rt", "$2")
+            .replace("'bench-' || :n::text", "$3");
+        assert_eq!(
+            squeezed(SQL),
+            squeezed(pgbench.trim_end_matches(';').trim())
+        );
+    }
 
     #[test]
     fn the_user_name_is_read_from_the_scripts_filter_and_nothing_else() {
